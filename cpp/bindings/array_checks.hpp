@@ -1,0 +1,197 @@
+// Validation of everything a binding receives, done before any write so the
+// user's arrays stay untouched on error: arrays (type, dtype, shape,
+// contiguity, alignment, writeability, overlap) and hyperparameters.
+// Mirrors steepest/_validation.py message for message.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "steepest/common.hpp"
+
+namespace steepest::bind {
+
+namespace py = pybind11;
+
+[[noreturn]] inline void type_error(const std::string& fn, const std::string& msg) {
+    throw py::type_error(fn + ": " + msg);
+}
+[[noreturn]] inline void value_error(const std::string& fn, const std::string& msg) {
+    throw py::value_error(fn + ": " + msg);
+}
+
+inline std::string py_repr(py::handle h) { return std::string(py::repr(h)); }
+inline std::string repr_float(double x) { return py_repr(py::float_(x)); }
+
+inline std::string shape_str(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t d = 0; d < a.ndim(); ++d) {
+        if (d) s += ", ";
+        s += std::to_string(a.shape(d));
+    }
+    return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+inline std::string dtype_str(const py::array& a) { return std::string(py::str(a.dtype())); }
+
+enum class elem { f32, f64 };
+
+// One list argument (or a single array standing for a one-element list).
+struct list_arg {
+    const char* name;
+    py::handle obj;
+    bool written;
+    bool single = false;
+    std::vector<py::array> items;
+
+    list_arg(const char* n, py::handle o, bool w) : name(n), obj(o), written(w) {}
+
+    std::string label(std::size_t i) const {
+        return single ? std::string(name) : std::string(name) + "[" + std::to_string(i) + "]";
+    }
+};
+
+inline void unpack(const std::string& fn, list_arg& a) {
+    if (py::isinstance<py::array>(a.obj)) {
+        a.single = true;
+        a.items.push_back(py::reinterpret_borrow<py::array>(a.obj));
+        return;
+    }
+    if (!py::isinstance<py::list>(a.obj) && !py::isinstance<py::tuple>(a.obj)) {
+        type_error(fn, std::string(a.name) + " must be a numpy.ndarray or a list of them, got " +
+                           std::string(py::str(py::type::of(a.obj).attr("__name__"))));
+    }
+    auto seq = py::reinterpret_borrow<py::sequence>(a.obj);
+    a.items.reserve(seq.size());
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+        py::object item = seq[i];
+        if (!py::isinstance<py::array>(item)) {
+            type_error(fn, a.label(i) + " must be a numpy.ndarray, got " +
+                               std::string(py::str(py::type::of(item).attr("__name__"))));
+        }
+        a.items.push_back(py::reinterpret_borrow<py::array>(item));
+    }
+}
+
+inline elem float_kind(const std::string& fn, const std::string& label, const py::array& a) {
+    if (a.dtype().equal(py::dtype::of<float>())) return elem::f32;
+    if (a.dtype().equal(py::dtype::of<double>())) return elem::f64;
+    type_error(fn, label + " has dtype " + dtype_str(a) + "; expected float32 or float64");
+}
+
+struct byte_range {
+    std::uintptr_t lo, hi;
+    std::size_t arg, index;
+};
+
+// Validates args[0] (the params) against every other list; returns the element
+// kind of each param. Lists with `obj` None must have been removed by the caller.
+inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg>& args) {
+    for (auto& a : args) unpack(fn, a);
+    const list_arg& params = args[0];
+    if (params.items.empty()) value_error(fn, std::string(params.name) + " is an empty list");
+    for (std::size_t k = 1; k < args.size(); ++k) {
+        if (args[k].items.size() != params.items.size()) {
+            value_error(fn, std::string(args[k].name) + " has " +
+                                std::to_string(args[k].items.size()) + " arrays but " +
+                                params.name + " has " + std::to_string(params.items.size()));
+        }
+    }
+    std::vector<elem> kinds;
+    std::vector<byte_range> written, read;
+    for (std::size_t i = 0; i < params.items.size(); ++i) {
+        const py::array& p = params.items[i];
+        elem kind = float_kind(fn, params.label(i), p);
+        kinds.push_back(kind);
+        for (std::size_t k = 0; k < args.size(); ++k) {
+            const list_arg& a = args[k];
+            const py::array& x = a.items[i];
+            if (k > 0) {
+                if (!x.dtype().equal(p.dtype())) {
+                    type_error(fn, a.label(i) + " has dtype " + dtype_str(x) + " but " +
+                                       params.label(i) + " has dtype " + dtype_str(p));
+                }
+                bool same = x.ndim() == p.ndim();
+                for (py::ssize_t d = 0; same && d < x.ndim(); ++d) same = x.shape(d) == p.shape(d);
+                if (!same) {
+                    value_error(fn, a.label(i) + " has shape " + shape_str(x) + " but " +
+                                        params.label(i) + " has shape " + shape_str(p));
+                }
+            }
+            int flags = x.flags();
+            if (!(flags & py::array::c_style)) {
+                value_error(fn, a.label(i) + " is not C-contiguous");
+            }
+            if (!(flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+                value_error(fn, a.label(i) + " is not aligned");
+            }
+            if (a.written && !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_)) {
+                value_error(fn, a.label(i) + " is read-only");
+            }
+            if (x.nbytes() == 0) continue;
+            auto lo = reinterpret_cast<std::uintptr_t>(x.data());
+            byte_range r{lo, lo + static_cast<std::uintptr_t>(x.nbytes()), k, i};
+            (a.written ? written : read).push_back(r);
+        }
+    }
+    auto by_lo = [](const byte_range& a, const byte_range& b) { return a.lo < b.lo; };
+    auto overlap = [&](const byte_range& a, const byte_range& b) {
+        value_error(fn, args[b.arg].label(b.index) + " overlaps " + args[a.arg].label(a.index) +
+                            " in memory");
+    };
+    std::sort(written.begin(), written.end(), by_lo);
+    for (std::size_t j = 1; j < written.size(); ++j) {
+        if (written[j].lo < written[j - 1].hi) overlap(written[j - 1], written[j]);
+    }
+    for (const byte_range& r : read) {
+        auto it = std::upper_bound(written.begin(), written.end(), r, by_lo);
+        if (it != written.end() && it->lo < r.hi) overlap(*it, r);
+        if (it != written.begin() && std::prev(it)->hi > r.lo) overlap(*std::prev(it), r);
+    }
+    return kinds;
+}
+
+inline void check_between(const std::string& fn, const char* name, double x, double lo, double hi,
+                          bool hi_open, const char* interval) {
+    bool ok = std::isfinite(x) && x >= lo && (hi_open ? x < hi : x <= hi);
+    if (!ok) value_error(fn, std::string(name) + " must be in " + interval + ", got " + repr_float(x));
+}
+
+inline void check_nonnegative(const std::string& fn, const char* name, double x) {
+    if (!(std::isfinite(x) && x >= 0)) {
+        value_error(fn, std::string(name) + " must be a finite number >= 0, got " + repr_float(x));
+    }
+}
+
+inline void check_positive(const std::string& fn, const char* name, double x) {
+    if (!(std::isfinite(x) && x > 0)) {
+        value_error(fn, std::string(name) + " must be a finite number > 0, got " + repr_float(x));
+    }
+}
+
+inline long long check_step(const std::string& fn, py::handle step) {
+    if (!PyLong_Check(step.ptr()) || PyBool_Check(step.ptr())) {
+        type_error(fn, "step must be an int, got " +
+                           std::string(py::str(py::type::of(step).attr("__name__"))));
+    }
+    long long t = step.cast<long long>();
+    if (t < 1) value_error(fn, "step must be >= 1, got " + std::to_string(t));
+    return t;
+}
+
+enum class nonfinite_mode { raise, skip, ignore };
+
+inline nonfinite_mode check_nonfinite(const std::string& fn, const std::string& mode) {
+    if (mode == "raise") return nonfinite_mode::raise;
+    if (mode == "skip") return nonfinite_mode::skip;
+    if (mode == "ignore") return nonfinite_mode::ignore;
+    value_error(fn, "nonfinite must be 'raise', 'skip' or 'ignore', got " + py_repr(py::str(mode)));
+}
+
+}  // namespace steepest::bind

@@ -1,0 +1,18 @@
+// The extension module steepest._core: registration only.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+namespace steepest::bind {
+void register_optim(py::module_& m);
+void register_clip(py::module_& m);
+void register_info(py::module_& m);
+}  // namespace steepest::bind
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "steepest native kernels (see steepest.functional for documentation)";
+    m.attr("__version__") = STEEPEST_VERSION;
+    steepest::bind::register_optim(m);
+    steepest::bind::register_clip(m);
+    steepest::bind::register_info(m);
+}

@@ -1,0 +1,96 @@
+// Build and runtime information, ISA selection and thread settings.
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "array_checks.hpp"
+#include "steepest/kernel_table.hpp"
+#include "steepest/parallel.hpp"
+
+namespace steepest::bind {
+namespace {
+
+isa parse_isa(const std::string& name) {
+    for (isa w : {isa::baseline, isa::v3, isa::v4}) {
+        if (name == isa_name(w)) return w;
+    }
+    throw py::value_error("set_isa: isa must be 'baseline', 'v3' or 'v4', got " +
+                          py_repr(py::str(name)));
+    return isa::baseline;  // unreachable; keeps -Wreturn-type quiet
+}
+
+std::vector<std::string> available_isas() {
+    std::vector<std::string> out;
+    for (isa w : {isa::baseline, isa::v3, isa::v4}) {
+        if (isa_supported(w)) out.emplace_back(isa_name(w));
+    }
+    return out;
+}
+
+py::dict build_info() {
+    py::dict d;
+    d["version"] = STEEPEST_VERSION;
+    d["compiler"] = STEEPEST_COMPILER;
+    d["cxx_flags"] = STEEPEST_CXX_FLAGS;
+    d["kernel_flags"] = "-fno-math-errno -ffp-contract=off -fopenmp-simd";
+#ifdef STEEPEST_HAVE_OPENMP
+    d["openmp"] = py::int_(_OPENMP);
+#else
+    d["openmp"] = py::none();
+#endif
+    std::vector<std::string> built;
+    for (isa w : {isa::baseline, isa::v3, isa::v4}) {
+        if (isa_built(w)) built.emplace_back(isa_name(w));
+    }
+    d["built_isas"] = built;
+    d["available_isas"] = available_isas();
+    d["selected_isa"] = isa_name(selected_isa());
+    d["max_threads"] = max_threads();
+    d["parallel_grain"] = parallel_grain().load();
+    return d;
+}
+
+}  // namespace
+
+void register_info(py::module_& m) {
+    m.def("build_info", &build_info, "Compiler, flags, OpenMP and ISA information.");
+    m.def("available_isas", &available_isas, "ISA levels this build has and this CPU runs.");
+    m.def("get_isa", [] { return std::string(isa_name(selected_isa())); }, "The ISA in use.");
+    m.def(
+        "set_isa",
+        [](const std::string& name) {
+            isa w = parse_isa(name);
+            if (!isa_supported(w)) {
+                throw py::value_error("set_isa: isa " + py_repr(py::str(name)) +
+                                      " is not available on this CPU or build");
+            }
+            select_isa(w);
+        },
+        "Select the ISA used by every kernel.", py::arg("isa"));
+    m.def("get_num_threads", &max_threads, "Threads a parallel kernel uses.");
+    m.def(
+        "set_num_threads",
+        [](int n) {
+            if (n < 0) {
+                throw py::value_error("set_num_threads: n must be >= 0 (0 = all cores), got " +
+                                      std::to_string(n));
+            }
+            thread_setting().store(n);
+        },
+        "Threads for parallel kernels; 0 means all cores.", py::arg("n"));
+    m.def("get_parallel_grain", [] { return parallel_grain().load(); },
+          "Elements below which a kernel runs on one thread.");
+    m.def(
+        "set_parallel_grain",
+        [](index_t g) {
+            if (g < 1) {
+                throw py::value_error("set_parallel_grain: grain must be >= 1, got " +
+                                      std::to_string(g));
+            }
+            parallel_grain().store(g);
+        },
+        "Set the single-thread threshold in elements.", py::arg("grain"));
+}
+
+}  // namespace steepest::bind

@@ -1,0 +1,177 @@
+// Bindings of the optimizer steps and gradient clipping. Each step takes
+// lists of arrays (or single arrays), validates everything, computes the
+// per-step scalars once in double, and updates every array in one call.
+// Full documentation lives in python/steepest/functional.py.
+#include <cmath>
+#include <limits>
+
+#include "step_driver.hpp"
+#include "steepest/optim/adagrad.hpp"
+#include "steepest/optim/adam.hpp"
+#include "steepest/optim/rmsprop.hpp"
+#include "steepest/optim/sgd.hpp"
+
+namespace steepest::bind {
+namespace {
+
+template <class T>
+sgd_coeffs<T> sgd_cast(double lr, double wd, double mu, double damp, double sign) {
+    return {T(lr), T(wd), T(mu), T(1.0 - damp), T(sign)};
+}
+
+bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle step, double lr,
+              double momentum, double dampening, bool nesterov, double wd, bool maximize,
+              const std::string& nonfinite) {
+    const std::string fn = "sgd_step";
+    long long t = check_step(fn, step);
+    check_nonnegative(fn, "lr", lr);
+    check_nonnegative(fn, "momentum", momentum);
+    check_between(fn, "dampening", dampening, 0.0, 1.0, false, "[0, 1]");
+    check_nonnegative(fn, "weight_decay", wd);
+    if (nesterov && (momentum <= 0 || dampening != 0)) {
+        value_error(fn, "nesterov=True requires momentum > 0 and dampening == 0");
+    }
+    auto mode = check_nonfinite(fn, nonfinite);
+    bool use_buf = momentum != 0;
+    if (use_buf && buf.is_none()) value_error(fn, "momentum_buffer is required when momentum != 0");
+    prepared prep = prepare(fn, {{"param", params, -2},
+                                 {"grad", grads, -1},
+                                 {"momentum_buffer", use_buf ? buf : py::handle(Py_None), 0}});
+    int w = wd != 0;
+    int m = use_buf ? (nesterov ? 2 : 1) : 0;
+    int first = t == 1;
+    double sign = maximize ? -1.0 : 1.0;
+    return run_step(fn, prep, mode, kernels<float>().sgd[w][m][first],
+                    sgd_cast<float>(lr, wd, momentum, dampening, sign),
+                    kernels<double>().sgd[w][m][first],
+                    sgd_cast<double>(lr, wd, momentum, dampening, sign));
+}
+
+bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::handle step, double lr,
+                  double lr_decay, double wd, double eps, bool maximize,
+                  const std::string& nonfinite) {
+    const std::string fn = "adagrad_step";
+    long long t = check_step(fn, step);
+    check_nonnegative(fn, "lr", lr);
+    check_nonnegative(fn, "lr_decay", lr_decay);
+    check_nonnegative(fn, "weight_decay", wd);
+    check_positive(fn, "eps", eps);
+    auto mode = check_nonfinite(fn, nonfinite);
+    prepared prep = prepare(fn, {{"param", params, -2}, {"grad", grads, -1}, {"state_sum", sums, 0}});
+    double clr = lr / (1.0 + static_cast<double>(t - 1) * lr_decay);
+    double sign = maximize ? -1.0 : 1.0;
+    int w = wd != 0;
+    adagrad_coeffs<float> c32{float(clr), float(wd), float(eps), float(sign)};
+    adagrad_coeffs<double> c64{clr, wd, eps, sign};
+    return run_step(fn, prep, mode, kernels<float>().adagrad[w], c32, kernels<double>().adagrad[w],
+                    c64);
+}
+
+template <class T>
+rmsprop_coeffs<T> rmsprop_cast(double lr, double alpha, double eps, double wd, double mu,
+                               double sign) {
+    return {T(lr), T(alpha), T(1.0 - alpha), T(eps), T(wd), T(mu), T(sign)};
+}
+
+bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py::handle buf,
+                  py::handle grad_avg, double lr, double alpha, double eps, double wd,
+                  double momentum, bool centered, bool maximize, const std::string& nonfinite) {
+    const std::string fn = "rmsprop_step";
+    check_nonnegative(fn, "lr", lr);
+    check_between(fn, "alpha", alpha, 0.0, 1.0, false, "[0, 1]");
+    check_positive(fn, "eps", eps);
+    check_nonnegative(fn, "weight_decay", wd);
+    check_nonnegative(fn, "momentum", momentum);
+    auto mode = check_nonfinite(fn, nonfinite);
+    bool use_buf = momentum != 0;
+    if (use_buf && buf.is_none()) value_error(fn, "momentum_buffer is required when momentum != 0");
+    if (centered && grad_avg.is_none()) value_error(fn, "grad_avg is required when centered=True");
+    prepared prep = prepare(fn, {{"param", params, -2},
+                                 {"grad", grads, -1},
+                                 {"square_avg", square_avg, 0},
+                                 {"momentum_buffer", use_buf ? buf : py::handle(Py_None), 1},
+                                 {"grad_avg", centered ? grad_avg : py::handle(Py_None), 2}});
+    double sign = maximize ? -1.0 : 1.0;
+    int w = wd != 0;
+    return run_step(fn, prep, mode, kernels<float>().rmsprop[w][centered][use_buf],
+                    rmsprop_cast<float>(lr, alpha, eps, wd, momentum, sign),
+                    kernels<double>().rmsprop[w][centered][use_buf],
+                    rmsprop_cast<double>(lr, alpha, eps, wd, momentum, sign));
+}
+
+struct adam_scalars {
+    double b1, b2, step_size, bc2_sqrt, eps, wd, decay, sign;
+    template <class T>
+    adam_coeffs<T> cast() const {
+        return {T(b1), T(1.0 - b1), T(b2), T(1.0 - b2), T(step_size), T(bc2_sqrt),
+                T(eps), T(wd),      T(decay), T(sign)};
+    }
+};
+
+bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::handle grads,
+               py::handle m, py::handle v, py::handle vmax, py::handle step, double lr,
+               double beta1, double beta2, double eps, double wd, bool amsgrad, bool maximize,
+               const std::string& nonfinite) {
+    long long t = check_step(fn, step);
+    check_nonnegative(fn, "lr", lr);
+    check_between(fn, "beta1", beta1, 0.0, 1.0, true, "[0, 1)");
+    check_between(fn, "beta2", beta2, 0.0, 1.0, true, "[0, 1)");
+    check_positive(fn, "eps", eps);
+    check_nonnegative(fn, "weight_decay", wd);
+    auto mode = check_nonfinite(fn, nonfinite);
+    if (amsgrad && vmax.is_none()) value_error(fn, "v_max is required when amsgrad=True");
+    prepared prep = prepare(fn, {{"param", params, -2},
+                                 {"grad", grads, -1},
+                                 {"m", m, 0},
+                                 {"v", v, 1},
+                                 {"v_max", amsgrad ? vmax : py::handle(Py_None), 2}});
+    double td = static_cast<double>(t);
+    adam_scalars s{beta1,
+                   beta2,
+                   lr / (1.0 - std::pow(beta1, td)),
+                   std::sqrt(1.0 - std::pow(beta2, td)),
+                   eps,
+                   wd,
+                   decoupled ? 1.0 - lr * wd : 1.0,
+                   maximize ? -1.0 : 1.0};
+    int l2 = !decoupled && wd != 0;
+    int dec = decoupled;
+    return run_step(fn, prep, mode, kernels<float>().adam[l2][dec][amsgrad], s.cast<float>(),
+                    kernels<double>().adam[l2][dec][amsgrad], s.cast<double>());
+}
+
+}  // namespace
+
+void register_optim(py::module_& m) {
+    using py::arg;
+    m.def("sgd_step", &sgd_step, "SGD step over lists of arrays, in place.", arg("param"),
+          arg("grad"), arg("momentum_buffer"), arg("step"), arg("lr"), arg("momentum"),
+          arg("dampening"), arg("nesterov"), arg("weight_decay"), arg("maximize"),
+          arg("nonfinite"));
+    m.def("adagrad_step", &adagrad_step, "Adagrad step over lists of arrays, in place.",
+          arg("param"), arg("grad"), arg("state_sum"), arg("step"), arg("lr"), arg("lr_decay"),
+          arg("weight_decay"), arg("eps"), arg("maximize"), arg("nonfinite"));
+    m.def("rmsprop_step", &rmsprop_step, "RMSprop step over lists of arrays, in place.",
+          arg("param"), arg("grad"), arg("square_avg"), arg("momentum_buffer"), arg("grad_avg"),
+          arg("lr"), arg("alpha"), arg("eps"), arg("weight_decay"), arg("momentum"),
+          arg("centered"), arg("maximize"), arg("nonfinite"));
+    auto adam = [](bool decoupled) {
+        return [decoupled](py::handle p, py::handle g, py::handle mm, py::handle v,
+                           py::handle vmax, py::handle step, double lr, double b1, double b2,
+                           double eps, double wd, bool ams, bool maximize,
+                           const std::string& nonfinite) {
+            return adam_like(decoupled ? "adamw_step" : "adam_step", decoupled, p, g, mm, v, vmax,
+                             step, lr, b1, b2, eps, wd, ams, maximize, nonfinite);
+        };
+    };
+    for (bool decoupled : {false, true}) {
+        m.def(decoupled ? "adamw_step" : "adam_step", adam(decoupled),
+              decoupled ? "AdamW step over lists of arrays, in place."
+                        : "Adam step over lists of arrays, in place.",
+              arg("param"), arg("grad"), arg("m"), arg("v"), arg("v_max"), arg("step"), arg("lr"),
+              arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"), arg("amsgrad"),
+              arg("maximize"), arg("nonfinite"));
+    }
+}
+
+}  // namespace steepest::bind

@@ -1,0 +1,47 @@
+// Shared basics for every kernel family: index type, inlining and restrict
+// macros, an errno-free sqrt, and the uniform "leaf" signature that lets one
+// parallel driver run every optimizer over a list of arrays.
+#pragma once
+
+#include <cstddef>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define STEEPEST_INLINE inline __attribute__((always_inline))
+#define STEEPEST_RESTRICT __restrict__
+#else
+#define STEEPEST_INLINE inline
+#define STEEPEST_RESTRICT
+#endif
+
+namespace steepest {
+
+using index_t = std::ptrdiff_t;
+
+// The builtin avoids std::sqrt's external-linkage inline copy, which the
+// linker could merge across the per-ISA translation units.
+STEEPEST_INLINE float sqrt_(float x) { return __builtin_sqrtf(x); }
+STEEPEST_INLINE double sqrt_(double x) { return __builtin_sqrt(x); }
+
+// NaN-propagating maximum with the semantics of numpy.maximum.
+template <class T>
+STEEPEST_INLINE T nan_max(T a, T b) {
+    return (a > b || a != a) ? a : b;
+}
+
+// One contiguous piece of a parameter and its companions; unused state
+// pointers are null. Every optimizer leaf reads the same layout.
+template <class T>
+struct segment {
+    T* param;
+    const T* grad;
+    T* state[3];
+    index_t size;
+};
+
+// An ISA- and variant-specific update over `n` elements; `coeffs` points to
+// the optimizer's coefficient struct for the element type.
+template <class T>
+using leaf_fn = void (*)(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT g, T* s0, T* s1,
+                         T* s2, index_t n, const void* coeffs);
+
+}  // namespace steepest
