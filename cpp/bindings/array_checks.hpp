@@ -145,7 +145,7 @@ inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg
         value_error(fn, args[b.arg].label(b.index) + " overlaps " + args[a.arg].label(a.index) +
                             " in memory");
     };
-    std::sort(written.begin(), written.end(), by_lo);
+    std::stable_sort(written.begin(), written.end(), by_lo);
     for (std::size_t j = 1; j < written.size(); ++j) {
         if (written[j].lo < written[j - 1].hi) overlap(written[j - 1], written[j]);
     }

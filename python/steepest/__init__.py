@@ -1,1 +1,84 @@
-"""steepest"""
+"""steepest: fast gradient descent for NumPy.
+
+Optimizer kernels in C++ (OpenMP + SIMD) that update lists of NumPy arrays in
+place, with a pure-NumPy twin in :mod:`steepest.reference` that every native
+result is tested against.
+"""
+
+from __future__ import annotations
+
+import os
+
+# libgomp threads that spin while OpenBLAS needs the cores slow mixed loops
+# down by an order of magnitude; this must be set before the runtime loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+from . import optim, reference  # noqa: E402
+from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop  # noqa: E402
+
+__version__ = "0.1.0"
+
+_NATIVE_NAMES = (
+    "available_isas",
+    "build_info",
+    "clip_grad_norm",
+    "functional",
+    "get_isa",
+    "get_num_threads",
+    "set_isa",
+    "set_num_threads",
+)
+
+try:
+    from . import _core
+except ImportError as _err:  # pragma: no cover - exercised by test_import_without_core
+    _core_error: ImportError | None = _err
+else:
+    _core_error = None
+    from . import functional
+    from ._core import (
+        available_isas,
+        build_info,
+        get_isa,
+        get_num_threads,
+        set_isa,
+        set_num_threads,
+    )
+    from .functional import clip_grad_norm
+
+
+def __getattr__(name: str) -> object:
+    if name in _NATIVE_NAMES and _core_error is not None:
+        msg = (
+            f"steepest.{name} needs the compiled extension steepest._core, which failed "
+            f"to import ({_core_error}). Reinstall with `pip install steepest` (a C++17 "
+            "compiler is needed when no wheel fits), or use steepest.reference."
+        )
+        raise ImportError(msg) from _core_error
+    msg = f"module 'steepest' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "__version__",
+    "available_isas",
+    "build_info",
+    "clip_grad_norm",
+    "functional",
+    "get_isa",
+    "get_num_threads",
+    "optim",
+    "reference",
+    "set_isa",
+    "set_num_threads",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,171 @@
+"""Argument checks shared by every public entry point.
+
+Pure Python, so the NumPy reference can use it without the extension. The
+native bindings (``cpp/bindings/array_checks.hpp``) apply the same rules in
+the same order with the same messages; ``tests/test_validation.py`` runs one
+body over both backends to keep them so.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .typing import FloatArray
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _type_name(obj: object) -> str:
+    return type(obj).__name__
+
+
+def _label(name: str, index: int, single: bool) -> str:
+    return name if single else f"{name}[{index}]"
+
+
+def unpack(fn: str, name: str, obj: Any) -> tuple[list[np.ndarray], bool]:
+    """Return the arrays of a list argument, and whether a bare array was given."""
+    if isinstance(obj, np.ndarray):
+        return [obj], True
+    if not isinstance(obj, (list, tuple)):
+        msg = f"{fn}: {name} must be a numpy.ndarray or a list of them, got {_type_name(obj)}"
+        raise TypeError(msg)
+    for i, item in enumerate(obj):
+        if not isinstance(item, np.ndarray):
+            msg = f"{fn}: {name}[{i}] must be a numpy.ndarray, got {_type_name(item)}"
+            raise TypeError(msg)
+    return list(obj), False
+
+
+def check_lists(
+    fn: str, args: Sequence[tuple[str, Any, bool]]
+) -> list[list[FloatArray]]:
+    """Validate list arguments ``(name, obj, written)``; the first is the params.
+
+    Checks count, dtype (float32/float64, equal to the param's), shape,
+    C-contiguity, alignment, writeability of written arrays, and that no
+    written array overlaps another array in memory. Returns the array lists.
+    """
+    unpacked = [unpack(fn, name, obj) for name, obj, _ in args]
+    names = [name for name, _, _ in args]
+    params, _ = unpacked[0]
+    if not params:
+        msg = f"{fn}: {names[0]} is an empty list"
+        raise ValueError(msg)
+    for k in range(1, len(args)):
+        if len(unpacked[k][0]) != len(params):
+            msg = (
+                f"{fn}: {names[k]} has {len(unpacked[k][0])} arrays "
+                f"but {names[0]} has {len(params)}"
+            )
+            raise ValueError(msg)
+    written: list[tuple[int, int, int, int]] = []
+    read: list[tuple[int, int, int, int]] = []
+    for i, p in enumerate(params):
+        plabel = _label(names[0], i, unpacked[0][1])
+        if p.dtype not in _FLOAT_DTYPES:
+            msg = f"{fn}: {plabel} has dtype {p.dtype}; expected float32 or float64"
+            raise TypeError(msg)
+        for k, (name, _, is_written) in enumerate(args):
+            x = unpacked[k][0][i]
+            label = _label(name, i, unpacked[k][1])
+            if k > 0:
+                if x.dtype != p.dtype:
+                    msg = f"{fn}: {label} has dtype {x.dtype} but {plabel} has dtype {p.dtype}"
+                    raise TypeError(msg)
+                if x.shape != p.shape:
+                    msg = f"{fn}: {label} has shape {x.shape} but {plabel} has shape {p.shape}"
+                    raise ValueError(msg)
+            if not x.flags.c_contiguous:
+                msg = f"{fn}: {label} is not C-contiguous"
+                raise ValueError(msg)
+            if not x.flags.aligned:
+                msg = f"{fn}: {label} is not aligned"
+                raise ValueError(msg)
+            if is_written and not x.flags.writeable:
+                msg = f"{fn}: {label} is read-only"
+                raise ValueError(msg)
+            if x.nbytes == 0:
+                continue
+            lo = x.__array_interface__["data"][0]
+            (written if is_written else read).append((lo, lo + x.nbytes, k, i))
+
+    def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> None:
+        first = _label(names[a[2]], a[3], unpacked[a[2]][1])
+        second = _label(names[b[2]], b[3], unpacked[b[2]][1])
+        msg = f"{fn}: {second} overlaps {first} in memory"
+        raise ValueError(msg)
+
+    written.sort(key=lambda r: r[0])
+    for j in range(1, len(written)):
+        if written[j][0] < written[j - 1][1]:
+            overlap(written[j - 1], written[j])
+    starts = [r[0] for r in written]
+    for r in read:
+        j = bisect.bisect_right(starts, r[0])
+        if j < len(written) and written[j][0] < r[1]:
+            overlap(written[j], r)
+        if j > 0 and written[j - 1][1] > r[0]:
+            overlap(written[j - 1], r)
+    return [arrays for arrays, _ in unpacked]
+
+
+def labels(fn: str, name: str, obj: Any) -> list[str]:
+    """Labels of a list argument's items as messages print them."""
+    arrays, single = unpack(fn, name, obj)
+    return [_label(name, i, single) for i in range(len(arrays))]
+
+
+def check_between(
+    fn: str, name: str, x: float, lo: float, hi: float, *, hi_open: bool, interval: str
+) -> None:
+    x = float(x)
+    ok = math.isfinite(x) and x >= lo and (x < hi if hi_open else x <= hi)
+    if not ok:
+        msg = f"{fn}: {name} must be in {interval}, got {x!r}"
+        raise ValueError(msg)
+
+
+def check_nonnegative(fn: str, name: str, x: float) -> None:
+    x = float(x)
+    if not (math.isfinite(x) and x >= 0):
+        msg = f"{fn}: {name} must be a finite number >= 0, got {x!r}"
+        raise ValueError(msg)
+
+
+def check_positive(fn: str, name: str, x: float) -> None:
+    x = float(x)
+    if not (math.isfinite(x) and x > 0):
+        msg = f"{fn}: {name} must be a finite number > 0, got {x!r}"
+        raise ValueError(msg)
+
+
+def check_step(fn: str, step: Any) -> int:
+    if not isinstance(step, int) or isinstance(step, bool):
+        msg = f"{fn}: step must be an int, got {_type_name(step)}"
+        raise TypeError(msg)
+    if step < 1:
+        msg = f"{fn}: step must be >= 1, got {step}"
+        raise ValueError(msg)
+    return step
+
+
+NONFINITE_MODES = ("raise", "skip", "ignore")
+
+
+def check_nonfinite(fn: str, mode: Any) -> str:
+    if mode not in NONFINITE_MODES:
+        msg = f"{fn}: nonfinite must be 'raise', 'skip' or 'ignore', got {mode!r}"
+        raise ValueError(msg)
+    return str(mode)
+
+
+def check_nesterov(fn: str, nesterov: bool, momentum: float, dampening: float) -> None:
+    if nesterov and (momentum <= 0 or dampening != 0):
+        msg = f"{fn}: nesterov=True requires momentum > 0 and dampening == 0"
+        raise ValueError(msg)

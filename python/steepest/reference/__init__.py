@@ -1,0 +1,24 @@
+"""Pure-NumPy twin of steepest: the specification every native result is
+tested against.
+
+Same names and signatures as the native package; written for clarity, one
+NumPy operation per step of the update rule, in the order the C++ kernels
+perform them. Never imports the extension ``steepest._core``.
+"""
+
+from __future__ import annotations
+
+from . import functional, optim
+from .functional import clip_grad_norm
+from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "clip_grad_norm",
+    "functional",
+    "optim",
+]

@@ -1,0 +1,336 @@
+"""Reference optimizer steps in plain NumPy: the specification.
+
+Each function has the signature and the errors of its twin in
+:mod:`steepest.functional` (see there for the full documentation). Scalars
+that depend only on the step are computed once in double precision and cast
+to the array dtype (``T = p.dtype.type``), then the element-wise operations
+run in the dtype, in the order the C++ kernel (``cpp/include/steepest/optim``)
+performs them, which makes native and reference results bit-identical.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _validation as v
+from ..typing import ArrayOrList, FloatArray
+
+
+def _grads_finite(fn: str, grads: list[FloatArray], grad: Any, mode: str) -> bool:
+    """False to skip the step; raises for mode "raise"; True when all finite."""
+    if mode == "ignore":
+        return True
+    names = v.labels(fn, "grad", grad)
+    for label, g in zip(names, grads):
+        if not np.isfinite(g).all():
+            if mode == "skip":
+                return False
+            msg = f"{fn}: {label} contains NaN or inf; nothing was updated (nonfinite='raise')"
+            raise ValueError(msg)
+    return True
+
+
+def sgd_step(
+    param: ArrayOrList,
+    grad: ArrayOrList,
+    momentum_buffer: ArrayOrList | None = None,
+    *,
+    step: int,
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+    nonfinite: str = "raise",
+) -> bool:
+    """Reference twin of :func:`steepest.functional.sgd_step`."""
+    fn = "sgd_step"
+    v.check_step(fn, step)
+    v.check_nonnegative(fn, "lr", lr)
+    v.check_nonnegative(fn, "momentum", momentum)
+    v.check_between(fn, "dampening", dampening, 0.0, 1.0, hi_open=False, interval="[0, 1]")
+    v.check_nonnegative(fn, "weight_decay", weight_decay)
+    v.check_nesterov(fn, nesterov, momentum, dampening)
+    mode = v.check_nonfinite(fn, nonfinite)
+    use_buf = momentum != 0
+    if use_buf and momentum_buffer is None:
+        msg = f"{fn}: momentum_buffer is required when momentum != 0"
+        raise ValueError(msg)
+    lists = [("param", param, True), ("grad", grad, False)]
+    if use_buf:
+        lists.append(("momentum_buffer", momentum_buffer, True))
+    arrays = v.check_lists(fn, lists)
+    if not _grads_finite(fn, arrays[1], grad, mode):
+        return False
+    for i, (p, g0) in enumerate(zip(arrays[0], arrays[1])):
+        T = p.dtype.type
+        g = g0 * T(-1.0 if maximize else 1.0)
+        if weight_decay != 0:
+            g = g + T(weight_decay) * p
+        if use_buf:
+            buf = arrays[2][i]
+            if step == 1:
+                b = g.copy()
+            else:
+                b = T(momentum) * buf + T(1.0 - dampening) * g
+            buf[...] = b
+            g = g + T(momentum) * b if nesterov else b
+        p[...] = p - T(lr) * g
+    return True
+
+
+def adagrad_step(
+    param: ArrayOrList,
+    grad: ArrayOrList,
+    state_sum: ArrayOrList,
+    *,
+    step: int,
+    lr: float = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    eps: float = 1e-10,
+    maximize: bool = False,
+    nonfinite: str = "raise",
+) -> bool:
+    """Reference twin of :func:`steepest.functional.adagrad_step`."""
+    fn = "adagrad_step"
+    v.check_step(fn, step)
+    v.check_nonnegative(fn, "lr", lr)
+    v.check_nonnegative(fn, "lr_decay", lr_decay)
+    v.check_nonnegative(fn, "weight_decay", weight_decay)
+    v.check_positive(fn, "eps", eps)
+    mode = v.check_nonfinite(fn, nonfinite)
+    arrays = v.check_lists(
+        fn, [("param", param, True), ("grad", grad, False), ("state_sum", state_sum, True)]
+    )
+    if not _grads_finite(fn, arrays[1], grad, mode):
+        return False
+    clr = lr / (1.0 + (step - 1) * lr_decay)
+    for p, g0, acc in zip(*arrays):
+        T = p.dtype.type
+        g = g0 * T(-1.0 if maximize else 1.0)
+        if weight_decay != 0:
+            g = g + T(weight_decay) * p
+        s = acc + g * g
+        acc[...] = s
+        p[...] = p - (T(clr) * g) / (np.sqrt(s) + T(eps))
+    return True
+
+
+def rmsprop_step(
+    param: ArrayOrList,
+    grad: ArrayOrList,
+    square_avg: ArrayOrList,
+    momentum_buffer: ArrayOrList | None = None,
+    grad_avg: ArrayOrList | None = None,
+    *,
+    lr: float = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+    maximize: bool = False,
+    nonfinite: str = "raise",
+) -> bool:
+    """Reference twin of :func:`steepest.functional.rmsprop_step`."""
+    fn = "rmsprop_step"
+    v.check_nonnegative(fn, "lr", lr)
+    v.check_between(fn, "alpha", alpha, 0.0, 1.0, hi_open=False, interval="[0, 1]")
+    v.check_positive(fn, "eps", eps)
+    v.check_nonnegative(fn, "weight_decay", weight_decay)
+    v.check_nonnegative(fn, "momentum", momentum)
+    mode = v.check_nonfinite(fn, nonfinite)
+    use_buf = momentum != 0
+    if use_buf and momentum_buffer is None:
+        msg = f"{fn}: momentum_buffer is required when momentum != 0"
+        raise ValueError(msg)
+    if centered and grad_avg is None:
+        msg = f"{fn}: grad_avg is required when centered=True"
+        raise ValueError(msg)
+    lists = [("param", param, True), ("grad", grad, False), ("square_avg", square_avg, True)]
+    if use_buf:
+        lists.append(("momentum_buffer", momentum_buffer, True))
+    if centered:
+        lists.append(("grad_avg", grad_avg, True))
+    arrays = v.check_lists(fn, lists)
+    if not _grads_finite(fn, arrays[1], grad, mode):
+        return False
+    for i, (p, g0, sq) in enumerate(zip(arrays[0], arrays[1], arrays[2])):
+        T = p.dtype.type
+        g = g0 * T(-1.0 if maximize else 1.0)
+        if weight_decay != 0:
+            g = g + T(weight_decay) * p
+        vi = T(alpha) * sq + T(1.0 - alpha) * (g * g)
+        sq[...] = vi
+        if centered:
+            ga = arrays[-1][i]
+            a = T(alpha) * ga + T(1.0 - alpha) * g
+            ga[...] = a
+            d = np.sqrt(vi - a * a) + T(eps)
+        else:
+            d = np.sqrt(vi) + T(eps)
+        if use_buf:
+            buf = arrays[3][i]
+            b = T(momentum) * buf + g / d
+            buf[...] = b
+            p[...] = p - T(lr) * b
+        else:
+            p[...] = p - (T(lr) * g) / d
+    return True
+
+
+def _adam_like(
+    fn: str,
+    decoupled: bool,
+    param: ArrayOrList,
+    grad: ArrayOrList,
+    m: ArrayOrList,
+    v_: ArrayOrList,
+    v_max: ArrayOrList | None,
+    step: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    nonfinite: str,
+) -> bool:
+    v.check_step(fn, step)
+    v.check_nonnegative(fn, "lr", lr)
+    v.check_between(fn, "beta1", beta1, 0.0, 1.0, hi_open=True, interval="[0, 1)")
+    v.check_between(fn, "beta2", beta2, 0.0, 1.0, hi_open=True, interval="[0, 1)")
+    v.check_positive(fn, "eps", eps)
+    v.check_nonnegative(fn, "weight_decay", weight_decay)
+    mode = v.check_nonfinite(fn, nonfinite)
+    if amsgrad and v_max is None:
+        msg = f"{fn}: v_max is required when amsgrad=True"
+        raise ValueError(msg)
+    lists = [("param", param, True), ("grad", grad, False), ("m", m, True), ("v", v_, True)]
+    if amsgrad:
+        lists.append(("v_max", v_max, True))
+    arrays = v.check_lists(fn, lists)
+    if not _grads_finite(fn, arrays[1], grad, mode):
+        return False
+    step_size = lr / (1.0 - beta1**step)
+    bc2_sqrt = math.sqrt(1.0 - beta2**step)
+    decay = 1.0 - lr * weight_decay
+    l2 = not decoupled and weight_decay != 0
+    for i, (p, g0, mi, vi) in enumerate(zip(*arrays[:4])):
+        T = p.dtype.type
+        g = g0 * T(-1.0 if maximize else 1.0)
+        pi = p
+        if l2:
+            g = g + T(weight_decay) * p
+        if decoupled:
+            pi = p * T(decay)
+        mi[...] = T(beta1) * mi + T(1.0 - beta1) * g
+        vi[...] = T(beta2) * vi + T(1.0 - beta2) * (g * g)
+        denom_v = vi
+        if amsgrad:
+            vmax = arrays[4][i]
+            np.maximum(vmax, vi, out=vmax)
+            denom_v = vmax
+        p[...] = pi - (T(step_size) * mi) / (np.sqrt(denom_v) / T(bc2_sqrt) + T(eps))
+    return True
+
+
+def adam_step(
+    param: ArrayOrList,
+    grad: ArrayOrList,
+    m: ArrayOrList,
+    v: ArrayOrList,
+    v_max: ArrayOrList | None = None,
+    *,
+    step: int,
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    nonfinite: str = "raise",
+) -> bool:
+    """Reference twin of :func:`steepest.functional.adam_step`."""
+    return _adam_like(
+        "adam_step", False, param, grad, m, v, v_max, step, lr, beta1, beta2, eps,
+        weight_decay, amsgrad, maximize, nonfinite,
+    )  # fmt: skip
+
+
+def adamw_step(
+    param: ArrayOrList,
+    grad: ArrayOrList,
+    m: ArrayOrList,
+    v: ArrayOrList,
+    v_max: ArrayOrList | None = None,
+    *,
+    step: int,
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    nonfinite: str = "raise",
+) -> bool:
+    """Reference twin of :func:`steepest.functional.adamw_step`."""
+    return _adam_like(
+        "adamw_step", True, param, grad, m, v, v_max, step, lr, beta1, beta2, eps,
+        weight_decay, amsgrad, maximize, nonfinite,
+    )  # fmt: skip
+
+
+def clip_grad_norm(
+    grads: ArrayOrList,
+    max_norm: float,
+    *,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
+    """Reference twin of :func:`steepest.functional.clip_grad_norm`."""
+    fn = "clip_grad_norm"
+    v.check_nonnegative(fn, "max_norm", max_norm)
+    q = float(norm_type)
+    if not q > 0:
+        msg = f"{fn}: norm_type must be > 0 (inf allowed), got {q!r}"
+        raise ValueError(msg)
+    (arrays,) = v.check_lists(fn, [("grads", grads, True)])
+    wide = [g.astype(np.float64).ravel() for g in arrays]
+    if math.isinf(q):
+        total = max((float(np.max(np.abs(g))) for g in wide if g.size), default=0.0)
+        if any(np.isnan(g).any() for g in wide):
+            total = math.nan
+    elif q == 2.0:
+        total = math.sqrt(sum(float(np.dot(g, g)) for g in wide))
+    else:
+        total = sum(float(np.sum(np.abs(g) ** q)) for g in wide) ** (1.0 / q)
+    if error_if_nonfinite and not math.isfinite(total):
+        msg = (
+            f"{fn}: the total norm of grads is {total!r}; "
+            "nothing was scaled (error_if_nonfinite=True)"
+        )
+        raise ValueError(msg)
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0 or math.isnan(coef):
+        for g in arrays:
+            g *= g.dtype.type(coef)
+    return total
+
+
+__all__ = [
+    "adagrad_step",
+    "adam_step",
+    "adamw_step",
+    "clip_grad_norm",
+    "rmsprop_step",
+    "sgd_step",
+]
