@@ -19,6 +19,11 @@ from .. import _validation as v
 from ..typing import ArrayOrList, FloatArray
 
 
+# Like the native kernels, the steps compute NaN/inf silently: non-finite
+# gradients are the `nonfinite` option's business, divergence the loops'.
+_quiet = np.errstate(all="ignore")
+
+
 def _grads_finite(fn: str, grads: list[FloatArray], grad: Any, mode: str) -> bool:
     """False to skip the step; raises for mode "raise"; True when all finite."""
     if mode == "ignore":
@@ -33,6 +38,7 @@ def _grads_finite(fn: str, grads: list[FloatArray], grad: Any, mode: str) -> boo
     return True
 
 
+@_quiet
 def sgd_step(
     param: ArrayOrList,
     grad: ArrayOrList,
@@ -83,6 +89,7 @@ def sgd_step(
     return True
 
 
+@_quiet
 def adagrad_step(
     param: ArrayOrList,
     grad: ArrayOrList,
@@ -121,6 +128,7 @@ def adagrad_step(
     return True
 
 
+@_quiet
 def rmsprop_step(
     param: ArrayOrList,
     grad: ArrayOrList,
@@ -184,6 +192,7 @@ def rmsprop_step(
     return True
 
 
+@_quiet
 def _adam_like(
     fn: str,
     decoupled: bool,
@@ -289,6 +298,7 @@ def adamw_step(
     )  # fmt: skip
 
 
+@_quiet
 def clip_grad_norm(
     grads: ArrayOrList,
     max_norm: float,
