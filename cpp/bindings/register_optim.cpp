@@ -140,6 +140,15 @@ bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::han
                     kernels<double>().adam[l2][dec][amsgrad], s.cast<double>());
 }
 
+// Roofline probe: Adam's traffic through the same driver, no arithmetic.
+void traffic_pass(py::handle params, py::handle grads, py::handle m, py::handle v) {
+    const std::string fn = "traffic_pass";
+    prepared prep = prepare(fn, {{"param", params, -2}, {"grad", grads, -1}, {"m", m, 0}, {"v", v, 1}});
+    int unused = 0;
+    run_step(fn, prep, nonfinite_mode::ignore, kernels<float>().traffic, unused,
+             kernels<double>().traffic, unused);
+}
+
 }  // namespace
 
 void register_optim(py::module_& m) {
@@ -155,6 +164,9 @@ void register_optim(py::module_& m) {
           arg("param"), arg("grad"), arg("square_avg"), arg("momentum_buffer"), arg("grad_avg"),
           arg("lr"), arg("alpha"), arg("eps"), arg("weight_decay"), arg("momentum"),
           arg("centered"), arg("maximize"), arg("nonfinite"));
+    m.def("traffic_pass", &traffic_pass,
+          "Benchmark probe: read param, grad, m, v and write param, m, v (no arithmetic).",
+          arg("param"), arg("grad"), arg("m"), arg("v"));
     auto adam = [](bool decoupled) {
         return [decoupled](py::handle p, py::handle g, py::handle mm, py::handle v,
                            py::handle vmax, py::handle step, double lr, double b1, double b2,

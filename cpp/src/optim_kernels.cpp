@@ -41,6 +41,11 @@ void adam_leaf(T* p, const T* g, T* s0, T* s1, T* s2, index_t n, const void* c) 
 }
 
 template <class T>
+void traffic_leaf(T* p, const T* g, T* s0, T* s1, T*, index_t n, const void*) {
+    traffic_chunk(p, g, s0, s1, n);
+}
+
+template <class T>
 bool all_finite(const T* g, index_t n) { return all_finite_chunk(g, n); }
 template <class T>
 double sum_squares(const T* g, index_t n) { return sum_squares_chunk(g, n); }
@@ -85,6 +90,7 @@ kernel_table<T> make_table() {
     t.max_abs = &max_abs<T>;
     t.sum_abs_pow = &sum_abs_pow<T>;
     t.scale = &scale<T>;
+    t.traffic = &traffic_leaf<T>;
     return t;
 }
 

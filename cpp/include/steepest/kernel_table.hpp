@@ -18,6 +18,7 @@ struct kernel_table {
     double (*max_abs)(const T*, index_t);
     double (*sum_abs_pow)(const T*, index_t, double);
     void (*scale)(T*, index_t, T);
+    leaf_fn<T> traffic;  // roofline probe for the benchmarks
 };
 
 enum class isa { baseline = 0, v3 = 1, v4 = 2 };

@@ -64,4 +64,18 @@ STEEPEST_INLINE void scale_chunk(T* STEEPEST_RESTRICT g, index_t n, T c) {
     for (index_t i = 0; i < n; ++i) g[i] = g[i] * c;
 }
 
+// Adam's memory traffic without its arithmetic (reads p, g, m, v; writes p,
+// m, v): the roofline that bench/run.py compares every optimizer with.
+template <class T>
+STEEPEST_INLINE void traffic_chunk(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT g,
+                                   T* STEEPEST_RESTRICT m, T* STEEPEST_RESTRICT v, index_t n) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) {
+        T a = p[i], b = g[i], c = m[i], d = v[i];
+        p[i] = b;
+        m[i] = d;
+        v[i] = a + c;
+    }
+}
+
 }  // namespace steepest
