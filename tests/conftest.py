@@ -7,7 +7,6 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-
 import steepest
 from steepest import _core
 

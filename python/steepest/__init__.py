@@ -13,8 +13,8 @@ import os
 # down by an order of magnitude; this must be set before the runtime loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from . import optim, reference  # noqa: E402
-from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop  # noqa: E402
+from . import optim, reference
+from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
 __version__ = "0.1.0"
 
@@ -30,7 +30,7 @@ _NATIVE_NAMES = (
 )
 
 try:
-    from . import _core
+    from . import _core  # noqa: F401  (the import is the availability test)
 except ImportError as _err:  # pragma: no cover - exercised by test_import_without_core
     _core_error: ImportError | None = _err
 else:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = Union[NDArray[np.float32], NDArray[np.float64]]
-ArrayOrList = Union[FloatArray, Sequence[FloatArray]]
+FloatArray: TypeAlias = NDArray[np.float32] | NDArray[np.float64]
+ArrayOrList: TypeAlias = FloatArray | Sequence[FloatArray]
 
 __all__ = ["ArrayOrList", "FloatArray"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import steepest
 from steepest.reference import functional as ref
 
@@ -43,13 +42,13 @@ def run_both(case: Case, params: list[np.ndarray], rng: np.random.Generator, ste
         grads = [rng.standard_normal(p.shape).astype(p.dtype) for p in params]
         assert call_step(steepest.functional, case, native_p, grads, native_s, t)
         assert call_step(ref, case, ref_p, grads, ref_s, t)
-    for a, b in zip(native_p, ref_p):
+    for a, b in zip(native_p, ref_p, strict=True):
         np.testing.assert_array_equal(a, b)
     for name in native_s:
-        for a, b in zip(native_s[name], ref_s[name]):
+        for a, b in zip(native_s[name], ref_s[name], strict=True):
             np.testing.assert_array_equal(a, b, err_msg=name)
     # the run must have moved the params, or equality proves nothing
-    for a, p in zip(native_p, params):
+    for a, p in zip(native_p, params, strict=True):
         assert a.size == 0 or not np.array_equal(a, p)
 
 
@@ -66,7 +65,7 @@ def test_parity_threads_and_isa(
     # Above the parallel grain, with a mixed list so threads span arrays.
     sizes = [70_001, 1, 33, 40_000]
     dtypes = [np.float32, np.float64, np.float32, np.float64]
-    params = [rng.standard_normal(n).astype(d) for n, d in zip(sizes, dtypes)]
+    params = [rng.standard_normal(n).astype(d) for n, d in zip(sizes, dtypes, strict=True)]
     run_both(case, params, rng, STEPS)
 
 

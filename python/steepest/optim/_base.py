@@ -143,9 +143,9 @@ class Optimizer:
                 raise ValueError(msg)
             for i, (a, p) in enumerate(zip(arrays, self.params)):
                 if not isinstance(a, np.ndarray) or a.dtype != p.dtype or a.shape != p.shape:
-                    got = (a.dtype, a.shape) if isinstance(a, np.ndarray) else type(a).__name__
+                    what = (a.dtype, a.shape) if isinstance(a, np.ndarray) else type(a).__name__
                     msg = (
-                        f"{fn}: state[{key!r}][{i}] is {got} but params[{i}] "
+                        f"{fn}: state[{key!r}][{i}] is {what} but params[{i}] "
                         f"is {(p.dtype, p.shape)}"
                     )
                     raise ValueError(msg)

@@ -60,7 +60,7 @@ class Adam(Optimizer):
         if len(betas) != 2:
             msg = f"{fn}: betas must be a pair (beta1, beta2), got {betas!r}"
             raise ValueError(msg)
-        for name, b in zip(("betas[0]", "betas[1]"), betas):
+        for name, b in zip(("betas[0]", "betas[1]"), betas, strict=True):
             v.check_between(fn, name, b, 0.0, 1.0, hi_open=True, interval="[0, 1)")
         v.check_positive(fn, "eps", hyper["eps"])
         v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])

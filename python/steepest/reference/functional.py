@@ -18,7 +18,6 @@ import numpy as np
 from .. import _validation as v
 from ..typing import ArrayOrList, FloatArray
 
-
 # Like the native kernels, the steps compute NaN/inf silently: non-finite
 # gradients are the `nonfinite` option's business, divergence the loops'.
 _quiet = np.errstate(all="ignore")
@@ -29,7 +28,7 @@ def _grads_finite(fn: str, grads: list[FloatArray], grad: Any, mode: str) -> boo
     if mode == "ignore":
         return True
     names = v.labels(fn, "grad", grad)
-    for label, g in zip(names, grads):
+    for label, g in zip(names, grads, strict=True):
         if not np.isfinite(g).all():
             if mode == "skip":
                 return False
@@ -66,13 +65,13 @@ def sgd_step(
     if use_buf and momentum_buffer is None:
         msg = f"{fn}: momentum_buffer is required when momentum != 0"
         raise ValueError(msg)
-    lists = [("param", param, True), ("grad", grad, False)]
+    lists: list[tuple[str, Any, bool]] = [("param", param, True), ("grad", grad, False)]
     if use_buf:
         lists.append(("momentum_buffer", momentum_buffer, True))
     arrays = v.check_lists(fn, lists)
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
-    for i, (p, g0) in enumerate(zip(arrays[0], arrays[1])):
+    for i, (p, g0) in enumerate(zip(arrays[0], arrays[1], strict=True)):
         T = p.dtype.type
         g = g0 * T(-1.0 if maximize else 1.0)
         if weight_decay != 0:
@@ -117,7 +116,7 @@ def adagrad_step(
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
     clr = lr / (1.0 + (step - 1) * lr_decay)
-    for p, g0, acc in zip(*arrays):
+    for p, g0, acc in zip(*arrays, strict=True):
         T = p.dtype.type
         g = g0 * T(-1.0 if maximize else 1.0)
         if weight_decay != 0:
@@ -160,7 +159,9 @@ def rmsprop_step(
     if centered and grad_avg is None:
         msg = f"{fn}: grad_avg is required when centered=True"
         raise ValueError(msg)
-    lists = [("param", param, True), ("grad", grad, False), ("square_avg", square_avg, True)]
+    lists: list[tuple[str, Any, bool]] = [
+        ("param", param, True), ("grad", grad, False), ("square_avg", square_avg, True)
+    ]
     if use_buf:
         lists.append(("momentum_buffer", momentum_buffer, True))
     if centered:
@@ -168,7 +169,7 @@ def rmsprop_step(
     arrays = v.check_lists(fn, lists)
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
-    for i, (p, g0, sq) in enumerate(zip(arrays[0], arrays[1], arrays[2])):
+    for i, (p, g0, sq) in enumerate(zip(arrays[0], arrays[1], arrays[2], strict=True)):
         T = p.dtype.type
         g = g0 * T(-1.0 if maximize else 1.0)
         if weight_decay != 0:
@@ -221,7 +222,9 @@ def _adam_like(
     if amsgrad and v_max is None:
         msg = f"{fn}: v_max is required when amsgrad=True"
         raise ValueError(msg)
-    lists = [("param", param, True), ("grad", grad, False), ("m", m, True), ("v", v_, True)]
+    lists: list[tuple[str, Any, bool]] = [
+        ("param", param, True), ("grad", grad, False), ("m", m, True), ("v", v_, True)
+    ]
     if amsgrad:
         lists.append(("v_max", v_max, True))
     arrays = v.check_lists(fn, lists)
@@ -231,7 +234,7 @@ def _adam_like(
     bc2_sqrt = math.sqrt(1.0 - beta2**step)
     decay = 1.0 - lr * weight_decay
     l2 = not decoupled and weight_decay != 0
-    for i, (p, g0, mi, vi) in enumerate(zip(*arrays[:4])):
+    for i, (p, g0, mi, vi) in enumerate(zip(*arrays[:4], strict=True)):
         T = p.dtype.type
         g = g0 * T(-1.0 if maximize else 1.0)
         pi = p
