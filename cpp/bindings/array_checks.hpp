@@ -175,13 +175,20 @@ inline void check_positive(const std::string& fn, const char* name, double x) {
     }
 }
 
+// Any integer (Python int, NumPy integer) but bool, like operator.index.
 inline long long check_step(const std::string& fn, py::handle step) {
-    if (!PyLong_Check(step.ptr()) || PyBool_Check(step.ptr())) {
+    PyObject* index = nullptr;
+    if (PyIndex_Check(step.ptr()) && !PyBool_Check(step.ptr())) index = PyNumber_Index(step.ptr());
+    if (index == nullptr) {
+        PyErr_Clear();
         type_error(fn, "step must be an int, got " +
                            std::string(py::str(py::type::of(step).attr("__name__"))));
     }
-    long long t = step.cast<long long>();
-    if (t < 1) value_error(fn, "step must be >= 1, got " + std::to_string(t));
+    auto as_int = py::reinterpret_steal<py::int_>(index);
+    int overflow = 0;
+    long long t = PyLong_AsLongLongAndOverflow(as_int.ptr(), &overflow);
+    if (overflow > 0) value_error(fn, "step must be < 2**63, got " + std::string(py::str(as_int)));
+    if (overflow < 0 || t < 1) value_error(fn, "step must be >= 1, got " + std::string(py::str(as_int)));
     return t;
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -146,13 +147,21 @@ def check_positive(fn: str, name: str, x: float) -> None:
 
 
 def check_step(fn: str, step: Any) -> int:
-    if not isinstance(step, int) or isinstance(step, bool):
+    """Any integer (Python int, NumPy integer) but bool, like ``operator.index``."""
+    try:
+        if isinstance(step, bool):
+            raise TypeError
+        t = operator.index(step)
+    except TypeError:
         msg = f"{fn}: step must be an int, got {_type_name(step)}"
-        raise TypeError(msg)
-    if step < 1:
-        msg = f"{fn}: step must be >= 1, got {step}"
+        raise TypeError(msg) from None
+    if t >= 2**63:
+        msg = f"{fn}: step must be < 2**63, got {t}"
         raise ValueError(msg)
-    return step
+    if t < 1:
+        msg = f"{fn}: step must be >= 1, got {t}"
+        raise ValueError(msg)
+    return t
 
 
 NONFINITE_MODES = ("raise", "skip", "ignore")

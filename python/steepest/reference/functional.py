@@ -54,7 +54,7 @@ def sgd_step(
 ) -> bool:
     """Reference twin of :func:`steepest.functional.sgd_step`."""
     fn = "sgd_step"
-    v.check_step(fn, step)
+    step = v.check_step(fn, step)
     v.check_nonnegative(fn, "lr", lr)
     v.check_nonnegative(fn, "momentum", momentum)
     v.check_between(fn, "dampening", dampening, 0.0, 1.0, hi_open=False, interval="[0, 1]")
@@ -104,7 +104,7 @@ def adagrad_step(
 ) -> bool:
     """Reference twin of :func:`steepest.functional.adagrad_step`."""
     fn = "adagrad_step"
-    v.check_step(fn, step)
+    step = v.check_step(fn, step)
     v.check_nonnegative(fn, "lr", lr)
     v.check_nonnegative(fn, "lr_decay", lr_decay)
     v.check_nonnegative(fn, "weight_decay", weight_decay)
@@ -212,7 +212,7 @@ def _adam_like(
     maximize: bool,
     nonfinite: str,
 ) -> bool:
-    v.check_step(fn, step)
+    step = v.check_step(fn, step)
     v.check_nonnegative(fn, "lr", lr)
     v.check_between(fn, "beta1", beta1, 0.0, 1.0, hi_open=True, interval="[0, 1)")
     v.check_between(fn, "beta2", beta2, 0.0, 1.0, hi_open=True, interval="[0, 1)")
