@@ -157,6 +157,28 @@ inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg
     return kinds;
 }
 
+// A real number: Python int or float, or a NumPy integer or floating scalar;
+// bool and everything else (strings included) is a TypeError naming `name`.
+inline double real_arg(const std::string& fn, const char* name, py::handle h) {
+    PyObject* o = h.ptr();
+    if (PyFloat_Check(o)) return PyFloat_AS_DOUBLE(o);
+    bool ok = (PyLong_Check(o) && !PyBool_Check(o));
+    if (!ok) {
+        // Leaked on purpose: module-lifetime references, looked up once.
+        static py::handle real = py::object(py::module_::import("numbers").attr("Real")).release();
+        static py::handle np_bool = py::object(py::module_::import("numpy").attr("bool_")).release();
+        ok = !PyBool_Check(o) && PyObject_IsInstance(o, real.ptr()) == 1 &&
+             PyObject_IsInstance(o, np_bool.ptr()) == 0;
+    }
+    if (!ok) {
+        type_error(fn, std::string(name) + " must be a real number, got " +
+                           std::string(py::str(py::type::of(h).attr("__name__"))));
+    }
+    double x = PyFloat_AsDouble(o);
+    if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    return x;
+}
+
 inline void check_between(const std::string& fn, const char* name, double x, double lo, double hi,
                           bool hi_open, const char* interval) {
     bool ok = std::isfinite(x) && x >= lo && (hi_open ? x < hi : x <= hi);

@@ -6,6 +6,7 @@ namespace py = pybind11;
 namespace steepest::bind {
 void register_optim(py::module_& m);
 void register_clip(py::module_& m);
+void register_schedule(py::module_& m);
 void register_info(py::module_& m);
 }  // namespace steepest::bind
 
@@ -14,5 +15,6 @@ PYBIND11_MODULE(_core, m) {
     m.attr("__version__") = STEEPEST_VERSION;
     steepest::bind::register_optim(m);
     steepest::bind::register_clip(m);
+    steepest::bind::register_schedule(m);
     steepest::bind::register_info(m);
 }

@@ -62,9 +62,11 @@ void scale_all(const std::vector<segment<T>>& segs, double coef) {
     });
 }
 
-double clip_grad_norm(py::handle grads, double max_norm, double norm_type,
+double clip_grad_norm(py::handle grads, py::handle max_norm_, py::handle norm_type_,
                       bool error_if_nonfinite) {
     const std::string fn = "clip_grad_norm";
+    double max_norm = real_arg(fn, "max_norm", max_norm_);
+    double norm_type = real_arg(fn, "norm_type", norm_type_);
     check_nonnegative(fn, "max_norm", max_norm);
     if (!(norm_type > 0)) {
         value_error(fn, "norm_type must be > 0 (inf allowed), got " + repr_float(norm_type));

@@ -19,11 +19,14 @@ sgd_coeffs<T> sgd_cast(double lr, double wd, double mu, double damp, double sign
     return {T(lr), T(wd), T(mu), T(1.0 - damp), T(sign)};
 }
 
-bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle step, double lr,
-              double momentum, double dampening, bool nesterov, double wd, bool maximize,
-              const std::string& nonfinite) {
+bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle step,
+              py::handle lr_, py::handle momentum_, py::handle dampening_, bool nesterov,
+              py::handle wd_, bool maximize, const std::string& nonfinite) {
     const std::string fn = "sgd_step";
     long long t = check_step(fn, step);
+    double lr = real_arg(fn, "lr", lr_), momentum = real_arg(fn, "momentum", momentum_);
+    double dampening = real_arg(fn, "dampening", dampening_);
+    double wd = real_arg(fn, "weight_decay", wd_);
     check_nonnegative(fn, "lr", lr);
     check_nonnegative(fn, "momentum", momentum);
     check_between(fn, "dampening", dampening, 0.0, 1.0, false, "[0, 1]");
@@ -47,11 +50,13 @@ bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle st
                     sgd_cast<double>(lr, wd, momentum, dampening, sign));
 }
 
-bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::handle step, double lr,
-                  double lr_decay, double wd, double eps, bool maximize,
-                  const std::string& nonfinite) {
+bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::handle step,
+                  py::handle lr_, py::handle lr_decay_, py::handle wd_, py::handle eps_,
+                  bool maximize, const std::string& nonfinite) {
     const std::string fn = "adagrad_step";
     long long t = check_step(fn, step);
+    double lr = real_arg(fn, "lr", lr_), lr_decay = real_arg(fn, "lr_decay", lr_decay_);
+    double wd = real_arg(fn, "weight_decay", wd_), eps = real_arg(fn, "eps", eps_);
     check_nonnegative(fn, "lr", lr);
     check_nonnegative(fn, "lr_decay", lr_decay);
     check_nonnegative(fn, "weight_decay", wd);
@@ -74,9 +79,13 @@ rmsprop_coeffs<T> rmsprop_cast(double lr, double alpha, double eps, double wd, d
 }
 
 bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py::handle buf,
-                  py::handle grad_avg, double lr, double alpha, double eps, double wd,
-                  double momentum, bool centered, bool maximize, const std::string& nonfinite) {
+                  py::handle grad_avg, py::handle lr_, py::handle alpha_, py::handle eps_,
+                  py::handle wd_, py::handle momentum_, bool centered, bool maximize,
+                  const std::string& nonfinite) {
     const std::string fn = "rmsprop_step";
+    double lr = real_arg(fn, "lr", lr_), alpha = real_arg(fn, "alpha", alpha_);
+    double eps = real_arg(fn, "eps", eps_), wd = real_arg(fn, "weight_decay", wd_);
+    double momentum = real_arg(fn, "momentum", momentum_);
     check_nonnegative(fn, "lr", lr);
     check_between(fn, "alpha", alpha, 0.0, 1.0, false, "[0, 1]");
     check_positive(fn, "eps", eps);
@@ -109,10 +118,13 @@ struct adam_scalars {
 };
 
 bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::handle grads,
-               py::handle m, py::handle v, py::handle vmax, py::handle step, double lr,
-               double beta1, double beta2, double eps, double wd, bool amsgrad, bool maximize,
-               const std::string& nonfinite) {
+               py::handle m, py::handle v, py::handle vmax, py::handle step, py::handle lr_,
+               py::handle beta1_, py::handle beta2_, py::handle eps_, py::handle wd_,
+               bool amsgrad, bool maximize, const std::string& nonfinite) {
     long long t = check_step(fn, step);
+    double lr = real_arg(fn, "lr", lr_), beta1 = real_arg(fn, "beta1", beta1_);
+    double beta2 = real_arg(fn, "beta2", beta2_), eps = real_arg(fn, "eps", eps_);
+    double wd = real_arg(fn, "weight_decay", wd_);
     check_nonnegative(fn, "lr", lr);
     check_between(fn, "beta1", beta1, 0.0, 1.0, true, "[0, 1)");
     check_between(fn, "beta2", beta2, 0.0, 1.0, true, "[0, 1)");
@@ -169,8 +181,8 @@ void register_optim(py::module_& m) {
           arg("param"), arg("grad"), arg("m"), arg("v"));
     auto adam = [](bool decoupled) {
         return [decoupled](py::handle p, py::handle g, py::handle mm, py::handle v,
-                           py::handle vmax, py::handle step, double lr, double b1, double b2,
-                           double eps, double wd, bool ams, bool maximize,
+                           py::handle vmax, py::handle step, py::handle lr, py::handle b1,
+                           py::handle b2, py::handle eps, py::handle wd, bool ams, bool maximize,
                            const std::string& nonfinite) {
             return adam_like(decoupled ? "adamw_step" : "adam_step", decoupled, p, g, mm, v, vmax,
                              step, lr, b1, b2, eps, wd, ams, maximize, nonfinite);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -122,10 +123,18 @@ def labels(fn: str, name: str, obj: Any) -> list[str]:
     return [_label(name, i, single) for i in range(len(arrays))]
 
 
+def real(fn: str, name: str, x: Any) -> float:
+    """``x`` as a float if it is a real number (int, float, NumPy scalar; not bool)."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        msg = f"{fn}: {name} must be a real number, got {_type_name(x)}"
+        raise TypeError(msg)
+    return float(x)
+
+
 def check_between(
     fn: str, name: str, x: float, lo: float, hi: float, *, hi_open: bool, interval: str
 ) -> None:
-    x = float(x)
+    x = real(fn, name, x)
     ok = math.isfinite(x) and x >= lo and (x < hi if hi_open else x <= hi)
     if not ok:
         msg = f"{fn}: {name} must be in {interval}, got {x!r}"
@@ -133,14 +142,14 @@ def check_between(
 
 
 def check_nonnegative(fn: str, name: str, x: float) -> None:
-    x = float(x)
+    x = real(fn, name, x)
     if not (math.isfinite(x) and x >= 0):
         msg = f"{fn}: {name} must be a finite number >= 0, got {x!r}"
         raise ValueError(msg)
 
 
 def check_positive(fn: str, name: str, x: float) -> None:
-    x = float(x)
+    x = real(fn, name, x)
     if not (math.isfinite(x) and x > 0):
         msg = f"{fn}: {name} must be a finite number > 0, got {x!r}"
         raise ValueError(msg)

@@ -55,6 +55,9 @@ def sgd_step(
     """Reference twin of :func:`steepest.functional.sgd_step`."""
     fn = "sgd_step"
     step = v.check_step(fn, step)
+    lr, momentum = v.real(fn, "lr", lr), v.real(fn, "momentum", momentum)
+    dampening = v.real(fn, "dampening", dampening)
+    weight_decay = v.real(fn, "weight_decay", weight_decay)
     v.check_nonnegative(fn, "lr", lr)
     v.check_nonnegative(fn, "momentum", momentum)
     v.check_between(fn, "dampening", dampening, 0.0, 1.0, hi_open=False, interval="[0, 1]")
@@ -105,6 +108,8 @@ def adagrad_step(
     """Reference twin of :func:`steepest.functional.adagrad_step`."""
     fn = "adagrad_step"
     step = v.check_step(fn, step)
+    lr, lr_decay = v.real(fn, "lr", lr), v.real(fn, "lr_decay", lr_decay)
+    weight_decay, eps = v.real(fn, "weight_decay", weight_decay), v.real(fn, "eps", eps)
     v.check_nonnegative(fn, "lr", lr)
     v.check_nonnegative(fn, "lr_decay", lr_decay)
     v.check_nonnegative(fn, "weight_decay", weight_decay)
@@ -146,6 +151,9 @@ def rmsprop_step(
 ) -> bool:
     """Reference twin of :func:`steepest.functional.rmsprop_step`."""
     fn = "rmsprop_step"
+    lr, alpha = v.real(fn, "lr", lr), v.real(fn, "alpha", alpha)
+    eps, weight_decay = v.real(fn, "eps", eps), v.real(fn, "weight_decay", weight_decay)
+    momentum = v.real(fn, "momentum", momentum)
     v.check_nonnegative(fn, "lr", lr)
     v.check_between(fn, "alpha", alpha, 0.0, 1.0, hi_open=False, interval="[0, 1]")
     v.check_positive(fn, "eps", eps)
@@ -213,6 +221,9 @@ def _adam_like(
     nonfinite: str,
 ) -> bool:
     step = v.check_step(fn, step)
+    lr, beta1 = v.real(fn, "lr", lr), v.real(fn, "beta1", beta1)
+    beta2, eps = v.real(fn, "beta2", beta2), v.real(fn, "eps", eps)
+    weight_decay = v.real(fn, "weight_decay", weight_decay)
     v.check_nonnegative(fn, "lr", lr)
     v.check_between(fn, "beta1", beta1, 0.0, 1.0, hi_open=True, interval="[0, 1)")
     v.check_between(fn, "beta2", beta2, 0.0, 1.0, hi_open=True, interval="[0, 1)")
@@ -311,6 +322,8 @@ def clip_grad_norm(
 ) -> float:
     """Reference twin of :func:`steepest.functional.clip_grad_norm`."""
     fn = "clip_grad_norm"
+    max_norm = v.real(fn, "max_norm", max_norm)
+    norm_type = v.real(fn, "norm_type", norm_type)
     v.check_nonnegative(fn, "max_norm", max_norm)
     q = float(norm_type)
     if not q > 0:
