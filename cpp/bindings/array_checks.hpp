@@ -216,11 +216,14 @@ inline long long check_step(const std::string& fn, py::handle step) {
 
 enum class nonfinite_mode { raise, skip, ignore };
 
-inline nonfinite_mode check_nonfinite(const std::string& fn, const std::string& mode) {
-    if (mode == "raise") return nonfinite_mode::raise;
-    if (mode == "skip") return nonfinite_mode::skip;
-    if (mode == "ignore") return nonfinite_mode::ignore;
-    value_error(fn, "nonfinite must be 'raise', 'skip' or 'ignore', got " + py_repr(py::str(mode)));
+inline nonfinite_mode check_nonfinite(const std::string& fn, py::handle mode) {
+    if (PyUnicode_Check(mode.ptr())) {
+        std::string m = mode.cast<std::string>();
+        if (m == "raise") return nonfinite_mode::raise;
+        if (m == "skip") return nonfinite_mode::skip;
+        if (m == "ignore") return nonfinite_mode::ignore;
+    }
+    value_error(fn, "nonfinite must be 'raise', 'skip' or 'ignore', got " + py_repr(mode));
 }
 
 }  // namespace steepest::bind

@@ -21,7 +21,7 @@ sgd_coeffs<T> sgd_cast(double lr, double wd, double mu, double damp, double sign
 
 bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle step,
               py::handle lr_, py::handle momentum_, py::handle dampening_, bool nesterov,
-              py::handle wd_, bool maximize, const std::string& nonfinite) {
+              py::handle wd_, bool maximize, py::handle nonfinite) {
     const std::string fn = "sgd_step";
     long long t = check_step(fn, step);
     double lr = real_arg(fn, "lr", lr_), momentum = real_arg(fn, "momentum", momentum_);
@@ -52,7 +52,7 @@ bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle st
 
 bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::handle step,
                   py::handle lr_, py::handle lr_decay_, py::handle wd_, py::handle eps_,
-                  bool maximize, const std::string& nonfinite) {
+                  bool maximize, py::handle nonfinite) {
     const std::string fn = "adagrad_step";
     long long t = check_step(fn, step);
     double lr = real_arg(fn, "lr", lr_), lr_decay = real_arg(fn, "lr_decay", lr_decay_);
@@ -81,7 +81,7 @@ rmsprop_coeffs<T> rmsprop_cast(double lr, double alpha, double eps, double wd, d
 bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py::handle buf,
                   py::handle grad_avg, py::handle lr_, py::handle alpha_, py::handle eps_,
                   py::handle wd_, py::handle momentum_, bool centered, bool maximize,
-                  const std::string& nonfinite) {
+                  py::handle nonfinite) {
     const std::string fn = "rmsprop_step";
     double lr = real_arg(fn, "lr", lr_), alpha = real_arg(fn, "alpha", alpha_);
     double eps = real_arg(fn, "eps", eps_), wd = real_arg(fn, "weight_decay", wd_);
@@ -120,7 +120,7 @@ struct adam_scalars {
 bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::handle grads,
                py::handle m, py::handle v, py::handle vmax, py::handle step, py::handle lr_,
                py::handle beta1_, py::handle beta2_, py::handle eps_, py::handle wd_,
-               bool amsgrad, bool maximize, const std::string& nonfinite) {
+               bool amsgrad, bool maximize, py::handle nonfinite) {
     long long t = check_step(fn, step);
     double lr = real_arg(fn, "lr", lr_), beta1 = real_arg(fn, "beta1", beta1_);
     double beta2 = real_arg(fn, "beta2", beta2_), eps = real_arg(fn, "eps", eps_);
@@ -183,7 +183,7 @@ void register_optim(py::module_& m) {
         return [decoupled](py::handle p, py::handle g, py::handle mm, py::handle v,
                            py::handle vmax, py::handle step, py::handle lr, py::handle b1,
                            py::handle b2, py::handle eps, py::handle wd, bool ams, bool maximize,
-                           const std::string& nonfinite) {
+                           py::handle nonfinite) {
             return adam_like(decoupled ? "adamw_step" : "adam_step", decoupled, p, g, mm, v, vmax,
                              step, lr, b1, b2, eps, wd, ams, maximize, nonfinite);
         };
