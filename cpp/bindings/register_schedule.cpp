@@ -24,17 +24,12 @@ constexpr std::int64_t max_int = std::int64_t(1) << 53;  // ints must be exact i
 std::string type_name(py::handle h) { return std::string(py::str(py::type::of(h).attr("__name__"))); }
 
 bool is_bool(py::handle h) {
-    static py::object np_bool = py::module_::import("numpy").attr("bool_");
-    return PyBool_Check(h.ptr()) || py::isinstance(h, np_bool);
+    static py::handle np_bool = py::object(py::module_::import("numpy").attr("bool_")).release();
+    return PyBool_Check(h.ptr()) || PyObject_IsInstance(h.ptr(), np_bool.ptr()) == 1;
 }
-bool is_int(py::handle h) {
-    static py::object np_integer = py::module_::import("numpy").attr("integer");
-    return !is_bool(h) && (PyLong_Check(h.ptr()) || py::isinstance(h, np_integer));
-}
-bool is_number(py::handle h) {
-    static py::object np_floating = py::module_::import("numpy").attr("floating");
-    return is_int(h) || PyFloat_Check(h.ptr()) || py::isinstance(h, np_floating);
-}
+// Any integer but bool (what operator.index accepts), as in _schedule_validation.is_int.
+bool is_int(py::handle h) { return PyIndex_Check(h.ptr()) && !is_bool(h); }
+py::int_ as_int(py::handle h) { return py::reinterpret_steal<py::int_>(PyNumber_Index(h.ptr())); }
 
 // One description dict being read, keyed by the schedule's class name.
 struct reader {
@@ -43,13 +38,7 @@ struct reader {
 
     py::object get(const char* key) const { return d[key]; }
 
-    double number(const char* key) const {
-        py::object x = get(key);
-        if (!is_number(x)) {
-            type_error(kind, std::string(key) + " must be a number, got " + type_name(x));
-        }
-        return x.cast<double>();
-    }
+    double number(const char* key) const { return real_arg(kind, key, get(key)); }
     double nonnegative(const char* key) const {
         double x = number(key);
         if (!(std::isfinite(x) && x >= 0)) {
@@ -79,7 +68,7 @@ struct reader {
         py::object x = get(key);
         std::string expect = std::string(key) + " must be an int >= " + std::to_string(lo) + ", got ";
         if (!is_int(x)) type_error(kind, expect + py_repr(x));
-        py::int_ big(x);
+        py::int_ big = as_int(x);
         if (big < py::int_(lo)) value_error(kind, expect + py_repr(x));
         if (big >= py::int_(max_int)) {
             value_error(kind, std::string(key) + " must be < 2**53, got " + py_repr(x));
@@ -117,7 +106,7 @@ struct reader {
         std::vector<sc::step_t> out;
         for (py::handle item : items) {
             if (!is_int(item)) type_error(kind, expect + py_repr(items));
-            py::int_ big = py::reinterpret_borrow<py::object>(item);
+            py::int_ big = as_int(item);
             bool ok = big >= py::int_(lo) && big < py::int_(max_int);
             if (ok) {
                 auto m = big.cast<std::int64_t>();
@@ -281,7 +270,7 @@ sc::schedule compile(py::handle desc) {
 sc::step_t check_count(const std::string& fn, const char* name, py::handle x) {
     std::string expect = std::string(name) + " must be an int >= 0, got ";
     if (!is_int(x)) type_error(fn, expect + py_repr(x));
-    py::int_ big = py::reinterpret_borrow<py::object>(x);
+    py::int_ big = as_int(x);
     if (big < py::int_(0)) value_error(fn, expect + py_repr(x));
     if (big >= py::int_(max_int)) value_error(fn, std::string(name) + " must be < 2**53, got " + py_repr(x));
     return big.cast<sc::step_t>();

@@ -13,7 +13,7 @@ import os
 # down by an order of magnitude; this must be set before the runtime loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from . import optim, reference
+from . import optim, plot, reference
 from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
 __version__ = "0.1.0"
@@ -25,6 +25,7 @@ _NATIVE_NAMES = (
     "functional",
     "get_isa",
     "get_num_threads",
+    "schedules",
     "set_isa",
     "set_num_threads",
 )
@@ -35,7 +36,7 @@ except ImportError as _err:  # pragma: no cover - exercised by test_import_witho
     _core_error: ImportError | None = _err
 else:
     _core_error = None
-    from . import functional
+    from . import functional, schedules
     from ._core import (
         available_isas,
         build_info,
@@ -74,7 +75,9 @@ __all__ = [
     "get_isa",
     "get_num_threads",
     "optim",
+    "plot",
     "reference",
+    "schedules",
     "set_isa",
     "set_num_threads",
 ]

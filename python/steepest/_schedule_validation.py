@@ -10,10 +10,13 @@ Messages read ``"StepLR: step_size must be an int >= 1, got 0"``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from . import _validation
 
 #: every int a schedule sees must be exact in a double
 MAX_INT = 2**53
@@ -33,9 +36,14 @@ KEYS: dict[str, tuple[str, ...]] = {
     "CosineAnnealingWarmRestarts": ("lr", "T_0", "T_mult", "eta_min"),
     "CyclicLR": ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma"),
     "OneCycleLR": (
-        "max_lr", "total_steps", "pct_start", "anneal_strategy", "div_factor",
-        "final_div_factor", "three_phase",
-    ),  # fmt: skip
+        "max_lr",
+        "total_steps",
+        "pct_start",
+        "anneal_strategy",
+        "div_factor",
+        "final_div_factor",
+        "three_phase",
+    ),
     "SequentialLR": ("schedulers", "milestones"),
 }
 
@@ -45,14 +53,13 @@ def is_bool(x: Any) -> bool:
 
 
 def is_int(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not is_bool(x)
+    """Any integer but bool (what ``operator.index`` accepts: int, NumPy integers)."""
+    return hasattr(type(x), "__index__") and not is_bool(x)
 
 
 def number(fn: str, name: str, x: Any) -> float:
-    if not (is_int(x) or isinstance(x, (float, np.floating))):
-        msg = f"{fn}: {name} must be a number, got {type(x).__name__}"
-        raise TypeError(msg)
-    return float(x)
+    """A real number (int, float, NumPy scalar; not bool) as a float."""
+    return _validation.real(fn, name, x)
 
 
 def nonnegative(fn: str, name: str, x: Any) -> float:
@@ -92,12 +99,13 @@ def integer(fn: str, name: str, x: Any, lo: int) -> int:
     expect = f"{fn}: {name} must be an int >= {lo}, got {x!r}"
     if not is_int(x):
         raise TypeError(expect)
-    if x < lo:
+    value = operator.index(x)
+    if value < lo:
         raise ValueError(expect)
-    if x >= MAX_INT:
+    if value >= MAX_INT:
         msg = f"{fn}: {name} must be < 2**53, got {x!r}"
         raise ValueError(msg)
-    return int(x)
+    return value
 
 
 def count(fn: str, name: str, x: Any) -> int:
@@ -131,9 +139,10 @@ def milestones(fn: str, name: str, x: Any, lo: int) -> list[int]:
     for m in items:
         if not is_int(m):
             raise TypeError(expect + repr(items))
-        if m < lo or m >= MAX_INT or (out and m <= out[-1]):
+        value = operator.index(m)
+        if value < lo or value >= MAX_INT or (out and value <= out[-1]):
             raise ValueError(expect + repr(items))
-        out.append(int(m))
+        out.append(value)
     return out
 
 

@@ -76,11 +76,13 @@ class _Native:
 
     def __call__(self, t: int) -> float:
         """The learning rate at step index ``t`` (an int in ``[0, 2**53)``), natively."""
-        return self._native()(t)
+        lr: float = self._native()(t)
+        return lr
 
     def values(self, n: int, start: int = 0) -> NDArray[np.float64]:
         """``[sched(start), ..., sched(start + n - 1)]`` as float64, in one native call."""
-        return self._native().values(n, start)
+        out: NDArray[np.float64] = self._native().values(n, start)
+        return out
 
 
 class Constant(_Native, _ref.Constant):

@@ -7,13 +7,16 @@ rule says otherwise), counts its steps, and calls one functional step per
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
 from .. import _backend
 from .. import _validation as v
 from ..typing import ArrayOrList, FloatArray
+
+if TYPE_CHECKING:  # imported at run time where used: steepest.reference imports steepest.optim
+    from ..reference._schedules_base import Schedule
 
 
 class Optimizer:
@@ -29,6 +32,20 @@ class Optimizer:
         Applied steps (torch's ``state["step"]``).
     skipped_steps : int
         Steps skipped because a gradient was not finite (``nonfinite="skip"``).
+    lr_schedule : Schedule or None
+        The schedule given as ``lr``, if any (see :mod:`steepest.schedules`).
+
+    Notes
+    -----
+    ``lr`` may be a float or a schedule (a pure function of the step index).
+    With a schedule, each step uses ``lr_schedule(step_count)``, where
+    ``step_count`` is the number of steps applied before it: the first step
+    uses ``sched(0)`` (the initial lr, torch's convention), the k-th applied
+    step ``sched(k - 1)``, and a skipped step does not advance the schedule.
+    :attr:`lr` is the value the next step will use; assigning a float to it
+    replaces the schedule, assigning a schedule installs it (evaluated at the
+    current ``step_count``, not restarted). :meth:`state_dict` stores the
+    schedule's description (``"lr_schedule"``), so runs resume exactly.
     """
 
     _default_backend: ClassVar[str] = "native"
@@ -46,6 +63,10 @@ class Optimizer:
         name = type(self).__name__
         self.backend = backend if backend is not None else self._default_backend
         self._functional = _backend.functional(self.backend, name)
+        hyper = dict(hyper)
+        self._schedule: Schedule | None = self._check_schedule(name, hyper.get("lr"))
+        if self._schedule is not None:
+            hyper["lr"] = self._schedule(0)
         self._check_hyper(hyper)
         self.hyper = dict(hyper)
         self.nonfinite = v.check_nonfinite(name, nonfinite)
@@ -70,20 +91,55 @@ class Optimizer:
     def _apply(self, grads: ArrayOrList, step: int) -> bool:
         raise NotImplementedError
 
+    @staticmethod
+    def _check_schedule(fn: str, lr: Any) -> Schedule | None:
+        """The schedule given as ``lr``, None for a number; TypeError for other callables."""
+        from ..reference._plateau import ReduceLROnPlateau
+        from ..reference._schedules_base import Schedule
+
+        if isinstance(lr, Schedule):
+            return lr
+        if isinstance(lr, ReduceLROnPlateau):
+            msg = (
+                f"{fn}: lr cannot be a ReduceLROnPlateau (it is driven by a metric, not "
+                "the step): call plateau.update(metric) each epoch and set opt.lr = plateau.lr"
+            )
+            raise TypeError(msg)
+        if callable(lr):
+            msg = (
+                f"{fn}: lr must be a real number or a steepest schedule, got "
+                f"{type(lr).__name__}"
+            )
+            raise TypeError(msg)
+        return None
+
     # -- public API ---------------------------------------------------------
     @property
     def lr(self) -> float:
-        """The learning rate used by the next step."""
+        """The learning rate the next step will use (a float or a schedule may be assigned)."""
+        if self._schedule is not None:
+            return self._schedule(self.step_count)
         return float(self.hyper["lr"])
 
     @lr.setter
-    def lr(self, value: float) -> None:
-        v.check_nonnegative(type(self).__name__, "lr", value)
-        self.hyper["lr"] = float(value)
+    def lr(self, value: float | Schedule) -> None:
+        name = type(self).__name__
+        schedule = self._check_schedule(name, value)
+        lr = schedule(self.step_count) if schedule is not None else cast(float, value)
+        v.check_nonnegative(name, "lr", lr)
+        self.hyper["lr"] = float(lr)
+        self._schedule = schedule
+
+    @property
+    def lr_schedule(self) -> Schedule | None:
+        """The schedule behind :attr:`lr`, or None when it is a plain number."""
+        return self._schedule
 
     def step(self, grads: ArrayOrList) -> None:
         """Update every param in place from ``grads`` (one array per param)."""
         t = self.step_count + 1
+        if self._schedule is not None:
+            self.hyper["lr"] = self._schedule(self.step_count)
         if self._apply(grads, t):
             self.step_count = t
         else:
@@ -95,7 +151,8 @@ class Optimizer:
             "optimizer": type(self).__name__,
             "step": self.step_count,
             "skipped_steps": self.skipped_steps,
-            "hyperparameters": dict(self.hyper),
+            "hyperparameters": dict(self.hyper, lr=self.lr),
+            "lr_schedule": None if self._schedule is None else self._schedule.to_native(),
             "state": {k: [a.copy() for a in arrays] for k, arrays in self.state.items()},
         }
 
@@ -122,13 +179,29 @@ class Optimizer:
         if not isinstance(step, (int, np.integer)) or step < 0:
             msg = f"{fn}: step must be an int >= 0, got {step!r}"
             raise ValueError(msg)
+        schedule = self._load_schedule(fn, state_dict.get("lr_schedule"))
         saved = self._check_saved_state(fn, state_dict["state"], hyper)
         for key, arrays in saved.items():
             for dst, src in zip(self.state[key], arrays):
                 np.copyto(dst, src)
         self.hyper = hyper
+        self._schedule = schedule
         self.step_count = int(step)
         self.skipped_steps = int(state_dict["skipped_steps"])
+
+    def _load_schedule(self, fn: str, desc: Any) -> Schedule | None:
+        """The schedule of a saved ``"lr_schedule"`` description (None: a plain lr)."""
+        if desc is None:
+            return None
+        if self.backend == "native":
+            from ..schedules import from_native
+        else:
+            from ..reference.schedules import from_native
+        try:
+            return from_native(desc)
+        except (TypeError, ValueError) as err:
+            msg = f"{fn}: lr_schedule is not a valid schedule description ({err})"
+            raise type(err)(msg) from err
 
     def _check_saved_state(
         self, fn: str, state: Any, hyper: dict[str, Any]
@@ -152,5 +225,6 @@ class Optimizer:
         return dict(state)
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={val!r}" for k, val in self.hyper.items())
+        hyper = dict(self.hyper, lr=self._schedule if self._schedule is not None else self.lr)
+        args = ", ".join(f"{k}={val!r}" for k, val in hyper.items())
         return f"{type(self).__name__}({len(self.params)} arrays, {args}, backend={self.backend!r})"

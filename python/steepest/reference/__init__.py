@@ -8,7 +8,7 @@ perform them. Never imports the extension ``steepest._core``.
 
 from __future__ import annotations
 
-from . import functional, optim
+from . import functional, optim, schedules
 from .functional import clip_grad_norm
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
@@ -21,4 +21,5 @@ __all__ = [
     "clip_grad_norm",
     "functional",
     "optim",
+    "schedules",
 ]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .. import _schedule_validation as sv
+
+
+def power(x: float, y: float) -> float:
+    """``x ** y`` as C's ``pow``: inf on overflow where Python's ``math.pow`` raises."""
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return math.inf
 
 
 class Schedule:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from .. import _schedule_validation as sv
-from ._schedules_base import Schedule
+from ._schedules_base import Schedule, power
 
 
 def _cosine_anneal(lr: float, eta_min: float, cur: float, period: float) -> float:
@@ -44,7 +44,7 @@ class CosineAnnealingLR(Schedule):
 
     kind = "CosineAnnealingLR"
 
-    def __init__(self, *, lr: float, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+    def __init__(self, *, lr: float, T_max: int, eta_min: float = 0.0) -> None:
         k = self.kind
         self._init(
             lr=sv.nonnegative(k, "lr", lr),
@@ -87,8 +87,8 @@ class CosineAnnealingWarmRestarts(Schedule):
         self,
         *,
         lr: float,
-        T_0: int,  # noqa: N803
-        T_mult: int = 1,  # noqa: N803
+        T_0: int,
+        T_mult: int = 1,
         eta_min: float = 0.0,
     ) -> None:
         k = self.kind
@@ -196,8 +196,8 @@ class CyclicLR(Schedule):
         if self.mode == "triangular":
             return float(self.base_lr + height * 1.0)
         if self.mode == "triangular2":
-            return float(self.base_lr + height * (1.0 / math.pow(2.0, cycle - 1.0)))
-        return float(self.base_lr + height * math.pow(self.gamma, float(t)))
+            return float(self.base_lr + height * (1.0 / power(2.0, cycle - 1.0)))
+        return float(self.base_lr + height * power(self.gamma, float(t)))
 
 
 class OneCycleLR(Schedule):

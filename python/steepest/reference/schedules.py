@@ -28,18 +28,17 @@ Examples
 from __future__ import annotations
 
 import bisect
-import math
 from typing import Any
 
 from .. import _schedule_validation as sv
 from ._plateau import ReduceLROnPlateau
+from ._schedules_base import Schedule, power
 from ._schedules_periodic import (
     CosineAnnealingLR,
     CosineAnnealingWarmRestarts,
     CyclicLR,
     OneCycleLR,
 )
-from ._schedules_base import Schedule
 
 
 class Constant(Schedule):
@@ -178,7 +177,7 @@ class StepLR(Schedule):
         )
 
     def _at(self, t: int) -> float:
-        return float(self.lr * math.pow(self.gamma, float(t // self.step_size)))
+        return float(self.lr * power(self.gamma, float(t // self.step_size)))
 
 
 class MultiStepLR(Schedule):
@@ -213,7 +212,7 @@ class MultiStepLR(Schedule):
 
     def _at(self, t: int) -> float:
         k = bisect.bisect_right(self.milestones, t)
-        return float(self.lr * math.pow(self.gamma, float(k)))
+        return float(self.lr * power(self.gamma, float(k)))
 
 
 class ExponentialLR(Schedule):
@@ -242,7 +241,7 @@ class ExponentialLR(Schedule):
         self._init(lr=sv.nonnegative(k, "lr", lr), gamma=sv.positive(k, "gamma", gamma))
 
     def _at(self, t: int) -> float:
-        return float(self.lr * math.pow(self.gamma, float(t)))
+        return float(self.lr * power(self.gamma, float(t)))
 
 
 class InverseTimeLR(Schedule):
@@ -319,7 +318,7 @@ class PolynomialLR(Schedule):
 
     def _at(self, t: int) -> float:
         m = float(min(t, self.total_iters))
-        return float(self.lr * math.pow(1.0 - m / self.total_iters, self.power))
+        return float(self.lr * power(1.0 - m / self.total_iters, self.power))
 
 
 class SequentialLR(Schedule):
@@ -373,7 +372,7 @@ class SequentialLR(Schedule):
     def _at(self, t: int) -> float:
         i = bisect.bisect_right(self.milestones, t)
         start = self.milestones[i - 1] if i > 0 else 0
-        return self.schedulers[i]._at(t - start)
+        return float(self.schedulers[i]._at(t - start))
 
     def to_native(self) -> dict[str, Any]:
         return {
