@@ -1,0 +1,295 @@
+"""Property tests at the bindings: random shapes, dtypes, layouts, values, hyperparameters.
+
+For any call, either both backends succeed with bit-identical results (NaN
+payloads aside), or both raise the same exception type with the same message
+and leave every array untouched. Inputs include 0-d and zero-size arrays,
+float16/int32 dtypes, mixed float32/float64 lists, NaN/inf/subnormal values,
+strided, Fortran-ordered, read-only, unaligned and aliased arrays, and
+hyperparameters in and out of range. Runs are derandomized (CI-stable).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+import steepest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from steepest.reference import functional as ref
+
+BACKENDS: list[ModuleType] = [steepest.functional, ref]
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+
+POSITIONAL = {
+    "sgd_step": ("param", "grad", "momentum_buffer"),
+    "adagrad_step": ("param", "grad", "state_sum"),
+    "rmsprop_step": ("param", "grad", "square_avg", "momentum_buffer", "grad_avg"),
+    "adam_step": ("param", "grad", "m", "v", "v_max"),
+    "adamw_step": ("param", "grad", "m", "v", "v_max"),
+}
+LAYOUTS = [
+    "c",
+    "c",
+    "c",
+    "c",
+    "strided",
+    "fortran",
+    "readonly",
+    "unaligned",
+]  # wild examples
+NAN, INF = math.nan, math.inf
+
+
+def _maybe(
+    valid: st.SearchStrategy[Any], invalid: tuple[Any, ...], wild: bool
+) -> st.SearchStrategy[Any]:
+    """Valid values; in a wild example, out-of-range ones a quarter of the time."""
+    return st.one_of(valid, valid, valid, st.sampled_from(invalid)) if wild else valid
+
+
+def _unit(lo: float = 0.0, hi: float = 1.0) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False)
+
+
+@st.composite
+def hyperparameters(draw: st.DrawFn, fn: str, wild: bool) -> dict[str, Any]:
+    def pick(valid: st.SearchStrategy[Any], *invalid: Any) -> Any:
+        return draw(_maybe(valid, invalid, wild))
+
+    closed = (_unit(), 1.0000001, -1e-3, NAN)
+    momentum = (st.sampled_from([0.0, 0.5, 0.9]), -0.5, INF)
+    eps = (st.sampled_from([1e-8, 1e-3, 1e-300]), 0.0, -1e-8, INF)
+    beta = (_unit(0.0, 0.999), 1.0, -0.1, NAN)
+    kw: dict[str, Any] = {
+        "lr": pick(_unit(), -0.1, NAN, INF, -INF, None, "0.1", True, np.float32(0.5)),
+        "weight_decay": pick(st.sampled_from([0.0, 0.01, 0.5]), -0.01, NAN),
+        "maximize": draw(st.booleans()),
+        "nonfinite": pick(
+            st.sampled_from(["raise", "skip", "ignore"]), "bogus", None, 1
+        ),
+    }
+    if fn != "rmsprop_step":
+        kw["step"] = pick(st.integers(1, 10**6), 0, -2, 1.5, True, None, np.int64(7), 2**63,
+                          -(2**70))  # fmt: skip
+    if fn == "sgd_step":
+        kw |= {"momentum": pick(*momentum), "dampening": pick(*closed)}
+        # Nesterov needs momentum > 0 and no dampening; a wild example ignores that.
+        nesterov_ok = kw["momentum"] > 0 and kw["dampening"] == 0
+        kw["nesterov"] = draw(st.booleans()) if wild or nesterov_ok else False
+    elif fn == "adagrad_step":
+        kw |= {"lr_decay": pick(_unit(), -1.0), "eps": pick(*eps)}
+    elif fn == "rmsprop_step":
+        kw |= {"alpha": pick(*closed), "eps": pick(*eps), "momentum": pick(*momentum),
+               "centered": draw(st.booleans())}  # fmt: skip
+    else:
+        kw |= {"beta1": pick(*beta), "beta2": pick(*beta), "eps": pick(*eps),
+               "amsgrad": draw(st.booleans())}  # fmt: skip
+    return kw
+
+
+def _values(
+    dtype: np.dtype, shape: tuple[int, ...], clean: bool
+) -> st.SearchStrategy[np.ndarray]:
+    if dtype.kind == "i":
+        return hnp.arrays(dtype, shape)
+    width = 8 * dtype.itemsize
+    tame = st.floats(-4, 4, width=width)
+    if clean:
+        return hnp.arrays(dtype, shape, elements=tame)
+    # Special values often enough that most such arrays hold one: NaN, +-inf,
+    # the smallest subnormal, -0, huge values.
+    info = np.finfo(dtype)
+    special = st.sampled_from([NAN, INF, -INF, float(info.smallest_subnormal), -0.0,
+                               float(info.max) / 2])  # fmt: skip
+    return hnp.arrays(dtype, shape, elements=st.one_of(tame, special), fill=special)
+
+
+@dataclass
+class Spec:
+    """Everything needed to build the same call twice."""
+
+    fn: str
+    kwargs: dict[str, Any]
+    single: bool
+    values: dict[str, list[np.ndarray]]  # per positional name, one per list item
+    layouts: dict[str, list[str]]
+    alias: tuple[str, str] | None  # (name, name whose array it reuses), item 0
+
+
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=5)
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> Spec:
+    # Half the examples are "wild" (anything may be invalid), half only carry
+    # non-finite values, mixed dtypes and the harmless layouts, so that plenty
+    # of calls reach the kernels.
+    wild = draw(st.booleans())
+    fn = draw(st.sampled_from(sorted(POSITIONAL)))
+    kwargs = draw(hyperparameters(fn, wild))
+    n = draw(st.integers(1, 3))
+    single = n == 1 and draw(st.booleans())
+    dtypes = ["float32", "float64"] + (["float16", "int32"] if wild else [])
+    base = np.dtype(draw(st.sampled_from(dtypes)))
+    mixed = draw(st.booleans())
+    item_dtypes = [np.dtype(draw(st.sampled_from(["float32", "float64"]))) if mixed else base
+                   for _ in range(n)]  # fmt: skip
+    shapes = [draw(SHAPES) for _ in range(n)]
+    values: dict[str, list[np.ndarray]] = {}
+    layouts: dict[str, list[str]] = {}
+    for name in POSITIONAL[fn]:
+        dts, shp = list(item_dtypes), list(shapes)
+        if (
+            wild and draw(st.integers(0, 9)) == 0
+        ):  # now and then a mismatching dtype or shape
+            dts[0] = np.dtype(draw(st.sampled_from(["float32", "float64", "float16"])))
+        if wild and draw(st.integers(0, 9)) == 0:
+            shp[0] = draw(SHAPES)
+        # States are finite unless wild; grads may be non-finite in any example.
+        values[name] = [
+            draw(_values(d, s, (name != "grad" and not wild) or draw(st.booleans())))
+            for d, s in zip(dts, shp, strict=True)
+        ]
+        choices = LAYOUTS if wild else ["c", "readonly"] if name == "grad" else ["c"]
+        layouts[name] = [draw(st.sampled_from(choices)) for _ in range(n)]
+    alias = None
+    if wild and draw(st.integers(0, 4)) == 0:
+        names = POSITIONAL[fn]
+        alias = (
+            draw(st.sampled_from(names[1:])),
+            draw(st.sampled_from(names[:1] + names[2:])),
+        )
+    return Spec(fn, kwargs, single, values, layouts, alias)
+
+
+def _layout(values: np.ndarray, layout: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A fresh array holding ``values`` in ``layout``; also the buffers it views."""
+    if layout == "strided":
+        flat = np.zeros(2 * values.size + 1, values.dtype)
+        out = flat[: 2 * values.size : 2].reshape(values.shape)
+        out[...] = values
+        return out, [flat]
+    if layout == "fortran":
+        return np.asfortranarray(values.copy()), []
+    if layout == "readonly":
+        out = values.copy()
+        out.flags.writeable = False
+        return out, []
+    if layout == "unaligned" and values.size and values.dtype.itemsize > 1:
+        buf = bytearray(values.nbytes + 1)
+        out = np.frombuffer(buf, values.dtype, values.size, offset=1).reshape(
+            values.shape
+        )
+        out[...] = values
+        return out, []
+    return values.copy(), []
+
+
+def build(spec: Spec) -> tuple[list[Any], dict[str, Any], list[np.ndarray]]:
+    """Positional args, kwargs, and every array (and buffer) the call might touch."""
+    arrays: dict[str, list[np.ndarray]] = {}
+    touched: list[np.ndarray] = []
+    for name, vals in spec.values.items():
+        arrays[name] = []
+        for v, layout in zip(vals, spec.layouts[name], strict=True):
+            a, extra = _layout(v, layout)
+            arrays[name].append(a)
+            touched += [a, *extra]
+    if spec.alias:
+        target, source = spec.alias
+        arrays[target][0] = arrays[source][0]
+    args = [
+        arrays[name][0] if spec.single else arrays[name] for name in POSITIONAL[spec.fn]
+    ]
+    return args, dict(spec.kwargs), touched
+
+
+def _canonical(a: np.ndarray) -> bytes:
+    # Bit-identical, except that any NaN equals any NaN (payloads are not specified).
+    if a.dtype.kind == "f" and a.size:
+        a = np.where(np.isnan(a), np.array(np.nan, a.dtype), a)
+    return np.ascontiguousarray(a).tobytes()
+
+
+def _outcome(module: ModuleType, fn: str, args: list[Any], kwargs: dict[str, Any],
+             touched: list[np.ndarray]) -> tuple[Any, ...]:  # fmt: skip
+    before = [a.tobytes() for a in touched]
+    try:
+        result = getattr(module, fn)(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - the outcome itself is the property
+        assert [a.tobytes() for a in touched] == before, (
+            f"{module.__name__} wrote, then raised"
+        )
+        return (type(err), str(err))
+    return ("ok", result, [_canonical(a) for a in touched])
+
+
+@SETTINGS
+@given(spec=specs())
+def test_steps_agree(spec: Spec) -> None:
+    outcomes = []
+    for module in BACKENDS:
+        args, kwargs, touched = build(spec)
+        outcomes.append(_outcome(module, spec.fn, args, kwargs, touched))
+    native, reference = outcomes
+    event(native[0] if native[0] == "ok" else native[0].__name__)
+    assert native[:2] == reference[:2]
+    if native[0] == "ok":
+        assert native[2] == reference[2]
+
+
+@st.composite
+def clip_specs(draw: st.DrawFn) -> tuple[list[np.ndarray], list[str], dict[str, Any]]:
+    wild = draw(st.booleans())
+    n = draw(st.integers(1, 3))
+    dtypes = ["float32", "float64"] + (["float16"] if wild else [])
+    values = [draw(_values(np.dtype(draw(st.sampled_from(dtypes))), draw(SHAPES),
+                           draw(st.booleans()))) for _ in range(n)]  # fmt: skip
+    layouts = [draw(st.sampled_from(LAYOUTS if wild else ["c"])) for _ in range(n)]
+    kwargs = {
+        "max_norm": draw(
+            _maybe(st.sampled_from([0.0, 0.5, 1.0, 10.0]), (-1.0, NAN, INF), wild)
+        ),
+        "norm_type": draw(
+            _maybe(st.sampled_from([2.0, 1.0, 3.5, INF, 0.5]), (0.0, -1.0, NAN), wild)
+        ),
+        "error_if_nonfinite": draw(st.booleans()),
+    }
+    return values, layouts, kwargs
+
+
+@SETTINGS
+@given(spec=clip_specs())
+def test_clip_agrees(spec: tuple[list[np.ndarray], list[str], dict[str, Any]]) -> None:
+    values, layouts, kwargs = spec
+    outcomes = []
+    for module in BACKENDS:
+        built = [_layout(v, layout) for v, layout in zip(values, layouts, strict=True)]
+        grads = [a for a, _ in built]
+        touched = grads + [b for _, extra in built for b in extra]
+        before = [a.tobytes() for a in touched]
+        try:
+            total = module.clip_grad_norm(grads, kwargs["max_norm"], norm_type=kwargs["norm_type"],
+                                          error_if_nonfinite=kwargs["error_if_nonfinite"])  # fmt: skip
+        except Exception as err:  # noqa: BLE001 - the outcome itself is the property
+            assert [a.tobytes() for a in touched] == before
+            outcomes.append((type(err), str(err)))
+        else:
+            outcomes.append(("ok", total, [g.astype(np.float64) for g in grads]))
+    native, reference = outcomes
+    event(native[0] if native[0] == "ok" else native[0].__name__)
+    if native[0] != "ok" or reference[0] != "ok":
+        assert native == reference
+        return
+    # The norm is a reduction: the contract is a relative 1e-12, not bit equality.
+    assert native[1] == pytest.approx(reference[1], rel=1e-12, nan_ok=True)
+    for a, b in zip(native[2], reference[2], strict=True):
+        # float32 grads are scaled by a coefficient rounded to float32 (1e-5 relative).
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=0)
