@@ -8,8 +8,10 @@ scheduler of the same settings (relative 1e-10: torch is mostly recursive).
 
 from __future__ import annotations
 
+import copy
 import doctest
 import math
+import pickle
 import subprocess
 import sys
 from typing import Any
@@ -511,6 +513,17 @@ def test_description_round_trip(name: str, kind: str, kwargs: dict[str, Any]) ->
     assert type(twin) is getattr(ref, kind)
     assert twin == native
     assert eval(repr(twin), vars(ref)) == twin  # repr is the constructor call
+
+
+@pytest.mark.parametrize("module", [nat, ref], ids=["native", "reference"])
+def test_copy_and_pickle(module: Any) -> None:
+    sched = module.SequentialLR([module.LinearLR(lr=0.1), module.StepLR(lr=0.1, step_size=3)],
+                                milestones=[5])
+    sched.values(3)  # the native class caches its compiled twin
+    for twin in (copy.deepcopy(sched), pickle.loads(pickle.dumps(sched))):
+        assert type(twin) is type(sched)
+        assert twin == sched
+        np.testing.assert_array_equal(twin.values(20), sched.values(20))
 
 
 def test_schedules_are_immutable() -> None:

@@ -74,6 +74,10 @@ class _Native:
             object.__setattr__(self, "_compiled", compiled)
         return compiled
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the compiled twin is a cache: copies and pickles rebuild it on first use
+        return {k: v for k, v in self.__dict__.items() if k != "_compiled"}
+
     def __call__(self, t: int) -> float:
         """The learning rate at step index ``t`` (an int in ``[0, 2**53)``), natively."""
         lr: float = self._native()(t)

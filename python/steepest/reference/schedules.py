@@ -78,6 +78,12 @@ class ConstantLR(Schedule):
     total_iters : int, default 5
         Number of steps (>= 0) that use the factor.
 
+    Notes
+    -----
+    torch's recursive form differs in one degenerate case: with ``factor=0``
+    it never leaves 0 (it would divide by the factor); here ``lr`` returns
+    at ``total_iters``, as torch's own closed form says.
+
     Examples
     --------
     >>> ConstantLR(lr=1.0, factor=0.5, total_iters=2).values(4)
