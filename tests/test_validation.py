@@ -544,9 +544,9 @@ def _shared() -> list[np.ndarray]:
 
 CLIP_CASES: list[tuple[str, Callable[[], Call], type[Exception], str]] = [
     ("max-norm-negative", _clip_call(_grads, -1.0), ValueError,
-     "max_norm must be a finite number >= 0, got -1.0"),
+     "max_norm must be a number >= 0 (inf allowed), got -1.0"),
     ("max-norm-nan", _clip_call(_grads, float("nan")), ValueError,
-     "max_norm must be a finite number >= 0, got nan"),
+     "max_norm must be a number >= 0 (inf allowed), got nan"),
     ("norm-type-0", _clip_call(_grads, norm_type=0.0), ValueError,
      "norm_type must be > 0 (inf allowed), got 0.0"),
     ("norm-type-negative", _clip_call(_grads, norm_type=-2.0), ValueError,

@@ -179,6 +179,15 @@ inline double real_arg(const std::string& fn, const char* name, py::handle h) {
     return x;
 }
 
+// A flag: Python bool or numpy.bool_; anything else is a TypeError naming `name`.
+inline bool bool_arg(const std::string& fn, const char* name, py::handle h) {
+    if (PyBool_Check(h.ptr())) return h.ptr() == Py_True;
+    static py::handle np_bool = py::object(py::module_::import("numpy").attr("bool_")).release();
+    if (PyObject_IsInstance(h.ptr(), np_bool.ptr()) == 1) return PyObject_IsTrue(h.ptr()) == 1;
+    type_error(fn, std::string(name) + " must be a bool, got " +
+                       std::string(py::str(py::type::of(h).attr("__name__"))));
+}
+
 inline void check_between(const std::string& fn, const char* name, double x, double lo, double hi,
                           bool hi_open, const char* interval) {
     bool ok = std::isfinite(x) && x >= lo && (hi_open ? x < hi : x <= hi);

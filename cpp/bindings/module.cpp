@@ -1,6 +1,8 @@
 // The extension module steepest._core: registration only.
 #include <pybind11/pybind11.h>
 
+#include "steepest/kernel_table.hpp"
+
 namespace py = pybind11;
 
 namespace steepest::bind {
@@ -13,6 +15,8 @@ void register_info(py::module_& m);
 PYBIND11_MODULE(_core, m) {
     m.doc() = "steepest native kernels (see steepest.functional for documentation)";
     m.attr("__version__") = STEEPEST_VERSION;
+    // Resolve STEEPEST_ISA now, so a bad value fails the import, not a later step.
+    steepest::selected_isa();
     steepest::bind::register_optim(m);
     steepest::bind::register_clip(m);
     steepest::bind::register_schedule(m);

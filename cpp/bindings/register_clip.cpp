@@ -63,11 +63,15 @@ void scale_all(const std::vector<segment<T>>& segs, double coef) {
 }
 
 double clip_grad_norm(py::handle grads, py::handle max_norm_, py::handle norm_type_,
-                      bool error_if_nonfinite) {
+                      py::handle error_if_nonfinite_) {
     const std::string fn = "clip_grad_norm";
     double max_norm = real_arg(fn, "max_norm", max_norm_);
     double norm_type = real_arg(fn, "norm_type", norm_type_);
-    check_nonnegative(fn, "max_norm", max_norm);
+    bool error_if_nonfinite = bool_arg(fn, "error_if_nonfinite", error_if_nonfinite_);
+    // torch accepts max_norm=inf (no clipping); NaN and negatives are errors.
+    if (!(max_norm >= 0)) {
+        value_error(fn, "max_norm must be a number >= 0 (inf allowed), got " + repr_float(max_norm));
+    }
     if (!(norm_type > 0)) {
         value_error(fn, "norm_type must be > 0 (inf allowed), got " + repr_float(norm_type));
     }

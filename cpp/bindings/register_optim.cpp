@@ -20,13 +20,15 @@ sgd_coeffs<T> sgd_cast(double lr, double wd, double mu, double damp, double sign
 }
 
 bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle step,
-              py::handle lr_, py::handle momentum_, py::handle dampening_, bool nesterov,
-              py::handle wd_, bool maximize, py::handle nonfinite) {
+              py::handle lr_, py::handle momentum_, py::handle dampening_, py::handle nesterov_,
+              py::handle wd_, py::handle maximize_, py::handle nonfinite) {
     const std::string fn = "sgd_step";
     long long t = check_step(fn, step);
     double lr = real_arg(fn, "lr", lr_), momentum = real_arg(fn, "momentum", momentum_);
     double dampening = real_arg(fn, "dampening", dampening_);
     double wd = real_arg(fn, "weight_decay", wd_);
+    bool nesterov = bool_arg(fn, "nesterov", nesterov_);
+    bool maximize = bool_arg(fn, "maximize", maximize_);
     check_nonnegative(fn, "lr", lr);
     check_nonnegative(fn, "momentum", momentum);
     check_between(fn, "dampening", dampening, 0.0, 1.0, false, "[0, 1]");
@@ -39,7 +41,7 @@ bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle st
     if (use_buf && buf.is_none()) value_error(fn, "momentum_buffer is required when momentum != 0");
     prepared prep = prepare(fn, {{"param", params, -2},
                                  {"grad", grads, -1},
-                                 {"momentum_buffer", use_buf ? buf : py::handle(Py_None), 0}});
+                                 {"momentum_buffer", buf, 0, use_buf}});
     int w = wd != 0;
     int m = use_buf ? (nesterov ? 2 : 1) : 0;
     int first = t == 1;
@@ -52,11 +54,12 @@ bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle st
 
 bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::handle step,
                   py::handle lr_, py::handle lr_decay_, py::handle wd_, py::handle eps_,
-                  bool maximize, py::handle nonfinite) {
+                  py::handle maximize_, py::handle nonfinite) {
     const std::string fn = "adagrad_step";
     long long t = check_step(fn, step);
     double lr = real_arg(fn, "lr", lr_), lr_decay = real_arg(fn, "lr_decay", lr_decay_);
     double wd = real_arg(fn, "weight_decay", wd_), eps = real_arg(fn, "eps", eps_);
+    bool maximize = bool_arg(fn, "maximize", maximize_);
     check_nonnegative(fn, "lr", lr);
     check_nonnegative(fn, "lr_decay", lr_decay);
     check_nonnegative(fn, "weight_decay", wd);
@@ -80,12 +83,14 @@ rmsprop_coeffs<T> rmsprop_cast(double lr, double alpha, double eps, double wd, d
 
 bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py::handle buf,
                   py::handle grad_avg, py::handle lr_, py::handle alpha_, py::handle eps_,
-                  py::handle wd_, py::handle momentum_, bool centered, bool maximize,
-                  py::handle nonfinite) {
+                  py::handle wd_, py::handle momentum_, py::handle centered_,
+                  py::handle maximize_, py::handle nonfinite) {
     const std::string fn = "rmsprop_step";
     double lr = real_arg(fn, "lr", lr_), alpha = real_arg(fn, "alpha", alpha_);
     double eps = real_arg(fn, "eps", eps_), wd = real_arg(fn, "weight_decay", wd_);
     double momentum = real_arg(fn, "momentum", momentum_);
+    bool centered = bool_arg(fn, "centered", centered_);
+    bool maximize = bool_arg(fn, "maximize", maximize_);
     check_nonnegative(fn, "lr", lr);
     check_between(fn, "alpha", alpha, 0.0, 1.0, false, "[0, 1]");
     check_positive(fn, "eps", eps);
@@ -98,8 +103,8 @@ bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py
     prepared prep = prepare(fn, {{"param", params, -2},
                                  {"grad", grads, -1},
                                  {"square_avg", square_avg, 0},
-                                 {"momentum_buffer", use_buf ? buf : py::handle(Py_None), 1},
-                                 {"grad_avg", centered ? grad_avg : py::handle(Py_None), 2}});
+                                 {"momentum_buffer", buf, 1, use_buf},
+                                 {"grad_avg", grad_avg, 2, centered}});
     double sign = maximize ? -1.0 : 1.0;
     int w = wd != 0;
     return run_step(fn, prep, mode, kernels<float>().rmsprop[w][centered][use_buf],
@@ -120,11 +125,13 @@ struct adam_scalars {
 bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::handle grads,
                py::handle m, py::handle v, py::handle vmax, py::handle step, py::handle lr_,
                py::handle beta1_, py::handle beta2_, py::handle eps_, py::handle wd_,
-               bool amsgrad, bool maximize, py::handle nonfinite) {
+               py::handle amsgrad_, py::handle maximize_, py::handle nonfinite) {
     long long t = check_step(fn, step);
     double lr = real_arg(fn, "lr", lr_), beta1 = real_arg(fn, "beta1", beta1_);
     double beta2 = real_arg(fn, "beta2", beta2_), eps = real_arg(fn, "eps", eps_);
     double wd = real_arg(fn, "weight_decay", wd_);
+    bool amsgrad = bool_arg(fn, "amsgrad", amsgrad_);
+    bool maximize = bool_arg(fn, "maximize", maximize_);
     check_nonnegative(fn, "lr", lr);
     check_between(fn, "beta1", beta1, 0.0, 1.0, true, "[0, 1)");
     check_between(fn, "beta2", beta2, 0.0, 1.0, true, "[0, 1)");
@@ -136,7 +143,7 @@ bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::han
                                  {"grad", grads, -1},
                                  {"m", m, 0},
                                  {"v", v, 1},
-                                 {"v_max", amsgrad ? vmax : py::handle(Py_None), 2}});
+                                 {"v_max", vmax, 2, amsgrad}});
     double td = static_cast<double>(t);
     adam_scalars s{beta1,
                    beta2,
@@ -182,7 +189,8 @@ void register_optim(py::module_& m) {
     auto adam = [](bool decoupled) {
         return [decoupled](py::handle p, py::handle g, py::handle mm, py::handle v,
                            py::handle vmax, py::handle step, py::handle lr, py::handle b1,
-                           py::handle b2, py::handle eps, py::handle wd, bool ams, bool maximize,
+                           py::handle b2, py::handle eps, py::handle wd, py::handle ams,
+                           py::handle maximize,
                            py::handle nonfinite) {
             return adam_like(decoupled ? "adamw_step" : "adam_step", decoupled, p, g, mm, v, vmax,
                              step, lr, b1, b2, eps, wd, ams, maximize, nonfinite);

@@ -3,6 +3,7 @@
 // values if asked, then the chosen leaf runs over all segments.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -14,16 +15,21 @@
 namespace steepest::bind {
 
 // A list argument and the segment slot it fills: -2 param, -1 grad, 0..2 state.
+// `use` is false for optional state the chosen options do not need (it is
+// then ignored, whatever was passed); everything in use must be arrays.
 struct slot_arg {
     const char* name;
     py::handle obj;
     int slot;
+    bool use = true;
 };
 
 struct prepared {
     std::vector<segment<float>> f32;
     std::vector<segment<double>> f64;
-    std::vector<std::string> f32_grad_label, f64_grad_label;
+    std::vector<std::size_t> f32_index, f64_index;  // position in the user's list
+    std::string grad_name;
+    bool grad_single = false;
 };
 
 template <class T>
@@ -44,25 +50,25 @@ segment<T> make_segment(const std::vector<list_arg>& args, const std::vector<int
     return s;
 }
 
-// Arguments whose object is None are dropped (optional state not in use).
 inline prepared prepare(const std::string& fn, const std::vector<slot_arg>& given) {
     std::vector<list_arg> args;
     std::vector<int> slots;
     for (const slot_arg& a : given) {
-        if (a.obj.is_none()) continue;
+        if (!a.use) continue;
         args.push_back(list_arg{a.name, a.obj, a.slot != -1});
         slots.push_back(a.slot);
     }
     std::vector<elem> kinds = check_lists(fn, args);
     prepared out;
-    const list_arg& grads = args[1];
+    out.grad_name = args[1].name;
+    out.grad_single = args[1].single;
     for (std::size_t i = 0; i < kinds.size(); ++i) {
         if (kinds[i] == elem::f32) {
             out.f32.push_back(make_segment<float>(args, slots, i));
-            out.f32_grad_label.push_back(grads.label(i));
+            out.f32_index.push_back(i);
         } else {
             out.f64.push_back(make_segment<double>(args, slots, i));
-            out.f64_grad_label.push_back(grads.label(i));
+            out.f64_index.push_back(i);
         }
     }
     return out;
@@ -79,13 +85,14 @@ bool segments_finite(const std::vector<segment<T>>& segs) {
     return ok.load();
 }
 
+// List position of the first non-finite gradient of this dtype, or `none`.
 template <class T>
-const std::string* first_nonfinite(const std::vector<segment<T>>& segs,
-                                   const std::vector<std::string>& labels) {
+std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
+                            const std::vector<std::size_t>& index, std::size_t none) {
     for (std::size_t i = 0; i < segs.size(); ++i) {
-        if (!kernels<T>().all_finite(segs[i].grad, segs[i].size)) return &labels[i];
+        if (!kernels<T>().all_finite(segs[i].grad, segs[i].size)) return index[i];
     }
-    return nullptr;
+    return none;
 }
 
 // Coefficients per element type, built by the caller from double scalars.
@@ -105,10 +112,12 @@ bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode, 
     }
     if (finite) return true;
     if (mode == nonfinite_mode::skip) return false;
-    const std::string* label = first_nonfinite(prep.f32, prep.f32_grad_label);
-    if (label == nullptr) label = first_nonfinite(prep.f64, prep.f64_grad_label);
-    value_error(fn, (label ? *label : std::string("grad")) +
-                        " contains NaN or inf; nothing was updated (nonfinite='raise')");
+    const std::size_t none = prep.f32.size() + prep.f64.size();
+    std::size_t bad = std::min(first_nonfinite(prep.f32, prep.f32_index, none),
+                               first_nonfinite(prep.f64, prep.f64_index, none));
+    std::string label = prep.grad_single ? prep.grad_name
+                                         : prep.grad_name + "[" + std::to_string(bad) + "]";
+    value_error(fn, label + " contains NaN or inf; nothing was updated (nonfinite='raise')");
 }
 
 }  // namespace steepest::bind

@@ -131,6 +131,14 @@ def real(fn: str, name: str, x: Any) -> float:
     return float(x)
 
 
+def flag(fn: str, name: str, x: Any) -> bool:
+    """``x`` as a bool if it is a Python or NumPy bool."""
+    if not isinstance(x, (bool, np.bool_)):
+        msg = f"{fn}: {name} must be a bool, got {_type_name(x)}"
+        raise TypeError(msg)
+    return bool(x)
+
+
 def check_between(
     fn: str, name: str, x: float, lo: float, hi: float, *, hi_open: bool, interval: str
 ) -> None:

@@ -288,8 +288,8 @@ def adam_step(
     >>> m, v = np.zeros_like(p), np.zeros_like(p)
     >>> adam_step(p, g, m, v, step=1, lr=0.1)
     True
-    >>> p
-    array([-0.1, -0.1, -0.1], dtype=float32)
+    >>> p  # the first step moves each coordinate by about lr
+    array([-0.09999999, -0.09999999, -0.09999999], dtype=float32)
     """
     return _core.adam_step(
         param, grad, m, v, v_max, step, lr, beta1, beta2, eps, weight_decay, amsgrad,

@@ -75,14 +75,15 @@ class Optimizer:
         self.skipped_steps = 0
         self.state: dict[str, list[FloatArray]] = {
             key: [self._initial_state(key, p) for p in self.params]
-            for key in self._active_state()
+            for key in self._active_state(self.hyper)
         }
 
     # -- what subclasses provide ------------------------------------------
     def _check_hyper(self, hyper: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _active_state(self) -> tuple[str, ...]:
+    def _active_state(self, hyper: dict[str, Any]) -> tuple[str, ...]:
+        """The state arrays the rule needs under ``hyper``."""
         return self._state_names
 
     def _initial_state(self, key: str, p: FloatArray) -> FloatArray:
@@ -175,19 +176,29 @@ class Optimizer:
             msg = f"{fn}: hyperparameters have keys {sorted(hyper)}, expected {sorted(self.hyper)}"
             raise ValueError(msg)
         self._check_hyper(hyper)
-        step = state_dict["step"]
-        if not isinstance(step, (int, np.integer)) or step < 0:
-            msg = f"{fn}: step must be an int >= 0, got {step!r}"
-            raise ValueError(msg)
+        step = self._check_count(fn, "step", state_dict["step"])
+        skipped = self._check_count(fn, "skipped_steps", state_dict["skipped_steps"])
         schedule = self._load_schedule(fn, state_dict.get("lr_schedule"))
         saved = self._check_saved_state(fn, state_dict["state"], hyper)
-        for key, arrays in saved.items():
-            for dst, src in zip(self.state[key], arrays):
-                np.copyto(dst, src)
+        # Fresh owned arrays: the state may gain or lose entries with the
+        # hyperparameters, and the caller keeps the dict it passed.
+        self.state = {
+            key: [cast(FloatArray, np.array(a, dtype=p.dtype, order="C", copy=True))
+                  for a, p in zip(arrays, self.params, strict=True)]
+            for key, arrays in saved.items()
+        }  # fmt: skip
         self.hyper = hyper
         self._schedule = schedule
-        self.step_count = int(step)
-        self.skipped_steps = int(state_dict["skipped_steps"])
+        self.step_count = step
+        self.skipped_steps = skipped
+
+    @staticmethod
+    def _check_count(fn: str, name: str, value: Any) -> int:
+        integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        if not (integer and value >= 0):
+            msg = f"{fn}: {name} must be an int >= 0, got {value!r}"
+            raise ValueError(msg)
+        return int(value)
 
     def _load_schedule(self, fn: str, desc: Any) -> Schedule | None:
         """The schedule of a saved ``"lr_schedule"`` description (None: a plain lr)."""
@@ -206,15 +217,16 @@ class Optimizer:
     def _check_saved_state(
         self, fn: str, state: Any, hyper: dict[str, Any]
     ) -> dict[str, list[np.ndarray]]:
-        if not isinstance(state, dict) or set(state) != set(self.state):
+        expected = set(self._active_state(hyper))
+        if not isinstance(state, dict) or set(state) != expected:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
-            msg = f"{fn}: state has {got}, expected keys {sorted(self.state)}"
+            msg = f"{fn}: state has {got}, expected keys {sorted(expected)}"
             raise ValueError(msg)
         for key, arrays in state.items():
             if not isinstance(arrays, (list, tuple)) or len(arrays) != len(self.params):
                 msg = f"{fn}: state[{key!r}] must be a list of {len(self.params)} arrays"
                 raise ValueError(msg)
-            for i, (a, p) in enumerate(zip(arrays, self.params)):
+            for i, (a, p) in enumerate(zip(arrays, self.params, strict=True)):
                 if not isinstance(a, np.ndarray) or a.dtype != p.dtype or a.shape != p.shape:
                     what = (a.dtype, a.shape) if isinstance(a, np.ndarray) else type(a).__name__
                     msg = (

@@ -49,6 +49,7 @@ class Adagrad(Optimizer):
 
     def _check_hyper(self, hyper: dict[str, Any]) -> None:
         fn = type(self).__name__
+        hyper["maximize"] = v.flag(fn, "maximize", hyper["maximize"])
         v.check_nonnegative(fn, "lr", hyper["lr"])
         v.check_nonnegative(fn, "lr_decay", hyper["lr_decay"])
         v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])

@@ -27,8 +27,8 @@ class Adam(Optimizer):
     >>> w = np.array([1.0, -1.0], dtype=np.float32)
     >>> opt = steepest.Adam([w], lr=0.1)
     >>> opt.step([np.array([0.5, -0.5], dtype=np.float32)])
-    >>> w
-    array([ 0.9, -0.9], dtype=float32)
+    >>> w  # the first step moves each coordinate by about lr
+    array([ 0.90000004, -0.90000004], dtype=float32)
     """
 
     _step_name = "adam_step"
@@ -48,13 +48,15 @@ class Adam(Optimizer):
         backend: str | None = None,
     ) -> None:
         hyper = {
-            "lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+            "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
             "amsgrad": amsgrad, "maximize": maximize,
         }  # fmt: skip
         super().__init__(params, hyper, backend=backend, nonfinite=nonfinite)
 
     def _check_hyper(self, hyper: dict[str, Any]) -> None:
         fn = type(self).__name__
+        hyper["amsgrad"] = v.flag(fn, "amsgrad", hyper["amsgrad"])
+        hyper["maximize"] = v.flag(fn, "maximize", hyper["maximize"])
         v.check_nonnegative(fn, "lr", hyper["lr"])
         betas = hyper["betas"]
         if len(betas) != 2:
@@ -65,8 +67,8 @@ class Adam(Optimizer):
         v.check_positive(fn, "eps", hyper["eps"])
         v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])
 
-    def _active_state(self) -> tuple[str, ...]:
-        return ("m", "v", "v_max") if self.hyper["amsgrad"] else ("m", "v")
+    def _active_state(self, hyper: dict[str, Any]) -> tuple[str, ...]:
+        return ("m", "v", "v_max") if hyper["amsgrad"] else ("m", "v")
 
     def _apply(self, grads: ArrayOrList, step: int) -> bool:
         h, s = self.hyper, self.state

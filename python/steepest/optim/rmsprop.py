@@ -44,6 +44,8 @@ class RMSprop(Optimizer):
 
     def _check_hyper(self, hyper: dict[str, Any]) -> None:
         fn = type(self).__name__
+        hyper["centered"] = v.flag(fn, "centered", hyper["centered"])
+        hyper["maximize"] = v.flag(fn, "maximize", hyper["maximize"])
         v.check_nonnegative(fn, "lr", hyper["lr"])
         v.check_between(fn, "alpha", hyper["alpha"], 0.0, 1.0, hi_open=False,
                         interval="[0, 1]")  # fmt: skip
@@ -51,11 +53,11 @@ class RMSprop(Optimizer):
         v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])
         v.check_nonnegative(fn, "momentum", hyper["momentum"])
 
-    def _active_state(self) -> tuple[str, ...]:
+    def _active_state(self, hyper: dict[str, Any]) -> tuple[str, ...]:
         names = ["square_avg"]
-        if self.hyper["momentum"] != 0:
+        if hyper["momentum"] != 0:
             names.append("momentum_buffer")
-        if self.hyper["centered"]:
+        if hyper["centered"]:
             names.append("grad_avg")
         return tuple(names)
 

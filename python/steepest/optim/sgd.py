@@ -57,6 +57,8 @@ class SGD(Optimizer):
 
     def _check_hyper(self, hyper: dict[str, Any]) -> None:
         fn = type(self).__name__
+        hyper["nesterov"] = v.flag(fn, "nesterov", hyper["nesterov"])
+        hyper["maximize"] = v.flag(fn, "maximize", hyper["maximize"])
         v.check_nonnegative(fn, "lr", hyper["lr"])
         v.check_nonnegative(fn, "momentum", hyper["momentum"])
         v.check_between(fn, "dampening", hyper["dampening"], 0.0, 1.0, hi_open=False,
@@ -64,8 +66,8 @@ class SGD(Optimizer):
         v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])
         v.check_nesterov(fn, hyper["nesterov"], hyper["momentum"], hyper["dampening"])
 
-    def _active_state(self) -> tuple[str, ...]:
-        return ("momentum_buffer",) if self.hyper["momentum"] != 0 else ()
+    def _active_state(self, hyper: dict[str, Any]) -> tuple[str, ...]:
+        return ("momentum_buffer",) if hyper["momentum"] != 0 else ()
 
     def _apply(self, grads: ArrayOrList, step: int) -> bool:
         h = self.hyper

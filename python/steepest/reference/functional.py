@@ -58,6 +58,7 @@ def sgd_step(
     lr, momentum = v.real(fn, "lr", lr), v.real(fn, "momentum", momentum)
     dampening = v.real(fn, "dampening", dampening)
     weight_decay = v.real(fn, "weight_decay", weight_decay)
+    nesterov, maximize = v.flag(fn, "nesterov", nesterov), v.flag(fn, "maximize", maximize)
     v.check_nonnegative(fn, "lr", lr)
     v.check_nonnegative(fn, "momentum", momentum)
     v.check_between(fn, "dampening", dampening, 0.0, 1.0, hi_open=False, interval="[0, 1]")
@@ -110,6 +111,7 @@ def adagrad_step(
     step = v.check_step(fn, step)
     lr, lr_decay = v.real(fn, "lr", lr), v.real(fn, "lr_decay", lr_decay)
     weight_decay, eps = v.real(fn, "weight_decay", weight_decay), v.real(fn, "eps", eps)
+    maximize = v.flag(fn, "maximize", maximize)
     v.check_nonnegative(fn, "lr", lr)
     v.check_nonnegative(fn, "lr_decay", lr_decay)
     v.check_nonnegative(fn, "weight_decay", weight_decay)
@@ -154,6 +156,7 @@ def rmsprop_step(
     lr, alpha = v.real(fn, "lr", lr), v.real(fn, "alpha", alpha)
     eps, weight_decay = v.real(fn, "eps", eps), v.real(fn, "weight_decay", weight_decay)
     momentum = v.real(fn, "momentum", momentum)
+    centered, maximize = v.flag(fn, "centered", centered), v.flag(fn, "maximize", maximize)
     v.check_nonnegative(fn, "lr", lr)
     v.check_between(fn, "alpha", alpha, 0.0, 1.0, hi_open=False, interval="[0, 1]")
     v.check_positive(fn, "eps", eps)
@@ -224,6 +227,7 @@ def _adam_like(
     lr, beta1 = v.real(fn, "lr", lr), v.real(fn, "beta1", beta1)
     beta2, eps = v.real(fn, "beta2", beta2), v.real(fn, "eps", eps)
     weight_decay = v.real(fn, "weight_decay", weight_decay)
+    amsgrad, maximize = v.flag(fn, "amsgrad", amsgrad), v.flag(fn, "maximize", maximize)
     v.check_nonnegative(fn, "lr", lr)
     v.check_between(fn, "beta1", beta1, 0.0, 1.0, hi_open=True, interval="[0, 1)")
     v.check_between(fn, "beta2", beta2, 0.0, 1.0, hi_open=True, interval="[0, 1)")
@@ -324,7 +328,11 @@ def clip_grad_norm(
     fn = "clip_grad_norm"
     max_norm = v.real(fn, "max_norm", max_norm)
     norm_type = v.real(fn, "norm_type", norm_type)
-    v.check_nonnegative(fn, "max_norm", max_norm)
+    error_if_nonfinite = v.flag(fn, "error_if_nonfinite", error_if_nonfinite)
+    # torch accepts max_norm=inf (no clipping); NaN and negatives are errors.
+    if not max_norm >= 0:
+        msg = f"{fn}: max_norm must be a number >= 0 (inf allowed), got {max_norm!r}"
+        raise ValueError(msg)
     q = float(norm_type)
     if not q > 0:
         msg = f"{fn}: norm_type must be > 0 (inf allowed), got {q!r}"
