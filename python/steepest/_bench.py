@@ -359,10 +359,13 @@ def header_lines(env: dict[str, Any], dtype: np.dtype[Any]) -> list[str]:
         "",
         f"- CPU: {env['cpu']}; {env['versions']}",
         f"- threads: steepest {env['threads']}, torch {env['torch_threads']}; "
-        + f"OMP_WAIT_POLICY={env['omp_wait_policy']}",
+        + f"OMP_WAIT_POLICY={env['omp_wait_policy']} (for every user of the process's "
+        + "libgomp, torch's included when it shares it)",
         f"- build_info: {build}",
         f"- threadpoolctl: {pools}",
         f"- {dtype.name}; each figure: median over repeated steps after a warm-up",
+        # other processes on the machine are the main source of noise
+        "- load average (1 min) before, after: {:.2f}, {:.2f}".format(*env["load"]),
     ]
 
 
@@ -503,7 +506,9 @@ def grain_lines(scan: dict[int, dict[int, float]], threads: int) -> list[str]:
     grain's geometric-mean slowdown over the per-size best: pick the lowest.
     """
     head = " | ".join(f"grain {g}" for g in GRAINS)
-    lines = ["", f"Parallel grain, Adam float32, {threads} threads (µs per step):", ""]
+    policy = os.environ.get("OMP_WAIT_POLICY", "(unset)")
+    title = f"Adam float32, {threads} threads, OMP_WAIT_POLICY={policy} (µs per step)"
+    lines = ["", f"Parallel grain, {title}:", ""]
     lines += [f"| size | {head} |", "|---|" + "---|" * len(GRAINS)]
     for n, row in scan.items():
         best = min(row.values())
@@ -554,8 +559,9 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(_core.get_num_threads())
     dtype = np.dtype(args.dtype)
     env = environment(torch)
+    load_before = os.getloadavg()[0]
+    lines: list[str] = []
     raw: dict[str, Any] = {"environment": env}
-    lines = header_lines(env, dtype)
     if "table" in args.sections:
         results = run_table(rules, sizes, dtype, budget, args.repeats, torch)
         lines += table_lines(results, rules, sizes) + target_lines(results)
@@ -568,7 +574,8 @@ def run(args: argparse.Namespace) -> int:
         scan = grain_scan(budget, args.repeats)
         lines += grain_lines(scan, _core.get_num_threads())
         raw["grain_seconds"] = {str(n): row for n, row in scan.items()}
-    print("\n".join(lines))
+    env["load"] = (load_before, os.getloadavg()[0])
+    print("\n".join(header_lines(env, dtype) + lines))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(raw, f, indent=1, default=str)
