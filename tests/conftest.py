@@ -46,10 +46,14 @@ def isa(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(params=[1, 2], ids=lambda n: f"{n}thr")
 def n_threads(request: pytest.FixtureRequest) -> Iterator[int]:
-    before = _core.get_num_threads()
+    """Thread count for native kernels; the parallel grain is lowered to 4096
+    elements meanwhile, so that test-sized arrays really take the threaded path."""
+    before, grain = _core.get_num_threads(), _core.get_parallel_grain()
     _core.set_num_threads(request.param)
+    _core.set_parallel_grain(4096)
     yield request.param
     _core.set_num_threads(before)
+    _core.set_parallel_grain(grain)
 
 
 @pytest.fixture

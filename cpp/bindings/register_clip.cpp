@@ -33,7 +33,7 @@ void reduce_blocks(const std::vector<segment<T>>& segs, double q, std::vector<do
     list_blocks(segs, blocks);
     std::vector<double> part(blocks.size(), 0.0);
     const kernel_table<T>& k = kernels<T>();
-    index_t grain_blocks = std::max<index_t>(1, parallel_grain().load() / clip_block);
+    index_t grain_blocks = std::max<index_t>(1, grain_for(0.3) / clip_block);
     parallel_for(static_cast<index_t>(blocks.size()), grain_blocks, 1, [&](index_t b, index_t e) {
         for (index_t j = b; j < e; ++j) {
             const block& bl = blocks[static_cast<std::size_t>(j)];
@@ -57,7 +57,9 @@ template <class T>
 void scale_all(const std::vector<segment<T>>& segs, double coef) {
     T c = static_cast<T>(coef);
     auto scale = kernels<T>().scale;
-    for_each_piece(segment_sizes(segs), [&](std::size_t i, index_t lo, index_t hi) {
+    std::vector<index_t> sizes;
+    for (const segment<T>& s : segs) sizes.push_back(s.size);
+    for_each_piece(sizes, 0.2, [&](std::size_t i, index_t lo, index_t hi) {
         scale(const_cast<T*>(segs[i].grad) + lo, hi - lo, c);
     });
 }

@@ -46,7 +46,9 @@ bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle st
     int m = use_buf ? (nesterov ? 2 : 1) : 0;
     int first = t == 1;
     double sign = maximize ? -1.0 : 1.0;
-    return run_step(fn, prep, mode, kernels<float>().sgd[w][m][first],
+    // Serial cost per element relative to Adam, measured (bench/run.py).
+    const double weight[3] = {0.3, 0.45, 0.5};
+    return run_step(fn, prep, mode, weight[m], kernels<float>().sgd[w][m][first],
                     sgd_cast<float>(lr, wd, momentum, dampening, sign),
                     kernels<double>().sgd[w][m][first],
                     sgd_cast<double>(lr, wd, momentum, dampening, sign));
@@ -71,8 +73,8 @@ bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::hand
     int w = wd != 0;
     adagrad_coeffs<float> c32{float(clr), float(wd), float(eps), float(sign)};
     adagrad_coeffs<double> c64{clr, wd, eps, sign};
-    return run_step(fn, prep, mode, kernels<float>().adagrad[w], c32, kernels<double>().adagrad[w],
-                    c64);
+    return run_step(fn, prep, mode, 0.7, kernels<float>().adagrad[w], c32,
+                    kernels<double>().adagrad[w], c64);
 }
 
 template <class T>
@@ -107,7 +109,8 @@ bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py
                                  {"grad_avg", grad_avg, 2, centered}});
     double sign = maximize ? -1.0 : 1.0;
     int w = wd != 0;
-    return run_step(fn, prep, mode, kernels<float>().rmsprop[w][centered][use_buf],
+    double weight = 0.8 + (centered ? 0.1 : 0.0) + (use_buf ? 0.1 : 0.0);
+    return run_step(fn, prep, mode, weight, kernels<float>().rmsprop[w][centered][use_buf],
                     rmsprop_cast<float>(lr, alpha, eps, wd, momentum, sign),
                     kernels<double>().rmsprop[w][centered][use_buf],
                     rmsprop_cast<double>(lr, alpha, eps, wd, momentum, sign));
@@ -155,7 +158,8 @@ bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::han
                    maximize ? -1.0 : 1.0};
     int l2 = !decoupled && wd != 0;
     int dec = decoupled;
-    return run_step(fn, prep, mode, kernels<float>().adam[l2][dec][amsgrad], s.cast<float>(),
+    double weight = 1.0 + (amsgrad ? 0.3 : 0.0) + (decoupled ? 0.15 : 0.0);
+    return run_step(fn, prep, mode, weight, kernels<float>().adam[l2][dec][amsgrad], s.cast<float>(),
                     kernels<double>().adam[l2][dec][amsgrad], s.cast<double>());
 }
 
@@ -164,7 +168,7 @@ void traffic_pass(py::handle params, py::handle grads, py::handle m, py::handle 
     const std::string fn = "traffic_pass";
     prepared prep = prepare(fn, {{"param", params, -2}, {"grad", grads, -1}, {"m", m, 0}, {"v", v, 1}});
     int unused = 0;
-    run_step(fn, prep, nonfinite_mode::ignore, kernels<float>().traffic, unused,
+    run_step(fn, prep, nonfinite_mode::ignore, 0.3, kernels<float>().traffic, unused,
              kernels<double>().traffic, unused);
 }
 

@@ -75,14 +75,14 @@ inline prepared prepare(const std::string& fn, const std::vector<slot_arg>& give
 }
 
 template <class T>
-bool segments_finite(const std::vector<segment<T>>& segs) {
-    if (segs.empty()) return true;
-    std::atomic<bool> ok{true};
-    auto check = kernels<T>().all_finite;
-    for_each_piece(segment_sizes(segs), [&](std::size_t i, index_t lo, index_t hi) {
-        if (!check(segs[i].grad + lo, hi - lo)) ok.store(false, std::memory_order_relaxed);
-    });
-    return ok.load();
+void add_sizes(const std::vector<segment<T>>& segs, std::vector<index_t>& sizes) {
+    for (const segment<T>& s : segs) sizes.push_back(s.size);
+}
+
+template <class T>
+void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c) {
+    auto off = [lo](T* q) { return q ? q + lo : q; };
+    leaf(s.param + lo, s.grad + lo, off(s.state[0]), off(s.state[1]), off(s.state[2]), hi - lo, c);
 }
 
 // List position of the first non-finite gradient of this dtype, or `none`.
@@ -95,19 +95,37 @@ std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
     return none;
 }
 
-// Coefficients per element type, built by the caller from double scalars.
+// Runs one step over all segments (float ones first, then double ones, as one
+// index space). `weight` is the kernel's cost per element relative to Adam,
+// which sets the size above which threads are used. With a finiteness check,
+// every gradient is scanned before any array is written, in the same
+// parallel region. Returns false when the step was skipped.
 template <class C32, class C64>
-bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode, leaf_fn<float> l32,
-              const C32& c32, leaf_fn<double> l64, const C64& c64) {
+bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode, double weight,
+              leaf_fn<float> l32, const C32& c32, leaf_fn<double> l64, const C64& c64) {
+    std::vector<index_t> sizes;
+    sizes.reserve(prep.f32.size() + prep.f64.size());
+    add_sizes(prep.f32, sizes);
+    add_sizes(prep.f64, sizes);
+    const std::size_t n32 = prep.f32.size();
+    auto update = [&](std::size_t i, index_t lo, index_t hi) {
+        if (i < n32) {
+            run_leaf(l32, prep.f32[i], lo, hi, &c32);
+        } else {
+            run_leaf(l64, prep.f64[i - n32], lo, hi, &c64);
+        }
+    };
     bool finite = true;
     {
         py::gil_scoped_release nogil;
-        if (mode != nonfinite_mode::ignore) {
-            finite = segments_finite(prep.f32) && segments_finite(prep.f64);
-        }
-        if (finite) {
-            if (!prep.f32.empty()) run_segments(prep.f32, l32, &c32);
-            if (!prep.f64.empty()) run_segments(prep.f64, l64, &c64);
+        if (mode == nonfinite_mode::ignore) {
+            for_each_piece(sizes, weight, update);
+        } else {
+            auto check = [&](std::size_t i, index_t lo, index_t hi) {
+                return i < n32 ? kernels<float>().all_finite(prep.f32[i].grad + lo, hi - lo)
+                               : kernels<double>().all_finite(prep.f64[i - n32].grad + lo, hi - lo);
+            };
+            finite = for_each_piece_checked(sizes, weight + 0.2, check, update);
         }
     }
     if (finite) return true;

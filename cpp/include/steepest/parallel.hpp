@@ -1,6 +1,7 @@
 // The only place with `omp parallel`: a static partition of a global element
-// range over threads, and a driver that maps each thread's range onto a list
-// of segments so that threads spread across arrays, not only within one.
+// range over threads, mapped onto a list of segments so that threads spread
+// across arrays, not only within one; and a two-phase variant (check every
+// piece, barrier, then update) that pays the thread wake-up once.
 #pragma once
 
 #include <algorithm>
@@ -15,11 +16,20 @@
 
 namespace steepest {
 
-// Below this many elements a call stays on the calling thread: waking the
-// pool costs more than the work (see bench/run.py for the measurement).
+// Work below this many "Adam-equivalent" elements stays on the calling thread.
+// Measured (bench/run.py --sections grain): with OMP_WAIT_POLICY=passive a
+// parallel region costs 50-90 us on the project's 2-core VMs, as much as a
+// serial Adam step over ~150k elements; 256 Ki balances the two.
 inline std::atomic<index_t>& parallel_grain() {
-    static std::atomic<index_t> grain{32768};
+    static std::atomic<index_t> grain{262144};
     return grain;
+}
+
+// Relative cost per element of a kernel (Adam = 1): a kernel of weight w goes
+// parallel above parallel_grain() / w elements.
+inline index_t grain_for(double weight) {
+    double g = static_cast<double>(parallel_grain().load()) / weight;
+    return g < 1.0 ? 1 : static_cast<index_t>(g);
 }
 
 inline std::atomic<int>& thread_setting() {
@@ -36,11 +46,18 @@ inline int max_threads() {
 #endif
 }
 
-// fn(begin, end) on disjoint ranges covering [0, n), one per thread; ranges
-// start at multiples of `align` (64 elements keeps threads off each other's
-// cache lines). Below `grain` units everything runs on the calling thread.
+// Inside team(): waits for every thread of the team (no-op when serial).
+inline void team_barrier() {
+#ifdef STEEPEST_HAVE_OPENMP
+#pragma omp barrier
+#endif
+}
+
+// fn(begin, end) once per thread on disjoint ranges covering [0, n) (a range
+// may be empty: every thread calls fn, so fn may use team_barrier()). Ranges
+// start at multiples of `align`; below `grain` units one thread does it all.
 template <class Fn>
-void parallel_for(index_t n, index_t grain, index_t align, Fn&& fn) {
+void team(index_t n, index_t grain, index_t align, Fn&& fn) {
     int nt = max_threads();
     if (nt <= 1 || n < grain) {
         fn(index_t{0}, n);
@@ -56,47 +73,67 @@ void parallel_for(index_t n, index_t grain, index_t align, Fn&& fn) {
         index_t chunk = ((n + k - 1) / k + align - 1) / align * align;
         index_t b = std::min(n, t * chunk);
         index_t e = std::min(n, b + chunk);
-        if (b < e) fn(b, e);
+        fn(b, e);
     }
 #else
     fn(index_t{0}, n);
 #endif
 }
 
-// fn(i, lo, hi) for every non-empty piece [lo, hi) of segment i, where the
-// pieces come from partitioning the total size of all segments over threads.
+// fn(begin, end) on the non-empty ranges of team().
 template <class Fn>
-void for_each_piece(const std::vector<index_t>& sizes, Fn&& fn) {
-    const index_t grain = parallel_grain().load();
+void parallel_for(index_t n, index_t grain, index_t align, Fn&& fn) {
+    team(n, grain, align, [&](index_t b, index_t e) {
+        if (b < e) fn(b, e);
+    });
+}
+
+// Prefix sums of segment sizes: start[i] is where segment i begins globally.
+inline std::vector<index_t> starts_of(const std::vector<index_t>& sizes) {
     std::vector<index_t> start(sizes.size() + 1, 0);
     for (std::size_t i = 0; i < sizes.size(); ++i) start[i + 1] = start[i] + sizes[i];
-    parallel_for(start.back(), grain, 64, [&](index_t b, index_t e) {
-        auto it = std::upper_bound(start.begin(), start.end(), b);
-        std::size_t i = static_cast<std::size_t>(it - start.begin()) - 1;
-        for (; i < sizes.size() && start[i] < e; ++i) {
-            index_t lo = std::max(b, start[i]) - start[i];
-            index_t hi = std::min(e, start[i + 1]) - start[i];
-            if (lo < hi) fn(i, lo, hi);
-        }
-    });
+    return start;
 }
 
-template <class T>
-std::vector<index_t> segment_sizes(const std::vector<segment<T>>& segs) {
-    std::vector<index_t> sizes(segs.size());
-    for (std::size_t i = 0; i < segs.size(); ++i) sizes[i] = segs[i].size;
-    return sizes;
+// fn(i, lo, hi) for each non-empty piece of segment i inside global [b, e).
+template <class Fn>
+void visit_pieces(const std::vector<index_t>& start, index_t b, index_t e, Fn&& fn) {
+    if (b >= e) return;
+    auto it = std::upper_bound(start.begin(), start.end(), b);
+    std::size_t i = static_cast<std::size_t>(it - start.begin()) - 1;
+    for (; i + 1 < start.size() && start[i] < e; ++i) {
+        index_t lo = std::max(b, start[i]) - start[i];
+        index_t hi = std::min(e, start[i + 1]) - start[i];
+        if (lo < hi) fn(i, lo, hi);
+    }
 }
 
-// Runs `leaf` over every segment, threads splitting the total element count.
-template <class T>
-void run_segments(const std::vector<segment<T>>& segs, leaf_fn<T> leaf, const void* coeffs) {
-    for_each_piece(segment_sizes(segs), [&](std::size_t i, index_t lo, index_t hi) {
-        const segment<T>& s = segs[i];
-        auto off = [lo](T* q) { return q ? q + lo : q; };
-        leaf(s.param + lo, s.grad + lo, off(s.state[0]), off(s.state[1]), off(s.state[2]), hi - lo,
-             coeffs);
+// fn(i, lo, hi) over every piece, threads splitting the total element count.
+template <class Fn>
+void for_each_piece(const std::vector<index_t>& sizes, double weight, Fn&& fn) {
+    const std::vector<index_t> start = starts_of(sizes);
+    parallel_for(start.back(), grain_for(weight), 64,
+                 [&](index_t b, index_t e) { visit_pieces(start, b, e, fn); });
+}
+
+// check(i, lo, hi) -> bool over every piece; only if all pass, update(i, lo,
+// hi) over the same pieces (each thread updates what it checked, while it is
+// still in cache). Returns whether the update ran.
+template <class Check, class Update>
+bool for_each_piece_checked(const std::vector<index_t>& sizes, double weight, Check&& check,
+                            Update&& update) {
+    const std::vector<index_t> start = starts_of(sizes);
+    std::atomic<bool> ok{true};
+    team(start.back(), grain_for(weight), 64, [&](index_t b, index_t e) {
+        bool mine = true;
+        visit_pieces(start, b, e, [&](std::size_t i, index_t lo, index_t hi) {
+            if (mine && !check(i, lo, hi)) mine = false;
+        });
+        if (!mine) ok.store(false, std::memory_order_relaxed);
+        team_barrier();
+        if (ok.load(std::memory_order_relaxed)) visit_pieces(start, b, e, update);
     });
+    return ok.load();
 }
 
 }  // namespace steepest
