@@ -8,6 +8,12 @@ that one step from identical inputs gives the reference's params: bit for bit
 for the native kernels, which are element-wise and follow the reference's
 operation order; to float32 rounding for torch, whose order differs.
 ``python -m steepest bench`` prints the full table with the roofline.
+
+torch here runs in steepest's process and so shares its libgomp and the
+``OMP_WAIT_POLICY=passive`` that ``import steepest`` sets: every torch parallel
+region pays the passive wake-up (50-250 µs on a 2-core VM), so torch's figures
+at small sizes are pessimistic. ``python -m steepest bench`` measures torch in
+a process of its own (see ``steepest/_bench_torch.py``) for fair ratios.
 """
 
 from __future__ import annotations
@@ -16,13 +22,19 @@ from typing import Any
 
 import numpy as np
 import pytest
-from steepest._bench import CONTENDERS, REFERENCE, RULES, Rule, Size, make_stepper
+from steepest._bench_measure import (
+    CONTENDERS,
+    REFERENCE,
+    RULES,
+    Rule,
+    Size,
+    make_stepper,
+)
+from steepest._bench_torch import TORCH_ATOL, TORCH_RTOL
 
 # Modest sizes keep the whole file within a few minutes: per-call cost (1e4),
 # bandwidth (1e6) and a list of arrays (20 x 1e4).
 SIZES = [Size(1, 10**4), Size(1, 10**6), Size(20, 10**4)]
-# torch's kernels round differently (operation order, fused multiply-add).
-TORCH_RTOL, TORCH_ATOL = 1e-6, 1e-6
 
 
 @pytest.mark.parametrize("contender", CONTENDERS, ids=lambda c: c.replace(" ", "-"))
@@ -31,6 +43,7 @@ TORCH_RTOL, TORCH_ATOL = 1e-6, 1e-6
 def test_step(
     benchmark: Any, rule: Rule, size: Size, contender: str, torch: Any
 ) -> None:
+    # torch shares steepest's passive libgomp policy here: see the docstring
     is_torch = contender.startswith("torch")
     if is_torch and torch is None:
         pytest.skip("torch is not installed")

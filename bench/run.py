@@ -1,8 +1,8 @@
 """Optimizer benchmark as a script: ``python bench/run.py [--quick] [options]``.
 
 The same as ``python -m steepest bench``; the logic lives in
-:mod:`steepest._bench` so that an installed package can run it without this
-folder. ``--help`` lists the options.
+:mod:`steepest._bench` and the ``steepest._bench_*`` modules it uses, so that
+an installed package can run it without this folder. ``--help`` lists the options.
 """
 
 from __future__ import annotations

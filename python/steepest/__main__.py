@@ -3,8 +3,9 @@
 Commands
 --------
 bench
-    Time every optimizer against the NumPy reference, torch.optim and a
-    memory roofline, and print a Markdown table (see :mod:`steepest._bench`).
+    Time every optimizer against the NumPy reference, torch.optim (in a
+    process of its own) and a memory roofline, and print a Markdown table
+    (see :mod:`steepest._bench`).
 """
 
 from __future__ import annotations

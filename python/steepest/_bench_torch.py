@@ -1,0 +1,308 @@
+"""torch.optim's side of the benchmark, measured in a process of its own.
+
+steepest sets ``OMP_WAIT_POLICY=passive`` before its extension loads, and torch
+uses the same libgomp when both live in one process: every torch parallel
+region would then pay the passive wake-up (50-250 µs here), which torch's own
+users do not. So the benchmark starts this file as a child process, by path
+(``python -P .../_bench_torch.py --threads N``): ``import steepest.anything``
+would run ``steepest/__init__.py``, load ``_core`` and set the variable, hence
+this module imports nothing of steepest and needs only numpy and torch, and
+``-P`` keeps its own folder (where ``steepest/typing.py`` lives) off
+``sys.path``. The parent drops ``OMP_WAIT_POLICY`` from the child's
+environment unless the user had set it (:func:`launch_wait_policy`).
+
+The parent imports this module as ``steepest._bench_torch`` too, for
+:func:`time_call`, :func:`make_arrays`, :func:`torch_stepper` and
+:class:`TorchWorker`, so that both processes time and build arrays alike.
+
+Protocol: the child prints one JSON line describing itself, then answers each
+JSON request line on stdin (one optimizer at one size, some torch variants)
+with one JSON line: seconds per step and calls timed per variant, or an error.
+Before timing, each variant's first step is compared with the reference's
+(an ``.npy`` file the parent wrote, all arrays concatenated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+# Calls faster than this are timed in batches, so that the clock's resolution
+# and the loop's own cost stay below 0.1 % of a sample.
+BATCH_SECONDS = 2e-4
+MIN_SAMPLES, MAX_SAMPLES = 5, 100
+# A call slower than the whole budget (the NumPy reference at 5e7) is timed
+# twice after its warm-up: enough for a median, and the run stays short.
+SLOW_SAMPLES = 2
+# torch's kernels round differently from the reference (operation order,
+# fused multiply-add): its first step must match to these tolerances.
+TORCH_RTOL, TORCH_ATOL = 1e-6, 1e-6
+CHECK_CHUNK = 1 << 20  # elements compared at a time, to bound temporaries
+
+
+def time_call(
+    fn: Callable[[], object], budget: float, repeats: int | None = None
+) -> tuple[float, int]:
+    """Median wall time per call of ``fn``, and the number of timed calls.
+
+    The first call is a warm-up, not timed: it takes the page faults of
+    freshly allocated state and any first-step path. The garbage collector is
+    off while timing, as in :mod:`timeit`.
+
+    Parameters
+    ----------
+    fn : callable
+        The call to time.
+    budget : float
+        Seconds of timed samples to aim for (between ``MIN_SAMPLES`` and
+        ``MAX_SAMPLES``); a call slower than that gets ``SLOW_SAMPLES``.
+    repeats : int, optional
+        A fixed number of samples instead.
+    """
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        fn()
+        start = time.perf_counter()
+        fn()
+        first = time.perf_counter() - start
+        inner = max(1, int(BATCH_SECONDS / max(first, 1e-9)))
+        if repeats is None:
+            fits = min(MAX_SAMPLES, max(MIN_SAMPLES, int(budget / (first * inner))))
+            repeats = SLOW_SAMPLES if first >= budget else fits
+        samples = [first] if inner == 1 else []
+        while len(samples) < repeats:
+            start = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            samples.append((time.perf_counter() - start) / inner)
+    finally:
+        if gc_enabled:
+            gc.enable()
+    return statistics.median(samples), len(samples) * inner
+
+
+def make_arrays(
+    count: int, n: int, dtype: np.dtype[Any], k: int, seed: int
+) -> list[list[Any]]:
+    """``k`` lists of ``count`` standard-normal arrays of ``n`` elements.
+
+    Deterministic in ``seed``: parent and child build the same inputs.
+    """
+    rng = np.random.default_rng(seed)
+    return [[rng.standard_normal(n, dtype) for _ in range(count)] for _ in range(k)]
+
+
+def torch_stepper(
+    torch: Any,
+    cls: str,
+    kwargs: dict[str, Any],
+    flags: dict[str, bool],
+    params: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+) -> tuple[Callable[[], None], Callable[[], None]] | None:
+    """``(step, close)`` of ``torch.optim.<cls>`` over ``params``, updated in place.
+
+    ``params`` are wrapped with ``torch.from_numpy`` (shared memory) and
+    ``.grad`` is set before every step, as a training loop's backward pass
+    would. None when torch has no such variant on CPU.
+    """
+    tp = [torch.from_numpy(p) for p in params]
+    tg = [torch.from_numpy(g.copy()) for g in grads]
+    try:
+        topt = getattr(torch.optim, cls)(tp, **kwargs, **flags)
+    except (TypeError, RuntimeError, ValueError):
+        return None
+
+    def step() -> None:
+        for p, g in zip(tp, tg, strict=True):
+            p.grad = g
+        topt.step()
+
+    def close() -> None:
+        # torch's default path leaves a reference cycle (through __init__
+        # frames); dropping the state frees it without a slow gc.collect().
+        topt.state.clear()
+        topt.param_groups.clear()
+
+    return step, close
+
+
+def max_mismatch(got: Sequence[np.ndarray], expected: np.ndarray) -> float:
+    """Largest ``|got - expected| / (atol + rtol |expected|)``: above 1 fails."""
+    worst, offset = 0.0, 0
+    for a in got:
+        for lo in range(0, a.size, CHECK_CHUNK):
+            x = a[lo : lo + CHECK_CHUNK].astype(np.float64)
+            y = np.asarray(expected[offset + lo : offset + lo + x.size], np.float64)
+            err = np.abs(x - y) / (TORCH_ATOL + TORCH_RTOL * np.abs(y))
+            worst = max(worst, float(np.max(err, initial=0.0)))
+        offset += a.size
+    return worst
+
+
+# -- the child ---------------------------------------------------------------
+
+
+def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
+    """Check, then time, every variant of ``req`` (see :meth:`TorchWorker.measure`)."""
+    dtype = np.dtype(req["dtype"])
+    params, grads = make_arrays(req["count"], req["n"], dtype, 2, req["seed"])
+    expected = np.load(req["expected"], mmap_mode="r")
+    out: dict[str, Any] = {}
+    for name, flags in req["variants"].items():
+        ps = [p.copy() for p in params]
+        made = torch_stepper(torch, req["cls"], req["kwargs"], flags, ps, grads)
+        if made is None:
+            out[name] = {"seconds": None, "calls": 0}
+            continue
+        step, close = made
+        step()
+        worst = max_mismatch(ps, expected)
+        if not worst <= 1.0:  # NaN fails too
+            msg = (
+                f"{name} {req['cls']}({req['kwargs']}) after one step differs from "
+                f"the reference by {worst:.3g} x (atol {TORCH_ATOL} + rtol "
+                f"{TORCH_RTOL} |reference|)"
+            )
+            return {"error": msg}
+        seconds, calls = time_call(step, req["budget"], req["repeats"])
+        close()
+        del step, close, made, ps  # state goes before the next variant's comes
+        out[name] = {"seconds": seconds, "calls": calls, "mismatch": worst}
+    return {"results": out}
+
+
+def serve(threads: int) -> int:
+    """The child's main loop: describe itself, then answer requests until EOF."""
+    try:
+        torch = importlib.import_module("torch")
+    except ImportError as err:
+        print(json.dumps({"error": f"torch does not import: {err}"}), flush=True)
+        return 0
+    torch.set_num_threads(threads)
+    steepest = sorted(m for m in sys.modules if m.partition(".")[0] == "steepest")
+    hello = {
+        "version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "steepest_modules": steepest,  # must stay empty
+        "parallel_info": torch.__config__.parallel_info(),
+    }
+    print(json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        # an exception ends the child: its traceback goes to the shared stderr
+        # and the parent, reading EOF, raises
+        print(json.dumps(_measure(torch, json.loads(line))), flush=True)
+    return 0
+
+
+# -- the parent's handle on the child ----------------------------------------
+
+
+def launch_wait_policy() -> tuple[str | None, str]:
+    """``OMP_WAIT_POLICY`` as the user set it, and how that is known.
+
+    steepest's ``__init__`` has run ``os.environ.setdefault("OMP_WAIT_POLICY",
+    "passive")`` before any of this executes. A value other than passive is
+    the user's. For passive, the environment the process was started with
+    (``/proc/self/environ``, which ``os.environ`` changes do not touch) says
+    whether the user set it; where that is unreadable, passive is taken to be
+    steepest's and dropped.
+    """
+    now = os.environ.get("OMP_WAIT_POLICY")
+    if now is None or now.lower() != "passive":
+        return now, "the user's, not steepest's passive"
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            start = f.read().split(b"\0")
+    except OSError:
+        return None, "passive taken for steepest's and dropped: no /proc/self/environ"
+    for entry in start:
+        if entry.startswith(b"OMP_WAIT_POLICY="):
+            return entry.partition(b"=")[2].decode(), "the user's: set at launch"
+    return None, "steepest's passive dropped: unset at launch per /proc/self/environ"
+
+
+class TorchWorker:
+    """The child process, started once per run and fed one request at a time."""
+
+    def __init__(self, threads: int) -> None:
+        policy, how = launch_wait_policy()
+        env = dict(os.environ)
+        env.pop("OMP_WAIT_POLICY", None)
+        if policy is not None:
+            env["OMP_WAIT_POLICY"] = policy
+        cmd = [
+            sys.executable,
+            "-P",
+            os.path.abspath(__file__),
+            "--threads",
+            str(threads),
+        ]
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        self.info: dict[str, Any] = self._read()
+        self.info["wait_policy_source"] = how
+        if self.info.get("steepest_modules"):
+            self.close()
+            msg = f"the torch process imported {self.info['steepest_modules']}"
+            raise RuntimeError(msg)
+
+    @property
+    def ok(self) -> bool:
+        """Whether torch imported in the child."""
+        return "error" not in self.info
+
+    def _read(self) -> dict[str, Any]:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            msg = f"the torch process exited with status {self._proc.wait()}"
+            raise RuntimeError(msg)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def measure(self, **request: Any) -> dict[str, dict[str, Any]]:
+        """Seconds per step of each torch variant; raises if a result is wrong.
+
+        ``request`` holds ``cls``, ``kwargs``, ``variants`` (name: flags),
+        ``count``, ``n``, ``dtype``, ``seed`` (inputs as :func:`make_arrays`),
+        ``expected`` (path of the reference's params after one step, all
+        arrays concatenated), ``budget`` and ``repeats``.
+        """
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        reply = self._read()
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        results: dict[str, dict[str, Any]] = reply["results"]
+        return results
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._proc.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="torch side of steepest's benchmark")
+    parser.add_argument("--threads", type=int, required=True)
+    return serve(parser.parse_args(argv).threads)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
