@@ -117,10 +117,10 @@ bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py
 }
 
 struct adam_scalars {
-    double b1, b2, step_size, bc2_sqrt, eps, wd, decay, sign;
+    double b1, b2, step_size, inv_bc2_sqrt, eps, wd, decay, sign;
     template <class T>
     adam_coeffs<T> cast() const {
-        return {T(b1), T(1.0 - b1), T(b2), T(1.0 - b2), T(step_size), T(bc2_sqrt),
+        return {T(b1), T(1.0 - b1), T(b2), T(1.0 - b2), T(step_size), T(inv_bc2_sqrt),
                 T(eps), T(wd),      T(decay), T(sign)};
     }
 };
@@ -151,7 +151,7 @@ bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::han
     adam_scalars s{beta1,
                    beta2,
                    lr / (1.0 - std::pow(beta1, td)),
-                   std::sqrt(1.0 - std::pow(beta2, td)),
+                   1.0 / std::sqrt(1.0 - std::pow(beta2, td)),
                    eps,
                    wd,
                    decoupled ? 1.0 - lr * wd : 1.0,

@@ -273,7 +273,11 @@ def adam_step(
         m <- beta1 * m + (1 - beta1) * g
         v <- beta2 * v + (1 - beta2) * g * g
         v_max <- max(v_max, v)   and v_max replaces v below  (AMSGrad)
-        p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+        p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) * (1 / sqrt(1 - beta2^t)) + eps)
+
+    torch's formula; the reciprocal of ``sqrt(1 - beta2^t)`` is taken once per
+    step (torch divides by it per element), which moves one rounding and
+    leaves one division and one square root per element.
 
     References
     ----------
@@ -289,7 +293,7 @@ def adam_step(
     >>> adam_step(p, g, m, v, step=1, lr=0.1)
     True
     >>> p  # the first step moves each coordinate by about lr
-    array([-0.09999999, -0.09999999, -0.09999999], dtype=float32)
+    array([-0.1, -0.1, -0.1], dtype=float32)
     """
     return _core.adam_step(
         param, grad, m, v, v_max, step, lr, beta1, beta2, eps, weight_decay, amsgrad,

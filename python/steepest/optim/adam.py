@@ -28,7 +28,7 @@ class Adam(Optimizer):
     >>> opt = steepest.Adam([w], lr=0.1)
     >>> opt.step([np.array([0.5, -0.5], dtype=np.float32)])
     >>> w  # the first step moves each coordinate by about lr
-    array([ 0.90000004, -0.90000004], dtype=float32)
+    array([ 0.9, -0.9], dtype=float32)
     """
 
     _step_name = "adam_step"

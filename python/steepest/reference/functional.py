@@ -246,7 +246,7 @@ def _adam_like(
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
     step_size = lr / (1.0 - beta1**step)
-    bc2_sqrt = math.sqrt(1.0 - beta2**step)
+    inv_bc2_sqrt = 1.0 / math.sqrt(1.0 - beta2**step)
     decay = 1.0 - lr * weight_decay
     l2 = not decoupled and weight_decay != 0
     for i, (p, g0, mi, vi) in enumerate(zip(*arrays[:4], strict=True)):
@@ -264,7 +264,7 @@ def _adam_like(
             vmax = arrays[4][i]
             np.maximum(vmax, vi, out=vmax)
             denom_v = vmax
-        p[...] = pi - (T(step_size) * mi) / (np.sqrt(denom_v) / T(bc2_sqrt) + T(eps))
+        p[...] = pi - (T(step_size) * mi) / (np.sqrt(denom_v) * T(inv_bc2_sqrt) + T(eps))
     return True
 
 

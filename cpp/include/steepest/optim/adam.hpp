@@ -4,8 +4,12 @@
 //   m <- beta1 * m + (1 - beta1) * g
 //   v <- beta2 * v + (1 - beta2) * g * g
 //   AMSGrad: vmax <- max(vmax, v) and vmax replaces v below
-//   step_size = lr / (1 - beta1^t);  bc2_sqrt = sqrt(1 - beta2^t)   (in double)
-//   p <- p - (step_size * m) / (sqrt(v) / bc2_sqrt + eps)
+//   step_size = lr / (1 - beta1^t);  inv_bc2_sqrt = 1 / sqrt(1 - beta2^t)   (in double)
+//   p <- p - (step_size * m) / (sqrt(v) * inv_bc2_sqrt + eps)
+// torch divides by sqrt(1 - beta2^t) per element; multiplying by its inverse,
+// computed once, is the same formula with one rounding moved and frees the
+// divider (one division and one sqrt per element remain), which is what
+// limits this loop.
 // Kingma & Ba, arXiv:1412.6980; Loshchilov & Hutter, arXiv:1711.05101;
 // Reddi, Kale, Kumar, "On the convergence of Adam and beyond", ICLR 2018.
 // Twin: steepest.reference.functional.adam_step / adamw_step;
@@ -18,7 +22,7 @@ namespace steepest {
 
 template <class T>
 struct adam_coeffs {
-    T b1, omb1, b2, omb2, step_size, bc2_sqrt, eps, wd, decay, sign;
+    T b1, omb1, b2, omb2, step_size, inv_bc2_sqrt, eps, wd, decay, sign;
 };
 
 template <class T, bool L2, bool Decoupled, bool AMS>
@@ -39,7 +43,7 @@ STEEPEST_INLINE void adam_chunk(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRI
             vi = nan_max(vmax[i], vi);
             vmax[i] = vi;
         }
-        p[i] = pi - (c.step_size * mi) / (sqrt_(vi) / c.bc2_sqrt + c.eps);
+        p[i] = pi - (c.step_size * mi) / (sqrt_(vi) * c.inv_bc2_sqrt + c.eps);
     }
 }
 
