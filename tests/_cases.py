@@ -81,8 +81,15 @@ CASES = [
 CASE_IDS = [c.id for c in CASES]
 
 
-def call_step(functional: Any, case: Case, param: Any, grad: Any, states: dict[str, Any],
-              step: int, **extra: Any) -> bool:
+def call_step(
+    functional: Any,
+    case: Case,
+    param: Any,
+    grad: Any,
+    states: dict[str, Any],
+    step: int,
+    **extra: Any,
+) -> bool:
     """Call ``case``'s step on ``functional`` with its states laid out positionally."""
     positional = [states[name] if name else None for name in case.states]
     kwargs = dict(case.kwargs, **extra)

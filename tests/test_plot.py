@@ -33,7 +33,9 @@ def test_several_schedules_on_one_figure(tmp_path: Path) -> None:
         "step": ref.StepLR(lr=0.1, step_size=30),
         "one-cycle": nat.OneCycleLR(max_lr=0.1, total_steps=100),
     }
-    fig = steepest.plot.schedule(scheds, 100, str(tmp_path / "all.png"), log=True, title="lrs")
+    fig = steepest.plot.schedule(
+        scheds, 100, str(tmp_path / "all.png"), log=True, title="lrs"
+    )
     (ax,) = fig.axes
     assert [line.get_label() for line in ax.get_lines()] == list(scheds)
     for line, sched in zip(ax.get_lines(), scheds.values(), strict=True):
@@ -43,7 +45,9 @@ def test_several_schedules_on_one_figure(tmp_path: Path) -> None:
     assert (tmp_path / "all.png").stat().st_size > 1000
 
 
-def test_no_path_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_path_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     fig = steepest.plot.schedule(nat.Constant(lr=0.1), 5)
     assert len(fig.axes[0].get_lines()) == 1
@@ -52,13 +56,19 @@ def test_no_path_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_bad_arguments() -> None:
     sched = nat.Constant(lr=0.1)
-    with pytest.raises(ValueError, match=r"^steepest\.plot\.schedule: n must be an int >= 1"):
+    with pytest.raises(
+        ValueError, match=r"^steepest\.plot\.schedule: n must be an int >= 1"
+    ):
         steepest.plot.schedule(sched, 0)
-    with pytest.raises(TypeError, match=r"^steepest\.plot\.schedule: n must be an int >= 1"):
+    with pytest.raises(
+        TypeError, match=r"^steepest\.plot\.schedule: n must be an int >= 1"
+    ):
         steepest.plot.schedule(sched, 2.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="sched is an empty dict"):
         steepest.plot.schedule({}, 10)
-    with pytest.raises(TypeError, match=r"sched\['x'\] has no values\(n\) method \(float\)"):
+    with pytest.raises(
+        TypeError, match=r"sched\['x'\] has no values\(n\) method \(float\)"
+    ):
         steepest.plot.schedule({"x": 0.1}, 10)  # type: ignore[dict-item]
 
 

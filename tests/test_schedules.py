@@ -32,7 +32,9 @@ TORCH_N = 3_000
 Case = tuple[str, str, dict[str, Any]]
 
 
-def _seq(*children: tuple[str, dict[str, Any]], milestones: list[int]) -> dict[str, Any]:
+def _seq(
+    *children: tuple[str, dict[str, Any]], milestones: list[int]
+) -> dict[str, Any]:
     return {"schedulers": list(children), "milestones": milestones}
 
 
@@ -168,14 +170,18 @@ RANDOM_SCHEDULES = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(native=RANDOM_SCHEDULES, ts=st.lists(st.integers(0, 2**53 - 1), min_size=1, max_size=20))
+@given(
+    native=RANDOM_SCHEDULES,
+    ts=st.lists(st.integers(0, 2**53 - 1), min_size=1, max_size=20),
+)
 def test_random_settings_native_equals_reference(native: Any, ts: list[int]) -> None:
     """Random parameters and step indices up to 2**53 - 1: bit for bit."""
     reference = ref.from_native(native.to_native())
     # (assert_array_equal counts NaN == NaN: lr=0 times an overflowed gamma**t is NaN in both)
     np.testing.assert_array_equal([native(t) for t in ts], [reference(t) for t in ts])
-    np.testing.assert_array_equal(native.values(64, start=ts[0] // 2),
-                                  reference.values(64, start=ts[0] // 2))
+    np.testing.assert_array_equal(
+        native.values(64, start=ts[0] // 2), reference.values(64, start=ts[0] // 2)
+    )
 
 
 # -- values computed by hand at the boundaries ----------------------------------------------
@@ -232,8 +238,12 @@ def _known() -> list[tuple[str, str, dict[str, Any], dict[int, float]]]:
 
 
 @pytest.mark.parametrize("module", [nat, ref], ids=["native", "reference"])
-@pytest.mark.parametrize(("name", "kind", "kwargs", "known"), _known(), ids=[k[0] for k in _known()])
-def test_known_values(module: Any, name: str, kind: str, kwargs: dict, known: dict) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind", "kwargs", "known"), _known(), ids=[k[0] for k in _known()]
+)
+def test_known_values(
+    module: Any, name: str, kind: str, kwargs: dict, known: dict
+) -> None:
     sched = make(module, kind, kwargs)
     for t, value in known.items():
         assert sched(t) == pytest.approx(value, rel=1e-14, abs=1e-15), t
@@ -243,7 +253,9 @@ def test_sequential_switches_at_milestones() -> None:
     for module in (nat, ref):
         warm = module.LinearLR(lr=1.0, start_factor=0.5, total_iters=4)
         cos = module.CosineAnnealingLR(lr=1.0, T_max=10)
-        seq = module.SequentialLR([warm, cos, module.Constant(lr=0.125)], milestones=[4, 14])
+        seq = module.SequentialLR(
+            [warm, cos, module.Constant(lr=0.125)], milestones=[4, 14]
+        )
         assert [seq(t) for t in (0, 3)] == [0.5, 0.875]
         assert seq(4) == 1.0  # end of warm-up: the cosine starts at its own t = 0
         assert seq(9) == pytest.approx(0.5)
@@ -265,7 +277,9 @@ def torch_scheduler(torch: Any, opt: Any, desc: dict[str, Any]) -> Any:
         return lrs.SequentialLR(opt, children, d["milestones"])
     if kind == "InverseTimeLR":
         rate, steps, stair = d["decay_rate"], d["decay_steps"], d["staircase"]
-        return lrs.LambdaLR(opt, lambda t: 1 / (1 + rate * (t // steps if stair else t / steps)))
+        return lrs.LambdaLR(
+            opt, lambda t: 1 / (1 + rate * (t // steps if stair else t / steps))
+        )
     return getattr(lrs, kind)(opt, **d)
 
 
@@ -287,15 +301,19 @@ def _first_lr(desc: dict[str, Any]) -> float:
     return float(desc["lr"]) if "lr" in desc else _first_lr(desc["schedulers"][0])
 
 
-@pytest.mark.parametrize(("name", "kind", "kwargs"),
-                         [c for c in CASES if c[0] not in NO_TORCH and c[1] != "Constant"],
-                         ids=[c[0] for c in CASES if c[0] not in NO_TORCH and c[1] != "Constant"])
+@pytest.mark.parametrize(
+    ("name", "kind", "kwargs"),
+    [c for c in CASES if c[0] not in NO_TORCH and c[1] != "Constant"],
+    ids=[c[0] for c in CASES if c[0] not in NO_TORCH and c[1] != "Constant"],
+)
 def test_values_equal_torch(name: str, kind: str, kwargs: dict[str, Any]) -> None:
     torch = pytest.importorskip("torch")
     sched = make(nat, kind, kwargs)
     desc = sched.to_native()
     lr = _first_lr(desc) if kind not in ("CyclicLR", "OneCycleLR") else 0.123
-    n = min(TORCH_N, desc.get("total_steps", TORCH_N))  # torch's OneCycleLR raises after
+    n = min(
+        TORCH_N, desc.get("total_steps", TORCH_N)
+    )  # torch's OneCycleLR raises after
     want = torch_values(torch, desc, lr, n)
     # Closed form here vs torch's recursion: equal up to rounding (measured: <= 1.4e-13 on
     # this table; 2.5e-12 for a cosine near 0 after 10,000 steps), direct kinds exactly.
@@ -417,21 +435,27 @@ BAD_PYTHON_ONLY: list[tuple[str, Any, type[Exception], str]] = [
 
 def _full_desc(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """A valid description of ``kind`` with ``kwargs`` written over it (no validation)."""
-    valid = {"StepLR": {"lr": 0.1, "step_size": 2}, "MultiStepLR": {"lr": 0.1, "milestones": [1]},
-             "ExponentialLR": {"lr": 0.1, "gamma": 0.9},
-             "InverseTimeLR": {"lr": 0.1, "decay_rate": 1.0},
-             "CosineAnnealingLR": {"lr": 0.1, "T_max": 3},
-             "CosineAnnealingWarmRestarts": {"lr": 0.1, "T_0": 3},
-             "CyclicLR": {"base_lr": 0.01, "max_lr": 0.1},
-             "OneCycleLR": {"max_lr": 0.1, "total_steps": 100}}.get(kind, {"lr": 0.1})
+    valid = {
+        "StepLR": {"lr": 0.1, "step_size": 2},
+        "MultiStepLR": {"lr": 0.1, "milestones": [1]},
+        "ExponentialLR": {"lr": 0.1, "gamma": 0.9},
+        "InverseTimeLR": {"lr": 0.1, "decay_rate": 1.0},
+        "CosineAnnealingLR": {"lr": 0.1, "T_max": 3},
+        "CosineAnnealingWarmRestarts": {"lr": 0.1, "T_0": 3},
+        "CyclicLR": {"base_lr": 0.01, "max_lr": 0.1},
+        "OneCycleLR": {"max_lr": 0.1, "total_steps": 100},
+    }.get(kind, {"lr": 0.1})
     desc = getattr(ref, kind)(**valid).to_native()
     desc.update(kwargs)
     return desc
 
 
-@pytest.mark.parametrize(("name", "kind", "kwargs", "exc", "message"), BAD,
-                         ids=[b[0] for b in BAD])
-def test_bad_arguments(name: str, kind: str, kwargs: dict, exc: type, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind", "kwargs", "exc", "message"), BAD, ids=[b[0] for b in BAD]
+)
+def test_bad_arguments(
+    name: str, kind: str, kwargs: dict, exc: type, message: str
+) -> None:
     for module in (nat, ref):
         with pytest.raises(exc) as info:
             getattr(module, kind)(**kwargs)
@@ -443,8 +467,11 @@ def test_bad_arguments(name: str, kind: str, kwargs: dict, exc: type, message: s
         assert str(info.value) == message, parse
 
 
-@pytest.mark.parametrize(("name", "build", "exc", "message"), BAD_PYTHON_ONLY,
-                         ids=[b[0] for b in BAD_PYTHON_ONLY])
+@pytest.mark.parametrize(
+    ("name", "build", "exc", "message"),
+    BAD_PYTHON_ONLY,
+    ids=[b[0] for b in BAD_PYTHON_ONLY],
+)
 def test_bad_arguments_python(name: str, build: Any, exc: type, message: str) -> None:
     for module in (nat, ref):
         with pytest.raises(exc) as info:
@@ -472,7 +499,11 @@ def test_bad_arguments_python(name: str, build: Any, exc: type, message: str) ->
     ids=["not-dict", "no-kind", "unknown-kind", "missing", "unknown-key", "bad-child", "children"],
 )  # fmt: skip
 def test_bad_descriptions(desc: Any, exc: type, message: str) -> None:
-    for parse in (_core.Schedule, ref.from_native, lambda d: _core.schedule_values(d, 3)):
+    for parse in (
+        _core.Schedule,
+        ref.from_native,
+        lambda d: _core.schedule_values(d, 3),
+    ):
         with pytest.raises(exc) as info:
             parse(desc)
         assert str(info.value) == message
@@ -481,17 +512,23 @@ def test_bad_descriptions(desc: Any, exc: type, message: str) -> None:
 @pytest.mark.parametrize("module", [nat, ref], ids=["native", "reference"])
 def test_bad_step_index(module: Any) -> None:
     sched = module.StepLR(lr=0.1, step_size=3)
-    cases = [(-1, ValueError, "StepLR: t must be an int >= 0, got -1"),
-             (1.0, TypeError, "StepLR: t must be an int >= 0, got 1.0"),
-             (True, TypeError, "StepLR: t must be an int >= 0, got True"),
-             (2**53, ValueError, "StepLR: t must be < 2**53, got 9007199254740992")]
+    cases = [
+        (-1, ValueError, "StepLR: t must be an int >= 0, got -1"),
+        (1.0, TypeError, "StepLR: t must be an int >= 0, got 1.0"),
+        (True, TypeError, "StepLR: t must be an int >= 0, got True"),
+        (2**53, ValueError, "StepLR: t must be < 2**53, got 9007199254740992"),
+    ]
     for t, exc, message in cases:
         with pytest.raises(exc) as info:
             sched(t)
         assert str(info.value) == message
-    with pytest.raises(ValueError, match=r"^StepLR\.values: n must be an int >= 0, got -2$"):
+    with pytest.raises(
+        ValueError, match=r"^StepLR\.values: n must be an int >= 0, got -2$"
+    ):
         sched.values(-2)
-    with pytest.raises(ValueError, match=r"^StepLR\.values: start \+ n must be <= 2\*\*53"):
+    with pytest.raises(
+        ValueError, match=r"^StepLR\.values: start \+ n must be <= 2\*\*53"
+    ):
         sched.values(10, start=2**53 - 5)
     assert sched(np.int64(7)) == sched(7)
     assert sched.values(np.uint8(3)).shape == (3,)
@@ -517,8 +554,9 @@ def test_description_round_trip(name: str, kind: str, kwargs: dict[str, Any]) ->
 
 @pytest.mark.parametrize("module", [nat, ref], ids=["native", "reference"])
 def test_copy_and_pickle(module: Any) -> None:
-    sched = module.SequentialLR([module.LinearLR(lr=0.1), module.StepLR(lr=0.1, step_size=3)],
-                                milestones=[5])
+    sched = module.SequentialLR(
+        [module.LinearLR(lr=0.1), module.StepLR(lr=0.1, step_size=3)], milestones=[5]
+    )
     sched.values(3)  # the native class caches its compiled twin
     for twin in (copy.deepcopy(sched), pickle.loads(pickle.dumps(sched))):
         assert type(twin) is type(sched)
@@ -653,8 +691,11 @@ def test_exports() -> None:
             assert native.__doc__ == reference.__doc__
 
 
-@pytest.mark.parametrize("module", [nat, ref, _schedules_periodic, _plateau],
-                         ids=["native", "reference", "periodic", "plateau"])
+@pytest.mark.parametrize(
+    "module",
+    [nat, ref, _schedules_periodic, _plateau],
+    ids=["native", "reference", "periodic", "plateau"],
+)
 def test_doctests(module: Any) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

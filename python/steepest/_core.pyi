@@ -10,33 +10,82 @@ _Arrays: TypeAlias = NDArray[Any] | Sequence[NDArray[Any]]
 __version__: str
 
 def sgd_step(
-    param: _Arrays, grad: _Arrays, momentum_buffer: _Arrays | None, step: int, lr: float,
-    momentum: float, dampening: float, nesterov: bool, weight_decay: float, maximize: bool,
+    param: _Arrays,
+    grad: _Arrays,
+    momentum_buffer: _Arrays | None,
+    step: int,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    nesterov: bool,
+    weight_decay: float,
+    maximize: bool,
     nonfinite: str,
 ) -> bool: ...
 def adagrad_step(
-    param: _Arrays, grad: _Arrays, state_sum: _Arrays, step: int, lr: float, lr_decay: float,
-    weight_decay: float, eps: float, maximize: bool, nonfinite: str,
+    param: _Arrays,
+    grad: _Arrays,
+    state_sum: _Arrays,
+    step: int,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+    maximize: bool,
+    nonfinite: str,
 ) -> bool: ...
 def rmsprop_step(
-    param: _Arrays, grad: _Arrays, square_avg: _Arrays, momentum_buffer: _Arrays | None,
-    grad_avg: _Arrays | None, lr: float, alpha: float, eps: float, weight_decay: float,
-    momentum: float, centered: bool, maximize: bool, nonfinite: str,
+    param: _Arrays,
+    grad: _Arrays,
+    square_avg: _Arrays,
+    momentum_buffer: _Arrays | None,
+    grad_avg: _Arrays | None,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+    maximize: bool,
+    nonfinite: str,
 ) -> bool: ...
 def adam_step(
-    param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays, v_max: _Arrays | None, step: int,
-    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
-    maximize: bool, nonfinite: str,
+    param: _Arrays,
+    grad: _Arrays,
+    m: _Arrays,
+    v: _Arrays,
+    v_max: _Arrays | None,
+    step: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    nonfinite: str,
 ) -> bool: ...
 def adamw_step(
-    param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays, v_max: _Arrays | None, step: int,
-    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
-    maximize: bool, nonfinite: str,
+    param: _Arrays,
+    grad: _Arrays,
+    m: _Arrays,
+    v: _Arrays,
+    v_max: _Arrays | None,
+    step: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    nonfinite: str,
 ) -> bool: ...
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(
     grads: _Arrays, max_norm: float, norm_type: float, error_if_nonfinite: bool
 ) -> float: ...
+
 class Schedule:
     @property
     def kind(self) -> str: ...

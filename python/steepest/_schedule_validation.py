@@ -34,7 +34,14 @@ KEYS: dict[str, tuple[str, ...]] = {
     "PolynomialLR": ("lr", "total_iters", "power"),
     "CosineAnnealingLR": ("lr", "T_max", "eta_min"),
     "CosineAnnealingWarmRestarts": ("lr", "T_0", "T_mult", "eta_min"),
-    "CyclicLR": ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma"),
+    "CyclicLR": (
+        "base_lr",
+        "max_lr",
+        "step_size_up",
+        "step_size_down",
+        "mode",
+        "gamma",
+    ),
     "OneCycleLR": (
         "max_lr",
         "total_steps",
@@ -79,7 +86,14 @@ def positive(fn: str, name: str, x: Any) -> float:
 
 
 def between(
-    fn: str, name: str, x: Any, *, lo_open: bool, hi_open: bool, lo: int = 0, hi: int = 1
+    fn: str,
+    name: str,
+    x: Any,
+    *,
+    lo_open: bool,
+    hi_open: bool,
+    lo: int = 0,
+    hi: int = 1,
 ) -> float:
     """``lo <= x <= hi`` with either end open; the message prints the interval."""
     value = number(fn, name, x)

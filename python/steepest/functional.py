@@ -157,7 +157,16 @@ def adagrad_step(
     and stochastic optimization", JMLR 12, 2011.
     """
     return _core.adagrad_step(
-        param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize, nonfinite
+        param,
+        grad,
+        state_sum,
+        step,
+        lr,
+        lr_decay,
+        weight_decay,
+        eps,
+        maximize,
+        nonfinite,
     )
 
 

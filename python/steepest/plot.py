@@ -82,7 +82,9 @@ def schedule(
     if n < 1:
         msg = f"{fn}: n must be an int >= 1, got {n!r}"
         raise ValueError(msg)
-    items: dict[str, Any] = dict(sched) if isinstance(sched, Mapping) else {type(sched).__name__: sched}
+    items: dict[str, Any] = (
+        dict(sched) if isinstance(sched, Mapping) else {type(sched).__name__: sched}
+    )
     if not items:
         msg = f"{fn}: sched is an empty dict"
         raise ValueError(msg)

@@ -28,16 +28,23 @@ def cls_for(backend: str, name: str) -> type[Optimizer]:
     return cls
 
 
-def params_and_grads(steps: int, seed: int = 7) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+def params_and_grads(
+    steps: int, seed: int = 7
+) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(5), rng.standard_normal((2, 3)).astype(np.float32)]
-    grads = [[rng.standard_normal(p.shape).astype(p.dtype) for p in params] for _ in range(steps)]
+    grads = [
+        [rng.standard_normal(p.shape).astype(p.dtype) for p in params]
+        for _ in range(steps)
+    ]
     return params, grads
 
 
 def schedule(module: Any, lr: float) -> Any:
     warm = module.LinearLR(lr=lr, start_factor=0.1, total_iters=4)
-    return module.SequentialLR([warm, module.CosineAnnealingLR(lr=lr, T_max=10)], milestones=[4])
+    return module.SequentialLR(
+        [warm, module.CosineAnnealingLR(lr=lr, T_max=10)], milestones=[4]
+    )
 
 
 @pytest.mark.parametrize("case", CLASS_CASES, ids=[c.id for c in CLASS_CASES])
@@ -77,7 +84,9 @@ def test_first_step_uses_initial_lr() -> None:
     opt = steepest.SGD([w], lr=nat.StepLR(lr=1.0, step_size=1, gamma=0.5))
     for _ in range(3):
         opt.step([np.ones(1)])
-    assert w[0] == -(1.0 + 0.5 + 0.25)  # steps 1, 2, 3 used sched(0), sched(1), sched(2)
+    assert w[0] == -(
+        1.0 + 0.5 + 0.25
+    )  # steps 1, 2, 3 used sched(0), sched(1), sched(2)
     assert opt.lr == 0.125
     assert opt.hyper["lr"] == 0.25
 
@@ -85,7 +94,9 @@ def test_first_step_uses_initial_lr() -> None:
 @pytest.mark.parametrize("backend", ["native", "reference"])
 def test_skipped_steps_do_not_advance(backend: str) -> None:
     w = np.zeros(2)
-    opt = cls_for(backend, "SGD")([w], lr=ref.ExponentialLR(lr=1.0, gamma=0.5), nonfinite="skip")
+    opt = cls_for(backend, "SGD")(
+        [w], lr=ref.ExponentialLR(lr=1.0, gamma=0.5), nonfinite="skip"
+    )
     opt.step([np.ones(2)])
     opt.step([np.array([np.nan, 1.0])])
     assert (opt.step_count, opt.skipped_steps, opt.lr) == (1, 1, 0.5)
@@ -95,7 +106,9 @@ def test_skipped_steps_do_not_advance(backend: str) -> None:
 
 @pytest.mark.parametrize("backend", ["native", "reference"])
 def test_assigning_lr(backend: str) -> None:
-    opt = cls_for(backend, "Adam")([np.ones(3)], lr=nat.ExponentialLR(lr=0.1, gamma=0.5))
+    opt = cls_for(backend, "Adam")(
+        [np.ones(3)], lr=nat.ExponentialLR(lr=0.1, gamma=0.5)
+    )
     opt.step([np.ones(3)])
     opt.lr = 0.02  # a float replaces the schedule
     assert opt.lr_schedule is None
@@ -106,7 +119,9 @@ def test_assigning_lr(backend: str) -> None:
     opt.lr = sched  # a schedule is evaluated at the current step count, not restarted
     assert opt.lr_schedule is sched
     assert opt.lr == sched(2) == 0.1
-    with pytest.raises(ValueError, match=r"^Adam: lr must be a finite number >= 0, got -1.0$"):
+    with pytest.raises(
+        ValueError, match=r"^Adam: lr must be a finite number >= 0, got -1.0$"
+    ):
         opt.lr = -1.0
     assert opt.lr_schedule is sched  # unchanged on error
 
@@ -116,10 +131,14 @@ def test_lr_type_errors(backend: str) -> None:
     cls = cls_for(backend, "SGD")
     with pytest.raises(TypeError, match=r"^SGD: lr cannot be a ReduceLROnPlateau"):
         cls([np.ones(2)], lr=nat.ReduceLROnPlateau(lr=0.1))
-    with pytest.raises(TypeError, match=r"^SGD: lr must be a real number or a steepest schedule"):
+    with pytest.raises(
+        TypeError, match=r"^SGD: lr must be a real number or a steepest schedule"
+    ):
         cls([np.ones(2)], lr=lambda t: 0.1)
     opt = cls([np.ones(2)], lr=0.1)
-    with pytest.raises(TypeError, match=r"^SGD: lr must be a real number or a steepest schedule"):
+    with pytest.raises(
+        TypeError, match=r"^SGD: lr must be a real number or a steepest schedule"
+    ):
         opt.lr = lambda t: 0.1  # type: ignore[assignment]
     assert opt.lr == 0.1
 
@@ -164,14 +183,18 @@ def test_bad_saved_schedule_changes_nothing() -> None:
     sd = opt.state_dict()
     sd["lr_schedule"] = {"kind": "StepLR", "lr": 0.1, "step_size": 0, "gamma": 0.1}
     before = copy.deepcopy(opt.state_dict())
-    with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: lr_schedule is not a valid "
-                                         r"schedule description \(StepLR: step_size must be"):
+    with pytest.raises(
+        ValueError,
+        match=r"^SGD\.load_state_dict: lr_schedule is not a valid "
+        r"schedule description \(StepLR: step_size must be",
+    ):
         opt.load_state_dict(sd)
     after = opt.state_dict()
     assert after["lr_schedule"] is None
     assert after["step"] == before["step"]
-    np.testing.assert_array_equal(after["state"]["momentum_buffer"][0],
-                                  before["state"]["momentum_buffer"][0])
+    np.testing.assert_array_equal(
+        after["state"]["momentum_buffer"][0], before["state"]["momentum_buffer"][0]
+    )
 
 
 def test_float_lr_state_dict_unchanged() -> None:

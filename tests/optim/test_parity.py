@@ -33,7 +33,9 @@ def _copy(states: dict) -> dict:
     return {k: [a.copy() for a in arrays] for k, arrays in states.items()}
 
 
-def run_both(case: Case, params: list[np.ndarray], rng: np.random.Generator, steps: int) -> None:
+def run_both(
+    case: Case, params: list[np.ndarray], rng: np.random.Generator, steps: int
+) -> None:
     native_p = [p.copy() for p in params]
     ref_p = [p.copy() for p in params]
     native_s = _states(case, params, rng)
@@ -53,7 +55,9 @@ def run_both(case: Case, params: list[np.ndarray], rng: np.random.Generator, ste
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_parity_shapes(case: Case, dtype: type, shape: tuple, rng: np.random.Generator) -> None:
+def test_parity_shapes(
+    case: Case, dtype: type, shape: tuple, rng: np.random.Generator
+) -> None:
     params = [rng.standard_normal(shape).astype(dtype)]
     run_both(case, params, rng, STEPS)
 
@@ -65,7 +69,9 @@ def test_parity_threads_and_isa(
     # Above the parallel grain, with a mixed list so threads span arrays.
     sizes = [70_001, 1, 33, 40_000]
     dtypes = [np.float32, np.float64, np.float32, np.float64]
-    params = [rng.standard_normal(n).astype(d) for n, d in zip(sizes, dtypes, strict=True)]
+    params = [
+        rng.standard_normal(n).astype(d) for n, d in zip(sizes, dtypes, strict=True)
+    ]
     run_both(case, params, rng, STEPS)
 
 
@@ -77,5 +83,8 @@ def test_parity_million(case: Case, dtype: type, rng: np.random.Generator) -> No
 
 def test_many_small_arrays(rng: np.random.Generator) -> None:
     case = next(c for c in CASES if c.id == "adam")
-    params = [rng.standard_normal(int(n)).astype(np.float32) for n in rng.integers(1, 3000, 100)]
+    params = [
+        rng.standard_normal(int(n)).astype(np.float32)
+        for n in rng.integers(1, 3000, 100)
+    ]
     run_both(case, params, rng, STEPS)

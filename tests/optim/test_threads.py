@@ -24,15 +24,21 @@ def test_nonfinite_in_any_thread_range_writes_nothing(
     before = [a.copy() for a in params + ms + vs]
     if mode == "raise":
         label = r"grad\[0\]" if where == "first" else r"grad\[2\]"
-        with pytest.raises(ValueError, match=rf"^adam_step: {label} contains NaN or inf"):
+        with pytest.raises(
+            ValueError, match=rf"^adam_step: {label} contains NaN or inf"
+        ):
             functional.adam_step(params, grads, ms, vs, step=1, nonfinite=mode)
     else:
-        assert functional.adam_step(params, grads, ms, vs, step=1, nonfinite=mode) is False
+        assert (
+            functional.adam_step(params, grads, ms, vs, step=1, nonfinite=mode) is False
+        )
     for a, b in zip(params + ms + vs, before, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
-def test_finite_gradients_update_every_array(n_threads: int, rng: np.random.Generator) -> None:
+def test_finite_gradients_update_every_array(
+    n_threads: int, rng: np.random.Generator
+) -> None:
     params = [rng.standard_normal(n) for n in (150_000, 3, 90_001)]
     grads = [rng.standard_normal(p.shape) for p in params]
     before = [p.copy() for p in params]

@@ -15,7 +15,9 @@ from .. import _backend
 from .. import _validation as v
 from ..typing import ArrayOrList, FloatArray
 
-if TYPE_CHECKING:  # imported at run time where used: steepest.reference imports steepest.optim
+if (
+    TYPE_CHECKING
+):  # imported at run time where used: steepest.reference imports steepest.optim
     from ..reference._schedules_base import Schedule
 
 
@@ -153,8 +155,12 @@ class Optimizer:
             "step": self.step_count,
             "skipped_steps": self.skipped_steps,
             "hyperparameters": dict(self.hyper, lr=self.lr),
-            "lr_schedule": None if self._schedule is None else self._schedule.to_native(),
-            "state": {k: [a.copy() for a in arrays] for k, arrays in self.state.items()},
+            "lr_schedule": None
+            if self._schedule is None
+            else self._schedule.to_native(),
+            "state": {
+                k: [a.copy() for a in arrays] for k, arrays in self.state.items()
+            },
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -194,7 +200,9 @@ class Optimizer:
 
     @staticmethod
     def _check_count(fn: str, name: str, value: Any) -> int:
-        integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        integer = isinstance(value, (int, np.integer)) and not isinstance(
+            value, (bool, np.bool_)
+        )
         if not (integer and value >= 0):
             msg = f"{fn}: {name} must be an int >= 0, got {value!r}"
             raise ValueError(msg)
@@ -224,11 +232,21 @@ class Optimizer:
             raise ValueError(msg)
         for key, arrays in state.items():
             if not isinstance(arrays, (list, tuple)) or len(arrays) != len(self.params):
-                msg = f"{fn}: state[{key!r}] must be a list of {len(self.params)} arrays"
+                msg = (
+                    f"{fn}: state[{key!r}] must be a list of {len(self.params)} arrays"
+                )
                 raise ValueError(msg)
             for i, (a, p) in enumerate(zip(arrays, self.params, strict=True)):
-                if not isinstance(a, np.ndarray) or a.dtype != p.dtype or a.shape != p.shape:
-                    what = (a.dtype, a.shape) if isinstance(a, np.ndarray) else type(a).__name__
+                if (
+                    not isinstance(a, np.ndarray)
+                    or a.dtype != p.dtype
+                    or a.shape != p.shape
+                ):
+                    what = (
+                        (a.dtype, a.shape)
+                        if isinstance(a, np.ndarray)
+                        else type(a).__name__
+                    )
                     msg = (
                         f"{fn}: state[{key!r}][{i}] is {what} but params[{i}] "
                         f"is {(p.dtype, p.shape)}"
@@ -237,6 +255,8 @@ class Optimizer:
         return dict(state)
 
     def __repr__(self) -> str:
-        hyper = dict(self.hyper, lr=self._schedule if self._schedule is not None else self.lr)
+        hyper = dict(
+            self.hyper, lr=self._schedule if self._schedule is not None else self.lr
+        )
         args = ", ".join(f"{k}={val!r}" for k, val in hyper.items())
         return f"{type(self).__name__}({len(self.params)} arrays, {args}, backend={self.backend!r})"

@@ -53,7 +53,9 @@ class Adagrad(Optimizer):
         v.check_nonnegative(fn, "lr", hyper["lr"])
         v.check_nonnegative(fn, "lr_decay", hyper["lr_decay"])
         v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])
-        v.check_nonnegative(fn, "initial_accumulator_value", hyper["initial_accumulator_value"])
+        v.check_nonnegative(
+            fn, "initial_accumulator_value", hyper["initial_accumulator_value"]
+        )
         v.check_positive(fn, "eps", hyper["eps"])
 
     def _initial_state(self, key: str, p: FloatArray) -> FloatArray:

@@ -90,7 +90,9 @@ class ReduceLROnPlateau:
         self.factor = sv.between(k, "factor", factor, lo_open=True, hi_open=True)
         self.patience = sv.integer(k, "patience", patience, 0)
         self.threshold = sv.nonnegative(k, "threshold", threshold)
-        self.threshold_mode = sv.choice(k, "threshold_mode", threshold_mode, ("rel", "abs"))
+        self.threshold_mode = sv.choice(
+            k, "threshold_mode", threshold_mode, ("rel", "abs")
+        )
         self.cooldown = sv.integer(k, "cooldown", cooldown, 0)
         self.min_lr = sv.nonnegative(k, "min_lr", min_lr)
         self.eps = sv.nonnegative(k, "eps", eps)
@@ -180,6 +182,7 @@ class ReduceLROnPlateau:
 
     def __repr__(self) -> str:
         args = ", ".join(
-            f"{k}={getattr(self, k)!r}" for k in ("mode", "factor", "patience", "min_lr")
+            f"{k}={getattr(self, k)!r}"
+            for k in ("mode", "factor", "patience", "min_lr")
         )
         return f"ReduceLROnPlateau(lr={self.lr!r}, {args})"

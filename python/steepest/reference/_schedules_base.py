@@ -40,7 +40,9 @@ class Schedule:
         msg = f"{self.kind}: schedules are immutable; build a new one instead of setting {name}"
         raise AttributeError(msg)
 
-    def __getattr__(self, name: str) -> Any:  # only reached for unknown names (typing aid)
+    def __getattr__(
+        self, name: str
+    ) -> Any:  # only reached for unknown names (typing aid)
         msg = f"{type(self).__name__!r} object has no attribute {name!r}"
         raise AttributeError(msg)
 
@@ -59,7 +61,9 @@ class Schedule:
         if start + n > sv.MAX_INT:
             msg = f"{fn}: start + n must be <= 2**53, got {start} + {n}"
             raise ValueError(msg)
-        return np.fromiter((self._at(t) for t in range(start, start + n)), np.float64, count=n)
+        return np.fromiter(
+            (self._at(t) for t in range(start, start + n)), np.float64, count=n
+        )
 
     def to_native(self) -> dict[str, Any]:
         """The plain-dict description the C++ side evaluates (all defaults resolved)."""

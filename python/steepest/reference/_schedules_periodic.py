@@ -173,7 +173,9 @@ class CyclicLR(Schedule):
         base = sv.nonnegative(k, "base_lr", base_lr)
         top = sv.nonnegative(k, "max_lr", max_lr)
         if top < base:
-            msg = f"{k}: max_lr must be >= base_lr, got max_lr={top!r} < base_lr={base!r}"
+            msg = (
+                f"{k}: max_lr must be >= base_lr, got max_lr={top!r} < base_lr={base!r}"
+            )
             raise ValueError(msg)
         up = sv.integer(k, "step_size_up", step_size_up, 1)
         down = up if step_size_down is None else step_size_down
@@ -280,7 +282,9 @@ class OneCycleLR(Schedule):
             max_lr=top,
             total_steps=total,
             pct_start=pct,
-            anneal_strategy=sv.choice(k, "anneal_strategy", anneal_strategy, ("cos", "linear")),
+            anneal_strategy=sv.choice(
+                k, "anneal_strategy", anneal_strategy, ("cos", "linear")
+            ),
             div_factor=sv.positive(k, "div_factor", div_factor),
             final_div_factor=sv.positive(k, "final_div_factor", final_div_factor),
             three_phase=sv.boolean(k, "three_phase", three_phase),

@@ -58,10 +58,15 @@ def sgd_step(
     lr, momentum = v.real(fn, "lr", lr), v.real(fn, "momentum", momentum)
     dampening = v.real(fn, "dampening", dampening)
     weight_decay = v.real(fn, "weight_decay", weight_decay)
-    nesterov, maximize = v.flag(fn, "nesterov", nesterov), v.flag(fn, "maximize", maximize)
+    nesterov, maximize = (
+        v.flag(fn, "nesterov", nesterov),
+        v.flag(fn, "maximize", maximize),
+    )
     v.check_nonnegative(fn, "lr", lr)
     v.check_nonnegative(fn, "momentum", momentum)
-    v.check_between(fn, "dampening", dampening, 0.0, 1.0, hi_open=False, interval="[0, 1]")
+    v.check_between(
+        fn, "dampening", dampening, 0.0, 1.0, hi_open=False, interval="[0, 1]"
+    )
     v.check_nonnegative(fn, "weight_decay", weight_decay)
     v.check_nesterov(fn, nesterov, momentum, dampening)
     mode = v.check_nonfinite(fn, nonfinite)
@@ -118,7 +123,8 @@ def adagrad_step(
     v.check_positive(fn, "eps", eps)
     mode = v.check_nonfinite(fn, nonfinite)
     arrays = v.check_lists(
-        fn, [("param", param, True), ("grad", grad, False), ("state_sum", state_sum, True)]
+        fn,
+        [("param", param, True), ("grad", grad, False), ("state_sum", state_sum, True)],
     )
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
@@ -156,7 +162,10 @@ def rmsprop_step(
     lr, alpha = v.real(fn, "lr", lr), v.real(fn, "alpha", alpha)
     eps, weight_decay = v.real(fn, "eps", eps), v.real(fn, "weight_decay", weight_decay)
     momentum = v.real(fn, "momentum", momentum)
-    centered, maximize = v.flag(fn, "centered", centered), v.flag(fn, "maximize", maximize)
+    centered, maximize = (
+        v.flag(fn, "centered", centered),
+        v.flag(fn, "maximize", maximize),
+    )
     v.check_nonnegative(fn, "lr", lr)
     v.check_between(fn, "alpha", alpha, 0.0, 1.0, hi_open=False, interval="[0, 1]")
     v.check_positive(fn, "eps", eps)
@@ -171,7 +180,9 @@ def rmsprop_step(
         msg = f"{fn}: grad_avg is required when centered=True"
         raise ValueError(msg)
     lists: list[tuple[str, Any, bool]] = [
-        ("param", param, True), ("grad", grad, False), ("square_avg", square_avg, True)
+        ("param", param, True),
+        ("grad", grad, False),
+        ("square_avg", square_avg, True),
     ]
     if use_buf:
         lists.append(("momentum_buffer", momentum_buffer, True))
@@ -238,7 +249,10 @@ def _adam_like(
         msg = f"{fn}: v_max is required when amsgrad=True"
         raise ValueError(msg)
     lists: list[tuple[str, Any, bool]] = [
-        ("param", param, True), ("grad", grad, False), ("m", m, True), ("v", v_, True)
+        ("param", param, True),
+        ("grad", grad, False),
+        ("m", m, True),
+        ("v", v_, True),
     ]
     if amsgrad:
         lists.append(("v_max", v_max, True))
@@ -264,7 +278,9 @@ def _adam_like(
             vmax = arrays[4][i]
             np.maximum(vmax, vi, out=vmax)
             denom_v = vmax
-        p[...] = pi - (T(step_size) * mi) / (np.sqrt(denom_v) * T(inv_bc2_sqrt) + T(eps))
+        p[...] = pi - (T(step_size) * mi) / (
+            np.sqrt(denom_v) * T(inv_bc2_sqrt) + T(eps)
+        )
     return True
 
 

@@ -92,7 +92,9 @@ class ConstantLR(Schedule):
 
     kind = "ConstantLR"
 
-    def __init__(self, *, lr: float, factor: float = 1.0 / 3, total_iters: int = 5) -> None:
+    def __init__(
+        self, *, lr: float, factor: float = 1.0 / 3, total_iters: int = 5
+    ) -> None:
         k = self.kind
         self._init(
             lr=sv.nonnegative(k, "lr", lr),
@@ -141,8 +143,12 @@ class LinearLR(Schedule):
         k = self.kind
         self._init(
             lr=sv.nonnegative(k, "lr", lr),
-            start_factor=sv.between(k, "start_factor", start_factor, lo_open=True, hi_open=False),
-            end_factor=sv.between(k, "end_factor", end_factor, lo_open=False, hi_open=False),
+            start_factor=sv.between(
+                k, "start_factor", start_factor, lo_open=True, hi_open=False
+            ),
+            end_factor=sv.between(
+                k, "end_factor", end_factor, lo_open=False, hi_open=False
+            ),
             total_iters=sv.integer(k, "total_iters", total_iters, 1),
         )
 
@@ -277,7 +283,12 @@ class InverseTimeLR(Schedule):
     kind = "InverseTimeLR"
 
     def __init__(
-        self, *, lr: float, decay_rate: float, decay_steps: int = 1, staircase: bool = False
+        self,
+        *,
+        lr: float,
+        decay_rate: float,
+        decay_steps: int = 1,
+        staircase: bool = False,
     ) -> None:
         k = self.kind
         self._init(
