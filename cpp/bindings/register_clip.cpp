@@ -2,7 +2,6 @@
 // deterministic block reduction, then an in-place scale when it exceeds
 // max_norm. Full documentation lives in python/steepest/functional.py.
 #include <cmath>
-#include <limits>
 
 #include "step_driver.hpp"
 

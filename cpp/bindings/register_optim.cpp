@@ -3,7 +3,6 @@
 // per-step scalars once in double, and updates every array in one call.
 // Full documentation lives in python/steepest/functional.py.
 #include <cmath>
-#include <limits>
 
 #include "step_driver.hpp"
 #include "steepest/optim/adagrad.hpp"
