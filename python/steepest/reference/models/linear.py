@@ -1,0 +1,150 @@
+"""Linear least-squares regression: the reference model math (the specification).
+
+Twin: ``cpp/include/steepest/model/linear.hpp``; tests:
+``tests/models/test_linear.py``.
+
+Params are ``[coef, intercept]``: coef of shape (d,) with intercept (1,) for
+one target (y of shape (n,)), or coef (d, k) with intercept (k,) for k targets
+(y of shape (n, k)). On a batch X (n, d), in the dtype T of X::
+
+    Z = X @ coef + intercept                      (n,) or (n, k)
+    r = Z - y
+    J = (0.5 * sum_ij r_ij^2) / (n*k)  +  R(coef)
+    dJ/dcoef      = X^T @ (r / (n*k)) + dR/dcoef
+    dJ/dintercept = sum_i r_i / (n*k)
+
+i.e. the loss is ``mean 0.5 * (y_hat - y)^2`` over samples and targets
+(scikit-learn's MLPRegressor ``squared_error / 2``; SGDRegressor's
+``squared_error`` is the same ``0.5 * (y_hat - y)^2`` per sample). R is the
+elastic-net penalty of :mod:`steepest.reference.models._penalty`; it is not
+applied to the intercept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...typing import FloatArray
+from . import _checks as c
+from ._init import INIT_KINDS, init_weight
+from ._losses import squared
+from ._penalty import add_penalty_grad, penalty_value
+
+
+def _check_model(fn: str, params: Any, X: Any) -> tuple[list[FloatArray], FloatArray]:
+    X = c.check_X(fn, X)
+    arrays = c.check_params(fn, params, X.dtype)
+    c.check_count(fn, arrays, 2, "coef, intercept")
+    coef, intercept = arrays
+    d = X.shape[1]
+    if coef.ndim not in (1, 2) or coef.shape[0] != d:
+        msg = (
+            f"{fn}: params[0] (coef) has shape {coef.shape}; expected ({d},) or "
+            f"({d}, n_targets) for X with {d} features"
+        )
+        raise ValueError(msg)
+    k = 1 if coef.ndim == 1 else coef.shape[1]
+    c.check_shape(fn, "params[1] (intercept)", intercept, (k,))
+    return arrays, X
+
+
+def init_params(
+    kind: str,
+    n_features: int,
+    n_targets: int | None = None,
+    *,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+) -> list[FloatArray]:
+    """Initial ``[coef, intercept]`` (see :mod:`steepest.reference.models._init`).
+
+    Parameters
+    ----------
+    kind : {"zeros", "normal", "uniform", "xavier", "he"}
+        Scheme of the coef; the intercept starts at 0.
+    n_features : int
+        d, the number of columns of X.
+    n_targets : int or None
+        None for 1-D y (coef (d,), intercept (1,)); k for y of shape (n, k)
+        (coef (d, k), intercept (k,)).
+    rng : numpy.random.Generator
+        Source of the random draws (unused by "zeros").
+    dtype : float32 or float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steepest.reference.models import linear
+    >>> coef, b = linear.init_params("zeros", 3, rng=np.random.default_rng(0))
+    >>> coef, b
+    (array([0., 0., 0.]), array([0.]))
+    """
+    fn = "linear.init_params"
+    kind = c.check_choice(fn, "kind", kind, INIT_KINDS)
+    d = c.check_size(fn, "n_features", n_features)
+    k = 1 if n_targets is None else c.check_size(fn, "n_targets", n_targets)
+    shape = (d,) if n_targets is None else (d, k)
+    rng, dt = c.check_rng(fn, rng), c.check_dtype(fn, dtype)
+    return [init_weight(kind, shape, rng, dt), np.zeros(k, dt)]
+
+
+def predict(params: list[FloatArray], X: FloatArray) -> FloatArray:
+    """``X @ coef + intercept``: shape (n,) for a 1-D coef, else (n, k)."""
+    (coef, intercept), X = _check_model("linear.predict", params, X)
+    out: FloatArray = X @ coef + intercept
+    return out
+
+
+def loss_and_grad(
+    params: list[FloatArray],
+    X: FloatArray,
+    y: FloatArray,
+    *,
+    alpha: float = 0.0,
+    l1_ratio: float = 0.0,
+) -> tuple[float, list[FloatArray]]:
+    """Objective J of one batch and its gradient w.r.t. ``[coef, intercept]``.
+
+    Parameters
+    ----------
+    params : [coef, intercept]
+        Of the dtype of X; shapes as in the module docstring.
+    X : ndarray of shape (n, d), float32 or float64
+    y : ndarray of shape (n,) or (n, k), dtype of X
+    alpha, l1_ratio : float
+        Elastic-net penalty on coef (``alpha >= 0``, ``0 <= l1_ratio <= 1``).
+
+    Returns
+    -------
+    loss : float
+        J, computed in the dtype of X.
+    grads : list of ndarray
+        ``[dJ/dcoef, dJ/dintercept]``, new arrays shaped like the params.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steepest.reference.models import linear
+    >>> X = np.array([[1.0], [2.0]]); y = np.array([1.0, 3.0])
+    >>> loss, (g_coef, g_b) = linear.loss_and_grad([np.zeros(1), np.zeros(1)], X, y)
+    >>> loss  # (0.5 * (1 + 9)) / 2
+    2.5
+    >>> g_coef, g_b
+    (array([-3.5]), array([-2.]))
+    """
+    fn = "linear.loss_and_grad"
+    (coef, intercept), X = _check_model(fn, params, X)
+    n = X.shape[0]
+    y = c.check_target(fn, y, (n,) if coef.ndim == 1 else (n, coef.shape[1]), X.dtype)
+    alpha, l1_ratio = c.check_penalty(fn, alpha, l1_ratio)
+    Z = X @ coef + intercept
+    loss, D = squared(Z, y)
+    g_coef = add_penalty_grad(coef, X.T @ D, alpha, l1_ratio)
+    g_intercept = np.sum(D, axis=0).reshape(intercept.shape)
+    total = loss + penalty_value([coef], alpha, l1_ratio)
+    return float(total), [g_coef, g_intercept]
+
+
+__all__ = ["init_params", "loss_and_grad", "predict"]

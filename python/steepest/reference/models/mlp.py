@@ -1,0 +1,275 @@
+"""Multi-layer perceptron (dense layers): the reference model math.
+
+Twin: ``cpp/include/steepest/model/mlp.hpp``; tests: ``tests/models/test_mlp.py``.
+
+Params are ``[W1, b1, W2, b2, ..., WL, bL]`` with ``Wl`` of shape
+(n_{l-1}, n_l), ``bl`` of shape (n_l,), n_0 = d (features) and n_L = k (outputs);
+L - 1 >= 0 hidden layers share one activation g (see
+:mod:`steepest.reference.models._activations`; relu'(0) = 0). On a batch X
+(n, d), in the dtype T of X::
+
+    A0 = X
+    Al = g(A{l-1} @ Wl + bl)            l = 1 .. L-1   (hidden)
+    Z  = A{L-1} @ WL + bL               (n, k)         (output, no activation)
+    J  = (1/n) * sum_i loss(Z_i, y_i)  +  R(W1, ..., WL)
+
+Output losses (``loss=``), exactly those of :mod:`.linear` / :mod:`.logistic`:
+
+* ``"log_loss"`` with k = 1: binary sigmoid cross-entropy, labels in {0, 1}.
+  Two classes use **one sigmoid output unit**, not a 2-way softmax (as
+  scikit-learn's MLPClassifier and as the binary :mod:`.logistic`; half the
+  output weights and no redundant direction); :func:`init_params` takes
+  ``n_outputs = 1`` for them.
+* ``"log_loss"`` with k >= 2: softmax cross-entropy, labels in [0, k).
+* ``"squared_error"``: ``(0.5 * sum_ij (Z_ij - y_ij)^2) / (n*k)`` (scikit-learn's
+  MLPRegressor ``squared_error / 2``); y of shape (n,) when k = 1, else (n, k).
+
+Backward pass, with D = dJ/dZ from the loss (1/n included)::
+
+    for l = L .. 1:
+        dJ/dWl = A{l-1}^T @ D + dR/dWl
+        dJ/dbl = sum_i D_i
+        if l > 1:  D = (D @ Wl^T) * g'(A{l-1})     (g' from the stored output)
+
+R is the elastic-net penalty of :mod:`steepest.reference.models._penalty` on
+every Wl, never on a bias; the MLP estimators will expose alpha only
+(l1_ratio = 0), the reference accepts l1_ratio for one signature across models.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ...typing import FloatArray
+from . import _checks as c
+from ._activations import ACTIVATIONS, activate, derivative, sigmoid
+from ._init import INIT_KINDS, init_weight
+from ._losses import binary, softmax, softmax_proba, squared
+from ._penalty import add_penalty_grad, penalty_value
+
+LOSSES = ("log_loss", "squared_error")
+
+
+def _check_model(fn: str, params: Any, X: Any) -> tuple[list[FloatArray], FloatArray]:
+    X = c.check_X(fn, X)
+    arrays = c.check_params(fn, params, X.dtype)
+    if len(arrays) < 2 or len(arrays) % 2:
+        msg = f"{fn}: params must hold [W1, b1, ..., WL, bL] (an even count >= 2), got {len(arrays)} arrays"
+        raise ValueError(msg)
+    fan_in = X.shape[1]
+    for i in range(0, len(arrays), 2):
+        W, b = arrays[i], arrays[i + 1]
+        if W.ndim != 2 or W.shape[0] != fan_in:
+            msg = (
+                f"{fn}: params[{i}] (W{i // 2 + 1}) has shape {W.shape}; expected "
+                f"({fan_in}, n_units) to follow "
+                + ("X" if i == 0 else f"params[{i - 2}] (W{i // 2})")
+            )
+            raise ValueError(msg)
+        c.check_shape(fn, f"params[{i + 1}] (b{i // 2 + 1})", b, (W.shape[1],))
+        fan_in = W.shape[1]
+    return arrays, X
+
+
+def _forward(
+    params: list[FloatArray], X: FloatArray, activation: str
+) -> list[NDArray[Any]]:
+    """``[A0, A1, ..., A{L-1}, Z]``: the input, each hidden activation, the output."""
+    A: list[NDArray[Any]] = [X]
+    last = len(params) - 2
+    for i in range(0, len(params), 2):
+        Z = A[-1] @ params[i] + params[i + 1]
+        A.append(Z if i == last else activate(activation, Z))
+    return A
+
+
+def init_params(
+    kind: str,
+    n_features: int,
+    hidden_layer_sizes: Sequence[int],
+    n_outputs: int,
+    *,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+) -> list[FloatArray]:
+    """Initial ``[W1, b1, ..., WL, bL]``; biases 0, weights drawn layer by layer.
+
+    Parameters
+    ----------
+    kind : {"normal", "uniform", "xavier", "he"}
+        Weight scheme (:mod:`steepest.reference.models._init`). "zeros" is
+        refused: all hidden units would stay identical (with relu, all zero).
+    n_features : int
+    hidden_layer_sizes : sequence of int
+        Units of each hidden layer (may be empty).
+    n_outputs : int
+        1 for regression of 1-D y and for binary classification (one sigmoid
+        unit), K for K >= 3 classes, k for k regression targets.
+    rng : numpy.random.Generator
+    dtype : float32 or float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steepest.reference.models import mlp
+    >>> params = mlp.init_params("he", 4, (8, 8), 3, rng=np.random.default_rng(0))
+    >>> [p.shape for p in params]
+    [(4, 8), (8,), (8, 8), (8,), (8, 3), (3,)]
+    """
+    fn = "mlp.init_params"
+    kind = c.check_choice(fn, "kind", kind, INIT_KINDS[1:])
+    sizes = [c.check_size(fn, "n_features", n_features)]
+    if isinstance(hidden_layer_sizes, (str, bytes)) or not isinstance(
+        hidden_layer_sizes, Sequence
+    ):
+        msg = f"{fn}: hidden_layer_sizes must be a sequence of ints, got {type(hidden_layer_sizes).__name__}"
+        raise TypeError(msg)
+    for j, h in enumerate(hidden_layer_sizes):
+        sizes.append(c.check_size(fn, f"hidden_layer_sizes[{j}]", h))
+    sizes.append(c.check_size(fn, "n_outputs", n_outputs))
+    rng, dt = c.check_rng(fn, rng), c.check_dtype(fn, dtype)
+    params: list[FloatArray] = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        params += [init_weight(kind, (fan_in, fan_out), rng, dt), np.zeros(fan_out, dt)]
+    return params
+
+
+def decision_function(
+    params: list[FloatArray], X: FloatArray, *, activation: str = "relu"
+) -> FloatArray:
+    """The output Z before any output function: (n,) when k = 1, else (n, k)."""
+    fn = "mlp.decision_function"
+    params, X = _check_model(fn, params, X)
+    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
+    Z: FloatArray = _forward(params, X, activation)[-1]
+    return Z[:, 0] if Z.shape[1] == 1 else Z
+
+
+def predict_proba(
+    params: list[FloatArray], X: FloatArray, *, activation: str = "relu"
+) -> FloatArray:
+    """Class probabilities (n, K) of a ``log_loss`` network (binary: 2 columns)."""
+    fn = "mlp.predict_proba"
+    params, X = _check_model(fn, params, X)
+    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
+    Z = _forward(params, X, activation)[-1]
+    if Z.shape[1] == 1:
+        out: FloatArray = np.concatenate([sigmoid(-Z), sigmoid(Z)], axis=1)
+        return out
+    out = softmax_proba(Z)
+    return out
+
+
+def predict(
+    params: list[FloatArray],
+    X: FloatArray,
+    *,
+    activation: str = "relu",
+    loss: str = "log_loss",
+) -> NDArray[Any]:
+    """Class indices (``log_loss``; binary: z > 0) or the regression output."""
+    fn = "mlp.predict"
+    params, X = _check_model(fn, params, X)
+    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
+    loss = c.check_choice(fn, "loss", loss, LOSSES)
+    Z = _forward(params, X, activation)[-1]
+    if loss == "squared_error":
+        out: NDArray[Any] = Z[:, 0] if Z.shape[1] == 1 else Z
+    elif Z.shape[1] == 1:
+        out = (Z[:, 0] > 0).astype(np.intp)
+    else:
+        out = np.argmax(Z, axis=1).astype(np.intp)
+    return out
+
+
+def loss_and_grad(
+    params: list[FloatArray],
+    X: FloatArray,
+    y: NDArray[Any],
+    *,
+    activation: str = "relu",
+    loss: str = "log_loss",
+    alpha: float = 0.0,
+    l1_ratio: float = 0.0,
+) -> tuple[float, list[FloatArray]]:
+    """Objective J of one batch and its gradient w.r.t. ``[W1, b1, ..., WL, bL]``.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        ``[W1, b1, ..., WL, bL]`` of the dtype of X.
+    X : ndarray of shape (n, d), float32 or float64
+    y : ndarray
+        ``log_loss``: integer class indices (n,). ``squared_error``: targets
+        of the dtype of X, (n,) for one output, else (n, k).
+    activation : {"relu", "tanh", "sigmoid", "identity"}
+        Of every hidden layer.
+    loss : {"log_loss", "squared_error"}
+    alpha, l1_ratio : float
+        Penalty on every Wl (``alpha >= 0``, ``0 <= l1_ratio <= 1``).
+        :func:`steepest.reference.train.run_epoch` passes only these; bind
+        ``activation`` and ``loss`` with :func:`functools.partial`.
+
+    Returns
+    -------
+    loss : float
+        J, computed in the dtype of X.
+    grads : list of ndarray
+        New arrays shaped like the params.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from steepest.reference.models import mlp
+    >>> params = mlp.init_params("xavier", 2, (4,), 3, rng=np.random.default_rng(0))
+    >>> params[-2][...] = 0.0  # zero output layer: every class has probability 1/3
+    >>> X = np.ones((5, 2)); y = np.array([0, 1, 2, 0, 1])
+    >>> J, grads = mlp.loss_and_grad(params, X, y, activation="tanh")
+    >>> bool(np.isclose(J, np.log(3))), len(grads)
+    (True, 4)
+    """
+    fn = "mlp.loss_and_grad"
+    params, X = _check_model(fn, params, X)
+    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
+    loss = c.check_choice(fn, "loss", loss, LOSSES)
+    alpha, l1_ratio = c.check_penalty(fn, alpha, l1_ratio)
+    n, k = X.shape[0], params[-1].shape[0]
+    if loss == "log_loss":
+        labels = c.check_labels(fn, y, n, max(k, 2))
+    else:
+        y = c.check_target(fn, y, (n,) if k == 1 else (n, k), X.dtype)
+    A = _forward(params, X, activation)
+    Z = A.pop()
+    if loss == "squared_error":
+        value, D = squared(Z[:, 0] if k == 1 else Z, y)
+    else:
+        value, D = binary(Z[:, 0], labels) if k == 1 else softmax(Z, labels)
+    D = D.reshape(Z.shape)
+    weights = params[0::2]
+    grads: list[FloatArray] = [X] * len(params)  # placeholders, all overwritten
+    for layer in range(len(weights) - 1, -1, -1):
+        W, A_prev = weights[layer], A[layer]
+        grads[2 * layer] = add_penalty_grad(W, A_prev.T @ D, alpha, l1_ratio)
+        grads[2 * layer + 1] = np.sum(D, axis=0)
+        if layer > 0:
+            D = D @ W.T
+            gprime = derivative(activation, A_prev)
+            if gprime is not None:
+                D = D * gprime
+    total = value + penalty_value(weights, alpha, l1_ratio)
+    return float(total), grads
+
+
+__all__ = [
+    "LOSSES",
+    "decision_function",
+    "init_params",
+    "loss_and_grad",
+    "predict",
+    "predict_proba",
+]
