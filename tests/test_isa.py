@@ -18,7 +18,7 @@ from steepest import _core
 ISAS = ("baseline", "v3", "v4")
 BUILD_INFO_KEYS = {
     "version", "compiler", "cxx_flags", "kernel_flags", "openmp", "built_isas",
-    "available_isas", "selected_isa", "max_threads", "parallel_grain",
+    "available_isas", "selected_isa", "max_threads", "parallel_grain", "blas",
 }  # fmt: skip
 
 

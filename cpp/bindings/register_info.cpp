@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "steepest/blas.hpp"
 #include "steepest/kernel_table.hpp"
 #include "steepest/parallel.hpp"
 
@@ -48,13 +49,21 @@ py::dict build_info() {
     d["selected_isa"] = isa_name(selected_isa());
     d["max_threads"] = max_threads();
     d["parallel_grain"] = parallel_grain().load();
+    py::dict b;
+    b["name"] = "scipy-openblas32";
+    b["version"] = STEEPEST_BLAS_VERSION;  // the one built against
+    b["library"] = blas::blas_library_path();
+    b["config"] = blas::blas_config();
+    b["corename"] = blas::blas_corename();
+    b["threads"] = blas::blas_threads();
+    d["blas"] = b;
     return d;
 }
 
 }  // namespace
 
 void register_info(py::module_& m) {
-    m.def("build_info", &build_info, "Compiler, flags, OpenMP and ISA information.");
+    m.def("build_info", &build_info, "Compiler, flags, OpenMP, ISA and BLAS information.");
     m.def("available_isas", &available_isas, "ISA levels this build has and this CPU runs.");
     m.def("get_isa", [] { return std::string(isa_name(selected_isa())); }, "The ISA in use.");
     m.def(

@@ -7,6 +7,7 @@ result is tested against.
 
 from __future__ import annotations
 
+import importlib
 import os
 
 # libgomp threads that spin while OpenBLAS needs the cores slow mixed loops
@@ -31,6 +32,10 @@ _NATIVE_NAMES = (
 )
 
 try:
+    # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
+    # package first loads the library (and adds its DLL directory on Windows)
+    # for the layouts an rpath cannot reach.
+    importlib.import_module("scipy_openblas32")
     from . import _core  # noqa: F401  (the import is the availability test)
 except ImportError as _err:  # pragma: no cover - exercised by test_import_without_core
     _core_error: ImportError | None = _err
