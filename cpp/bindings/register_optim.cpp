@@ -2,21 +2,11 @@
 // lists of arrays (or single arrays), validates everything, computes the
 // per-step scalars once in double, and updates every array in one call.
 // Full documentation lives in python/steepest/functional.py.
-#include <cmath>
-
 #include "step_driver.hpp"
-#include "steepest/optim/adagrad.hpp"
-#include "steepest/optim/adam.hpp"
-#include "steepest/optim/rmsprop.hpp"
-#include "steepest/optim/sgd.hpp"
+#include "steepest/optim/rule.hpp"
 
 namespace steepest::bind {
 namespace {
-
-template <class T>
-sgd_coeffs<T> sgd_cast(double lr, double wd, double mu, double damp, double sign) {
-    return {T(lr), T(wd), T(mu), T(1.0 - damp), T(sign)};
-}
 
 bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle step,
               py::handle lr_, py::handle momentum_, py::handle dampening_, py::handle nesterov_,
@@ -41,16 +31,14 @@ bool sgd_step(py::handle params, py::handle grads, py::handle buf, py::handle st
     prepared prep = prepare(fn, {{"param", params, -2},
                                  {"grad", grads, -1},
                                  {"momentum_buffer", buf, 0, use_buf}});
-    int w = wd != 0;
-    int m = use_buf ? (nesterov ? 2 : 1) : 0;
-    int first = t == 1;
-    double sign = maximize ? -1.0 : 1.0;
-    // Serial cost per element relative to Adam, measured (bench/run.py).
-    const double weight[3] = {0.3, 0.45, 0.5};
-    return run_step(fn, prep, mode, weight[m], kernels<float>().sgd[w][m][first],
-                    sgd_cast<float>(lr, wd, momentum, dampening, sign),
-                    kernels<double>().sgd[w][m][first],
-                    sgd_cast<double>(lr, wd, momentum, dampening, sign));
+    rule r;
+    r.kind = rule_kind::sgd;
+    r.momentum = momentum;
+    r.dampening = dampening;
+    r.weight_decay = wd;
+    r.nesterov = nesterov;
+    r.maximize = maximize;
+    return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr));
 }
 
 bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::handle step,
@@ -67,19 +55,13 @@ bool adagrad_step(py::handle params, py::handle grads, py::handle sums, py::hand
     check_positive(fn, "eps", eps);
     auto mode = check_nonfinite(fn, nonfinite);
     prepared prep = prepare(fn, {{"param", params, -2}, {"grad", grads, -1}, {"state_sum", sums, 0}});
-    double clr = lr / (1.0 + static_cast<double>(t - 1) * lr_decay);
-    double sign = maximize ? -1.0 : 1.0;
-    int w = wd != 0;
-    adagrad_coeffs<float> c32{float(clr), float(wd), float(eps), float(sign)};
-    adagrad_coeffs<double> c64{clr, wd, eps, sign};
-    return run_step(fn, prep, mode, 0.7, kernels<float>().adagrad[w], c32,
-                    kernels<double>().adagrad[w], c64);
-}
-
-template <class T>
-rmsprop_coeffs<T> rmsprop_cast(double lr, double alpha, double eps, double wd, double mu,
-                               double sign) {
-    return {T(lr), T(alpha), T(1.0 - alpha), T(eps), T(wd), T(mu), T(sign)};
+    rule r;
+    r.kind = rule_kind::adagrad;
+    r.lr_decay = lr_decay;
+    r.weight_decay = wd;
+    r.eps = eps;
+    r.maximize = maximize;
+    return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr));
 }
 
 bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py::handle buf,
@@ -106,23 +88,16 @@ bool rmsprop_step(py::handle params, py::handle grads, py::handle square_avg, py
                                  {"square_avg", square_avg, 0},
                                  {"momentum_buffer", buf, 1, use_buf},
                                  {"grad_avg", grad_avg, 2, centered}});
-    double sign = maximize ? -1.0 : 1.0;
-    int w = wd != 0;
-    double weight = 0.8 + (centered ? 0.1 : 0.0) + (use_buf ? 0.1 : 0.0);
-    return run_step(fn, prep, mode, weight, kernels<float>().rmsprop[w][centered][use_buf],
-                    rmsprop_cast<float>(lr, alpha, eps, wd, momentum, sign),
-                    kernels<double>().rmsprop[w][centered][use_buf],
-                    rmsprop_cast<double>(lr, alpha, eps, wd, momentum, sign));
+    rule r;
+    r.kind = rule_kind::rmsprop;
+    r.alpha = alpha;
+    r.eps = eps;
+    r.weight_decay = wd;
+    r.momentum = momentum;
+    r.centered = centered;
+    r.maximize = maximize;
+    return run_step(fn, prep, mode, plan_step<float>(r, 1, lr), plan_step<double>(r, 1, lr));
 }
-
-struct adam_scalars {
-    double b1, b2, step_size, inv_bc2_sqrt, eps, wd, decay, sign;
-    template <class T>
-    adam_coeffs<T> cast() const {
-        return {T(b1), T(1.0 - b1), T(b2), T(1.0 - b2), T(step_size), T(inv_bc2_sqrt),
-                T(eps), T(wd),      T(decay), T(sign)};
-    }
-};
 
 bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::handle grads,
                py::handle m, py::handle v, py::handle vmax, py::handle step, py::handle lr_,
@@ -146,29 +121,27 @@ bool adam_like(const std::string& fn, bool decoupled, py::handle params, py::han
                                  {"m", m, 0},
                                  {"v", v, 1},
                                  {"v_max", vmax, 2, amsgrad}});
-    double td = static_cast<double>(t);
-    adam_scalars s{beta1,
-                   beta2,
-                   lr / (1.0 - std::pow(beta1, td)),
-                   1.0 / std::sqrt(1.0 - std::pow(beta2, td)),
-                   eps,
-                   wd,
-                   decoupled ? 1.0 - lr * wd : 1.0,
-                   maximize ? -1.0 : 1.0};
-    int l2 = !decoupled && wd != 0;
-    int dec = decoupled;
-    double weight = 1.0 + (amsgrad ? 0.3 : 0.0) + (decoupled ? 0.15 : 0.0);
-    return run_step(fn, prep, mode, weight, kernels<float>().adam[l2][dec][amsgrad], s.cast<float>(),
-                    kernels<double>().adam[l2][dec][amsgrad], s.cast<double>());
+    rule r;
+    r.kind = decoupled ? rule_kind::adamw : rule_kind::adam;
+    r.beta1 = beta1;
+    r.beta2 = beta2;
+    r.eps = eps;
+    r.weight_decay = wd;
+    r.amsgrad = amsgrad;
+    r.maximize = maximize;
+    return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr));
 }
 
 // Roofline probe: Adam's traffic through the same driver, no arithmetic.
 void traffic_pass(py::handle params, py::handle grads, py::handle m, py::handle v) {
     const std::string fn = "traffic_pass";
     prepared prep = prepare(fn, {{"param", params, -2}, {"grad", grads, -1}, {"m", m, 0}, {"v", v, 1}});
-    int unused = 0;
-    run_step(fn, prep, nonfinite_mode::ignore, 0.3, kernels<float>().traffic, unused,
-             kernels<double>().traffic, unused);
+    step_plan<float> p32;
+    step_plan<double> p64;
+    p32.leaf = kernels<float>().traffic;
+    p64.leaf = kernels<double>().traffic;
+    p32.weight = p64.weight = 0.3;
+    run_step(fn, prep, nonfinite_mode::ignore, p32, p64);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "array_checks.hpp"
 #include "steepest/kernel_table.hpp"
+#include "steepest/optim/rule.hpp"
 #include "steepest/parallel.hpp"
 
 namespace steepest::bind {
@@ -96,13 +97,13 @@ std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
 }
 
 // Runs one step over all segments (float ones first, then double ones, as one
-// index space). `weight` is the kernel's cost per element relative to Adam,
-// which sets the size above which threads are used. With a finiteness check,
+// index space); the plans' weight sets the size above which threads are used.
+// With a finiteness check,
 // every gradient is scanned before any array is written, in the same
 // parallel region. Returns false when the step was skipped.
-template <class C32, class C64>
-bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode, double weight,
-              leaf_fn<float> l32, const C32& c32, leaf_fn<double> l64, const C64& c64) {
+inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode,
+                     const step_plan<float>& p32, const step_plan<double>& p64) {
+    const double weight = p32.weight;
     std::vector<index_t> sizes;
     sizes.reserve(prep.f32.size() + prep.f64.size());
     add_sizes(prep.f32, sizes);
@@ -110,9 +111,9 @@ bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode, 
     const std::size_t n32 = prep.f32.size();
     auto update = [&](std::size_t i, index_t lo, index_t hi) {
         if (i < n32) {
-            run_leaf(l32, prep.f32[i], lo, hi, &c32);
+            run_leaf(p32.leaf, prep.f32[i], lo, hi, p32.coeffs());
         } else {
-            run_leaf(l64, prep.f64[i - n32], lo, hi, &c64);
+            run_leaf(p64.leaf, prep.f64[i - n32], lo, hi, p64.coeffs());
         }
     };
     bool finite = true;

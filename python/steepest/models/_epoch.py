@@ -1,0 +1,183 @@
+"""One training epoch on either backend: the estimators' only contact with the loop.
+
+Twins: ``cpp/include/steepest/train/loop.hpp`` (native, one C++ call per
+epoch with the GIL released) and :func:`steepest.reference.train.run_epoch`
+(NumPy, one ``loss_and_grad`` and one optimizer step per batch). Tests:
+``tests/models/test_epoch.py``.
+
+Every model is a dense network: linear and logistic regression are networks
+without a hidden layer (a 1-D coef is stored like a (d, 1) matrix). The
+learning rate of each step is ``base(t) * lr_scale`` with ``t`` the
+optimizer's ``step_count`` before the step and ``base`` its schedule (or its
+plain ``lr``); both backends compute that product in double, so they use
+bit-identical learning rates.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..optim import Optimizer
+from ..typing import FloatArray
+
+FAMILIES = ("linear", "logistic", "mlp")
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the loop needs to know about a model besides its params.
+
+    family : "linear" | "logistic" | "mlp"
+        Picks the reference module; the native loop treats all three alike.
+    loss : "squared_error" | "log_loss"
+        log_loss with one output is the binary sigmoid loss, else softmax.
+    activation : "relu" | "tanh" | "sigmoid" | "identity"
+        Of every hidden layer (unused without hidden layers).
+    alpha, l1_ratio : float
+        Elastic-net penalty on the weight matrices.
+    """
+
+    family: str
+    loss: str
+    activation: str = "identity"
+    alpha: float = 0.0
+    l1_ratio: float = 0.0
+
+
+def _reference_loss_and_grad(net: Network) -> Any:
+    from ..reference.models import linear, logistic, mlp
+
+    if net.family == "linear":
+        return linear.loss_and_grad
+    if net.family == "logistic":
+        return logistic.loss_and_grad
+    return functools.partial(mlp.loss_and_grad, activation=net.activation, loss=net.loss)
+
+
+def _reference_epoch(
+    net: Network,
+    params: list[FloatArray],
+    opt: Optimizer,
+    X: FloatArray,
+    y: NDArray[Any],
+    perm: NDArray[np.intp],
+    batch_size: int | None,
+    lr_scale: float,
+) -> tuple[float, int]:
+    from ..reference.train import run_epoch
+
+    schedule, lr0 = opt.lr_schedule, float(opt.hyper["lr"])
+    steps = 0
+
+    def step(grads: list[FloatArray]) -> None:
+        nonlocal steps
+        t = opt.step_count
+        base = schedule(t) if schedule is not None else lr0
+        opt.hyper["lr"] = base * lr_scale
+        if opt._apply(grads, t + 1):
+            opt.step_count = t + 1
+            steps += 1
+
+    try:
+        loss = run_epoch(
+            _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
+            alpha=net.alpha, l1_ratio=net.l1_ratio,
+        )  # fmt: skip
+    finally:
+        opt.hyper["lr"] = lr0 if schedule is None else schedule(opt.step_count)
+    return loss, steps
+
+
+def _native_epoch(
+    net: Network,
+    params: list[FloatArray],
+    opt: Optimizer,
+    X: FloatArray,
+    y: NDArray[Any],
+    perm: NDArray[np.intp],
+    batch_size: int | None,
+    lr_scale: float,
+    n_threads: int,
+) -> tuple[float, int]:
+    from .. import _core
+
+    schedule = opt.lr_schedule
+    lr0 = float(opt.hyper["lr"])
+    loss, steps = _core.train_epoch(
+        params, native_rule(opt), opt.step_count,
+        None if schedule is None else schedule.to_native(), lr0, lr_scale,
+        X, y, perm, 0 if batch_size is None else batch_size,
+        net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
+    )  # fmt: skip
+    opt.step_count += steps
+    if schedule is not None:
+        opt.hyper["lr"] = schedule(opt.step_count)
+    return loss, steps
+
+
+_STATE_SLOTS = {
+    "SGD": ("momentum_buffer",),
+    "Adagrad": ("state_sum",),
+    "RMSprop": ("square_avg", "momentum_buffer", "grad_avg"),
+    "Adam": ("m", "v", "v_max"),
+    "AdamW": ("m", "v", "v_max"),
+}
+
+
+def native_rule(opt: Optimizer) -> dict[str, Any]:
+    """The update rule of ``opt`` as the C++ loop reads it.
+
+    ``{"kind": class name, <hyperparameters>, "state": [list of arrays per
+    slot, or None]}``; slots follow the functional signatures (RMSprop:
+    square_avg, momentum_buffer, grad_avg; Adam: m, v, v_max).
+    """
+    kind = type(opt).__name__
+    if kind not in _STATE_SLOTS:
+        msg = (
+            f"optimizer {kind} has no native training loop; use one of "
+            f"{sorted(_STATE_SLOTS)} or backend='reference'"
+        )
+        raise TypeError(msg)
+    rule = dict(opt.hyper)
+    if "betas" in rule:
+        rule["beta1"], rule["beta2"] = (float(b) for b in rule.pop("betas"))
+    rule["kind"] = kind
+    rule["state"] = [opt.state.get(name) for name in _STATE_SLOTS[kind]]
+    return rule
+
+
+def run_epoch(
+    backend: str,
+    net: Network,
+    params: list[FloatArray],
+    opt: Optimizer,
+    X: FloatArray,
+    y: NDArray[Any],
+    perm: NDArray[np.intp],
+    batch_size: int | None,
+    *,
+    lr_scale: float = 1.0,
+    n_threads: int = 0,
+) -> tuple[float, int]:
+    """One epoch of mini-batch descent; returns ``(mean loss, steps applied)``.
+
+    ``params`` are the arrays ``opt`` was built on (updated in place, as is
+    ``opt``'s state and ``step_count``). ``X`` is C-contiguous of the params'
+    dtype; ``y`` holds class indices (intp) for ``log_loss``, targets of the
+    params' dtype for ``squared_error``; ``perm`` a permutation of the rows.
+    The loss is that of :func:`steepest.reference.train.run_epoch`; it is NaN
+    or inf when training diverged (the native loop then stops at that batch;
+    ``params`` may hold non-finite values and must be restored by the caller).
+    ``n_threads`` = 0 uses every core (OpenMP and BLAS).
+    """
+    if backend == "native":
+        return _native_epoch(net, params, opt, X, y, perm, batch_size, lr_scale, n_threads)
+    return _reference_epoch(net, params, opt, X, y, perm, batch_size, lr_scale)
+
+
+__all__ = ["FAMILIES", "Network", "native_rule", "run_epoch"]
