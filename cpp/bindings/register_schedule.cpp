@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "schedule_desc.hpp"
 #include "steepest/schedule/schedules.hpp"
 
 namespace steepest::bind {
@@ -261,11 +262,6 @@ std::size_t parse(py::handle desc, sc::schedule& s) {
     return index;
 }
 
-sc::schedule compile(py::handle desc) {
-    sc::schedule s;
-    parse(desc, s);
-    return s;
-}
 
 sc::step_t check_count(const std::string& fn, const char* name, py::handle x) {
     std::string expect = std::string(name) + " must be an int >= 0, got ";
@@ -281,7 +277,7 @@ struct native_schedule {
     sc::schedule s;
     std::string kind;
 
-    explicit native_schedule(py::handle desc) : s(compile(desc)), kind(open_description(desc).kind) {}
+    explicit native_schedule(py::handle desc) : s(compile_schedule(desc)), kind(open_description(desc).kind) {}
 
     double at(py::handle t) const { return sc::lr_at(s, check_count(kind, "t", t)); }
 
@@ -303,6 +299,12 @@ struct native_schedule {
 };
 
 }  // namespace
+
+sc::schedule compile_schedule(py::handle desc) {
+    sc::schedule s;
+    parse(desc, s);
+    return s;
+}
 
 void register_schedule(py::module_& m) {
     using py::arg;

@@ -37,8 +37,17 @@ inline std::atomic<int>& thread_setting() {
     return n;
 }
 
+// A limit for the work started by the calling thread (0: none), set by a
+// training loop for its duration, so loops in two Python threads can use
+// different thread counts without touching the process setting.
+inline int& calling_thread_limit() {
+    static thread_local int n = 0;
+    return n;
+}
+
 inline int max_threads() {
 #ifdef STEEPEST_HAVE_OPENMP
+    if (calling_thread_limit() > 0) return calling_thread_limit();
     int n = thread_setting().load();
     return n > 0 ? n : omp_get_max_threads();
 #else

@@ -56,7 +56,9 @@ def _reference_loss_and_grad(net: Network) -> Any:
         return linear.loss_and_grad
     if net.family == "logistic":
         return logistic.loss_and_grad
-    return functools.partial(mlp.loss_and_grad, activation=net.activation, loss=net.loss)
+    return functools.partial(
+        mlp.loss_and_grad, activation=net.activation, loss=net.loss
+    )
 
 
 def _reference_epoch(
@@ -132,9 +134,10 @@ _STATE_SLOTS = {
 def native_rule(opt: Optimizer) -> dict[str, Any]:
     """The update rule of ``opt`` as the C++ loop reads it.
 
-    ``{"kind": class name, <hyperparameters>, "state": [list of arrays per
-    slot, or None]}``; slots follow the functional signatures (RMSprop:
-    square_avg, momentum_buffer, grad_avg; Adam: m, v, v_max).
+    ``{"kind": class name, <hyperparameters>, "state": [3 slots, each a
+    list of arrays or None]}``; slots follow the functional signatures (SGD:
+    momentum_buffer; Adagrad: state_sum; RMSprop: square_avg,
+    momentum_buffer, grad_avg; Adam: m, v, v_max).
     """
     kind = type(opt).__name__
     if kind not in _STATE_SLOTS:
@@ -147,7 +150,8 @@ def native_rule(opt: Optimizer) -> dict[str, Any]:
     if "betas" in rule:
         rule["beta1"], rule["beta2"] = (float(b) for b in rule.pop("betas"))
     rule["kind"] = kind
-    rule["state"] = [opt.state.get(name) for name in _STATE_SLOTS[kind]]
+    slots = [opt.state.get(name) for name in _STATE_SLOTS[kind]]
+    rule["state"] = slots + [None] * (3 - len(slots))
     return rule
 
 
@@ -176,7 +180,9 @@ def run_epoch(
     ``n_threads`` = 0 uses every core (OpenMP and BLAS).
     """
     if backend == "native":
-        return _native_epoch(net, params, opt, X, y, perm, batch_size, lr_scale, n_threads)
+        return _native_epoch(
+            net, params, opt, X, y, perm, batch_size, lr_scale, n_threads
+        )
     return _reference_epoch(net, params, opt, X, y, perm, batch_size, lr_scale)
 
 

@@ -1,0 +1,161 @@
+// A dense network, the one model shape behind every estimator: linear and
+// logistic regression are networks without a hidden layer. On a batch A0
+// (n x d, row-major), with L layers Wl (n_{l-1} x n_l) and bl (n_l):
+//   Al = g(A{l-1} @ Wl + bl)   l < L      Z = A{L-1} @ WL + bL
+//   J  = loss(Z, y) + sum_l R(Wl)
+//   backward, D = dJ/dZ:  dWl = A{l-1}^T @ D + dR/dWl,  dbl = sum_i D_i,
+//                         D <- (D @ Wl^T) * g'(A{l-1})
+// GEMMs go to the BLAS (steepest::blas::gemm); a single-row batch of a
+// network without hidden layer (plain SGD on linear/logistic) uses direct
+// loops instead, which cost less than one BLAS call.
+// Twin: steepest.reference.models.{linear,logistic,mlp}.loss_and_grad;
+// tests: tests/models/test_native_parity.py.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "steepest/blas.hpp"
+#include "steepest/model/activations.hpp"
+#include "steepest/model/losses.hpp"
+#include "steepest/model/penalty.hpp"
+
+namespace steepest::model {
+
+template <class T>
+struct network {
+    std::vector<index_t> units;  // n0 = features, ..., nL = outputs
+    std::vector<T*> weights, biases;
+    activation hidden = activation::identity;
+    loss_kind loss = loss_kind::squared;
+    model::penalty pen;
+
+    std::size_t layers() const { return weights.size(); }
+    index_t inputs() const { return units.front(); }
+    index_t outputs() const { return units.back(); }
+    index_t widest() const {
+        index_t w = 0;
+        for (index_t u : units) w = u > w ? u : w;
+        return w;
+    }
+};
+
+// Buffers for batches of up to `rows` samples, allocated once per epoch.
+// grads[2l] and grads[2l + 1] are dWl and dbl, in parameter order.
+template <class T>
+struct workspace {
+    std::vector<std::vector<T>> acts;  // A1 .. A{L-1}, then Z
+    std::vector<T> d, dprev;
+    std::vector<std::vector<T>> grads;
+
+    workspace(const network<T>& net, index_t rows) {
+        const std::size_t L = net.layers();
+        for (std::size_t l = 0; l < L; ++l) {
+            acts.emplace_back(static_cast<std::size_t>(rows * net.units[l + 1]));
+            grads.emplace_back(static_cast<std::size_t>(net.units[l] * net.units[l + 1]));
+            grads.emplace_back(static_cast<std::size_t>(net.units[l + 1]));
+        }
+        d.resize(static_cast<std::size_t>(rows * net.widest()));
+        dprev.resize(d.size());
+    }
+};
+
+namespace detail {
+
+// Z (1 x k) = x @ W without the BLAS: k = 1 is a dot product.
+template <class T>
+void row_times_matrix(const T* STEEPEST_RESTRICT x, const T* STEEPEST_RESTRICT w,
+                      T* STEEPEST_RESTRICT z, index_t d, index_t k) {
+    if (k == 1) {
+        T s = T(0);
+#pragma omp simd reduction(+ : s)
+        for (index_t f = 0; f < d; ++f) s += x[f] * w[f];
+        z[0] = s;
+        return;
+    }
+    for (index_t j = 0; j < k; ++j) z[j] = T(0);
+    for (index_t f = 0; f < d; ++f) {
+        const T xf = x[f];
+        const T* row = w + f * k;
+#pragma omp simd
+        for (index_t j = 0; j < k; ++j) z[j] = z[j] + xf * row[j];
+    }
+}
+
+// G (d x k) = x^T @ D for one row: an outer product.
+template <class T>
+void outer(const T* STEEPEST_RESTRICT x, const T* STEEPEST_RESTRICT dz, T* STEEPEST_RESTRICT g,
+           index_t d, index_t k) {
+    for (index_t f = 0; f < d; ++f) {
+        const T xf = x[f];
+        T* row = g + f * k;
+#pragma omp simd
+        for (index_t j = 0; j < k; ++j) row[j] = xf * dz[j];
+    }
+}
+
+template <class T>
+void column_sums(const T* STEEPEST_RESTRICT d, T* STEEPEST_RESTRICT out, index_t rows,
+                 index_t cols) {
+    for (index_t j = 0; j < cols; ++j) out[j] = d[j];
+    for (index_t i = 1; i < rows; ++i) {
+        const T* row = d + i * cols;
+#pragma omp simd
+        for (index_t j = 0; j < cols; ++j) out[j] = out[j] + row[j];
+    }
+}
+
+}  // namespace detail
+
+// J of the batch (rows a0[0 .. n)) and its gradient into ws.grads.
+template <class T>
+T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* labels,
+                const T* targets, index_t n) {
+    using blas::op;
+    const std::size_t L = net.layers();
+    const bool direct = n == 1 && L == 1;
+    const T* a = a0;
+    for (std::size_t l = 0; l < L; ++l) {
+        const index_t in = net.units[l], out = net.units[l + 1];
+        T* z = ws.acts[l].data();
+        if (direct) {
+            detail::row_times_matrix(a, net.weights[l], z, in, out);
+        } else {
+            blas::gemm(op::none, op::none, n, out, in, T(1), a, in, net.weights[l], out, T(0), z, out);
+        }
+        add_bias_activate(z, net.biases[l], n, out, l + 1 == L ? activation::identity : net.hidden);
+        a = z;
+    }
+    const index_t k = net.outputs();
+    T J = output_loss(net.loss, a, labels, targets, ws.d.data(), n, k);
+    if (net.pen.active()) {
+        T r = T(0);
+        for (std::size_t l = 0; l < L; ++l) {
+            r = r + net.pen.value(net.weights[l], net.units[l] * net.units[l + 1]);
+        }
+        J = J + r;
+    }
+    for (std::size_t l = L; l-- > 0;) {
+        const index_t in = net.units[l], out = net.units[l + 1];
+        const T* prev = l == 0 ? a0 : ws.acts[l - 1].data();
+        T* gw = ws.grads[2 * l].data();
+        if (direct) {
+            detail::outer(prev, ws.d.data(), gw, in, out);
+        } else {
+            blas::gemm(op::trans, op::none, in, out, n, T(1), prev, in, ws.d.data(), out, T(0), gw,
+                       out);
+        }
+        net.pen.add_grad(net.weights[l], gw, in * out);
+        detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
+        if (l > 0) {
+            blas::gemm(op::none, op::trans, n, in, out, T(1), ws.d.data(), out, net.weights[l], out,
+                       T(0), ws.dprev.data(), in);
+            times_derivative(ws.dprev.data(), prev, n * in, net.hidden);
+            std::swap(ws.d, ws.dprev);
+        }
+    }
+    return J;
+}
+
+}  // namespace steepest::model

@@ -1,0 +1,84 @@
+// Output losses of every model: the batch mean of the per-sample loss and
+// D = dL/dZ (the 1/n applied), for a batch of n rows of k outputs:
+//   squared   L = (0.5 * sum_ij r_ij^2) / (n*k),  r = Z - Y,  D = r / (n*k)
+//   binary    t_i = -z_i if y_i == 1 else z_i;  L = sum_i softplus(t_i) / n,
+//             softplus(t) = max(t, 0) + log1p(exp(-|t|));  D_i = (sigmoid(z_i) - y_i) / n
+//   softmax   s_ij = z_ij - max_j z_ij;  L = sum_i (log sum_j exp(s_ij) - s_i,y_i) / n
+//             D_ij = (exp(s_ij) / sum_j exp(s_ij) - [j == y_i]) / n
+// Element operations are the reference's, in T; the sums over the batch are
+// accumulated in double and rounded to T once (the reference's NumPy sums
+// are pairwise in T: both are within a few ulps of the exact sum).
+// Twin: steepest.reference.models._losses; tests: tests/models/test_native_parity.py.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "steepest/model/activations.hpp"
+
+namespace steepest::model {
+
+enum class loss_kind { squared, binary, softmax };
+
+template <class T>
+T squared_loss(const T* STEEPEST_RESTRICT z, const T* STEEPEST_RESTRICT y, T* STEEPEST_RESTRICT d,
+               index_t n, index_t k) {
+    const index_t nk = n * k;
+    const T tnk = T(nk);
+    double sum = 0;
+    for (index_t i = 0; i < nk; ++i) {
+        T r = z[i] - y[i];
+        sum += double(r * r);
+        d[i] = r / tnk;
+    }
+    return T(0.5) * T(sum) / tnk;
+}
+
+template <class T>
+T binary_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
+              T* STEEPEST_RESTRICT d, index_t n) {
+    const T tn = T(n);
+    double sum = 0;
+    for (index_t i = 0; i < n; ++i) {
+        T t = y[i] == 1 ? -z[i] : z[i];
+        sum += double(nan_max(t, T(0)) + std::log1p(std::exp(-std::fabs(t))));
+        d[i] = (sigmoid(z[i]) - T(y[i])) / tn;
+    }
+    return T(sum) / tn;
+}
+
+template <class T>
+T softmax_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
+               T* STEEPEST_RESTRICT d, index_t n, index_t k) {
+    const T tn = T(n);
+    double sum = 0;
+    for (index_t i = 0; i < n; ++i) {
+        const T* zi = z + i * k;
+        T* di = d + i * k;
+        T m = zi[0];
+        for (index_t j = 1; j < k; ++j) m = nan_max(m, zi[j]);
+        T total = T(0);
+        for (index_t j = 0; j < k; ++j) {
+            di[j] = std::exp(zi[j] - m);
+            total = total + di[j];
+        }
+        sum += double(std::log(total) - (zi[y[i]] - m));
+        for (index_t j = 0; j < k; ++j) di[j] = di[j] / total;
+        di[y[i]] = di[y[i]] - T(1);
+        for (index_t j = 0; j < k; ++j) di[j] = di[j] / tn;
+    }
+    return T(sum) / tn;
+}
+
+// The batch's data loss and D; `labels` for binary/softmax, `targets` for squared.
+template <class T>
+T output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const T* targets, T* d,
+              index_t n, index_t k) {
+    switch (kind) {
+        case loss_kind::squared: return squared_loss(z, targets, d, n, k);
+        case loss_kind::binary: return binary_loss(z, labels, d, n);
+        default: return softmax_loss(z, labels, d, n, k);
+    }
+}
+
+}  // namespace steepest::model

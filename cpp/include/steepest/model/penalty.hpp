@@ -1,0 +1,58 @@
+// Elastic-net penalty on the weight matrices (never on a bias):
+//   R(W)  = a1 * sum|W| + (a2 * 0.5) * sum W*W,   a1 = alpha * l1_ratio,
+//   dR/dW = a1 * sign(W) + a2 * W                 a2 = alpha * (1 - l1_ratio)
+// with sign(0) = 0; a1 and a2 are computed once in double and cast to T, and
+// a term whose coefficient is 0 is skipped, as in the reference.
+// Twin: steepest.reference.models._penalty; tests: tests/models/test_native_parity.py.
+#pragma once
+
+#include <cmath>
+
+#include "steepest/common.hpp"
+
+namespace steepest::model {
+
+struct penalty {
+    double a1 = 0, a2 = 0;
+
+    penalty() = default;
+    penalty(double alpha, double l1_ratio) : a1(alpha * l1_ratio), a2(alpha * (1.0 - l1_ratio)) {}
+    bool active() const { return a1 != 0 || a2 != 0; }
+
+    // R of one weight array, in T (sums accumulated in double).
+    template <class T>
+    T value(const T* w, index_t n) const {
+        T total = T(0);
+        if (a1 != 0) {
+            double s = 0;
+            for (index_t i = 0; i < n; ++i) s += double(std::fabs(w[i]));
+            total = total + T(a1) * T(s);
+        }
+        if (a2 != 0) {
+            double s = 0;
+            for (index_t i = 0; i < n; ++i) s += double(w[i] * w[i]);
+            total = total + (T(a2) * T(0.5)) * T(s);
+        }
+        return total;
+    }
+
+    // g <- g + dR/dw.
+    template <class T>
+    void add_grad(const T* STEEPEST_RESTRICT w, T* STEEPEST_RESTRICT g, index_t n) const {
+        if (a1 != 0) {
+            const T c = T(a1);
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) {
+                T s = w[i] > T(0) ? T(1) : (w[i] < T(0) ? T(-1) : w[i]);  // sign, NaN kept
+                g[i] = g[i] + c * s;
+            }
+        }
+        if (a2 != 0) {
+            const T c = T(a2);
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) g[i] = g[i] + c * w[i];
+        }
+    }
+};
+
+}  // namespace steepest::model
