@@ -53,7 +53,22 @@ else:
     from .functional import clip_grad_norm
 
 
+# scikit-learn is imported on first use of these names, not by `import steepest`
+_LAZY_NAMES = {
+    "ConvergenceWarning": "steepest._errors",
+    "DivergenceError": "steepest._errors",
+    "LinearRegression": "steepest.models",
+    "LogisticRegression": "steepest.models",
+    "MLPClassifier": "steepest.models",
+    "MLPRegressor": "steepest.models",
+}
+
+
 def __getattr__(name: str) -> object:
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
     if name in _NATIVE_NAMES and _core_error is not None:
         msg = (
             f"steepest.{name} needs the compiled extension steepest._core, which failed "
@@ -70,6 +85,12 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "ConvergenceWarning",
+    "DivergenceError",
+    "LinearRegression",
+    "LogisticRegression",
+    "MLPClassifier",
+    "MLPRegressor",
     "Optimizer",
     "RMSprop",
     "__version__",

@@ -8,7 +8,7 @@ perform them. Never imports the extension ``steepest._core``.
 
 from __future__ import annotations
 
-from . import functional, optim, schedules
+from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
@@ -20,6 +20,8 @@ __all__ = [
     "RMSprop",
     "clip_grad_norm",
     "functional",
+    "models",
     "optim",
     "schedules",
+    "train",
 ]

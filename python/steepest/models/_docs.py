@@ -1,0 +1,117 @@
+"""Docstring pieces the estimators share (numpydoc), filled with each one's defaults.
+
+The four estimators take the same training hyperparameters with different
+defaults; writing them once keeps the four docstrings from drifting apart.
+"""
+
+from __future__ import annotations
+
+TRAINING_PARAMETERS = """\
+optimizer : str or Optimizer class, default={optimizer!r}
+    "sgd", "momentum" (SGD, momentum 0.9), "nesterov" (SGD, Nesterov
+    momentum 0.9), "adagrad", "rmsprop", "adam", "adamw"; or an unbound
+    steepest optimizer: a subclass of :class:`steepest.Optimizer` (e.g.
+    ``steepest.Adam``) or a :func:`functools.partial` of one. It is built as
+    ``optimizer(params, lr=learning_rate, **optimizer_params,
+    nonfinite="ignore", backend=backend)``.
+learning_rate : float or schedule, default={learning_rate}
+    The optimizer's ``lr``: a number > 0 or a schedule from
+    :mod:`steepest.schedules` / :mod:`steepest.reference.schedules`, indexed
+    by optimizer step (not by epoch).
+optimizer_params : dict or None, default=None
+    Further optimizer hyperparameters, e.g. ``{{"betas": (0.9, 0.99)}}``;
+    they override those an optimizer name implies.
+batch_size : int or None, default={batch_size}
+    Samples per step: 1 is plain SGD, None one full batch per epoch; a value
+    above the number of samples is clipped to it.
+shuffle : bool, default=True
+    Draw a new sample order each epoch (else the rows in order).
+random_state : None, int or numpy.random.Generator, default=None
+    Seeds ``numpy.random.default_rng``, the one generator of a fit. It draws,
+    in order: the initial weights, the validation split (early stopping
+    without ``validation_data``), one permutation per epoch. A Generator is
+    used as is (and advanced); a legacy RandomState seeds a new Generator.
+alpha : float, default=1e-4
+    Penalty strength: the objective is ``mean loss + R(W)`` with
+    ``R = alpha * (l1_ratio * |W|_1 + (1 - l1_ratio) / 2 * |W|_2^2)`` on the
+    weights (never on intercepts), *not* divided by the batch size
+    (scikit-learn's SGD convention; scikit-learn's MLP ``alpha`` is this
+    alpha times the batch size).
+{model_parameters}max_iter : int, default={max_iter}
+    Maximum number of epochs of this fit.
+tol : float or None, default={tol}
+    Stopping tolerance (scikit-learn's rule): without early stopping, an
+    epoch whose training loss is above ``best_loss - tol`` is bad; with it,
+    an epoch whose validation score is below ``best_score + tol``; training
+    stops after ``n_iter_no_change`` consecutive bad epochs. None runs all
+    ``max_iter`` epochs. A :class:`steepest.ConvergenceWarning` is issued
+    when ``max_iter`` ends the fit while ``tol`` is set.
+n_iter_no_change : int, default={n_iter_no_change}
+    Consecutive bad epochs that stop training.
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the data (or use ``validation_data``
+    of :meth:`fit`), apply ``tol`` to its score (accuracy for classifiers,
+    R² for regressors) and keep the weights of the best-scoring epoch.
+validation_fraction : float, default=0.1
+    Held-out share for early stopping, in (0, 1): ``ceil(fraction * n)``
+    rows drawn at random (not stratified).
+reduce_on_plateau : ReduceLROnPlateau or None, default=None
+    Fed once per epoch with the quantity the ``tol`` rule watches: the
+    training loss, or ``1 - validation score`` under early stopping (so its
+    ``mode`` must be "min"). Its ``scale`` (current lr / its initial lr)
+    multiplies the learning rate; training stops when it reports
+    ``stopped``. A deep copy is used, the given object is not changed.
+swa_start : int or None, default=None
+    Epoch index (0-based) from which stochastic weight averaging runs: the
+    running mean of the weights at the end of every epoch ``>= swa_start``
+    becomes the model's weights when training ends (``n_swa_`` epochs
+    averaged; none when training stopped before ``swa_start``). Exclusive
+    with ``early_stopping``.
+swa_lr : float, schedule or None, default=None
+    Learning rate from epoch ``swa_start`` on: None keeps ``learning_rate``,
+    a float is constant, a schedule starts at its own step 0 on the first
+    step of epoch ``swa_start``.
+backend : {{"native", "reference"}}, default="native"
+    Run epochs in C++ (``steepest._core``) or in NumPy
+    (:mod:`steepest.reference`). Predictions use NumPy for both.
+dtype : numpy.float32 or numpy.float64, default=numpy.{dtype}
+    Precision of the weights and of the training computations.
+n_threads : int or None, default=None
+    Threads of the native loop (None: every core).
+warm_start : bool, default=False
+    Start from the weights and optimizer state of the previous fit (same
+    model shapes and dtype needed). The curves and ``n_iter_`` describe the
+    new fit only; ``t_`` keeps counting steps.
+verbose : bool, default=False
+    Print one line per epoch (loss, validation score, learning rate).
+"""
+
+TRAINING_ATTRIBUTES = """\
+loss_curve_ : list of float
+    Mean training objective of each epoch (loss + penalty, each batch taken
+    before its update).
+lr_curve_ : list of float
+    Learning rate of each epoch's first step (times the plateau scale).
+validation_scores_ : list of float or None
+    Score on the validation set after each epoch, None without one.
+best_loss_ : float or None
+    Lowest training loss (None under early stopping).
+best_validation_score_ : float or None
+    Best validation score under early stopping, else None.
+n_iter_ : int
+    Epochs run by the last fit.
+t_ : int
+    Optimizer steps applied since the weights were initialised.
+n_swa_ : int
+    Epochs averaged by SWA (0 without it).
+n_features_in_ : int
+    Number of features seen by fit.
+"""
+
+
+def parameters(model_parameters: str, **defaults: object) -> str:
+    """The shared Parameters block with ``defaults`` and the model's own entries."""
+    return TRAINING_PARAMETERS.format(model_parameters=model_parameters, **defaults)
+
+
+__all__ = ["TRAINING_ATTRIBUTES", "parameters"]

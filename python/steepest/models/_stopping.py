@@ -1,0 +1,128 @@
+"""When to stop and which weights to keep: tol rule, early stopping, SWA.
+
+Used once per epoch by the estimators' shared loop (:mod:`._base`); all of
+it runs in Python at epoch boundaries, identically for both backends.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..optim import Optimizer
+from ..reference._schedules_base import Schedule
+from ..reference.schedules import Constant, SequentialLR
+from ..typing import FloatArray
+
+
+class NoImprovement:
+    """scikit-learn's ``tol`` / ``n_iter_no_change`` rule, plus the best weights.
+
+    Without a monitored validation score, an epoch is *bad* when its training
+    loss is above ``best_loss - tol``; with one (early stopping), when its
+    validation score is below ``best_score + tol``. A good epoch resets the
+    count; training stops once ``n_iter_no_change`` consecutive bad epochs
+    were seen. ``tol=None`` never stops. With early stopping, the params are
+    copied whenever the validation score beats the best so far (by any
+    amount), and :meth:`restore_best` puts them back at the end.
+    """
+
+    def __init__(self, tol: float | None, n_iter_no_change: int, *, by_score: bool):
+        self.tol = tol
+        self.patience = n_iter_no_change
+        self.by_score = by_score
+        self.best_loss = math.inf
+        self.best_score = -math.inf
+        self.bad_epochs = 0
+        self.best_params: list[FloatArray] | None = None
+
+    def update(
+        self, loss: float, score: float | None, params: list[FloatArray]
+    ) -> bool:
+        """Record one epoch; return True when training should stop."""
+        if self.by_score:
+            assert score is not None
+            bad = self.tol is not None and score < self.best_score + self.tol
+            if score > self.best_score:
+                self.best_score = score
+                self.best_params = [p.copy() for p in params]
+        else:
+            bad = self.tol is not None and loss > self.best_loss - self.tol
+            self.best_loss = min(self.best_loss, loss)
+        self.bad_epochs = self.bad_epochs + 1 if bad else 0
+        return self.tol is not None and self.bad_epochs >= self.patience
+
+    def restore_best(self, params: list[FloatArray]) -> None:
+        """Copy the best epoch's weights into ``params`` (in place)."""
+        if self.best_params is not None:
+            for p, best in zip(params, self.best_params, strict=True):
+                p[...] = best
+
+
+class WeightAverage:
+    """Running mean of the params over epochs (stochastic weight averaging).
+
+    After the k-th averaged epoch, ``mean <- mean + (params - mean) / k``
+    (in the params' dtype), i.e. the plain average of the end-of-epoch
+    weights since averaging began (Izmailov et al., 2018).
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean: list[NDArray[np.floating]] = []
+
+    def update(self, params: list[FloatArray]) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.mean = [p.copy() for p in params]
+            return
+        for m, p in zip(self.mean, params, strict=True):
+            m += (p - m) / m.dtype.type(self.count)
+
+    def apply(self, params: list[FloatArray]) -> None:
+        """Write the average into ``params`` (in place); no-op before any epoch."""
+        for p, m in zip(params, self.mean, strict=True):
+            p[...] = m
+
+
+def install_swa_lr(opt: Optimizer, swa_lr: float | Schedule) -> None:
+    """From the next step on, the optimizer follows ``swa_lr``.
+
+    A float is a constant learning rate. A schedule restarts at its own
+    ``t = 0`` on the first SWA step: it is chained after the schedule so far
+    with a :class:`~steepest.reference.schedules.SequentialLR` milestone at
+    the current step count, which keeps the optimizer's step indexing intact.
+    """
+    if not isinstance(swa_lr, Schedule):
+        opt.lr = float(swa_lr)
+        return
+    t = opt.step_count
+    if t == 0:
+        opt.lr = swa_lr
+        return
+    before = opt.lr_schedule if opt.lr_schedule is not None else Constant(lr=opt.lr)
+    opt.lr = SequentialLR([before, swa_lr], milestones=[t])
+
+
+def split_validation(
+    rng: np.random.Generator, n: int, fraction: float, fn: str
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Row indices ``(train, validation)``: ``ceil(fraction * n)`` rows held out.
+
+    One ``rng.permutation(n)``; the first rows of it are the validation set
+    (not stratified). Both sets keep the original row order.
+    """
+    n_val = math.ceil(fraction * n)
+    if n_val < 1 or n - n_val < 1:
+        msg = (
+            f"{fn}: validation_fraction={fraction} of {n} samples leaves an empty "
+            "training or validation set"
+        )
+        raise ValueError(msg)
+    perm = rng.permutation(n)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+__all__ = ["NoImprovement", "WeightAverage", "install_swa_lr", "split_validation"]

@@ -1,0 +1,193 @@
+"""Least-squares linear regression trained by gradient descent (scikit-learn API).
+
+Twins: the model math is :mod:`steepest.reference.models.linear` (training on
+either backend, predictions always in NumPy). Tests:
+``tests/models/test_linear_estimator.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
+
+from ..reference.models import INIT_KINDS
+from ..reference.models import linear as _linear
+from ..typing import FloatArray
+from . import _docs
+from ._base import SteepestEstimator
+from ._epoch import Network
+from ._options import choice, real_in
+
+LINEAR_MODEL_PARAMETERS = """\
+l1_ratio : float, default=0.0
+    Elastic-net mixing in [0, 1]: 0 is ridge (L2), 1 lasso (L1, a plain
+    subgradient: weights shrink but do not become exactly 0).
+init : {"zeros", "normal", "uniform", "xavier", "he"}, default="zeros"
+    Initial coefficients (intercepts start at 0); see
+    :mod:`steepest.reference.models._init`.
+"""
+
+
+class LinearModelBase(SteepestEstimator):
+    """Hyperparameters and checks shared by LinearRegression and LogisticRegression."""
+
+    _family = "linear"
+
+    def __init__(
+        self,
+        *,
+        optimizer: Any = "sgd",
+        learning_rate: Any = 0.01,
+        optimizer_params: dict[str, Any] | None = None,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        random_state: Any = None,
+        alpha: float = 1e-4,
+        l1_ratio: float = 0.0,
+        init: str = "zeros",
+        max_iter: int = 1000,
+        tol: float | None = 1e-3,
+        n_iter_no_change: int = 5,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        reduce_on_plateau: Any = None,
+        swa_start: int | None = None,
+        swa_lr: Any = None,
+        backend: str = "native",
+        dtype: Any = np.float64,
+        n_threads: int | None = None,
+        warm_start: bool = False,
+        verbose: bool = False,
+    ) -> None:
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.reduce_on_plateau = reduce_on_plateau
+        self.swa_start = swa_start
+        self.swa_lr = swa_lr
+        self.backend = backend
+        self.dtype = dtype
+        self.n_threads = n_threads
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _loss(self) -> str:
+        raise NotImplementedError
+
+    def _network(self, fn: str, alpha: float) -> Network:
+        l1 = real_in(
+            fn, "l1_ratio", self.l1_ratio, 0.0, 1.0, open_lo=False, open_hi=False
+        )
+        choice(fn, "init", self.init, INIT_KINDS)
+        return Network(self._family, self._loss(), "identity", alpha, l1)
+
+
+class LinearRegression(RegressorMixin, LinearModelBase):  # type: ignore[misc]
+    __doc__ = (
+        """Least-squares linear regression fitted by mini-batch gradient descent.
+
+Minimises ``mean 0.5 * (X @ coef + intercept - y)^2 + R(coef)`` (the model of
+:mod:`steepest.reference.models.linear`; scikit-learn's SGDRegressor
+objective) with a steepest optimizer, one epoch per C++ call on the native
+backend. Targets may be 1-D or 2-D (one column per target).
+
+Parameters
+----------
+"""
+        + _docs.parameters(
+            LINEAR_MODEL_PARAMETERS,
+            optimizer="sgd",
+            learning_rate=0.01,
+            batch_size=32,
+            max_iter=1000,
+            tol=0.001,
+            n_iter_no_change=5,
+            dtype="float64",
+        )
+        + """
+Attributes
+----------
+coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    Weights (scikit-learn's layout: one row per target for 2-D y).
+intercept_ : float or ndarray of shape (n_targets,)
+    A float for 1-D y, as scikit-learn's LinearRegression.
+n_outputs_ : int
+    Number of targets (1 for 1-D y).
+"""
+        + _docs.TRAINING_ATTRIBUTES
+        + """
+Examples
+--------
+>>> import numpy as np
+>>> from steepest import LinearRegression
+>>> rng = np.random.default_rng(0)
+>>> X = rng.standard_normal((200, 3)); y = X @ np.array([1.0, -2.0, 0.5]) + 3.0
+>>> model = LinearRegression(learning_rate=0.05, tol=None, max_iter=50,
+...                          alpha=0.0, random_state=0, backend="reference")
+>>> model.fit(X, y).coef_.round(3), round(model.intercept_, 3)
+(array([ 1. , -2. ,  0.5]), 3.0)
+>>> round(model.score(X, y), 6)
+1.0
+"""
+    )
+
+    def _loss(self) -> str:
+        return "squared_error"
+
+    def _param_shapes(self, n_features: int) -> list[tuple[int, ...]]:
+        k = self.n_outputs_
+        return [(n_features,), (1,)] if self._one_d else [(n_features, k), (k,)]
+
+    def _targets(self, fn: str, y: Any, dt: np.dtype[Any], warm: bool) -> NDArray[Any]:
+        was = (getattr(self, "_one_d", None), getattr(self, "n_outputs_", None))
+        out = super()._targets(fn, y, dt, warm)
+        self._one_d = out.ndim == 1
+        if warm and was != (self._one_d, self.n_outputs_):
+            msg = f"{fn}: warm_start=True needs y shaped as in the previous fit"
+            raise ValueError(msg)
+        return out
+
+    def _new_params(
+        self, n_features: int, rng: np.random.Generator, dtype: np.dtype[Any]
+    ) -> list[FloatArray]:
+        k = None if self._one_d else self.n_outputs_
+        return _linear.init_params(self.init, n_features, k, rng=rng, dtype=dtype)
+
+    def _raw_predict(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
+        return _linear.predict(params, X)
+
+    def _publish(self, params: list[FloatArray]) -> None:
+        coef, intercept = params
+        if coef.ndim == 1:
+            self.coef_ = coef.copy()
+            self.intercept_: Any = float(intercept[0])
+        else:
+            self.coef_ = cast(FloatArray, np.ascontiguousarray(coef.T))
+            self.intercept_ = intercept.copy()
+
+    def _public_params(self) -> list[FloatArray]:
+        coef: FloatArray = self.coef_
+        # intercept_ is a Python float for 1-D y; back to a (1,) array of the model dtype
+        intercept = np.asarray(self.intercept_, dtype=coef.dtype).reshape(-1)
+        return [coef if coef.ndim == 1 else coef.T, cast(FloatArray, intercept)]
+
+    def predict(self, X: Any) -> NDArray[Any]:
+        """``X @ coef_.T + intercept_``: shape (n,) for 1-D y, else (n, n_targets)."""
+        return self._predict_raw(X)
+
+
+__all__ = ["LinearModelBase", "LinearRegression"]

@@ -1,0 +1,122 @@
+"""Logistic regression (binary sigmoid / multinomial softmax) by gradient descent.
+
+Twins: the model math is :mod:`steepest.reference.models.logistic` (training
+on either backend, predictions always in NumPy). Tests:
+``tests/models/test_logistic_estimator.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import ClassifierMixin  # type: ignore[import-untyped]
+
+from ..reference.models import logistic as _logistic
+from ..typing import FloatArray
+from . import _docs
+from .linear import LINEAR_MODEL_PARAMETERS, LinearModelBase
+
+
+class LogisticRegression(ClassifierMixin, LinearModelBase):  # type: ignore[misc]
+    __doc__ = (
+        """Logistic regression fitted by mini-batch gradient descent.
+
+Two classes give the binary model (one weight vector, sigmoid
+cross-entropy); three or more the multinomial one (one weight vector per
+class, softmax cross-entropy): the choice follows the labels of ``y``. The
+objective is the mean cross-entropy plus the penalty ``R(coef)`` of
+:mod:`steepest.reference.models.logistic`.
+
+Parameters
+----------
+"""
+        + _docs.parameters(
+            LINEAR_MODEL_PARAMETERS,
+            optimizer="sgd",
+            learning_rate=0.01,
+            batch_size=32,
+            max_iter=1000,
+            tol=0.001,
+            n_iter_no_change=5,
+            dtype="float64",
+        )
+        + """
+Attributes
+----------
+classes_ : ndarray of shape (n_classes,)
+    The sorted labels of ``y``.
+coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    Weights; one row for two classes (of the second class, ``classes_[1]``).
+intercept_ : ndarray of shape (1,) or (n_classes,)
+"""
+        + _docs.TRAINING_ATTRIBUTES
+        + """
+Examples
+--------
+>>> import numpy as np
+>>> from steepest import LogisticRegression
+>>> rng = np.random.default_rng(0)
+>>> X = rng.standard_normal((200, 2)); y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+>>> clf = LogisticRegression(learning_rate=0.5, tol=None, max_iter=30,
+...                          random_state=0, backend="reference").fit(X, y)
+>>> clf.classes_.tolist(), clf.coef_.shape, clf.score(X, y) > 0.97
+(['no', 'yes'], (1, 2), True)
+>>> clf.predict_proba(X[:3]).sum(axis=1).round(6).tolist()
+[1.0, 1.0, 1.0]
+"""
+    )
+
+    _classifier = True
+    _family = "logistic"
+
+    def _loss(self) -> str:
+        return "log_loss"
+
+    def _param_shapes(self, n_features: int) -> list[tuple[int, ...]]:
+        k = self.classes_.shape[0]
+        return [(n_features,), (1,)] if k == 2 else [(n_features, k), (k,)]
+
+    def _new_params(
+        self, n_features: int, rng: np.random.Generator, dtype: np.dtype[Any]
+    ) -> list[FloatArray]:
+        k = self.classes_.shape[0]
+        return _logistic.init_params(self.init, n_features, k, rng=rng, dtype=dtype)
+
+    def _raw_predict(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
+        return _logistic.predict(params, X)
+
+    def _publish(self, params: list[FloatArray]) -> None:
+        coef, intercept = params
+        self.coef_ = coef.reshape(1, -1).copy() if coef.ndim == 1 else coef.T.copy()
+        self.intercept_ = intercept.copy()
+
+    def _public_params(self) -> list[FloatArray]:
+        coef: FloatArray = self.coef_
+        return [coef[0] if coef.shape[0] == 1 else coef.T, self.intercept_]
+
+    def decision_function(self, X: Any) -> NDArray[Any]:
+        """Logits: shape (n,) for two classes (positive favours ``classes_[1]``), else (n, K)."""
+        X = self._checked_X(X)
+        return _logistic.decision_function(self._public_params(), X)
+
+    def predict_proba(self, X: Any) -> NDArray[Any]:
+        """Class probabilities of shape (n, n_classes), columns in ``classes_`` order."""
+        X = self._checked_X(X)
+        return _logistic.predict_proba(self._public_params(), X)
+
+    def predict_log_proba(self, X: Any) -> NDArray[Any]:
+        """``log(predict_proba(X))``."""
+        with np.errstate(divide="ignore"):
+            out: NDArray[Any] = np.log(self.predict_proba(X))
+        return out
+
+    def predict(self, X: Any) -> NDArray[Any]:
+        """The most probable class label of each row (ties: the first class)."""
+        idx = self._predict_raw(X)  # first: raises NotFittedError before classes_
+        out: NDArray[Any] = self.classes_[idx]
+        return out
+
+
+__all__ = ["LogisticRegression"]

@@ -1,0 +1,163 @@
+"""Hyperparameter checks and optimizer construction of the estimators.
+
+Twin: ``python/steepest/models/_options.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pytest
+import steepest
+from sklearn.base import clone
+from steepest.reference.schedules import ExponentialLR, ReduceLROnPlateau
+
+from ._estimators import ESTIMATORS, small_case
+
+# (estimators it applies to, hyperparameters, exception, message)
+BAD: list[tuple[tuple[str, ...], dict[str, Any], type[Exception], str]] = [
+    ((), {"optimizer": "lbfgs"}, ValueError, "optimizer must be one of 'sgd'"),
+    ((), {"optimizer": np.ones}, ValueError, "optimizer must be one of"),
+    ((), {"optimizer_params": {"lr": 1.0}}, ValueError, "must not set 'lr'"),
+    ((), {"optimizer_params": {"bogus": 1}}, ValueError, "optimizer rejected its"),
+    ((), {"optimizer_params": [1]}, ValueError, "optimizer_params must be None or"),
+    ((), {"learning_rate": 0.0}, ValueError, r"learning_rate must be a finite number in \(0"),
+    ((), {"learning_rate": "fast"}, ValueError, "learning_rate must be a finite number"),
+    ((), {"learning_rate": ReduceLROnPlateau(lr=0.1)}, TypeError, "reduce_on_plateau="),
+    ((), {"batch_size": 0}, ValueError, "batch_size must be an int >= 1, got 0"),
+    ((), {"batch_size": 2.5}, ValueError, "batch_size must be an int >= 1"),
+    ((), {"alpha": -1e-3}, ValueError, r"alpha must be a finite number in \[0"),
+    ((), {"alpha": float("nan")}, ValueError, "alpha must be a finite number"),
+    ((), {"max_iter": 0}, ValueError, "max_iter must be an int >= 1"),
+    ((), {"tol": -1.0}, ValueError, "tol must be a finite number"),
+    ((), {"n_iter_no_change": 0}, ValueError, "n_iter_no_change must be an int >= 1"),
+    ((), {"validation_fraction": 1.0}, ValueError, r"validation_fraction must be .* \(0"),
+    ((), {"reduce_on_plateau": 0.5}, TypeError, "reduce_on_plateau must be None or a"),
+    ((), {"reduce_on_plateau": ReduceLROnPlateau(lr=1.0, mode="max")}, ValueError,
+     "mode='min'"),
+    ((), {"swa_start": -1}, ValueError, "swa_start must be an int >= 0"),
+    ((), {"swa_start": 1, "swa_lr": -1.0}, ValueError, "swa_lr must be a finite number"),
+    ((), {"swa_start": 0, "early_stopping": True}, ValueError, "exclusive"),
+    ((), {"backend": "gpu"}, ValueError, "backend must be one of 'native', 'reference'"),
+    ((), {"dtype": np.int32}, ValueError, "dtype must be numpy.float32 or numpy.float64"),
+    ((), {"n_threads": 0}, ValueError, "n_threads must be an int >= 1"),
+    ((), {"random_state": "seed"}, ValueError, "random_state must be None, an int"),
+    ((), {"shuffle": "yes"}, TypeError, "shuffle must be a bool"),
+    (("LinearRegression", "LogisticRegression"), {"l1_ratio": 1.5}, ValueError,
+     r"l1_ratio must be a finite number in \[0.0, 1.0\]"),
+    (("LinearRegression", "LogisticRegression"), {"init": "orthogonal"}, ValueError,
+     "init must be one of 'zeros'"),
+    (("MLPClassifier", "MLPRegressor"), {"init": "zeros"}, ValueError,
+     "init must be one of 'auto'"),
+    (("MLPClassifier", "MLPRegressor"), {"activation": "softplus"}, ValueError,
+     "activation must be one of 'relu'"),
+    (("MLPClassifier", "MLPRegressor"), {"hidden_layer_sizes": (4, 0)}, ValueError,
+     "hidden_layer_sizes must be an int >= 1 or a sequence"),
+    (("MLPClassifier", "MLPRegressor"), {"hidden_layer_sizes": "10"}, ValueError,
+     "hidden_layer_sizes must be"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize(
+    ("only", "params", "error", "match"), BAD, ids=[str(b[1])[:40] for b in BAD]
+)
+def test_bad_hyperparameter_raises_at_fit(
+    name: str, only: tuple[str, ...], params: dict[str, Any], error: type, match: str
+) -> None:
+    if only and name not in only:
+        pytest.skip("not a hyperparameter of this estimator")
+    est, X, y = small_case(name)
+    est.set_params(**params)  # stored as given, checked by fit
+    with pytest.raises(error, match=match):
+        est.fit(X, y)
+    assert not hasattr(est, "n_iter_")
+
+
+def test_validation_fraction_too_small_for_the_data() -> None:
+    est, X, y = small_case("LinearRegression")
+    est.set_params(early_stopping=True, validation_fraction=0.999)
+    with pytest.raises(ValueError, match="leaves an empty training or validation set"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "kind", "hyper"),
+    [
+        ("sgd", "SGD", {"momentum": 0.0, "nesterov": False}),
+        ("momentum", "SGD", {"momentum": 0.9, "nesterov": False}),
+        ("nesterov", "SGD", {"momentum": 0.9, "nesterov": True}),
+        ("adagrad", "Adagrad", {}),
+        ("rmsprop", "RMSprop", {}),
+        ("adam", "Adam", {"betas": (0.9, 0.999)}),
+        ("adamw", "AdamW", {"weight_decay": 1e-2}),
+        (steepest.Adam, "Adam", {}),
+        (functools.partial(steepest.RMSprop, alpha=0.5), "RMSprop", {"alpha": 0.5}),
+    ],
+    ids=str,
+)
+def test_optimizer_specs(optimizer: Any, kind: str, hyper: dict[str, Any]) -> None:
+    est, X, y = small_case("LinearRegression")
+    est.set_params(optimizer=optimizer, max_iter=2, learning_rate=0.01).fit(X, y)
+    opt = est._optimizer
+    assert type(opt).__name__ == kind
+    assert opt.backend == "reference"
+    assert opt.nonfinite == "ignore"
+    assert opt.lr == 0.01
+    for key, value in hyper.items():
+        assert opt.hyper[key] == value, key
+    assert np.all(np.isfinite(est.coef_))
+
+
+def test_optimizer_params_override_the_name() -> None:
+    est, X, y = small_case("MLPRegressor")
+    est.set_params(optimizer="momentum", optimizer_params={"momentum": 0.5}, max_iter=1)
+    assert est.fit(X, y)._optimizer.hyper["momentum"] == 0.5
+    est.set_params(optimizer="adam", optimizer_params={"betas": (0.8, 0.9)})
+    assert est.fit(X, y)._optimizer.hyper["betas"] == (0.8, 0.9)
+
+
+def test_optimizers_differ() -> None:
+    est, X, y = small_case("LinearRegression")
+    curves = {
+        name: clone(est).set_params(optimizer=name, max_iter=3).fit(X, y).loss_curve_
+        for name in ("sgd", "momentum", "adam")
+    }
+    assert curves["sgd"] != curves["momentum"] != curves["adam"] != curves["sgd"]
+
+
+def test_learning_rate_schedule_is_indexed_by_step() -> None:
+    est, X, y = small_case("LinearRegression")  # 100 rows, batch 32: 4 steps/epoch
+    sched = ExponentialLR(lr=0.05, gamma=0.9)
+    est.set_params(learning_rate=sched, max_iter=3).fit(X, y)
+    np.testing.assert_allclose(est.lr_curve_, [sched(0), sched(4), sched(8)])
+    assert est.t_ == 12
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, None])
+def test_batch_size_sets_the_steps_per_epoch(batch_size: int | None) -> None:
+    est, X, y = small_case("LinearRegression")
+    est.set_params(batch_size=batch_size, max_iter=2, learning_rate=0.01).fit(X, y)
+    per_epoch = {1: 100, 7: 15, None: 1}[batch_size]
+    assert est.t_ == 2 * per_epoch
+
+
+def test_shuffle_false_visits_rows_in_order() -> None:
+    est, X, y = small_case("LinearRegression")
+    a = clone(est).set_params(shuffle=False, random_state=0).fit(X, y)
+    b = clone(est).set_params(shuffle=False, random_state=1).fit(X, y)
+    c = clone(est).set_params(shuffle=True, random_state=1).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)  # zeros init: seed unused
+    assert not np.array_equal(a.coef_, c.coef_)
+
+
+def test_penalty_shrinks_weights() -> None:
+    est, X, y = small_case("LinearRegression")
+    free = clone(est).set_params(alpha=0.0).fit(X, y)
+    ridge = clone(est).set_params(alpha=0.5).fit(X, y)
+    lasso = clone(est).set_params(alpha=0.5, l1_ratio=1.0).fit(X, y)
+    assert np.abs(ridge.coef_).sum() < 0.8 * np.abs(free.coef_).sum()
+    assert np.abs(lasso.coef_).sum() < 0.8 * np.abs(free.coef_).sum()
+    assert not np.allclose(ridge.coef_, lasso.coef_)
