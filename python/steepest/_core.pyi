@@ -103,3 +103,20 @@ def set_num_threads(n: int) -> None: ...
 def get_parallel_grain() -> int: ...
 def set_parallel_grain(grain: int) -> None: ...
 def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
+def train_epoch(
+    params: list[NDArray[Any]],
+    rule: dict[str, Any],
+    step: int,
+    schedule: dict[str, Any] | None,
+    lr: float,
+    lr_scale: float,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    perm: NDArray[Any],
+    batch_size: int,
+    loss: str,
+    activation: str,
+    alpha: float,
+    l1_ratio: float,
+    n_threads: int,
+) -> tuple[float, int]: ...

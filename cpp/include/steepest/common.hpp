@@ -8,9 +8,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define STEEPEST_INLINE inline __attribute__((always_inline))
 #define STEEPEST_RESTRICT __restrict__
+#define STEEPEST_PREFETCH(p) __builtin_prefetch(p)
 #else
 #define STEEPEST_INLINE inline
 #define STEEPEST_RESTRICT
+#define STEEPEST_PREFETCH(p) ((void)(p))
 #endif
 
 namespace steepest {

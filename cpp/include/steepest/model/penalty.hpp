@@ -19,17 +19,19 @@ struct penalty {
     penalty(double alpha, double l1_ratio) : a1(alpha * l1_ratio), a2(alpha * (1.0 - l1_ratio)) {}
     bool active() const { return a1 != 0 || a2 != 0; }
 
-    // R of one weight array, in T (sums accumulated in double).
+    // R of one weight array, in T (sums accumulated in double, in any order).
     template <class T>
     T value(const T* w, index_t n) const {
         T total = T(0);
         if (a1 != 0) {
             double s = 0;
+#pragma omp simd reduction(+ : s)
             for (index_t i = 0; i < n; ++i) s += double(std::fabs(w[i]));
             total = total + T(a1) * T(s);
         }
         if (a2 != 0) {
             double s = 0;
+#pragma omp simd reduction(+ : s)
             for (index_t i = 0; i < n; ++i) s += double(w[i] * w[i]);
             total = total + (T(a2) * T(0.5)) * T(s);
         }

@@ -56,26 +56,34 @@ struct data {
 
 namespace detail {
 
-// Applies one step of `opt` to params (W1, b1, ..., WL, bL) from ws.grads.
+// Applies one step of `opt` to params (W1, b1, ..., WL, bL) from ws.grads;
+// `sizes` holds their element counts.
 template <class T>
-void apply_step(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt) {
+void apply_step(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt,
+                const std::vector<index_t>& sizes, index_t total) {
     const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.next_lr());
-    const std::size_t count = ws.grads.size();
-    auto param = [&](std::size_t i) { return i % 2 == 0 ? net.weights[i / 2] : net.biases[i / 2]; };
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
+        T* p = i % 2 == 0 ? net.weights[i / 2] : net.biases[i / 2];
         auto at = [&](int slot) { T* s = opt.state[slot][i]; return s ? s + lo : s; };
-        plan.leaf(param(i) + lo, ws.grads[i].data() + lo, at(0), at(1), at(2), hi - lo,
-                  plan.coeffs());
+        plan.leaf(p + lo, ws.grads[i].data() + lo, at(0), at(1), at(2), hi - lo, plan.coeffs());
     };
-    std::vector<index_t> sizes(count);
-    index_t total = 0;
-    for (std::size_t i = 0; i < count; ++i) total += sizes[i] = static_cast<index_t>(ws.grads[i].size());
-    if (max_threads() <= 1 || total < grain_for(plan.weight)) {
-        for (std::size_t i = 0; i < count; ++i) run(i, 0, sizes[i]);
+    if (total < grain_for(plan.weight) || max_threads() <= 1) {
+        for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
     } else {
         for_each_piece(sizes, plan.weight, run);
     }
     opt.steps += 1;
+}
+
+// Asks for the rows of the next small batch early: with shuffled rows each
+// one is a cache miss, which would otherwise dominate a batch-1 step.
+template <class T>
+void prefetch_rows(const T* X, const std::int64_t* rows, index_t b, index_t d) {
+    const index_t line = 64 / static_cast<index_t>(sizeof(T));
+    for (index_t i = 0; i < b; ++i) {
+        const T* row = X + rows[i] * d;
+        for (index_t j = 0; j < d; j += line) STEEPEST_PREFETCH(row + j);
+    }
 }
 
 inline bool consecutive(const std::int64_t* rows, index_t b) {
@@ -95,11 +103,17 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
     model::workspace<T> ws(net, B);
     std::vector<T> xb, yb;
     std::vector<std::int64_t> lb;
+    std::vector<index_t> sizes;
+    index_t count = 0;
+    for (const auto& g : ws.grads) count += sizes.emplace_back(static_cast<index_t>(g.size()));
     double total = 0;
     const long long start = opt.steps;
     for (index_t s = 0; s < n; s += B) {
         const index_t b = B < n - s ? B : n - s;
         const std::int64_t* rows = in.perm + s;
+        if (B <= 8 && s + b < n) {
+            detail::prefetch_rows(in.X, rows + b, b < n - s - b ? b : n - s - b, d);
+        }
         const T* a0 = in.X + rows[0] * d;
         const std::int64_t* labels = in.labels ? in.labels + rows[0] : nullptr;
         const T* targets = in.targets ? in.targets + rows[0] * k : nullptr;
@@ -124,7 +138,7 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
         const T J = model::loss_and_grad(net, ws, a0, labels, targets, b);
         if (!std::isfinite(J)) return {double(J), opt.steps - start, true};
         total += double(J) * double(b);
-        detail::apply_step(net, ws, opt);
+        detail::apply_step(net, ws, opt, sizes, count);
     }
     return {total / double(n), opt.steps - start, false};
 }
