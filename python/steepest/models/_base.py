@@ -107,7 +107,7 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
             classes, idx = np.unique(y, return_inverse=True)
             if classes.shape[0] < 2:
                 msg = (
-                    f"{fn}: y must hold at least 2 classes to learn from; got only "
+                    f"{fn}: y must hold at least 2 classes to learn from; got 1 class: "
                     f"{classes.tolist()!r}"
                 )
                 raise ValueError(msg)
@@ -350,6 +350,40 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
             "decays it), a smaller batch_size, or standardised X."
         )
         raise DivergenceError(msg)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        if not self._classifier:
+            tags.target_tags.multi_output = True  # y of shape (n, k) is supported
+        return tags
+
+    # -- pickling -----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        # an optimizer holds its backend's functional module (not picklable):
+        # store its state dict and rebuild it on the unpickled params
+        state: dict[str, Any] = super().__getstate__()
+        opt = state.get("_optimizer")
+        if opt is not None:
+            state = dict(state)
+            state["_optimizer"] = (
+                type(opt),
+                opt.backend,
+                opt.nonfinite,
+                opt.state_dict(),
+            )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = state.get("_optimizer")
+        if isinstance(saved, tuple):
+            cls, backend, nonfinite, sd = saved
+            hyper = dict(sd["hyperparameters"])
+            # loaders may memory-map arrays read-only; training needs its own
+            params = [p if p.flags.writeable else p.copy() for p in state["_params"]]
+            opt = cls(params, **hyper, backend=backend, nonfinite=nonfinite)
+            opt.load_state_dict(sd)
+            state = dict(state, _optimizer=opt, _params=params)
+        super().__setstate__(state)
 
     # -- predictions ------------------------------------------------------------
     def _checked_X(self, X: Any) -> FloatArray:
