@@ -6,6 +6,7 @@ Twin: ``python/steepest/models/_base.py``.
 from __future__ import annotations
 
 import math
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -299,3 +300,24 @@ def test_sklearn_estimator_checks(estimator: Any, check: Any) -> None:
         # checks fit tiny or constant data on purpose; they assert on results
         warnings.simplefilter("ignore", steepest.ConvergenceWarning)
         check(estimator)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_pickle_round_trip_keeps_the_optimizer_state(name: str) -> None:
+    est, X, y = small_case(name)
+    est.set_params(optimizer="adam", max_iter=2, warm_start=True).fit(X, y)
+    copy = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(copy.predict(X), est.predict(X))
+    assert copy._optimizer.step_count == est._optimizer.step_count
+    # a warm start continues identically from the restored Adam moments
+    est.fit(X, y)
+    copy.fit(X, y)
+    assert copy.loss_curve_ == est.loss_curve_
+    for wc, we in zip(weights(copy), weights(est), strict=True):
+        np.testing.assert_array_equal(wc, we)
+
+
+def test_reference_exports_models_and_train() -> None:
+    assert steepest.reference.models.mlp.loss_and_grad is not None
+    assert steepest.reference.train.run_epoch is not None
+    assert {"models", "train"} <= set(steepest.reference.__all__)
