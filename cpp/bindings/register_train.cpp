@@ -163,17 +163,13 @@ train::epoch_result run(const std::vector<py::array>& params, const std::vector<
     int& limit = calling_thread_limit();
     const int saved_limit = limit;
     limit = n_threads;
-    const int saved_blas = blas::blas_threads();
-    blas::set_blas_threads(max_threads());
     train::epoch_result res;
     try {
         res = train::run_epoch(net, opt, in, batch);
     } catch (...) {
-        blas::set_blas_threads(saved_blas);
         limit = saved_limit;
         throw;
     }
-    blas::set_blas_threads(saved_blas);
     limit = saved_limit;
     return res;
 }

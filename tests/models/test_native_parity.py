@@ -190,3 +190,35 @@ def test_thread_counts_agree_to_rounding() -> None:
     one = train("native", MODELS[5], OPTIMIZERS[5], 32, np.float64, n_threads=1)
     two = train("native", MODELS[5], OPTIMIZERS[5], 32, np.float64, n_threads=2)
     assert_close(two[1], one[1], 1e-12)
+
+
+WIDE = ("mlp-wide", "mlp", 3, "log_loss", "relu", (64, 32))
+
+
+@pytest.mark.parametrize("batch", [13, 32], ids=lambda b: f"batch{b}")
+@pytest.mark.parametrize("model", [WIDE], ids=lambda m: m[0])
+def test_batches_split_over_threads_match_reference(
+    model: tuple[Any, ...], batch: int, dtype: type, n_threads: int
+) -> None:
+    # the n_threads fixture lowers the parallel grain, so with 2 threads these
+    # batches (13 x 2563 params and more) are split over the threads, each
+    # taking its own rows; 40 rows in batches of 13 end with a 1-row batch,
+    # where one thread has no rows at all
+    opt = OPTIMIZERS[5]
+    loss_n, params_n, opt_n = train(
+        "native", model, opt, batch, dtype, n_threads=n_threads
+    )
+    loss_r, params_r, opt_r = train("reference", model, opt, batch, dtype)
+    tol = tolerance(dtype)
+    np.testing.assert_allclose(loss_n, loss_r, rtol=tol)
+    assert_close(params_n, params_r, tol)
+    for key in opt_r.state:
+        assert_close(opt_n.state[key], opt_r.state[key], tol * 10)
+
+
+def test_split_batches_are_deterministic(n_threads: int) -> None:
+    first = train("native", WIDE, OPTIMIZERS[5], 32, np.float32, n_threads=n_threads)
+    second = train("native", WIDE, OPTIMIZERS[5], 32, np.float32, n_threads=n_threads)
+    assert first[0] == second[0]
+    for a, b in zip(first[1], second[1], strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -89,6 +89,21 @@ void team(index_t n, index_t grain, index_t align, Fn&& fn) {
 #endif
 }
 
+// fn(thread, threads) on each thread of a team of up to `nt` (fn(0, 1) when
+// serial); fn may use team_barrier(). fn must not throw.
+template <class Fn>
+void team_of(int nt, Fn&& fn) {
+#ifdef STEEPEST_HAVE_OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        fn(omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    (void)nt;
+    fn(0, 1);
+}
+
 // fn(begin, end) on the non-empty ranges of team().
 template <class Fn>
 void parallel_for(index_t n, index_t grain, index_t align, Fn&& fn) {

@@ -41,23 +41,30 @@ struct network {
     }
 };
 
-// Buffers for batches of up to `rows` samples, allocated once per epoch.
-// grads[2l] and grads[2l + 1] are dWl and dbl, in parameter order.
+// Buffers for batches of up to `rows` samples, allocated once per epoch (one
+// per thread when threads split the batch): activations, D, gradients, and
+// room to gather the batch's rows. grads[2l] and grads[2l + 1] are dWl and dbl.
 template <class T>
 struct workspace {
     std::vector<std::vector<T>> acts;  // A1 .. A{L-1}, then Z
     std::vector<T> d, dprev;
     std::vector<std::vector<T>> grads;
+    std::vector<T> xb, yb;
+    std::vector<std::int64_t> lb;
 
     workspace(const network<T>& net, index_t rows) {
         const std::size_t L = net.layers();
+        auto size = [](index_t a, index_t b) { return static_cast<std::size_t>(a * b); };
         for (std::size_t l = 0; l < L; ++l) {
-            acts.emplace_back(static_cast<std::size_t>(rows * net.units[l + 1]));
-            grads.emplace_back(static_cast<std::size_t>(net.units[l] * net.units[l + 1]));
-            grads.emplace_back(static_cast<std::size_t>(net.units[l + 1]));
+            acts.emplace_back(size(rows, net.units[l + 1]));
+            grads.emplace_back(size(net.units[l], net.units[l + 1]));
+            grads.emplace_back(size(net.units[l + 1], 1));
         }
-        d.resize(static_cast<std::size_t>(rows * net.widest()));
+        d.resize(size(rows, net.widest()));
         dprev.resize(d.size());
+        xb.resize(size(rows, net.inputs()));
+        yb.resize(size(rows, net.outputs()));
+        lb.resize(size(rows, 1));
     }
 };
 
@@ -108,10 +115,12 @@ void column_sums(const T* STEEPEST_RESTRICT d, T* STEEPEST_RESTRICT out, index_t
 
 }  // namespace detail
 
-// J of the batch (rows a0[0 .. n)) and its gradient into ws.grads.
+// Forward and backward pass over n rows of a batch of `total` rows (all of
+// it, or one thread's share): ws.grads receives these rows' part of the data
+// gradient (no penalty); returns their loss sum (see output_loss).
 template <class T>
-T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* labels,
-                const T* targets, index_t n) {
+double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
+                        const std::int64_t* labels, const T* targets, index_t n, index_t total) {
     using blas::op;
     const std::size_t L = net.layers();
     const bool direct = n == 1 && L == 1;
@@ -127,15 +136,7 @@ T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std:
         add_bias_activate(z, net.biases[l], n, out, l + 1 == L ? activation::identity : net.hidden);
         a = z;
     }
-    const index_t k = net.outputs();
-    T J = output_loss(net.loss, a, labels, targets, ws.d.data(), n, k);
-    if (net.pen.active()) {
-        T r = T(0);
-        for (std::size_t l = 0; l < L; ++l) {
-            r = r + net.pen.value(net.weights[l], net.units[l] * net.units[l + 1]);
-        }
-        J = J + r;
-    }
+    const double sum = output_loss(net.loss, a, labels, targets, ws.d.data(), n, net.outputs(), total);
     for (std::size_t l = L; l-- > 0;) {
         const index_t in = net.units[l], out = net.units[l + 1];
         const T* prev = l == 0 ? a0 : ws.acts[l - 1].data();
@@ -146,7 +147,6 @@ T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std:
             blas::gemm(op::trans, op::none, in, out, n, T(1), prev, in, ws.d.data(), out, T(0), gw,
                        out);
         }
-        net.pen.add_grad(net.weights[l], gw, in * out);
         detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
         if (l > 0) {
             blas::gemm(op::none, op::trans, n, in, out, T(1), ws.d.data(), out, net.weights[l], out,
@@ -154,6 +154,25 @@ T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std:
             times_derivative(ws.dprev.data(), prev, n * in, net.hidden);
             std::swap(ws.d, ws.dprev);
         }
+    }
+    return sum;
+}
+
+// J of the batch (rows a0[0 .. n)) and its full gradient into ws.grads, on
+// the calling thread (the BLAS may use its own threads).
+template <class T>
+T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* labels,
+                const T* targets, index_t n) {
+    const double sum = forward_backward(net, ws, a0, labels, targets, n, n);
+    T J = mean_loss<T>(net.loss, sum, n, net.outputs());
+    if (net.pen.active()) {
+        double abs_sum = 0, square_sum = 0;
+        for (std::size_t l = 0; l < net.layers(); ++l) {
+            const index_t size = net.units[l] * net.units[l + 1];
+            net.pen.accumulate(net.weights[l], size, abs_sum, square_sum);
+            net.pen.add_grad(net.weights[l], ws.grads[2 * l].data(), size);
+        }
+        J = J + net.pen.template value<T>(abs_sum, square_sum);
     }
     return J;
 }

@@ -20,65 +20,76 @@ namespace steepest::model {
 
 enum class loss_kind { squared, binary, softmax };
 
+// Each function handles `n` rows of a batch of `total` rows (a thread's share,
+// or all of them), writes D for its rows and returns the sum of its rows'
+// per-sample losses (for squared error: the sum of r*r) in double;
+// mean_loss() turns the sum over the whole batch into L.
 template <class T>
-T squared_loss(const T* STEEPEST_RESTRICT z, const T* STEEPEST_RESTRICT y, T* STEEPEST_RESTRICT d,
-               index_t n, index_t k) {
-    const index_t nk = n * k;
-    const T tnk = T(nk);
+double squared_loss(const T* STEEPEST_RESTRICT z, const T* STEEPEST_RESTRICT y,
+                    T* STEEPEST_RESTRICT d, index_t n, index_t k, index_t total) {
+    const T tnk = T(total * k);
     double sum = 0;
-    for (index_t i = 0; i < nk; ++i) {
+    for (index_t i = 0; i < n * k; ++i) {
         T r = z[i] - y[i];
         sum += double(r * r);
         d[i] = r / tnk;
     }
-    return T(0.5) * T(sum) / tnk;
+    return sum;
 }
 
 template <class T>
-T binary_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
-              T* STEEPEST_RESTRICT d, index_t n) {
-    const T tn = T(n);
+double binary_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
+                   T* STEEPEST_RESTRICT d, index_t n, index_t total) {
+    const T tn = T(total);
     double sum = 0;
     for (index_t i = 0; i < n; ++i) {
         T t = y[i] == 1 ? -z[i] : z[i];
         sum += double(nan_max(t, T(0)) + std::log1p(std::exp(-std::fabs(t))));
         d[i] = (sigmoid(z[i]) - T(y[i])) / tn;
     }
-    return T(sum) / tn;
+    return sum;
 }
 
 template <class T>
-T softmax_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
-               T* STEEPEST_RESTRICT d, index_t n, index_t k) {
-    const T tn = T(n);
+double softmax_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
+                    T* STEEPEST_RESTRICT d, index_t n, index_t k, index_t total) {
+    const T tn = T(total);
     double sum = 0;
     for (index_t i = 0; i < n; ++i) {
         const T* zi = z + i * k;
         T* di = d + i * k;
         T m = zi[0];
         for (index_t j = 1; j < k; ++j) m = nan_max(m, zi[j]);
-        T total = T(0);
+        T all = T(0);
         for (index_t j = 0; j < k; ++j) {
             di[j] = std::exp(zi[j] - m);
-            total = total + di[j];
+            all = all + di[j];
         }
-        sum += double(std::log(total) - (zi[y[i]] - m));
-        for (index_t j = 0; j < k; ++j) di[j] = di[j] / total;
+        sum += double(std::log(all) - (zi[y[i]] - m));
+        for (index_t j = 0; j < k; ++j) di[j] = di[j] / all;
         di[y[i]] = di[y[i]] - T(1);
         for (index_t j = 0; j < k; ++j) di[j] = di[j] / tn;
     }
-    return T(sum) / tn;
+    return sum;
 }
 
-// The batch's data loss and D; `labels` for binary/softmax, `targets` for squared.
+// D for n rows of a batch of `total`, and their loss sum; `labels` for
+// binary/softmax, `targets` for squared.
 template <class T>
-T output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const T* targets, T* d,
-              index_t n, index_t k) {
+double output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const T* targets, T* d,
+                   index_t n, index_t k, index_t total) {
     switch (kind) {
-        case loss_kind::squared: return squared_loss(z, targets, d, n, k);
-        case loss_kind::binary: return binary_loss(z, labels, d, n);
-        default: return softmax_loss(z, labels, d, n, k);
+        case loss_kind::squared: return squared_loss(z, targets, d, n, k, total);
+        case loss_kind::binary: return binary_loss(z, labels, d, n, total);
+        default: return softmax_loss(z, labels, d, n, k, total);
     }
+}
+
+// L of a batch of `total` rows from the sum of all its rows' output_loss().
+template <class T>
+T mean_loss(loss_kind kind, double sum, index_t total, index_t k) {
+    if (kind == loss_kind::squared) return T(0.5) * T(sum) / T(total * k);
+    return T(sum) / T(total);
 }
 
 }  // namespace steepest::model

@@ -2,7 +2,8 @@
 //   R(W)  = a1 * sum|W| + (a2 * 0.5) * sum W*W,   a1 = alpha * l1_ratio,
 //   dR/dW = a1 * sign(W) + a2 * W                 a2 = alpha * (1 - l1_ratio)
 // with sign(0) = 0; a1 and a2 are computed once in double and cast to T, and
-// a term whose coefficient is 0 is skipped, as in the reference.
+// a term whose coefficient is 0 is skipped, as in the reference. The sums over
+// all weights are accumulated in double (the reference sums each array in T).
 // Twin: steepest.reference.models._penalty; tests: tests/models/test_native_parity.py.
 #pragma once
 
@@ -19,22 +20,29 @@ struct penalty {
     penalty(double alpha, double l1_ratio) : a1(alpha * l1_ratio), a2(alpha * (1.0 - l1_ratio)) {}
     bool active() const { return a1 != 0 || a2 != 0; }
 
-    // R of one weight array, in T (sums accumulated in double, in any order).
+    // sum|w| and sum w*w of one array (or a piece), in double, in any order.
     template <class T>
-    T value(const T* w, index_t n) const {
-        T total = T(0);
+    void accumulate(const T* w, index_t n, double& abs_sum, double& square_sum) const {
         if (a1 != 0) {
             double s = 0;
 #pragma omp simd reduction(+ : s)
             for (index_t i = 0; i < n; ++i) s += double(std::fabs(w[i]));
-            total = total + T(a1) * T(s);
+            abs_sum += s;
         }
         if (a2 != 0) {
             double s = 0;
 #pragma omp simd reduction(+ : s)
             for (index_t i = 0; i < n; ++i) s += double(w[i] * w[i]);
-            total = total + (T(a2) * T(0.5)) * T(s);
+            square_sum += s;
         }
+    }
+
+    // R in T from the sums over every weight array.
+    template <class T>
+    T value(double abs_sum, double square_sum) const {
+        T total = T(0);
+        if (a1 != 0) total = total + T(a1) * T(abs_sum);
+        if (a2 != 0) total = total + (T(a2) * T(0.5)) * T(square_sum);
         return total;
     }
 

@@ -6,12 +6,22 @@
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
 //       step t + 1 of the optimizer rule on every param
 //   epoch loss = (sum_b |b| * J_b) / n                (accumulated in double)
-// A batch whose rows are consecutive in X (no shuffle, or full batch in
-// order) is read in place; otherwise its rows are gathered into a buffer,
-// which the GEMMs need contiguous.
+// Two ways to run a batch:
+// * serial: the calling thread does everything, the BLAS uses its own threads
+//   for the GEMMs (small batches, small networks, one thread);
+// * split: when a batch is big enough (batch x params >= split_work) the
+//   batch's rows are divided among the OpenMP threads, each running the whole
+//   forward and backward pass on its rows with a single-threaded BLAS; after
+//   one barrier each thread sums the per-thread gradients over its share of
+//   the parameters (threads in a fixed order: deterministic for a given
+//   thread count) and applies the update there. One parallel region per
+//   batch instead of a BLAS fork-join per GEMM plus serial elementwise work.
+// Rows that are consecutive in X (no shuffle) are read in place; otherwise
+// they are gathered, since the GEMMs need them contiguous.
 // Twin: steepest.reference.train.run_epoch; tests: tests/models/test_native_parity.py.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -54,25 +64,46 @@ struct data {
     index_t n;
 };
 
+// Batches with at least this many (rows x parameters) are split over threads:
+// 8 x the parallel grain, 2 Mi by default (~12 MFLOP, a few hundred
+// microseconds: well above what a parallel region costs).
+inline double split_work() { return 8.0 * static_cast<double>(parallel_grain().load()); }
+
 namespace detail {
 
-// Applies one step of `opt` to params (W1, b1, ..., WL, bL) from ws.grads;
-// `sizes` holds their element counts.
+// The rows [r0, r1) of the batch `rows`, in place or gathered into ws.
 template <class T>
-void apply_step(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt,
-                const std::vector<index_t>& sizes, index_t total) {
-    const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.next_lr());
-    auto run = [&](std::size_t i, index_t lo, index_t hi) {
-        T* p = i % 2 == 0 ? net.weights[i / 2] : net.biases[i / 2];
-        auto at = [&](int slot) { T* s = opt.state[slot][i]; return s ? s + lo : s; };
-        plan.leaf(p + lo, ws.grads[i].data() + lo, at(0), at(1), at(2), hi - lo, plan.coeffs());
-    };
-    if (total < grain_for(plan.weight) || max_threads() <= 1) {
-        for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
-    } else {
-        for_each_piece(sizes, plan.weight, run);
+struct batch_rows {
+    const T* a0;
+    const std::int64_t* labels;
+    const T* targets;
+};
+
+inline bool consecutive(const std::int64_t* rows, index_t b) {
+    for (index_t i = 1; i < b; ++i) {
+        if (rows[i] != rows[0] + i) return false;
     }
-    opt.steps += 1;
+    return true;
+}
+
+template <class T>
+batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int64_t* rows, index_t b,
+                     index_t d, index_t k) {
+    batch_rows<T> out{in.X + rows[0] * d, in.labels ? in.labels + rows[0] : nullptr,
+                      in.targets ? in.targets + rows[0] * k : nullptr};
+    if (b <= 1 || consecutive(rows, b)) return out;
+    const auto row_bytes = sizeof(T) * static_cast<std::size_t>(d);
+    for (index_t i = 0; i < b; ++i) std::memcpy(ws.xb.data() + i * d, in.X + rows[i] * d, row_bytes);
+    out.a0 = ws.xb.data();
+    if (in.labels) {
+        for (index_t i = 0; i < b; ++i) ws.lb[static_cast<std::size_t>(i)] = in.labels[rows[i]];
+        out.labels = ws.lb.data();
+    } else {
+        const auto target_bytes = sizeof(T) * static_cast<std::size_t>(k);
+        for (index_t i = 0; i < b; ++i) std::memcpy(ws.yb.data() + i * k, in.targets + rows[i] * k, target_bytes);
+        out.targets = ws.yb.data();
+    }
+    return out;
 }
 
 // Asks for the rows of the next small batch early: with shuffled rows each
@@ -86,12 +117,104 @@ void prefetch_rows(const T* X, const std::int64_t* rows, index_t b, index_t d) {
     }
 }
 
-inline bool consecutive(const std::int64_t* rows, index_t b) {
-    for (index_t i = 1; i < b; ++i) {
-        if (rows[i] != rows[0] + i) return false;
-    }
-    return true;
+template <class T>
+T* param_of(model::network<T>& net, std::size_t i) {
+    return i % 2 == 0 ? net.weights[i / 2] : net.biases[i / 2];
 }
+
+// The update of param i on elements [lo, hi) from grad g (already offset).
+template <class T>
+void update_piece(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan, std::size_t i,
+                  const T* g, index_t lo, index_t hi) {
+    auto at = [&](int slot) { T* s = opt.state[slot][i]; return s ? s + lo : s; };
+    plan.leaf(param_of(net, i) + lo, g, at(0), at(1), at(2), hi - lo, plan.coeffs());
+}
+
+// Serial batch: loss and gradient on this thread, then the update (threaded
+// only when the parameters are many).
+template <class T>
+T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt,
+               const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes, index_t count) {
+    const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, b);
+    if (!std::isfinite(J)) return J;
+    const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.next_lr());
+    auto run = [&](std::size_t i, index_t lo, index_t hi) {
+        update_piece(net, opt, plan, i, ws.grads[i].data() + lo, lo, hi);
+    };
+    if (count < grain_for(plan.weight) || max_threads() <= 1) {
+        for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
+    } else {
+        for_each_piece(sizes, plan.weight, run);
+    }
+    opt.steps += 1;
+    return J;
+}
+
+// Split batch: see the header. `tws` holds one workspace per thread.
+template <class T>
+T split_batch(model::network<T>& net, std::vector<model::workspace<T>>& tws, optimizer<T>& opt,
+              const data<T>& in, const std::int64_t* rows, index_t b,
+              const std::vector<index_t>& sizes, index_t count) {
+    const int nt = static_cast<int>(tws.size());
+    const index_t d = net.inputs(), k = net.outputs();
+    const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.next_lr());
+    const std::vector<index_t> start = starts_of(sizes);
+    std::vector<double> loss_sum(static_cast<std::size_t>(nt), 0.0);
+    std::vector<double> abs_sum(loss_sum), square_sum(loss_sum);
+    T J = T(0);
+    team_of(nt, [&](int t, int threads) {
+        const auto me = static_cast<std::size_t>(t);
+        const index_t r0 = b * t / threads, r1 = b * (t + 1) / threads;
+        // parameter share, in multiples of 16 elements (whole vectors)
+        const index_t e0 = std::min(count, (count * t / threads) / 16 * 16);
+        const index_t e1 = t + 1 == threads ? count : std::min(count, (count * (t + 1) / threads) / 16 * 16);
+        if (r1 > r0) {
+            batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
+            loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels, mine.targets, r1 - r0, b);
+        } else {
+            for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
+        }
+        if (net.pen.active()) {
+            visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
+                if (i % 2 == 0) net.pen.accumulate(net.weights[i / 2] + lo, hi - lo, abs_sum[me], square_sum[me]);
+            });
+        }
+        team_barrier();
+        // every thread reduces the same partial sums in the same order
+        double ls = 0, as = 0, ss = 0;
+        for (int u = 0; u < threads; ++u) {
+            const auto uu = static_cast<std::size_t>(u);
+            ls += loss_sum[uu];
+            as += abs_sum[uu];
+            ss += square_sum[uu];
+        }
+        T Jt = model::mean_loss<T>(net.loss, ls, b, k);
+        if (net.pen.active()) Jt = Jt + net.pen.template value<T>(as, ss);
+        if (t == 0) J = Jt;
+        if (!std::isfinite(Jt)) return;
+        visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
+            T* g = tws[0].grads[i].data() + lo;
+            for (int u = 1; u < threads; ++u) {
+                const T* other = tws[static_cast<std::size_t>(u)].grads[i].data() + lo;
+#pragma omp simd
+                for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
+            }
+            if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
+            update_piece(net, opt, plan, i, g, lo, hi);
+        });
+    });
+    if (std::isfinite(J)) opt.steps += 1;
+    return J;
+}
+
+// Sets the BLAS thread count for the epoch and restores it after.
+struct blas_threads_scope {
+    int saved;
+    explicit blas_threads_scope(int n) : saved(blas::blas_threads()) { blas::set_blas_threads(n); }
+    ~blas_threads_scope() { blas::set_blas_threads(saved); }
+    blas_threads_scope(const blas_threads_scope&) = delete;
+    blas_threads_scope& operator=(const blas_threads_scope&) = delete;
+};
 
 }  // namespace detail
 
@@ -100,45 +223,35 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
                        index_t batch) {
     const index_t n = in.n, d = net.inputs(), k = net.outputs();
     const index_t B = batch < 1 || batch > n ? n : batch;
-    model::workspace<T> ws(net, B);
-    std::vector<T> xb, yb;
-    std::vector<std::int64_t> lb;
     std::vector<index_t> sizes;
     index_t count = 0;
-    for (const auto& g : ws.grads) count += sizes.emplace_back(static_cast<index_t>(g.size()));
+    for (std::size_t l = 0; l < net.layers(); ++l) {
+        count += sizes.emplace_back(net.units[l] * net.units[l + 1]);
+        count += sizes.emplace_back(net.units[l + 1]);
+    }
+    const int threads = max_threads();
+    const bool split = threads > 1 && B >= 2 * threads &&
+                       double(B) * double(count) >= split_work();
+    // split: one BLAS thread per OpenMP thread; serial: the BLAS threads the GEMMs
+    detail::blas_threads_scope blas_scope(split ? 1 : threads);
+    std::vector<model::workspace<T>> ws;
+    const index_t share = split ? (B + threads - 1) / threads : B;
+    for (int t = 0; t < (split ? threads : 1); ++t) ws.emplace_back(net, share);
     double total = 0;
     const long long start = opt.steps;
     for (index_t s = 0; s < n; s += B) {
-        const index_t b = B < n - s ? B : n - s;
+        const index_t b = std::min(B, n - s);
         const std::int64_t* rows = in.perm + s;
-        if (B <= 8 && s + b < n) {
-            detail::prefetch_rows(in.X, rows + b, b < n - s - b ? b : n - s - b, d);
+        if (B <= 8 && s + b < n) detail::prefetch_rows(in.X, rows + b, std::min(b, n - s - b), d);
+        T J;
+        if (split) {
+            J = detail::split_batch(net, ws, opt, in, rows, b, sizes, count);
+        } else {
+            detail::batch_rows<T> r = detail::gather(in, ws[0], rows, b, d, k);
+            J = detail::serial_batch(net, ws[0], opt, r, b, sizes, count);
         }
-        const T* a0 = in.X + rows[0] * d;
-        const std::int64_t* labels = in.labels ? in.labels + rows[0] : nullptr;
-        const T* targets = in.targets ? in.targets + rows[0] * k : nullptr;
-        if (b > 1 && !detail::consecutive(rows, b)) {
-            xb.resize(static_cast<std::size_t>(B * d));
-            for (index_t i = 0; i < b; ++i) {
-                std::memcpy(xb.data() + i * d, in.X + rows[i] * d, sizeof(T) * static_cast<std::size_t>(d));
-            }
-            a0 = xb.data();
-            if (in.labels) {
-                lb.resize(static_cast<std::size_t>(B));
-                for (index_t i = 0; i < b; ++i) lb[static_cast<std::size_t>(i)] = in.labels[rows[i]];
-                labels = lb.data();
-            } else {
-                yb.resize(static_cast<std::size_t>(B * k));
-                for (index_t i = 0; i < b; ++i) {
-                    std::memcpy(yb.data() + i * k, in.targets + rows[i] * k, sizeof(T) * static_cast<std::size_t>(k));
-                }
-                targets = yb.data();
-            }
-        }
-        const T J = model::loss_and_grad(net, ws, a0, labels, targets, b);
         if (!std::isfinite(J)) return {double(J), opt.steps - start, true};
         total += double(J) * double(b);
-        detail::apply_step(net, ws, opt, sizes, count);
     }
     return {total / double(n), opt.steps - start, false};
 }
