@@ -8,19 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 import steepest
 
-NATIVE_LOOP = hasattr(steepest._core, "train_epoch")
-BACKENDS = [
-    "reference",
-    pytest.param(
-        "native",
-        marks=pytest.mark.skipif(
-            not NATIVE_LOOP, reason="steepest._core.train_epoch not built yet"
-        ),
-    ),
-]
+BACKENDS = ["reference", "native"]
 
 W_TRUE = np.array([1.5, -2.0, 0.5, 3.0])
 B_TRUE = 0.7

@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from steepest.reference.schedules import MultiStepLR
 
-from ._estimators import BACKENDS, ESTIMATORS, NATIVE_LOOP, blobs, small_case, weights
+from ._estimators import BACKENDS, ESTIMATORS, blobs, small_case, weights
 
 
 @pytest.fixture(params=ESTIMATORS)
@@ -255,7 +255,6 @@ def test_pipeline_and_cross_val_score() -> None:
     assert cross_val_score(est, Xr, yr, cv=3).min() > 0.9  # R²
 
 
-@pytest.mark.skipif(not NATIVE_LOOP, reason="steepest._core.train_epoch not built yet")
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_native_and_reference_backends_agree(name: str) -> None:
     est, X, y = small_case(name)
@@ -288,7 +287,7 @@ def _expected_failures(est: Any) -> dict[str, str]:
 _NATIVE = [cls(backend="native") for cls in (
     steepest.LinearRegression, steepest.LogisticRegression, steepest.MLPClassifier,
     steepest.MLPRegressor,
-)] if NATIVE_LOOP else []  # fmt: skip
+)]  # fmt: skip
 
 
 @parametrize_with_checks(
