@@ -10,8 +10,9 @@ own that never loads steepest's extension, so steepest's
 bandwidth-bound, so the figure of merit is bytes moved per second relative to
 that roofline; below, per-call overhead. Two optional sections break the
 per-call overhead down at 1e3 elements and scan the parallel grain
-(:mod:`steepest._bench_tuning`). This module holds the command line and the
-Markdown report.
+(:mod:`steepest._bench_tuning`), and ``--sections train`` times whole training
+epochs against scikit-learn, torch and a GEMM peak (:mod:`steepest._bench_train`).
+This module holds the command line and the Markdown report.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _bench_train as bt
 from . import _core
 from ._bench_measure import (
     CONTENDERS,
@@ -44,6 +46,7 @@ from ._bench_measure import (
 from ._bench_torch import TorchWorker
 from ._bench_tuning import grain_lines, grain_scan, overhead_lines, overhead_rows
 
+DEFAULT_SECTIONS = ["table"]  # train adds ~1 min to a run of ~4: opt-in
 DEFAULT_BUDGET, QUICK_BUDGET = 0.2, 0.02  # seconds of samples per figure
 DEFAULT_SIZES = "1e3,1e5,1e6,1e7,5e7,100x1e4"
 QUICK_SIZES = "1e3,1e5,1e6,10x1e4"
@@ -213,6 +216,100 @@ def target_lines(results: Sequence[Measurement]) -> list[str]:
     return lines + [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in checks]
 
 
+# -- the train section ------------------------------------------------------
+
+
+def _train_torch_note(info: dict[str, Any] | None) -> str:
+    if info is None:
+        return "torch: not measured"
+    policy = info["omp_wait_policy"] or "(unset)"
+    return (
+        f"torch {info['version']}: in a process of its own that never imports "
+        f"steepest, {info['threads']} threads, OMP_WAIT_POLICY={policy} "
+        f"({info['wait_policy_source']})"
+    )
+
+
+def train_lines(report: bt.TrainReport) -> list[str]:
+    """The section's header, its Markdown table and the spin-wait line."""
+    s = report.sizes
+    policy = os.environ.get("OMP_WAIT_POLICY", "(unset)")
+    hidden = ", ".join(map(str, bt.MLP_HIDDEN))
+    mlp = (
+        f"{s.mlp_rows} x {bt.MLP_FEATURES} float32 -> {hidden} (relu) -> "
+        f"{bt.MLP_CLASSES} (softmax), {report.mlp_params} params"
+    )
+    head = [
+        f"steepest: n_threads={report.threads} (steepest.get_num_threads()), "
+        + f"BLAS threads={report.blas_threads} (build_info), OMP_WAIT_POLICY={policy}",
+        _train_torch_note(report.info.get("torch")),
+        f"float32 GEMM peak: {report.gemm_peak / 1e9:.4g} GFLOP/s (_core._gemm, "
+        + f"{s.gemm_n}x{s.gemm_n}, best of {bt.GEMM_PEAK_REPEATS})",
+        f"logistic: {s.logistic_rows} x {s.logistic_features} float64, labels of a "
+        + f"noisy random linear model, SGD lr {bt.SGD_LR}, L2 alpha {bt.ALPHA}",
+        f"MLP: {mlp}, batch {bt.MLP_BATCH}, Adam lr {bt.ADAM_LR}, "
+        + f"L2 alpha {bt.ALPHA} (torch: none)",
+        "each figure: median over the epochs timed after a warm-up epoch; each "
+        + "epoch draws its own shuffle; scikit-learn: one partial_fit per epoch "
+        + "after a first one told the classes",
+    ]
+    caption = (
+        "`x native`: the row's time over native's (above 1: native is faster). "
+        "GFLOP/s: 6 x samples x params / epoch time. `GEMMs only`: the epoch's "
+        "8 GEMMs per batch (3 forward, 3 weight- and 2 input-gradient) alone "
+        "through _core._gemm. The reference is not run at batch 1."
+    )
+    lines = ["", "## Training epochs", "", *(f"- {h}" for h in head), "", caption, ""]
+    lines += [
+        "| model | batch | contender | s/epoch | x native | GFLOP/s | % GEMM peak |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in report.rows:
+        native = report.seconds(r.model, r.batch, bt.NATIVE)
+        cells = [r.note or "n/a"] + ["n/a"] * 3
+        if r.seconds:
+            cells = [f"{r.seconds:.4g}", "n/a", "", ""]
+            if native:
+                cells[1] = f"{r.seconds / native:.3g}x"
+            if r.model == "mlp":
+                flops = report.mlp_flops() / r.seconds
+                cells[2:] = [f"{flops / 1e9:.3g}", f"{flops / report.gemm_peak:.1%}"]
+        row = [r.model, str(r.batch), r.contender, *cells]
+        lines.append(f"| {' | '.join(row)} |")
+    active = report.seconds("mlp", bt.MLP_BATCH, bt.ACTIVE)
+    native = report.seconds("mlp", bt.MLP_BATCH, bt.NATIVE)
+    if active and native:
+        spin = (
+            f"Spin-wait: the native MLP epoch takes {active:.4g} s in a child "
+            f"started with OMP_WAIT_POLICY=active, {native:.4g} s here "
+            f"(OMP_WAIT_POLICY={policy}): active/here = {active / native:.3g}x."
+        )
+        lines += ["", spin]
+    return lines + train_target_lines(report)
+
+
+def train_target_lines(report: bt.TrainReport) -> list[str]:
+    """The issue's targets, each met or missed with the figure measured."""
+    checks: list[tuple[bool, str]] = []
+    for model, batch, other, goal in bt.SPEED_TARGETS:
+        mine = report.seconds(model, batch, bt.NATIVE)
+        theirs = report.seconds(model, batch, other)
+        if mine and theirs:
+            r = theirs / mine
+            text = (
+                f"{model} batch {batch}: native {r:.3g}x the speed of {other} "
+                f"(target ≥ {goal:g}x)"
+            )
+            checks.append((r >= goal, text))
+    if native := report.seconds("mlp", bt.MLP_BATCH, bt.NATIVE):
+        share = report.mlp_flops() / native / report.gemm_peak
+        goal = bt.GEMM_PEAK_SHARE
+        text = f"MLP: {share:.1%} of the GEMM peak (target ≥ {goal:.0%})"
+        checks.append((share >= goal, text))
+    lines = ["", "Targets of the training benchmark:", ""] if checks else []
+    return lines + [f"- {'met' if ok else 'MISSED'}: {text}" for ok, text in checks]
+
+
 # -- command line ------------------------------------------------------------
 
 
@@ -226,9 +323,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--threads", type=int, help="steepest.set_num_threads (torch gets the same)")
     add("--dtype", choices=["float32", "float64"], default="float32")
     add("--quick", action="store_true", help="small sizes, short timings (smoke run)")
-    add("--repeats", type=int, help="timed samples per figure (default: adaptive)")
-    add("--sections", nargs="+", choices=["table", "overhead", "grain"],
-        default=["table"], help="what to measure (default: table)")  # fmt: skip
+    add("--repeats", type=int, help="timed samples per figure (default: adaptive; "
+        f"train: {bt.EPOCH_REPEATS} epochs)")  # fmt: skip
+    add("--sections", nargs="+", choices=["table", "overhead", "grain", "train"],
+        default=DEFAULT_SECTIONS,
+        help=f"what to measure (default: {' '.join(DEFAULT_SECTIONS)})")  # fmt: skip
     add("--no-torch", action="store_true", help="leave torch out even if installed")
     add("--json", metavar="PATH", help="also write the raw results to PATH")
 
@@ -244,6 +343,8 @@ def run(args: argparse.Namespace) -> int:
     dtype = np.dtype(args.dtype)
     wants_torch = {"table", "overhead"} & set(args.sections)
     worker, note = None, "not measured (--no-torch)" if args.no_torch else "not needed"
+    if not wants_torch and "train" in args.sections and not args.no_torch:
+        note = "see the train section"
     if wants_torch and not args.no_torch:
         # the same thread count for both, whatever the defaults
         worker = TorchWorker(_core.get_num_threads())
@@ -270,6 +371,14 @@ def run(args: argparse.Namespace) -> int:
         scan = grain_scan(budget, args.repeats)
         lines += grain_lines(scan, _core.get_num_threads())
         raw["grain_seconds"] = {str(n): row for n, row in scan.items()}
+    if "train" in args.sections:
+        # whole epochs: a fixed count of them, not a time budget
+        train = bt.measure_train(
+            bt.QUICK if args.quick else bt.DEFAULT, args.repeats or bt.EPOCH_REPEATS,
+            budget, None if args.no_torch else "torch",
+        )  # fmt: skip
+        lines += train_lines(train)
+        raw["train"] = asdict(train)
     env["load"] = (load_before, os.getloadavg()[0])
     print("\n".join(header_lines(env, dtype) + lines))
     if args.json:

@@ -1,0 +1,95 @@
+"""Smoke tests of the benchmark's ``train`` section (``steepest._bench_train``).
+
+Tiny problems and one timed epoch per figure: the figures mean nothing here,
+only that every row is measured, positive and reported. torch is left out
+by asking the torch process for a module that does not exist, which is what
+a machine without torch looks like (importing torch would cost seconds; the
+torch path runs in ``python -m steepest bench --sections train --quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from steepest import _bench
+from steepest._bench_train import (
+    ACTIVE,
+    GEMMS,
+    MLP_BATCH,
+    MLP_CLASSIFIER,
+    NATIVE,
+    REFERENCE,
+    SGD_CLASSIFIER,
+    TORCH,
+    TORCH_FUSED,
+    TrainReport,
+    TrainSizes,
+    measure_torch,
+    measure_train,
+)
+
+TINY = TrainSizes(logistic_rows=300, logistic_features=8, mlp_rows=300, gemm_n=128)
+NO_TORCH = "steepest_test_no_such_torch_module"
+EXPECTED_ROWS = [
+    ("logistic", 1, NATIVE),
+    ("logistic", 1, SGD_CLASSIFIER),
+    ("logistic", 32, NATIVE),
+    ("logistic", 32, REFERENCE),
+    ("logistic", 256, NATIVE),
+    ("logistic", 256, REFERENCE),
+    ("mlp", MLP_BATCH, NATIVE),
+    ("mlp", MLP_BATCH, TORCH),
+    ("mlp", MLP_BATCH, TORCH_FUSED),
+    ("mlp", MLP_BATCH, REFERENCE),
+    ("mlp", MLP_BATCH, MLP_CLASSIFIER),
+    ("mlp", MLP_BATCH, GEMMS),
+    ("mlp", MLP_BATCH, ACTIVE),
+]
+
+
+@pytest.fixture(scope="module")
+def report() -> TrainReport:
+    return measure_train(TINY, repeats=1, budget=1e-3, torch_module=NO_TORCH)
+
+
+def test_every_row_is_measured_and_positive(report: TrainReport) -> None:
+    assert [(r.model, r.batch, r.contender) for r in report.rows] == EXPECTED_ROWS
+    for row in report.rows:
+        if row.contender in (TORCH, TORCH_FUSED):
+            assert row.seconds is None
+            assert row.note == "torch not installed"
+        else:
+            assert row.seconds is not None
+            assert row.seconds > 0, row
+    assert report.gemm_peak > 0
+    assert report.mlp_params == 100 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+    assert report.threads >= 1
+    assert report.blas_threads >= 1
+    # the spin-wait child really ran with the active policy
+    assert report.info["spin"]["omp_wait_policy"] == "active"
+
+
+def test_table_has_a_line_per_row_and_the_targets(report: TrainReport) -> None:
+    lines = _bench.train_lines(report)
+    table = [line for line in lines if line.startswith("| ") and "---" not in line]
+    assert len(table) == 1 + len(EXPECTED_ROWS)  # the header, then the rows
+    for (model, batch, contender), line in zip(EXPECTED_ROWS, table[1:], strict=True):
+        assert line.startswith(f"| {model} | {batch} | {contender} | ")
+    assert sum("torch not installed" in line for line in table) == 2
+    assert any(line.startswith("Spin-wait: ") for line in lines)
+    targets = [line for line in lines if line.startswith(("- met: ", "- MISSED: "))]
+    # the torch targets need torch: the other four remain
+    assert len(targets) == 5
+
+
+def test_no_torch_is_reported_as_not_measured() -> None:
+    rows, info = measure_torch(TINY, repeats=1, torch_module=None)
+    assert info is None
+    assert [r.note for r in rows] == ["not measured (--no-torch)"] * 2
+
+
+def test_train_is_a_section_of_the_command_line() -> None:
+    parser = argparse.ArgumentParser()
+    _bench.add_arguments(parser)
+    assert parser.parse_args(["--sections", "train"]).sections == ["train"]
