@@ -3,6 +3,7 @@
 // that knows those names; kernels call steepest::blas::gemm, never cblas.
 //
 //   gemm: C = alpha * op(A) @ op(B) + beta * C   (row-major; op = none|trans)
+//   gemv: y = alpha * op(A) @ x + beta * y
 //         op(A) is m x k, op(B) is k x n, C is m x n; lda, ldb, ldc are the
 //         row strides (in elements) of the matrices as stored.
 //
@@ -72,6 +73,28 @@ void gemm(op ta, op tb, index_t m, index_t n, index_t k, T alpha, const T* a, in
     } else {
         scipy_cblas_dgemm(CblasRowMajor, detail::to_cblas(ta), detail::to_cblas(tb), bm, bn, bk,
                           alpha, a, blda, b, bldb, beta, c, bldc);
+    }
+}
+
+// y = alpha * op(A) @ x + beta * y, A stored m x n row-major (op(A) is m x n
+// or, transposed, n x m). A GEMM with one output column packs its whole
+// matrix operand first, which costs more than the product itself.
+template <class T>
+void gemv(op ta, index_t m, index_t n, T alpha, const T* a, index_t lda, const T* x, T beta, T* y) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                  "steepest::blas::gemv is instantiated for float and double only");
+    const blasint bm = detail::to_blas_int(m, "m"), bn = detail::to_blas_int(n, "n");
+    const index_t rows_out = ta == op::trans ? n : m;
+    if (rows_out == 0) return;
+    if (m == 0 || n == 0) {
+        for (index_t i = 0; i < rows_out; ++i) y[i] = beta == T(0) ? T(0) : beta * y[i];
+        return;
+    }
+    const blasint blda = detail::to_blas_int(lda, "lda");
+    if constexpr (std::is_same_v<T, float>) {
+        scipy_cblas_sgemv(CblasRowMajor, detail::to_cblas(ta), bm, bn, alpha, a, blda, x, 1, beta, y, 1);
+    } else {
+        scipy_cblas_dgemv(CblasRowMajor, detail::to_cblas(ta), bm, bn, alpha, a, blda, x, 1, beta, y, 1);
     }
 }
 

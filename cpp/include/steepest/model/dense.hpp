@@ -5,9 +5,10 @@
 //   J  = loss(Z, y) + sum_l R(Wl)
 //   backward, D = dJ/dZ:  dWl = A{l-1}^T @ D + dR/dWl,  dbl = sum_i D_i,
 //                         D <- (D @ Wl^T) * g'(A{l-1})
-// GEMMs go to the BLAS (steepest::blas::gemm); a single-row batch of a
-// network without hidden layer (plain SGD on linear/logistic) uses direct
-// loops instead, which cost less than one BLAS call.
+// GEMMs go to the BLAS (steepest::blas::gemm; gemv for a layer with one
+// output); a single-row batch of a network without hidden layer (plain SGD
+// on linear/logistic) uses direct loops instead, which cost less than one
+// BLAS call, as does the rank-one D @ W^T of a one-output layer.
 // Twin: steepest.reference.models.{linear,logistic,mlp}.loss_and_grad;
 // tests: tests/models/test_native_parity.py.
 #pragma once
@@ -130,6 +131,8 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
         T* z = ws.acts[l].data();
         if (direct) {
             detail::row_times_matrix(a, net.weights[l], z, in, out);
+        } else if (out == 1) {
+            blas::gemv(op::none, n, in, T(1), a, in, net.weights[l], T(0), z);
         } else {
             blas::gemm(op::none, op::none, n, out, in, T(1), a, in, net.weights[l], out, T(0), z, out);
         }
@@ -143,12 +146,18 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
         T* gw = ws.grads[2 * l].data();
         if (direct) {
             detail::outer(prev, ws.d.data(), gw, in, out);
+        } else if (out == 1) {
+            blas::gemv(op::trans, n, in, T(1), prev, in, ws.d.data(), T(0), gw);
         } else {
             blas::gemm(op::trans, op::none, in, out, n, T(1), prev, in, ws.d.data(), out, T(0), gw,
                        out);
         }
         detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
-        if (l > 0) {
+        if (l > 0 && out == 1) {
+            for (index_t i = 0; i < n; ++i) detail::outer(ws.d.data() + i, net.weights[l], ws.dprev.data() + i * in, 1, in);
+            times_derivative(ws.dprev.data(), prev, n * in, net.hidden);
+            std::swap(ws.d, ws.dprev);
+        } else if (l > 0) {
             blas::gemm(op::none, op::trans, n, in, out, T(1), ws.d.data(), out, net.weights[l], out,
                        T(0), ws.dprev.data(), in);
             times_derivative(ws.dprev.data(), prev, n * in, net.hidden);

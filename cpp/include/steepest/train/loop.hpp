@@ -6,16 +6,18 @@
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
 //       step t + 1 of the optimizer rule on every param
 //   epoch loss = (sum_b |b| * J_b) / n                (accumulated in double)
-// Two ways to run a batch:
+// Two ways to run the batches:
 // * serial: the calling thread does everything, the BLAS uses its own threads
 //   for the GEMMs (small batches, small networks, one thread);
-// * split: when a batch is big enough (batch x params >= split_work) the
-//   batch's rows are divided among the OpenMP threads, each running the whole
-//   forward and backward pass on its rows with a single-threaded BLAS; after
-//   one barrier each thread sums the per-thread gradients over its share of
-//   the parameters (threads in a fixed order: deterministic for a given
-//   thread count) and applies the update there. One parallel region per
-//   batch instead of a BLAS fork-join per GEMM plus serial elementwise work.
+// * split: when a batch is big enough (batch x params >= split_work) one
+//   parallel region runs the whole epoch. Each batch's rows are divided among
+//   the threads, each running the forward and backward pass on its rows with
+//   a single-threaded BLAS; after a barrier each thread sums the per-thread
+//   gradients over its share of the parameters (threads in a fixed order:
+//   deterministic for a given thread count) and updates that share; a second
+//   barrier and the next batch follows. The barriers spin (spin_barrier):
+//   waking sleeping threads per batch cost more than the batch's elementwise
+//   work on the project's VMs.
 // Rows that are consecutive in X (no shuffle) are read in place; otherwise
 // they are gathered, since the GEMMs need them contiguous.
 // Twin: steepest.reference.train.run_epoch; tests: tests/models/test_native_parity.py.
@@ -43,8 +45,9 @@ struct optimizer {
     const schedule::schedule* sched = nullptr;
     double lr = 0, lr_scale = 1;
 
-    double next_lr() const {
-        double base = sched ? schedule::lr_at(*sched, steps) : lr;
+    // The learning rate of the step after `t` applied steps.
+    double lr_after(long long t) const {
+        double base = sched ? schedule::lr_at(*sched, t) : lr;
         return base * lr_scale;
     }
 };
@@ -79,6 +82,17 @@ struct batch_rows {
     const T* targets;
 };
 
+// Asks for rows before they are needed: with shuffled rows each one is a
+// cache miss, which would otherwise dominate small batches.
+template <class T>
+void prefetch_rows(const T* X, const std::int64_t* rows, index_t b, index_t d) {
+    const index_t line = 64 / static_cast<index_t>(sizeof(T));
+    for (index_t i = 0; i < b; ++i) {
+        const T* row = X + rows[i] * d;
+        for (index_t j = 0; j < d; j += line) STEEPEST_PREFETCH(row + j);
+    }
+}
+
 inline bool consecutive(const std::int64_t* rows, index_t b) {
     for (index_t i = 1; i < b; ++i) {
         if (rows[i] != rows[0] + i) return false;
@@ -93,7 +107,12 @@ batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int6
                       in.targets ? in.targets + rows[0] * k : nullptr};
     if (b <= 1 || consecutive(rows, b)) return out;
     const auto row_bytes = sizeof(T) * static_cast<std::size_t>(d);
-    for (index_t i = 0; i < b; ++i) std::memcpy(ws.xb.data() + i * d, in.X + rows[i] * d, row_bytes);
+    constexpr index_t ahead = 4;  // rows in flight: shuffled rows are cache misses
+    prefetch_rows(in.X, rows, std::min(ahead, b), d);
+    for (index_t i = 0; i < b; ++i) {
+        if (i + ahead < b) prefetch_rows(in.X, rows + i + ahead, 1, d);
+        std::memcpy(ws.xb.data() + i * d, in.X + rows[i] * d, row_bytes);
+    }
     out.a0 = ws.xb.data();
     if (in.labels) {
         for (index_t i = 0; i < b; ++i) ws.lb[static_cast<std::size_t>(i)] = in.labels[rows[i]];
@@ -104,17 +123,6 @@ batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int6
         out.targets = ws.yb.data();
     }
     return out;
-}
-
-// Asks for the rows of the next small batch early: with shuffled rows each
-// one is a cache miss, which would otherwise dominate a batch-1 step.
-template <class T>
-void prefetch_rows(const T* X, const std::int64_t* rows, index_t b, index_t d) {
-    const index_t line = 64 / static_cast<index_t>(sizeof(T));
-    for (index_t i = 0; i < b; ++i) {
-        const T* row = X + rows[i] * d;
-        for (index_t j = 0; j < d; j += line) STEEPEST_PREFETCH(row + j);
-    }
 }
 
 template <class T>
@@ -137,7 +145,7 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
                const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes, index_t count) {
     const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, b);
     if (!std::isfinite(J)) return J;
-    const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.next_lr());
+    const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.lr_after(opt.steps));
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
         update_piece(net, opt, plan, i, ws.grads[i].data() + lo, lo, hi);
     };
@@ -150,61 +158,84 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
     return J;
 }
 
-// Split batch: see the header. `tws` holds one workspace per thread.
+// The split epoch (see the header); `tws` holds one workspace per thread.
 template <class T>
-T split_batch(model::network<T>& net, std::vector<model::workspace<T>>& tws, optimizer<T>& opt,
-              const data<T>& in, const std::int64_t* rows, index_t b,
-              const std::vector<index_t>& sizes, index_t count) {
+epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>>& tws,
+                         optimizer<T>& opt, const data<T>& in, index_t B,
+                         const std::vector<index_t>& sizes, index_t count) {
     const int nt = static_cast<int>(tws.size());
-    const index_t d = net.inputs(), k = net.outputs();
-    const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.next_lr());
+    const index_t n = in.n, d = net.inputs(), k = net.outputs();
     const std::vector<index_t> start = starts_of(sizes);
     std::vector<double> loss_sum(static_cast<std::size_t>(nt), 0.0);
     std::vector<double> abs_sum(loss_sum), square_sum(loss_sum);
-    T J = T(0);
+    spin_barrier barrier;
+    const long long first = opt.steps;
+    long long last = first;
+    double total = 0, bad = 0;
+    bool diverged = false;
     team_of(nt, [&](int t, int threads) {
+        if (t == 0) barrier.reset(threads);
+        team_barrier();
         const auto me = static_cast<std::size_t>(t);
-        const index_t r0 = b * t / threads, r1 = b * (t + 1) / threads;
         // parameter share, in multiples of 16 elements (whole vectors)
         const index_t e0 = std::min(count, (count * t / threads) / 16 * 16);
         const index_t e1 = t + 1 == threads ? count : std::min(count, (count * (t + 1) / threads) / 16 * 16);
-        if (r1 > r0) {
-            batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
-            loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels, mine.targets, r1 - r0, b);
-        } else {
-            for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
-        }
-        if (net.pen.active()) {
-            visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
-                if (i % 2 == 0) net.pen.accumulate(net.weights[i / 2] + lo, hi - lo, abs_sum[me], square_sum[me]);
-            });
-        }
-        team_barrier();
-        // every thread reduces the same partial sums in the same order
-        double ls = 0, as = 0, ss = 0;
-        for (int u = 0; u < threads; ++u) {
-            const auto uu = static_cast<std::size_t>(u);
-            ls += loss_sum[uu];
-            as += abs_sum[uu];
-            ss += square_sum[uu];
-        }
-        T Jt = model::mean_loss<T>(net.loss, ls, b, k);
-        if (net.pen.active()) Jt = Jt + net.pen.template value<T>(as, ss);
-        if (t == 0) J = Jt;
-        if (!std::isfinite(Jt)) return;
-        visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
-            T* g = tws[0].grads[i].data() + lo;
-            for (int u = 1; u < threads; ++u) {
-                const T* other = tws[static_cast<std::size_t>(u)].grads[i].data() + lo;
-#pragma omp simd
-                for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
+        long long step = first;
+        for (index_t s = 0; s < n; s += B) {
+            const index_t b = std::min(B, n - s);
+            const std::int64_t* rows = in.perm + s;
+            const index_t r0 = b * t / threads, r1 = b * (t + 1) / threads;
+            loss_sum[me] = abs_sum[me] = square_sum[me] = 0;
+            if (r1 > r0) {
+                batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
+                loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels, mine.targets, r1 - r0, b);
+            } else {
+                for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
             }
-            if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
-            update_piece(net, opt, plan, i, g, lo, hi);
-        });
+            if (net.pen.active()) {
+                visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
+                    if (i % 2 == 0) net.pen.accumulate(net.weights[i / 2] + lo, hi - lo, abs_sum[me], square_sum[me]);
+                });
+            }
+            barrier.wait();
+            // every thread reduces the same partial sums in the same order, so
+            // all take the same decision below
+            double ls = 0, as = 0, ss = 0;
+            for (int u = 0; u < threads; ++u) {
+                const auto uu = static_cast<std::size_t>(u);
+                ls += loss_sum[uu];
+                as += abs_sum[uu];
+                ss += square_sum[uu];
+            }
+            T J = model::mean_loss<T>(net.loss, ls, b, k);
+            if (net.pen.active()) J = J + net.pen.template value<T>(as, ss);
+            if (!std::isfinite(J)) {
+                if (t == 0) {
+                    bad = double(J);
+                    diverged = true;
+                }
+                break;
+            }
+            const step_plan<T> plan = plan_step<T>(opt.r, step + 1, opt.lr_after(step));
+            visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
+                T* g = tws[0].grads[i].data() + lo;
+                for (int u = 1; u < threads; ++u) {
+                    const T* other = tws[static_cast<std::size_t>(u)].grads[i].data() + lo;
+#pragma omp simd
+                    for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
+                }
+                if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
+                update_piece(net, opt, plan, i, g, lo, hi);
+            });
+            ++step;
+            if (t == 0) total += double(J) * double(b);
+            barrier.wait();  // the next batch reads the updated params
+        }
+        if (t == 0) last = step;
     });
-    if (std::isfinite(J)) opt.steps += 1;
-    return J;
+    opt.steps = last;
+    if (diverged) return {bad, last - first, true};
+    return {total / double(n), last - first, false};
 }
 
 // Sets the BLAS thread count for the epoch and restores it after.
@@ -237,19 +268,15 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
     std::vector<model::workspace<T>> ws;
     const index_t share = split ? (B + threads - 1) / threads : B;
     for (int t = 0; t < (split ? threads : 1); ++t) ws.emplace_back(net, share);
+    if (split) return detail::split_epoch(net, ws, opt, in, B, sizes, count);
     double total = 0;
     const long long start = opt.steps;
     for (index_t s = 0; s < n; s += B) {
         const index_t b = std::min(B, n - s);
         const std::int64_t* rows = in.perm + s;
         if (B <= 8 && s + b < n) detail::prefetch_rows(in.X, rows + b, std::min(b, n - s - b), d);
-        T J;
-        if (split) {
-            J = detail::split_batch(net, ws, opt, in, rows, b, sizes, count);
-        } else {
-            detail::batch_rows<T> r = detail::gather(in, ws[0], rows, b, d, k);
-            J = detail::serial_batch(net, ws[0], opt, r, b, sizes, count);
-        }
+        detail::batch_rows<T> r = detail::gather(in, ws[0], rows, b, d, k);
+        const T J = detail::serial_batch(net, ws[0], opt, r, b, sizes, count);
         if (!std::isfinite(J)) return {double(J), opt.steps - start, true};
         total += double(J) * double(b);
     }
