@@ -12,11 +12,13 @@ nothing about correctness).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 import steepest
+from steepest import _core
 from steepest.models._epoch import Network, run_epoch
 from steepest.reference.models import linear, logistic, mlp
 
@@ -195,19 +197,28 @@ def test_thread_counts_agree_to_rounding() -> None:
 WIDE = ("mlp-wide", "mlp", 3, "log_loss", "relu", (64, 32))
 
 
+@pytest.fixture
+def split_everything() -> Iterator[None]:
+    """2 threads and a parallel grain so low that every batch of 2+ rows is
+    split over the threads (the split threshold is 1/16 of the grain)."""
+    before, grain = _core.get_num_threads(), _core.get_parallel_grain()
+    _core.set_num_threads(2)
+    _core.set_parallel_grain(16)
+    yield
+    _core.set_num_threads(before)
+    _core.set_parallel_grain(grain)
+
+
 @pytest.mark.parametrize("batch", [13, 32], ids=lambda b: f"batch{b}")
-@pytest.mark.parametrize("model", [WIDE], ids=lambda m: m[0])
+@pytest.mark.parametrize("model", [WIDE, *MODELS], ids=lambda m: m[0])
+@pytest.mark.usefixtures("split_everything")
 def test_batches_split_over_threads_match_reference(
-    model: tuple[Any, ...], batch: int, dtype: type, n_threads: int
+    model: tuple[Any, ...], batch: int, dtype: type
 ) -> None:
-    # the n_threads fixture lowers the parallel grain, so with 2 threads these
-    # batches (13 x 2563 params and more) are split over the threads, each
-    # taking its own rows; 40 rows in batches of 13 end with a 1-row batch,
-    # where one thread has no rows at all
+    # each thread takes its own rows; 40 rows in batches of 13 end with a
+    # 1-row batch, where one thread has no rows at all
     opt = OPTIMIZERS[5]
-    loss_n, params_n, opt_n = train(
-        "native", model, opt, batch, dtype, n_threads=n_threads
-    )
+    loss_n, params_n, opt_n = train("native", model, opt, batch, dtype)
     loss_r, params_r, opt_r = train("reference", model, opt, batch, dtype)
     tol = tolerance(dtype)
     np.testing.assert_allclose(loss_n, loss_r, rtol=tol)
@@ -216,9 +227,20 @@ def test_batches_split_over_threads_match_reference(
         assert_close(opt_n.state[key], opt_r.state[key], tol * 10)
 
 
-def test_split_batches_are_deterministic(n_threads: int) -> None:
-    first = train("native", WIDE, OPTIMIZERS[5], 32, np.float32, n_threads=n_threads)
-    second = train("native", WIDE, OPTIMIZERS[5], 32, np.float32, n_threads=n_threads)
+def test_divergence_in_a_split_epoch_stops_every_thread(split_everything: None) -> None:
+    X, y, params, net = make_problem(MODELS[3], np.float64)  # softmax logits
+    X[17, 2] = np.inf  # row 17 is in the second batch of 13 (rows in order)
+    opt = steepest.Adam(params, lr=0.01, nonfinite="ignore")
+    loss, steps = run_epoch("native", net, params, opt, X, y, np.arange(N), 13)
+    assert not np.isfinite(loss)
+    assert steps == 1
+    assert opt.step_count == 1
+
+
+@pytest.mark.usefixtures("split_everything")
+def test_split_batches_are_deterministic() -> None:
+    first = train("native", WIDE, OPTIMIZERS[5], 32, np.float32)
+    second = train("native", WIDE, OPTIMIZERS[5], 32, np.float32)
     assert first[0] == second[0]
     for a, b in zip(first[1], second[1], strict=True):
         np.testing.assert_array_equal(a, b)

@@ -43,9 +43,13 @@ double binary_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RE
     const T tn = T(total);
     double sum = 0;
     for (index_t i = 0; i < n; ++i) {
-        T t = y[i] == 1 ? -z[i] : z[i];
-        sum += double(nan_max(t, T(0)) + std::log1p(std::exp(-std::fabs(t))));
-        d[i] = (sigmoid(z[i]) - T(y[i])) / tn;
+        // |t| = |z|: one exp serves the softplus and the sigmoid
+        const T t = y[i] == 1 ? -z[i] : z[i];
+        const T e = std::exp(-std::fabs(z[i]));
+        const T one_plus_e = T(1) + e;
+        sum += double(nan_max(t, T(0)) + std::log1p(e));
+        const T s = z[i] >= T(0) ? T(1) / one_plus_e : e / one_plus_e;
+        d[i] = (s - T(y[i])) / tn;
     }
     return sum;
 }

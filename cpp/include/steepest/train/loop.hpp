@@ -68,9 +68,10 @@ struct data {
 };
 
 // Batches with at least this many (rows x parameters) are split over threads:
-// 8 x the parallel grain, 2 Mi by default (~12 MFLOP, a few hundred
-// microseconds: well above what a parallel region costs).
-inline double split_work() { return 8.0 * static_cast<double>(parallel_grain().load()); }
+// 1/16 of the parallel grain, 16 Ki by default (~100 KFLOP, some 30 us of
+// work per batch: well above the two spinning barriers a batch costs; the
+// parallel region itself is entered once per epoch).
+inline double split_work() { return static_cast<double>(parallel_grain().load()) / 16.0; }
 
 namespace detail {
 
