@@ -134,12 +134,14 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
         } else if (out == 1) {
             blas::gemv(op::none, n, in, T(1), a, in, net.weights[l], T(0), z);
         } else {
-            blas::gemm(op::none, op::none, n, out, in, T(1), a, in, net.weights[l], out, T(0), z, out);
+            blas::gemm(op::none, op::none, n, out, in, T(1), a, in, net.weights[l], out, T(0), z,
+                       out);
         }
         add_bias_activate(z, net.biases[l], n, out, l + 1 == L ? activation::identity : net.hidden);
         a = z;
     }
-    const double sum = output_loss(net.loss, a, labels, targets, ws.d.data(), n, net.outputs(), total);
+    const double sum =
+        output_loss(net.loss, a, labels, targets, ws.d.data(), n, net.outputs(), total);
     for (std::size_t l = L; l-- > 0;) {
         const index_t in = net.units[l], out = net.units[l + 1];
         const T* prev = l == 0 ? a0 : ws.acts[l - 1].data();
@@ -154,7 +156,8 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
         }
         detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
         if (l > 0 && out == 1) {
-            for (index_t i = 0; i < n; ++i) detail::outer(ws.d.data() + i, net.weights[l], ws.dprev.data() + i * in, 1, in);
+            for (index_t i = 0; i < n; ++i)
+                detail::outer(ws.d.data() + i, net.weights[l], ws.dprev.data() + i * in, 1, in);
             times_derivative(ws.dprev.data(), prev, n * in, net.hidden);
             std::swap(ws.d, ws.dprev);
         } else if (l > 0) {

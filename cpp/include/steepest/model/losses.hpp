@@ -83,9 +83,12 @@ template <class T>
 double output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const T* targets, T* d,
                    index_t n, index_t k, index_t total) {
     switch (kind) {
-        case loss_kind::squared: return squared_loss(z, targets, d, n, k, total);
-        case loss_kind::binary: return binary_loss(z, labels, d, n, total);
-        default: return softmax_loss(z, labels, d, n, k, total);
+        case loss_kind::squared:
+            return squared_loss(z, targets, d, n, k, total);
+        case loss_kind::binary:
+            return binary_loss(z, labels, d, n, total);
+        default:
+            return softmax_loss(z, labels, d, n, k, total);
     }
 }
 

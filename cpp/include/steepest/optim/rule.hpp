@@ -35,11 +35,14 @@ struct rule {
     // Which of the three state slots the rule reads and writes.
     bool uses_slot(int slot) const {
         switch (kind) {
-            case rule_kind::sgd: return slot == 0 && momentum != 0;
-            case rule_kind::adagrad: return slot == 0;
+            case rule_kind::sgd:
+                return slot == 0 && momentum != 0;
+            case rule_kind::adagrad:
+                return slot == 0;
             case rule_kind::rmsprop:
                 return slot == 0 || (slot == 1 && momentum != 0) || (slot == 2 && centered);
-            default: return slot < 2 || (slot == 2 && amsgrad);
+            default:
+                return slot < 2 || (slot == 2 && amsgrad);
         }
     }
 };
@@ -85,7 +88,7 @@ step_plan<T> plan_step(const rule& r, long long t, double lr) {
             const int mom = r.momentum != 0;
             p.leaf = k.rmsprop[wd][r.centered][mom];
             p.weight = 0.8 + (r.centered ? 0.1 : 0.0) + (mom ? 0.1 : 0.0);
-            p.rmsprop = {T(lr), T(r.alpha), T(1.0 - r.alpha), T(r.eps), T(r.weight_decay),
+            p.rmsprop = {T(lr),         T(r.alpha), T(1.0 - r.alpha), T(r.eps), T(r.weight_decay),
                          T(r.momentum), T(sign)};
             break;
         }
@@ -98,8 +101,9 @@ step_plan<T> plan_step(const rule& r, long long t, double lr) {
             const double decay = decoupled ? 1.0 - lr * r.weight_decay : 1.0;
             p.leaf = k.adam[!decoupled && wd][decoupled][r.amsgrad];
             p.weight = 1.0 + (r.amsgrad ? 0.3 : 0.0) + (decoupled ? 0.15 : 0.0);
-            p.adam = {T(r.beta1), T(1.0 - r.beta1), T(r.beta2), T(1.0 - r.beta2), T(step_size),
-                      T(inv_bc2_sqrt), T(r.eps), T(r.weight_decay), T(decay), T(sign)};
+            p.adam = {T(r.beta1),   T(1.0 - r.beta1), T(r.beta2), T(1.0 - r.beta2),
+                      T(step_size), T(inv_bc2_sqrt),  T(r.eps),   T(r.weight_decay),
+                      T(decay),     T(sign)};
             break;
         }
     }

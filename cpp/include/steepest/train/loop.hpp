@@ -53,17 +53,17 @@ struct optimizer {
 };
 
 struct epoch_result {
-    double loss;       // mean over the epoch; the non-finite J_b on divergence
-    long long steps;   // optimizer steps applied in this epoch
+    double loss;      // mean over the epoch; the non-finite J_b on divergence
+    long long steps;  // optimizer steps applied in this epoch
     bool diverged;
 };
 
 template <class T>
 struct data {
-    const T* X;                    // n x d, row-major
-    const std::int64_t* labels;    // n (classification) or null
-    const T* targets;              // n x k (regression) or null
-    const std::int64_t* perm;      // n
+    const T* X;                  // n x d, row-major
+    const std::int64_t* labels;  // n (classification) or null
+    const T* targets;            // n x k (regression) or null
+    const std::int64_t* perm;    // n
     index_t n;
 };
 
@@ -102,8 +102,8 @@ inline bool consecutive(const std::int64_t* rows, index_t b) {
 }
 
 template <class T>
-batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int64_t* rows, index_t b,
-                     index_t d, index_t k) {
+batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int64_t* rows,
+                     index_t b, index_t d, index_t k) {
     batch_rows<T> out{in.X + rows[0] * d, in.labels ? in.labels + rows[0] : nullptr,
                       in.targets ? in.targets + rows[0] * k : nullptr};
     if (b <= 1 || consecutive(rows, b)) return out;
@@ -120,7 +120,8 @@ batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int6
         out.labels = ws.lb.data();
     } else {
         const auto target_bytes = sizeof(T) * static_cast<std::size_t>(k);
-        for (index_t i = 0; i < b; ++i) std::memcpy(ws.yb.data() + i * k, in.targets + rows[i] * k, target_bytes);
+        for (index_t i = 0; i < b; ++i)
+            std::memcpy(ws.yb.data() + i * k, in.targets + rows[i] * k, target_bytes);
         out.targets = ws.yb.data();
     }
     return out;
@@ -133,9 +134,12 @@ T* param_of(model::network<T>& net, std::size_t i) {
 
 // The update of param i on elements [lo, hi) from grad g (already offset).
 template <class T>
-void update_piece(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan, std::size_t i,
-                  const T* g, index_t lo, index_t hi) {
-    auto at = [&](int slot) { T* s = opt.state[slot][i]; return s ? s + lo : s; };
+void update_piece(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan,
+                  std::size_t i, const T* g, index_t lo, index_t hi) {
+    auto at = [&](int slot) {
+        T* s = opt.state[slot][i];
+        return s ? s + lo : s;
+    };
     plan.leaf(param_of(net, i) + lo, g, at(0), at(1), at(2), hi - lo, plan.coeffs());
 }
 
@@ -143,7 +147,8 @@ void update_piece(model::network<T>& net, optimizer<T>& opt, const step_plan<T>&
 // only when the parameters are many).
 template <class T>
 T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt,
-               const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes, index_t count) {
+               const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes,
+               index_t count) {
     const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, b);
     if (!std::isfinite(J)) return J;
     const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.lr_after(opt.steps));
@@ -180,7 +185,8 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
         const auto me = static_cast<std::size_t>(t);
         // parameter share, in multiples of 16 elements (whole vectors)
         const index_t e0 = std::min(count, (count * t / threads) / 16 * 16);
-        const index_t e1 = t + 1 == threads ? count : std::min(count, (count * (t + 1) / threads) / 16 * 16);
+        const index_t e1 =
+            t + 1 == threads ? count : std::min(count, (count * (t + 1) / threads) / 16 * 16);
         long long step = first;
         for (index_t s = 0; s < n; s += B) {
             const index_t b = std::min(B, n - s);
@@ -189,13 +195,16 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             loss_sum[me] = abs_sum[me] = square_sum[me] = 0;
             if (r1 > r0) {
                 batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
-                loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels, mine.targets, r1 - r0, b);
+                loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels,
+                                                       mine.targets, r1 - r0, b);
             } else {
                 for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
             }
             if (net.pen.active()) {
                 visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
-                    if (i % 2 == 0) net.pen.accumulate(net.weights[i / 2] + lo, hi - lo, abs_sum[me], square_sum[me]);
+                    if (i % 2 == 0)
+                        net.pen.accumulate(net.weights[i / 2] + lo, hi - lo, abs_sum[me],
+                                           square_sum[me]);
                 });
             }
             barrier.wait();
@@ -262,8 +271,7 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
         count += sizes.emplace_back(net.units[l + 1]);
     }
     const int threads = max_threads();
-    const bool split = threads > 1 && B >= 2 * threads &&
-                       double(B) * double(count) >= split_work();
+    const bool split = threads > 1 && B >= 2 * threads && double(B) * double(count) >= split_work();
     // split: one BLAS thread per OpenMP thread; serial: the BLAS threads the GEMMs
     detail::blas_threads_scope blas_scope(split ? 1 : threads);
     std::vector<model::workspace<T>> ws;
