@@ -1,0 +1,356 @@
+"""The ``torch.optim.Optimizer`` subclass behind every class of :mod:`steepest.torch`.
+
+It owns what is common to the rules: checking tensors (CPU, strided,
+contiguous, float32/float64) and flags, lazy state in ``self.state[p]`` under
+torch's names, NumPy views of params, grads and state (no copies), one native
+call per param group and step count, and the repair of loaded state dicts.
+Each rule subclass says which state it keeps and which kernel it calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar, overload
+
+import numpy as np
+import torch
+
+from .. import _validation as v
+from ..typing import FloatArray
+
+_FLOATS = (torch.float32, torch.float64)
+# flags of torch.optim that choose how torch computes, with their only accepted value
+_FLAG_DEFAULTS = {
+    "foreach": None,
+    "fused": None,
+    "capturable": False,
+    "differentiable": False,
+}
+_FLAG_REASONS = {
+    "foreach": "steepest always updates a whole param group in one native call",
+    "fused": "steepest's kernels are already fused",
+    "capturable": "steepest runs on CPU tensors only",
+    "differentiable": "a native step cannot be differentiated through",
+}
+
+
+def scalar_dtype() -> torch.dtype:
+    """The dtype of ``state["step"]``: torch's rule (float32 unless the default is float64)."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def number(x: Any) -> Any:
+    """A hyperparameter given as a one-element tensor (torch allows ``lr``) as a float."""
+    return x.item() if isinstance(x, torch.Tensor) else x
+
+
+@dataclass
+class _Item:
+    """One param of a group about to be stepped, with its grad and state tensors."""
+
+    index: int
+    param: torch.Tensor
+    grad: torch.Tensor
+    state: dict[str, Any]
+    tensors: list[torch.Tensor]
+
+
+class NativeOptimizer(torch.optim.Optimizer):
+    """Base class: a ``torch.optim.Optimizer`` whose step runs steepest's kernels.
+
+    Subclasses define :meth:`_check_group`, :meth:`_state_names` and
+    :meth:`_run`, and may override :meth:`_step_number` and :meth:`_advance`.
+    """
+
+    #: names of the flags this torch class accepts (a subset of _FLAG_DEFAULTS)
+    _flags: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        defaults: dict[str, Any],
+        *,
+        nonfinite: str,
+    ) -> None:
+        name = self._name()
+        for flag in self._flags:
+            self._check_flag(name, flag, defaults[flag])
+        self._check_group(defaults)
+        self.nonfinite = v.check_nonfinite(name, nonfinite)
+        super().__init__(params, defaults)
+
+    # -- what subclasses provide ---------------------------------------------
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Raise ValueError for a hyperparameter out of range."""
+        raise NotImplementedError
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The state tensors the kernel takes under ``group``, in its order."""
+        raise NotImplementedError
+
+    def _run(
+        self,
+        group: dict[str, Any],
+        params: list[FloatArray],
+        grads: list[FloatArray],
+        state: dict[str, list[FloatArray]],
+        step: int,
+    ) -> bool:
+        """Call the kernel on one bucket of params; True if it applied the step."""
+        raise NotImplementedError
+
+    def _step_number(self, group: dict[str, Any], state: dict[str, Any]) -> int:
+        """The step the kernel is told, 1 for the first (``state["step"]`` + 1)."""
+        return int(state["step"]) + 1
+
+    def _advance(self, group: dict[str, Any], items: list[_Item]) -> None:
+        """Record an applied step in the state (torch's ``step_t += 1``)."""
+        for item in items:
+            item.state["step"] += 1
+
+    def _state_tensors(
+        self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]
+    ) -> list[torch.Tensor]:
+        """The state tensors of ``p``, created as zeros on first use (torch's lazy init)."""
+        if "step" not in state:
+            state["step"] = torch.zeros((), dtype=scalar_dtype())
+        out = []
+        for key in self._state_names(group):
+            t = state.get(key)
+            if t is None:
+                t = state[key] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+            out.append(t)
+        return out
+
+    # -- checks ----------------------------------------------------------------
+    @classmethod
+    def _name(cls) -> str:
+        return f"steepest.torch.{cls.__name__}"
+
+    @staticmethod
+    def _check_flag(fn: str, flag: str, value: Any) -> None:
+        default = _FLAG_DEFAULTS[flag]
+        # torch treats fused=False and foreach=False like None on CPU
+        if value is default or (default is None and value is False):
+            return
+        msg = (
+            f"{fn}: {flag}={value!r} is not supported ({_FLAG_REASONS[flag]}); "
+            f"leave {flag} at its default {default!r}"
+        )
+        raise ValueError(msg)
+
+    def _check_param(self, where: str, p: torch.Tensor) -> None:
+        fn = self._name()
+        if p.dtype not in _FLOATS:
+            if p.is_complex():
+                why = "complex tensors are not supported"
+            elif p.is_floating_point():
+                why = (
+                    f"{p.dtype} is not supported, only float32 and float64 (keep a "
+                    "float32 copy of low-precision params to optimise)"
+                )
+            else:
+                why = "only float32 and float64 params can be optimised"
+            msg = f"{fn}: {where} has dtype {p.dtype}: {why}"
+            raise TypeError(msg)
+        if p.layout != torch.strided:
+            msg = f"{fn}: {where} has layout {p.layout}; only dense (strided) tensors are supported"
+            raise TypeError(msg)
+        if p.device.type != "cpu":
+            msg = f"{fn}: {where} is on device {p.device}; steepest updates CPU tensors only"
+            raise ValueError(msg)
+        if not p.is_contiguous():
+            msg = (
+                f"{fn}: {where} (shape {tuple(p.shape)}, strides {p.stride()}) is not "
+                "contiguous; steepest updates params in place, so it cannot copy them: "
+                "optimise a contiguous tensor"
+            )
+            raise ValueError(msg)
+
+    def _checked_grad(self, where: str, p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        fn = self._name()
+        if g.layout != torch.strided:
+            msg = f"{fn}: the grad of {where} is sparse ({g.layout}); sparse gradients are not supported"
+            raise TypeError(msg)
+        if g.dtype != p.dtype:
+            msg = f"{fn}: the grad of {where} has dtype {g.dtype}, the param {p.dtype}"
+            raise TypeError(msg)
+        if g.device.type != "cpu":
+            msg = f"{fn}: the grad of {where} is on device {g.device}, not the CPU"
+            raise ValueError(msg)
+        if g.shape != p.shape:
+            msg = f"{fn}: the grad of {where} has shape {tuple(g.shape)}, the param {tuple(p.shape)}"
+            raise ValueError(msg)
+        # grads are only read, so a strided one may be copied
+        return g.detach().contiguous()
+
+    def _check_overlap(self) -> None:
+        """ValueError if a param of the newest group shares memory with any param.
+
+        One sweep over the params sorted by address: a span overlaps an earlier
+        one of a set exactly when it starts before the largest end in that set.
+        """
+        last = len(self.param_groups) - 1
+        spans = sorted(
+            (p.data_ptr(), p.data_ptr() + p.numel() * p.element_size(), gi, j)
+            for gi, group in enumerate(self.param_groups)
+            for j, p in enumerate(group["params"])
+            if p.numel()
+        )
+        # the span reaching furthest so far, among old params and among new ones
+        reach: dict[bool, tuple[int, int, int, int] | None] = {False: None, True: None}
+        for span in spans:
+            is_new = span[2] == last
+            for other in (True, False) if is_new else (True,):
+                prev = reach[other]
+                if prev is not None and span[0] < prev[1]:
+                    msg = (
+                        f"{self._name()}: param_groups[{span[2]}]['params'][{span[3]}] "
+                        f"overlaps param_groups[{prev[2]}]['params'][{prev[3]}] in "
+                        "memory; each param must own its memory (views of one buffer "
+                        "may not overlap)"
+                    )
+                    raise ValueError(msg)
+            prev = reach[is_new]
+            if prev is None or span[1] > prev[1]:
+                reach[is_new] = span
+
+    # -- torch.optim.Optimizer API ---------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group as torch does, then check its tensors and hyperparameters.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A param is not a dense CPU float32/float64 contiguous tensor, it
+            shares memory with another param, a flag is not at its default or
+            a hyperparameter is out of range. The group is not added.
+        """
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        try:
+            gi = len(self.param_groups) - 1
+            for flag in self._flags:
+                self._check_flag(self._name(), flag, group[flag])
+            self._check_group(group)
+            for j, p in enumerate(group["params"]):
+                self._check_param(f"param_groups[{gi}]['params'][{j}]", p)
+            self._check_overlap()
+        except (TypeError, ValueError):
+            self.param_groups.pop()
+            raise
+        self._init_group(group)
+
+    def _init_group(self, group: dict[str, Any]) -> None:
+        """State created with the group (only Adagrad does, as in torch)."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore (pickle, :meth:`load_state_dict`) and adapt torch's conventions.
+
+        Missing hyperparameters take the defaults, ``foreach``/``fused`` of a
+        torch.optim state dict are reset to None (they only chose torch's code
+        path), a number ``step`` becomes a tensor and strided state tensors are
+        made contiguous.
+        """
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in self.defaults.items():
+                group.setdefault(key, value)
+            for flag in ("foreach", "fused"):
+                if flag in self._flags:
+                    group[flag] = None
+            self._fix_group(group)
+        for p, st in self.state.items():
+            for key, value in list(st.items()):
+                if key == "step":
+                    if not torch.is_tensor(value):
+                        st[key] = torch.tensor(float(value), dtype=scalar_dtype())
+                elif torch.is_tensor(value) and not value.is_contiguous():
+                    st[key] = value.contiguous()
+                if key != "step" and torch.is_tensor(p) and st[key].shape != p.shape:
+                    msg = (
+                        f"{self._name()}: loaded state {key!r} has shape "
+                        f"{tuple(st[key].shape)} but its param {tuple(p.shape)}"
+                    )
+                    raise ValueError(msg)
+
+    def _fix_group(self, group: dict[str, Any]) -> None:
+        """Hook for a class that pins a hyperparameter (AdamW's decoupled decay)."""
+
+    @overload
+    def step(self, closure: None = None) -> None: ...
+
+    @overload
+    def step(self, closure: Callable[[], float]) -> float: ...
+
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        """Update every param that has a gradient, one native call per group.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss; called first, with
+            gradients enabled, as torch does.
+
+        Returns
+        -------
+        float or None
+            The closure's loss, or None without a closure.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A param or grad is not a dense contiguous CPU float32/float64
+            tensor, params overlap in memory, a hyperparameter is out of range,
+            or (``nonfinite="raise"``) a gradient is not finite. Nothing of
+            the failing group has been written.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for gi, group in enumerate(self.param_groups):
+            self._step_group(gi, group)
+        return loss
+
+    def _step_group(self, gi: int, group: dict[str, Any]) -> None:
+        fn = self._name()
+        for flag in self._flags:
+            self._check_flag(fn, flag, group[flag])
+        buckets: dict[int, list[_Item]] = {}
+        for j, p in enumerate(group["params"]):
+            if p.grad is None:
+                continue
+            where = f"param_groups[{gi}]['params'][{j}]"
+            self._check_param(where, p)
+            grad = self._checked_grad(where, p, p.grad)
+            state = self.state[p]
+            tensors = self._state_tensors(group, p, state)
+            item = _Item(j, p, grad, state, tensors)
+            buckets.setdefault(self._step_number(group, state), []).append(item)
+        for step, items in buckets.items():
+            # zero copy: CPU tensors and these arrays share memory
+            params = [it.param.detach().numpy() for it in items]
+            grads = [it.grad.numpy() for it in items]
+            names = self._state_names(group)
+            arrays = {
+                key: [it.tensors[k].numpy() for it in items]
+                for k, key in enumerate(names)
+            }
+            try:
+                applied = self._run(group, params, grads, arrays, step)
+            except (TypeError, ValueError) as err:
+                where = ", ".join(str(it.index) for it in items)
+                msg = (
+                    f"{fn}.step: param group {gi}: {err} (the kernel's list holds "
+                    f"param_groups[{gi}]['params'][i] for i in [{where}])"
+                )
+                raise type(err)(msg) from err
+            if applied:
+                self._advance(group, items)
+                # autograd must see the in-place write, as with torch's own ops
+                torch.autograd.graph.increment_version([it.param for it in items])
+
+    def __repr__(self) -> str:
+        return "steepest.torch." + super().__repr__()

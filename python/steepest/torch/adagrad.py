@@ -1,0 +1,103 @@
+"""Adagrad as a ``torch.optim.Optimizer``.
+
+Twin of ``torch.optim.Adagrad``; the kernel is :func:`steepest.functional.adagrad_step`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from .. import _validation as v
+from .. import functional as F
+from ..typing import FloatArray
+from ._base import NativeOptimizer, number, scalar_dtype
+
+
+class Adagrad(NativeOptimizer):
+    """Adagrad on CPU tensors; see :func:`steepest.functional.adagrad_step`.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
+        param groups as in torch.
+    lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize
+        As in ``torch.optim.Adagrad`` (same defaults; ``eps`` must be > 0).
+    foreach, differentiable, fused
+        Accepted at torch's defaults only; any other value raises ValueError.
+    nonfinite : {"ignore", "raise", "skip"}
+        See :class:`steepest.torch.SGD`.
+
+    Notes
+    -----
+    State, as torch keeps it and created with each param group as torch
+    does: ``step`` (a scalar float tensor) and ``sum``, which starts at
+    ``initial_accumulator_value``.
+    """
+
+    _flags = ("foreach", "differentiable", "fused")
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | torch.Tensor = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        nonfinite: str = "ignore",
+    ) -> None:
+        defaults = {
+            "lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach, "maximize": maximize,
+            "differentiable": differentiable, "fused": fused,
+        }  # fmt: skip
+        super().__init__(params, defaults, nonfinite=nonfinite)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        fn = self._name()
+        for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value"):
+            v.check_nonnegative(fn, key, number(group[key]))
+        v.check_positive(fn, "eps", group["eps"])
+
+    def _init_group(self, group: dict[str, Any]) -> None:
+        # torch creates Adagrad's state with the optimizer, not at the first step
+        for p in group["params"]:
+            self._state_tensors(group, p, self.state[p])
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("sum",)
+
+    def _state_tensors(
+        self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]
+    ) -> list[torch.Tensor]:
+        if "sum" not in state:
+            state.setdefault("step", torch.zeros((), dtype=scalar_dtype()))
+            state["sum"] = torch.full_like(
+                p, number(group["initial_accumulator_value"]),
+                memory_format=torch.contiguous_format,
+            )  # fmt: skip
+        return [state["sum"]]
+
+    def _run(
+        self,
+        group: dict[str, Any],
+        params: list[FloatArray],
+        grads: list[FloatArray],
+        state: dict[str, list[FloatArray]],
+        step: int,
+    ) -> bool:
+        return F.adagrad_step(
+            params, grads, state["sum"], step=step, lr=number(group["lr"]),
+            lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+            eps=group["eps"], maximize=group["maximize"], nonfinite=self.nonfinite,
+        )  # fmt: skip

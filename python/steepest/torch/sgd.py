@@ -1,0 +1,121 @@
+"""SGD with optional momentum or Nesterov momentum as a ``torch.optim.Optimizer``.
+
+Twin of ``torch.optim.SGD``; the kernel is :func:`steepest.functional.sgd_step`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from .. import _validation as v
+from .. import functional as F
+from ..typing import FloatArray
+from ._base import NativeOptimizer, _Item, number
+
+
+class SGD(NativeOptimizer):
+    """Stochastic gradient descent on CPU tensors; see :func:`steepest.functional.sgd_step`.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
+        param groups as in torch.
+    lr, momentum, dampening, weight_decay, nesterov, maximize
+        As in ``torch.optim.SGD`` (same defaults).
+    foreach, differentiable, fused
+        Accepted at torch's defaults only (``foreach``/``fused`` also False);
+        any other value raises ValueError.
+    nonfinite : {"ignore", "raise", "skip"}
+        What a NaN or inf gradient does (see :mod:`steepest.functional`);
+        ``"ignore"`` (default) is torch's behaviour. ``"skip"`` leaves the
+        whole param group (params and state) unchanged for that step.
+
+    Notes
+    -----
+    State, as torch keeps it: ``momentum_buffer`` once a param has taken a
+    step with ``momentum != 0``, and no step count. A param without one takes
+    torch's first step (the buffer becomes the gradient).
+
+    Examples
+    --------
+    >>> import torch, steepest.torch
+    >>> w = torch.nn.Parameter(torch.tensor([1.0, -1.0]))
+    >>> opt = steepest.torch.SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w.detach()
+    tensor([ 0.8000, -0.8000])
+    """
+
+    _flags = ("foreach", "differentiable", "fused")
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | torch.Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        nonfinite: str = "ignore",
+    ) -> None:
+        defaults = {
+            "lr": lr, "momentum": momentum, "dampening": dampening,
+            "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+            "foreach": foreach, "differentiable": differentiable, "fused": fused,
+        }  # fmt: skip
+        super().__init__(params, defaults, nonfinite=nonfinite)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        fn = self._name()
+        for key in ("lr", "momentum", "weight_decay"):
+            v.check_nonnegative(fn, key, number(group[key]))
+        damp = number(group["dampening"])
+        v.check_between(fn, "dampening", damp, 0.0, 1.0, hi_open=False, interval="[0, 1]")
+        v.check_nesterov(fn, group["nesterov"], group["momentum"], group["dampening"])
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+    def _step_number(self, group: dict[str, Any], state: dict[str, Any]) -> int:
+        # the kernel's step 1 sets the buffer to the gradient, as torch's first step
+        return 2 if state.get("momentum_buffer") is not None else 1
+
+    def _state_tensors(
+        self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]
+    ) -> list[torch.Tensor]:
+        if group["momentum"] == 0:
+            return []
+        buf = state.get("momentum_buffer")
+        # a new buffer joins the state only once a step has filled it
+        return [buf if buf is not None else torch.empty_like(p, memory_format=torch.contiguous_format)]
+
+    def _advance(self, group: dict[str, Any], items: list[_Item]) -> None:
+        if group["momentum"] != 0:
+            for item in items:
+                item.state["momentum_buffer"] = item.tensors[0]
+
+    def _run(
+        self,
+        group: dict[str, Any],
+        params: list[FloatArray],
+        grads: list[FloatArray],
+        state: dict[str, list[FloatArray]],
+        step: int,
+    ) -> bool:
+        return F.sgd_step(
+            params, grads, state.get("momentum_buffer"), step=step,
+            lr=number(group["lr"]), momentum=group["momentum"],
+            dampening=group["dampening"], nesterov=group["nesterov"],
+            weight_decay=number(group["weight_decay"]), maximize=group["maximize"],
+            nonfinite=self.nonfinite,
+        )  # fmt: skip
