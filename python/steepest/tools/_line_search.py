@@ -201,7 +201,7 @@ class GradientDescent:
         path, fs, ts = [x], [fx], list[float]()
         reason = r.MAX_STEPS
         while True:
-            gnorm = float(np.linalg.norm(g))
+            gnorm = r.norm(g)
             if gnorm <= self.tol:
                 reason = r.GTOL
                 break

@@ -102,7 +102,7 @@ def newton(
     g = r.gradient(fn, grad_f, r.readonly(x))
     path, fs, ts = [x], [fx], list[float]()
     while True:
-        gnorm = float(np.linalg.norm(g))
+        gnorm = r.norm(g)
         if gnorm <= tol:
             reason = r.GTOL
             break
@@ -143,7 +143,7 @@ def newton(
             reason = r.DIVERGED
             break
     return MinimizeResult(
-        x=x, fun=fx, grad_norm=float(np.linalg.norm(g)), n_steps=len(ts),
+        x=x, fun=fx, grad_norm=r.norm(g), n_steps=len(ts),
         converged=reason == r.GTOL, reason=reason, path=np.array(path),
         f_history=np.array(fs), step_sizes=np.array(ts, dtype=np.float64),
     )  # fmt: skip

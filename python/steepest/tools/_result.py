@@ -120,8 +120,13 @@ def check_real(
 
 
 def value(fn: str, f: ScalarFn, x: Vector) -> float:
-    """``f(x)`` as a float; TypeError when ``f`` returns something else."""
-    out = f(x)
+    """``f(x)`` as a float; TypeError when ``f`` returns something else.
+
+    Overflow and invalid-operation warnings are silenced: a non-finite value is
+    the caller's signal (divergence, or a trial step to reject), handled there.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out = f(x)
     try:
         return float(out)
     except (TypeError, ValueError) as err:
@@ -135,11 +140,18 @@ def gradient(fn: str, grad_f: GradFn, x: Vector) -> Vector:
     Always a copy: a gradient such as ``lambda x: x`` would otherwise alias the
     iterate that the optimizer is about to update in place.
     """
-    g = np.array(grad_f(x), dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        g = np.array(grad_f(x), dtype=np.float64)
     if g.size != x.size:
         msg = f"{fn}: grad_f returned shape {g.shape} for x of shape {x.shape}"
         raise ValueError(msg)
     return g.reshape(x.shape)
+
+
+def norm(g: Vector) -> float:
+    """Euclidean norm, inf (without a warning) when the sum of squares overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm(g))
 
 
 def readonly(x: Vector) -> Vector:
