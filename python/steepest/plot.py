@@ -1,8 +1,15 @@
-"""Figures of learning-rate schedules (matplotlib, the optional extra ``plot``).
+"""Figures: learning-rate schedules, learning curves, optimizer trajectories.
 
-matplotlib is imported only when a function here is called, with the Agg
-backend's canvas on a standalone :class:`matplotlib.figure.Figure` (no pyplot
-state, no display needed). Install it with ``pip install steepest[plot]``.
+matplotlib (the optional extra ``plot``: ``pip install steepest[plot]``) is
+imported only when a function here is called, with the Agg backend's canvas on
+a standalone :class:`matplotlib.figure.Figure` (no pyplot state, no display
+needed). Every function returns the figure and writes a PNG when given a path.
+
+=========================  ====================================================
+:func:`schedule`           learning rate against the step
+:func:`learning_curve`     training loss (and validation score) per epoch
+:func:`trajectories`       optimizer paths over the contours of a 2-D function
+=========================  ====================================================
 """
 
 from __future__ import annotations
@@ -11,23 +18,16 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ._plot_common import new_figure, save
+from ._plot_curves import learning_curve
+from ._plot_trajectories import trajectories
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from .reference.schedules import Schedule
 
     Schedules: TypeAlias = Schedule | Mapping[str, Schedule]
-
-
-def _matplotlib() -> Any:
-    try:
-        import matplotlib
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as err:
-        msg = "steepest.plot needs matplotlib: pip install 'steepest[plot]' (or matplotlib)"
-        raise ImportError(msg) from err
-    return matplotlib, Figure, FigureCanvasAgg
 
 
 def schedule(
@@ -92,9 +92,7 @@ def schedule(
         if not callable(getattr(s, "values", None)):
             msg = f"{fn}: sched[{label!r}] has no values(n) method ({type(s).__name__})"
             raise TypeError(msg)
-    _, figure_cls, canvas_cls = _matplotlib()
-    fig: Figure = figure_cls(figsize=(7.0, 4.0), layout="constrained")
-    canvas_cls(fig)
+    fig = new_figure(7.0, 4.0)
     ax = fig.add_subplot()
     steps = range(int(n))
     for label, s in items.items():
@@ -106,9 +104,8 @@ def schedule(
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    if path is not None:
-        fig.savefig(os.fspath(path), format="png", dpi=100)
+    save(fig, path)
     return fig
 
 
-__all__ = ["schedule"]
+__all__ = ["learning_curve", "schedule", "trajectories"]
