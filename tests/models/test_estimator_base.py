@@ -10,7 +10,6 @@ import pickle
 import subprocess
 import sys
 import textwrap
-import warnings
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from steepest.reference.schedules import MultiStepLR
 
 from ._estimators import BACKENDS, ESTIMATORS, blobs, small_case, weights
@@ -271,34 +269,6 @@ def test_both_backends_learn(backend: str) -> None:
     est, X, y = small_case("MLPClassifier")
     est.set_params(backend=backend, max_iter=20).fit(X, y)
     assert est.score(X, y) > 0.95
-
-
-def _expected_failures(est: Any) -> dict[str, str]:
-    if isinstance(est, steepest.MLPRegressor) and est.dtype == np.float32:
-        return {
-            "check_regressor_multioutput": "a float32 model predicts float32, "
-            "the check wants float64"
-        }
-    return {}
-
-
-# scikit-learn's own estimator checks, on the default (native) backend and on
-# the reference for the quickest model (the MLPs take seconds there)
-_NATIVE = [cls(backend="native") for cls in (
-    steepest.LinearRegression, steepest.LogisticRegression, steepest.MLPClassifier,
-    steepest.MLPRegressor,
-)]  # fmt: skip
-
-
-@parametrize_with_checks(
-    [*_NATIVE, steepest.LinearRegression(backend="reference")],
-    expected_failed_checks=_expected_failures,
-)
-def test_sklearn_estimator_checks(estimator: Any, check: Any) -> None:
-    with warnings.catch_warnings():
-        # checks fit tiny or constant data on purpose; they assert on results
-        warnings.simplefilter("ignore", steepest.ConvergenceWarning)
-        check(estimator)
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)

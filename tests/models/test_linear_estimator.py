@@ -86,5 +86,7 @@ def test_float32_model() -> None:
         backend="reference",
     ).fit(X, y)  # fmt: skip
     assert est.coef_.dtype == np.float32
-    assert est.predict(X).dtype == np.float32
+    # predictions follow scikit-learn's promotion: float64 X gives float64
+    assert est.predict(X).dtype == np.float64
+    assert est.predict(X.astype(np.float32)).dtype == np.float32
     np.testing.assert_allclose(est.coef_, W_TRUE, atol=0.05)

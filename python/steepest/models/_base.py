@@ -1,8 +1,9 @@
-"""The fit loop every estimator shares (scikit-learn API over :mod:`._epoch`).
+"""The scikit-learn API every estimator shares: fit, partial_fit, pickling.
 
-Twins: none; the per-epoch work is :func:`steepest.models._epoch.run_epoch`
-(native or reference). Tests: ``tests/models/test_estimator_base.py`` and one
-file per estimator.
+Twins: none; the epochs are run by :class:`._loop.TrainingLoop` over
+:func:`steepest.models._epoch.run_epoch` (native or reference). Tests:
+``tests/models/test_estimator_base.py``, ``tests/models/test_partial_fit.py``
+and one file per estimator.
 
 One ``fit``, in order:
 
@@ -22,18 +23,24 @@ One ``fit``, in order:
 4. early stopping: restore the best validation epoch's weights; SWA: install
    the averaged weights; warn :class:`~steepest.ConvergenceWarning` when
    ``max_iter`` ran out with ``tol`` set.
+
+One ``partial_fit`` call is one epoch over the given chunk. The first call
+(on an estimator never fitted) draws the initial weights from
+``default_rng(random_state)`` and then the chunk's permutation; the generator
+is kept on the estimator (as is ``fit``'s, at the end of ``fit``) and later
+calls draw only their permutation from it. Weights, optimizer state, step
+count (hence the schedule's position), ``classes_`` and the curves carry
+over between calls, and through pickling. So ``partial_fit`` called k times
+on the data of ``fit(max_iter=k, tol=None)`` draws the same numbers in the
+same order and ends with the same weights.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
-from sklearn.metrics import r2_score  # type: ignore[import-untyped]
 from sklearn.utils import check_array  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
     check_classification_targets,
@@ -43,16 +50,16 @@ from sklearn.utils.validation import (  # type: ignore[import-untyped]
     validate_data,
 )
 
-from .._errors import ConvergenceWarning, DivergenceError
 from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _options as o
-from ._epoch import Network, run_epoch
-from ._stopping import NoImprovement, WeightAverage, install_swa_lr, split_validation
+from ._epoch import Network
+from ._loop import TrainingLoop
+from ._stopping import split_validation
 
 
-class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
-    """Base of the estimators: the fit loop; subclasses supply the model.
+class SteepestEstimator(TrainingLoop):
+    """Base of the estimators: fit, partial_fit; subclasses supply the model.
 
     Subclass hooks: :meth:`_network` (loss, activation, penalty),
     :meth:`_param_shapes`, :meth:`_new_params`, :meth:`_raw_predict` (class
@@ -75,8 +82,8 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
     # fitted state (set by fit; declared for the type checker only)
     classes_: NDArray[Any]
     _params: list[FloatArray]
-    _optimizer: Optimizer | None
     _optimizer_config: Any
+    _rng: np.random.Generator
 
     # -- subclass hooks -------------------------------------------------------
     def _network(self, fn: str, alpha: float) -> Network:
@@ -90,30 +97,25 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
     ) -> list[FloatArray]:
         raise NotImplementedError
 
-    def _raw_predict(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
-        raise NotImplementedError
-
-    def _publish(self, params: list[FloatArray]) -> None:
-        raise NotImplementedError
-
     def _public_params(self) -> list[FloatArray]:
         raise NotImplementedError
 
     # -- targets ----------------------------------------------------------------
-    def _targets(self, fn: str, y: Any, dt: np.dtype[Any], warm: bool) -> NDArray[Any]:
-        """Class indices (intp) or regression targets of the model dtype."""
+    def _targets(
+        self, fn: str, y: Any, dt: np.dtype[Any], why: str | None
+    ) -> NDArray[Any]:
+        """Class indices (intp) or regression targets of the model dtype.
+
+        ``why`` names what continues a previous fit ("warm_start=True" or
+        "partial_fit"), whose targets must then look the same; None: a new fit.
+        """
         if self._classifier:
             check_classification_targets(y)
             classes, idx = np.unique(y, return_inverse=True)
-            if classes.shape[0] < 2:
+            _at_least_two(fn, classes)
+            if why and not np.array_equal(classes, self.classes_):
                 msg = (
-                    f"{fn}: y must hold at least 2 classes to learn from; got 1 class: "
-                    f"{classes.tolist()!r}"
-                )
-                raise ValueError(msg)
-            if warm and not np.array_equal(classes, self.classes_):
-                msg = (
-                    f"{fn}: warm_start=True needs the classes of the previous fit "
+                    f"{fn}: {why} needs the classes of the previous fit "
                     f"{self.classes_.tolist()!r}; got {classes.tolist()!r}"
                 )
                 raise ValueError(msg)
@@ -122,8 +124,41 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
         target: NDArray[Any] = np.ascontiguousarray(y, dtype=dt)
         if self._ravel_column_y and target.ndim == 2 and target.shape[1] == 1:
             target = target.reshape(-1)
-        self.n_outputs_ = 1 if target.ndim == 1 else int(target.shape[1])
+        n_outputs = 1 if target.ndim == 1 else int(target.shape[1])
+        if why and n_outputs != self.n_outputs_:
+            msg = (
+                f"{fn}: {why} needs y with {self.n_outputs_} target(s) as in the "
+                f"previous fit, got {n_outputs}"
+            )
+            raise ValueError(msg)
+        self.n_outputs_ = n_outputs
         return target
+
+    def _chunk_labels(
+        self, fn: str, y: Any, classes: Any, first: bool
+    ) -> NDArray[np.intp]:
+        """Class indices of a partial_fit chunk; ``classes_`` set on the first call."""
+        check_classification_targets(y)
+        known = None if first else self.classes_
+        if classes is not None:
+            given = np.unique(np.asarray(classes))
+            if known is not None and not np.array_equal(given, known):
+                msg = (
+                    f"{fn}: partial_fit got classes={given.tolist()!r}, but the "
+                    f"model was trained on {known.tolist()!r}"
+                )
+                raise ValueError(msg)
+            known = given
+        if known is None:
+            msg = (
+                f"{fn}: the first call to partial_fit needs classes= (every label "
+                "of the whole data set: a chunk may lack some)"
+            )
+            raise ValueError(msg)
+        _at_least_two(fn, known)
+        idx = _encode(fn, known, y, "y")
+        self.classes_ = known
+        return idx
 
     def _validation_set(
         self, fn: str, data: Any, dt: np.dtype[Any], y_train: NDArray[Any]
@@ -137,23 +172,9 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
             msg = f"{fn}: validation_data has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y"
             raise ValueError(msg)
         if self._classifier:
-            pos = np.searchsorted(self.classes_, y_val)
-            pos = np.minimum(pos, self.classes_.shape[0] - 1)
-            if y_val.ndim != 1 or not np.array_equal(self.classes_[pos], y_val):
-                msg = f"{fn}: validation_data y holds labels that are not among the classes of y"
-                raise ValueError(msg)
-            return X_val, pos.astype(np.intp)
+            return X_val, _encode(fn, self.classes_, y_val, "validation_data y")
         y_val = np.ascontiguousarray(y_val, dtype=dt).reshape((-1, *y_train.shape[1:]))
         return X_val, y_val
-
-    def _score_params(
-        self, params: list[FloatArray], X: FloatArray, y: NDArray[Any]
-    ) -> float:
-        """Accuracy (classifiers) or R² (regressors) of ``params`` on encoded targets."""
-        pred = self._raw_predict(params, X)
-        if self._classifier:
-            return float(np.mean(pred == y))
-        return float(r2_score(y, pred))
 
     # -- fit ----------------------------------------------------------------------
     def fit(self, X: Any, y: Any, *, validation_data: Any = None) -> Any:
@@ -190,22 +211,16 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
             self, X, y, reset=not warm, dtype=opts.dtype, order="C",
             multi_output=not self._classifier, y_numeric=not self._classifier,
         )  # fmt: skip
-        y = self._targets(fn, y, opts.dtype, warm)
+        y = self._targets(fn, y, opts.dtype, "warm_start=True" if warm else None)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
-        params = self._warm_params(fn, opts, n_features) if warm else None
+        params = None
+        if warm:
+            params = self._kept_params(fn, opts, n_features, "warm_start=True")
         if params is None:
             params = self._new_params(n_features, rng, opts.dtype)
             self._optimizer = None
-        config = (self.optimizer, self.optimizer_params, opts.backend)
-        opt: Optimizer | None = getattr(self, "_optimizer", None)
-        if opt is None or not _same(config, getattr(self, "_optimizer_config", None)):
-            opt = o.build_optimizer(
-                fn, opts.factory, params, opts.learning_rate, opts.backend
-            )
-        else:
-            opt.lr = opts.learning_rate  # undoes a previous fit's swa_lr
-        self._params, self._optimizer, self._optimizer_config = params, opt, config
+        opt = self._optimizer_for(fn, opts, params, rng)
 
         val: tuple[FloatArray, NDArray[Any]] | None = None
         if validation_data is not None:
@@ -215,141 +230,84 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
                 rng, X.shape[0], opts.validation_fraction, fn
             )
             X, y, val = X[train], y[train], (X[held], y[held])
-        self._train(fn, opts, net, params, opt, X, y, val, rng)
+        self._train(fn, opts, net, params, opt, (X, y), val, rng)
         return self
 
-    def _warm_params(
-        self, fn: str, opts: o.FitOptions, n_features: int
+    def _partial_fit(self, X: Any, y: Any, classes: Any) -> Any:
+        """One epoch over the chunk ``(X, y)``; see the module docstring."""
+        fn = type(self).__name__
+        opts = o.read_options(self)
+        if opts.swa_start is not None:
+            # SWA installs averaged weights when training ends, and a stream
+            # of partial_fit calls has no end the estimator could see
+            msg = f"{fn}: partial_fit does not support swa_start; use fit, or swa_start=None"
+            raise ValueError(msg)
+        net = self._network(fn, opts.alpha)
+        first = getattr(self, "_params", None) is None
+        X, y = validate_data(
+            self, X, y, reset=first, dtype=opts.dtype, order="C",
+            multi_output=not self._classifier, y_numeric=not self._classifier,
+        )  # fmt: skip
+        if self._classifier:
+            y = self._chunk_labels(fn, y, classes, first)
+        else:
+            y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
+        n_features = int(X.shape[1])
+        if first:
+            rng = o.make_rng(self.random_state)
+            params = self._new_params(n_features, rng, opts.dtype)
+            self._optimizer = None
+            self.loss_curve_, self.lr_curve_ = [], []
+            self.validation_scores_ = None
+            self.n_iter_, self.n_swa_ = 0, 0
+            self.best_loss_, self.best_validation_score_ = None, None
+            self._plateau = None
+        else:
+            params = self._kept_params(fn, opts, n_features, "partial_fit")
+            rng = self._rng
+        opt = self._optimizer_for(fn, opts, params, rng)
+        self._train_chunk(fn, opts, net, params, opt, (X, y), rng)
+        return self
+
+    def _optimizer_for(
+        self,
+        fn: str,
+        opts: o.FitOptions,
+        params: list[FloatArray],
+        rng: np.random.Generator,
+    ) -> Optimizer:
+        """The kept optimizer when its configuration is unchanged, else a new one."""
+        config = (self.optimizer, self.optimizer_params, opts.backend)
+        opt: Optimizer | None = getattr(self, "_optimizer", None)
+        if opt is None or not _same(config, getattr(self, "_optimizer_config", None)):
+            opt = o.build_optimizer(
+                fn, opts.factory, params, opts.learning_rate, opts.backend
+            )
+        else:
+            opt.lr = opts.learning_rate  # undoes a previous fit's swa_lr
+        self._params, self._optimizer, self._optimizer_config = params, opt, config
+        self._rng = rng
+        return opt
+
+    def _kept_params(
+        self, fn: str, opts: o.FitOptions, n_features: int, why: str
     ) -> list[FloatArray]:
+        """The weights to continue from (``why``: warm start or partial_fit)."""
         params: list[FloatArray] = self._params
         shapes = [p.shape for p in params]
         if params[0].dtype != opts.dtype or shapes != self._param_shapes(n_features):
+            fix = (
+                "set warm_start=False"
+                if why.startswith("warm")
+                else "call fit to start over"
+            )
             msg = (
-                f"{fn}: warm_start=True but the model changed since the previous fit "
+                f"{fn}: {why} but the model changed since the previous fit "
                 f"(dtype {params[0].dtype} -> {opts.dtype}, shapes {shapes} -> "
-                f"{self._param_shapes(n_features)}); set warm_start=False"
+                f"{self._param_shapes(n_features)}); {fix}"
             )
             raise ValueError(msg)
         return params
-
-    def _train(
-        self,
-        fn: str,
-        opts: o.FitOptions,
-        net: Network,
-        params: list[FloatArray],
-        opt: Optimizer,
-        X: FloatArray,
-        y: NDArray[Any],
-        val: tuple[FloatArray, NDArray[Any]] | None,
-        rng: np.random.Generator,
-    ) -> None:
-        n = int(X.shape[0])
-        self.loss_curve_: list[float] = []
-        self.lr_curve_: list[float] = []
-        self.validation_scores_: list[float] | None = None if val is None else []
-        self.n_iter_ = 0
-        stopper = NoImprovement(
-            opts.tol, opts.n_iter_no_change, by_score=opts.early_stopping
-        )
-        swa = WeightAverage() if opts.swa_start is not None else None
-        plateau = opts.plateau
-        converged = False
-        for epoch in range(opts.max_iter):
-            if epoch == opts.swa_start and opts.swa_lr is not None:
-                install_swa_lr(opt, opts.swa_lr)
-            perm = rng.permutation(n) if opts.shuffle else np.arange(n, dtype=np.intp)
-            scale = 1.0 if plateau is None else plateau.scale
-            lr = opt.lr * scale
-            snapshot = [p.copy() for p in params]
-            # overflow is detected below from the result; NumPy's warnings
-            # about it would only repeat the DivergenceError
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                loss, _ = run_epoch(
-                    opts.backend, net, params, opt, X, y, perm, opts.batch_size,
-                    lr_scale=scale, n_threads=opts.n_threads,
-                )  # fmt: skip
-            if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
-                self._diverged(fn, params, snapshot, opt, epoch, lr)
-            self.loss_curve_.append(float(loss))
-            self.lr_curve_.append(lr)
-            self.n_iter_ = epoch + 1
-            score = None if val is None else self._score_params(params, *val)
-            if score is not None:
-                assert self.validation_scores_ is not None
-                self.validation_scores_.append(score)
-            stop = stopper.update(loss, score, params)
-            if (
-                swa is not None
-                and opts.swa_start is not None
-                and epoch >= opts.swa_start
-            ):
-                swa.update(params)
-            if plateau is not None:
-                # the plateau watches what the tol rule watches
-                plateau.update(
-                    1.0 - score if opts.early_stopping and score is not None else loss
-                )
-                stop = stop or plateau.stopped
-            if opts.verbose:
-                shown = "" if score is None else f", validation score {score:.6g}"
-                print(f"{fn} epoch {epoch + 1}: loss {loss:.6g}{shown}, lr {lr:.6g}")
-            if stop:
-                converged = True
-                break
-        self._finish(opts, params, opt, stopper, swa)
-        if not converged and opts.tol is not None:
-            msg = (
-                f"{fn}: stopped after max_iter={opts.max_iter} epochs before the loss "
-                f"{'(validation score) ' if opts.early_stopping else ''}stopped improving "
-                f"by tol={opts.tol}; raise max_iter or the learning rate"
-            )
-            warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-
-    def _finish(
-        self,
-        opts: o.FitOptions,
-        params: list[FloatArray],
-        opt: Optimizer,
-        stopper: NoImprovement,
-        swa: WeightAverage | None,
-    ) -> None:
-        if opts.early_stopping:
-            stopper.restore_best(params)
-        self.n_swa_ = 0 if swa is None else swa.count
-        if swa is not None and swa.count > 0:
-            swa.apply(params)
-        self.best_loss_ = None if opts.early_stopping else stopper.best_loss
-        self.best_validation_score_ = (
-            stopper.best_score if opts.early_stopping else None
-        )
-        self.t_ = opt.step_count
-        self._publish(params)
-
-    def _diverged(
-        self,
-        fn: str,
-        params: list[FloatArray],
-        snapshot: list[FloatArray],
-        opt: Optimizer,
-        epoch: int,
-        lr: float,
-    ) -> None:
-        for p, saved in zip(params, snapshot, strict=True):
-            p[...] = saved
-        self._optimizer = None  # its state may hold NaN: a warm start rebuilds it
-        self.best_loss_ = None
-        self.best_validation_score_ = None
-        self.n_swa_ = 0
-        self.t_ = opt.step_count
-        self._publish(params)
-        msg = (
-            f"{fn}: training diverged in epoch {epoch + 1} (the loss or a weight became "
-            f"NaN or infinite) with learning rate {lr:.6g}; the weights of the last "
-            "completed epoch were kept. Try a lower learning_rate (or a schedule that "
-            "decays it), a smaller batch_size, or standardised X."
-        )
-        raise DivergenceError(msg)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -386,15 +344,52 @@ class SteepestEstimator(BaseEstimator):  # type: ignore[misc]
         super().__setstate__(state)
 
     # -- predictions ------------------------------------------------------------
-    def _checked_X(self, X: Any) -> FloatArray:
+    def _checked_X(self, X: Any) -> tuple[FloatArray, list[FloatArray]]:
+        """X and the weights, both in the dtype predictions are computed in.
+
+        As scikit-learn's MLP: float32 or float64 X is kept (anything else
+        becomes float64) and combined with the weights by NumPy's promotion,
+        so a float32 model predicts float32 for float32 X and float64 (from
+        its exact float32 weights) for float64 X, without a copy of X.
+        """
         check_is_fitted(self, self._fitted_attribute)
-        dt = self._public_params()[0].dtype
-        out: FloatArray = validate_data(self, X, reset=False, dtype=dt, order="C")
-        return out
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), order="C"
+        )
+        params = self._public_params()
+        dt = np.result_type(X.dtype, params[0].dtype)
+        cast = [p.astype(dt, copy=False) for p in params]
+        return X.astype(dt, copy=False), cast
 
     def _predict_raw(self, X: Any) -> NDArray[Any]:
-        X = self._checked_X(X)
-        return self._raw_predict(self._public_params(), X)
+        X, params = self._checked_X(X)
+        return self._raw_predict(params, X)
+
+
+def _at_least_two(fn: str, classes: NDArray[Any]) -> None:
+    if classes.shape[0] < 2:
+        msg = (
+            f"{fn}: y must hold at least 2 classes to learn from; got "
+            f"{classes.shape[0]} class: {classes.tolist()!r}"
+        )
+        raise ValueError(msg)
+
+
+def _encode(fn: str, classes: NDArray[Any], y: Any, what: str) -> NDArray[np.intp]:
+    """Indices of the labels ``y`` in the sorted ``classes``; ValueError for others."""
+    y = np.asarray(y)
+    try:
+        pos = np.minimum(np.searchsorted(classes, y), classes.shape[0] - 1)
+        ok = y.ndim == 1 and bool(np.all(classes[pos] == y))
+    except (TypeError, ValueError):  # labels not comparable with the classes
+        ok = False
+    if not ok:
+        msg = (
+            f"{fn}: {what} holds labels that are not among the classes "
+            f"{classes.tolist()!r}"
+        )
+        raise ValueError(msg)
+    return np.ascontiguousarray(pos, dtype=np.intp)
 
 
 def _same(a: Any, b: Any) -> bool:

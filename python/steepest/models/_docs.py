@@ -31,6 +31,9 @@ random_state : None, int or numpy.random.Generator, default=None
     in order: the initial weights, the validation split (early stopping
     without ``validation_data``), one permutation per epoch. A Generator is
     used as is (and advanced); a legacy RandomState seeds a new Generator.
+    :meth:`partial_fit` keeps the generator on the estimator: its first call
+    (on an unfitted estimator) draws the initial weights, then the chunk's
+    permutation; every later call (also after ``fit``) only its permutation.
 alpha : float, default=1e-4
     Penalty strength: the objective is ``mean loss + R(W)`` with
     ``R = alpha * (l1_ratio * |W|_1 + (1 - l1_ratio) / 2 * |W|_2^2)`` on the
@@ -83,13 +86,22 @@ warm_start : bool, default=False
     model shapes and dtype needed). The curves and ``n_iter_`` describe the
     new fit only; ``t_`` keeps counting steps.
 verbose : bool, default=False
-    Print one line per epoch (loss, validation score, learning rate).
+    Report every epoch (loss, validation score, learning rate): a progress
+    bar when stderr is a terminal (see ``progress``), else one printed line
+    per epoch on stdout.
+progress : bool or None, default=None
+    A tqdm progress bar over the epochs of each :meth:`fit` (on stderr,
+    postfix: loss, validation score, learning rate). None: only when
+    ``verbose`` is True and stderr is a terminal; True: always (also in a
+    log file); False: never. Needs tqdm (``pip install
+    'steepest[progress]'``); without it one line per epoch is printed
+    instead. :meth:`partial_fit` never draws a bar (one epoch per call).
 """
 
 TRAINING_ATTRIBUTES = """\
 loss_curve_ : list of float
     Mean training objective of each epoch (loss + penalty, each batch taken
-    before its update).
+    before its update); each :meth:`partial_fit` call appends its epoch.
 lr_curve_ : list of float
     Learning rate of each epoch's first step (times the plateau scale).
 validation_scores_ : list of float or None
@@ -99,7 +111,7 @@ best_loss_ : float or None
 best_validation_score_ : float or None
     Best validation score under early stopping, else None.
 n_iter_ : int
-    Epochs run by the last fit.
+    Epochs run by the last fit, plus one per :meth:`partial_fit` call since.
 t_ : int
     Optimizer steps applied since the weights were initialised.
 n_swa_ : int
@@ -109,9 +121,70 @@ n_features_in_ : int
 """
 
 
+PARTIAL_FIT = """\
+Train for one epoch on a chunk of the data, keeping the state.
+
+The first call on an unfitted estimator initialises the weights{first};
+later calls (also after :meth:`fit`) continue from the weights, optimizer
+state and step count (hence the learning-rate schedule's position) of the
+previous call. ``loss_curve_`` and ``lr_curve_`` get one entry per call,
+``n_iter_`` and ``t_`` keep counting. ``max_iter``, ``tol`` and
+``early_stopping`` do not apply (as in scikit-learn's ``partial_fit``);
+``swa_start`` must be None; ``reduce_on_plateau`` watches each call's
+training loss. Random draws: see ``random_state``.
+
+Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    The chunk; ``n_features`` must stay the same across calls.
+y : array-like of shape (n_samples,){y_shape}
+    {y_what}
+{classes}
+Returns
+-------
+self
+
+Raises
+------
+ValueError
+    When the number of features, the dtype or the targets' shape changed
+    since the previous call{label_error}.
+steepest.DivergenceError
+    When the loss or a weight became NaN or infinite; the weights before
+    the call are kept.
+"""
+
+CLASSIFIER_PARTIAL_FIT = PARTIAL_FIT.format(
+    first=" and ``classes_`` from ``classes``",
+    y_shape="",
+    y_what="Class labels, all of them in ``classes_``.",
+    classes="""\
+classes : array-like of shape (n_classes,) or None, default=None
+    Every label of the whole data set: required on the first call (a chunk
+    may lack some classes); later it may be omitted, or must equal
+    ``classes_``.
+""",
+    label_error=", a label is not in ``classes_``, or ``classes`` is missing on "
+    "the first call or differs from ``classes_``",
+)
+
+REGRESSOR_PARTIAL_FIT = PARTIAL_FIT.format(
+    first="",
+    y_shape=" or (n_samples, n_targets)",
+    y_what="Targets; their number must stay the same across calls.",
+    classes="",
+    label_error="",
+)
+
+
 def parameters(model_parameters: str, **defaults: object) -> str:
     """The shared Parameters block with ``defaults`` and the model's own entries."""
     return TRAINING_PARAMETERS.format(model_parameters=model_parameters, **defaults)
 
 
-__all__ = ["TRAINING_ATTRIBUTES", "parameters"]
+__all__ = [
+    "CLASSIFIER_PARTIAL_FIT",
+    "REGRESSOR_PARTIAL_FIT",
+    "TRAINING_ATTRIBUTES",
+    "parameters",
+]

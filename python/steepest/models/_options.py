@@ -193,6 +193,7 @@ class FitOptions:
     n_threads: int
     warm_start: bool
     verbose: bool
+    progress: bool | None
 
 
 def read_options(est: Any) -> FitOptions:
@@ -241,6 +242,7 @@ def read_options(est: Any) -> FitOptions:
         else integer(fn, "n_threads", est.n_threads, 1),
         warm_start=v.flag(fn, "warm_start", est.warm_start),
         verbose=v.flag(fn, "verbose", est.verbose),
+        progress=None if est.progress is None else v.flag(fn, "progress", est.progress),
     )
 
 

@@ -61,6 +61,7 @@ class LinearModelBase(SteepestEstimator):
         n_threads: int | None = None,
         warm_start: bool = False,
         verbose: bool = False,
+        progress: bool | None = None,
     ) -> None:
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -84,6 +85,7 @@ class LinearModelBase(SteepestEstimator):
         self.n_threads = n_threads
         self.warm_start = warm_start
         self.verbose = verbose
+        self.progress = progress
 
     def _loss(self) -> str:
         raise NotImplementedError
@@ -152,13 +154,15 @@ Examples
         k = self.n_outputs_
         return [(n_features,), (1,)] if self._one_d else [(n_features, k), (k,)]
 
-    def _targets(self, fn: str, y: Any, dt: np.dtype[Any], warm: bool) -> NDArray[Any]:
-        was = (getattr(self, "_one_d", None), getattr(self, "n_outputs_", None))
-        out = super()._targets(fn, y, dt, warm)
-        self._one_d = out.ndim == 1
-        if warm and was != (self._one_d, self.n_outputs_):
-            msg = f"{fn}: warm_start=True needs y shaped as in the previous fit"
+    def _targets(
+        self, fn: str, y: Any, dt: np.dtype[Any], why: str | None
+    ) -> NDArray[Any]:
+        out = super()._targets(fn, y, dt, why)
+        one_d = out.ndim == 1
+        if why and one_d != self._one_d:  # (n,) and (n, 1) give different coef_
+            msg = f"{fn}: {why} needs y shaped as in the previous fit"
             raise ValueError(msg)
+        self._one_d = one_d
         return out
 
     def _new_params(
@@ -184,6 +188,11 @@ Examples
         # intercept_ is a Python float for 1-D y; back to a (1,) array of the model dtype
         intercept = np.asarray(self.intercept_, dtype=coef.dtype).reshape(-1)
         return [coef if coef.ndim == 1 else coef.T, cast(FloatArray, intercept)]
+
+    def partial_fit(self, X: Any, y: Any) -> Any:
+        return self._partial_fit(X, y, None)
+
+    partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
 
     def predict(self, X: Any) -> NDArray[Any]:
         """``X @ coef_.T + intercept_``: shape (n,) for 1-D y, else (n, n_targets)."""

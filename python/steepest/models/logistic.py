@@ -96,15 +96,20 @@ Examples
         coef: FloatArray = self.coef_
         return [coef[0] if coef.shape[0] == 1 else coef.T, self.intercept_]
 
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
+        return self._partial_fit(X, y, classes)
+
+    partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
+
     def decision_function(self, X: Any) -> NDArray[Any]:
         """Logits: shape (n,) for two classes (positive favours ``classes_[1]``), else (n, K)."""
-        X = self._checked_X(X)
-        return _logistic.decision_function(self._public_params(), X)
+        X, params = self._checked_X(X)
+        return _logistic.decision_function(params, X)
 
     def predict_proba(self, X: Any) -> NDArray[Any]:
         """Class probabilities of shape (n, n_classes), columns in ``classes_`` order."""
-        X = self._checked_X(X)
-        return _logistic.predict_proba(self._public_params(), X)
+        X, params = self._checked_X(X)
+        return _logistic.predict_proba(params, X)
 
     def predict_log_proba(self, X: Any) -> NDArray[Any]:
         """``log(predict_proba(X))``."""

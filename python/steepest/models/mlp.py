@@ -117,6 +117,7 @@ class MLPBase(SteepestEstimator):
         n_threads: int | None = None,
         warm_start: bool = False,
         verbose: bool = False,
+        progress: bool | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -141,6 +142,7 @@ class MLPBase(SteepestEstimator):
         self.n_threads = n_threads
         self.warm_start = warm_start
         self.verbose = verbose
+        self.progress = progress
 
     def _loss(self) -> str:
         raise NotImplementedError
@@ -244,11 +246,15 @@ True
         k = int(self.classes_.shape[0])
         return 1 if k == 2 else k
 
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
+        return self._partial_fit(X, y, classes)
+
+    partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
+
     def predict_proba(self, X: Any) -> NDArray[Any]:
         """Class probabilities of shape (n, n_classes), columns in ``classes_`` order."""
-        X = self._checked_X(X)
-        act = self._fitted_activation
-        return _mlp.predict_proba(self._public_params(), X, activation=act)
+        X, params = self._checked_X(X)
+        return _mlp.predict_proba(params, X, activation=self._fitted_activation)
 
     def predict_log_proba(self, X: Any) -> NDArray[Any]:
         """``log(predict_proba(X))``."""
@@ -292,6 +298,11 @@ True
 
     def _n_out(self) -> int:
         return int(self.n_outputs_)
+
+    def partial_fit(self, X: Any, y: Any) -> Any:
+        return self._partial_fit(X, y, None)
+
+    partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
 
     def predict(self, X: Any) -> NDArray[Any]:
         """Predicted targets: shape (n,) for one output, else (n, n_outputs)."""

@@ -1,0 +1,250 @@
+"""The epochs of a fit and of a ``partial_fit`` call, shared by every estimator.
+
+Twins: none; the per-epoch work is :func:`steepest.models._epoch.run_epoch`
+(native or reference). The scikit-learn methods around it are in
+:mod:`._base`. Tests: ``tests/models/test_estimator_base.py``,
+``tests/models/test_estimator_stopping.py``, ``tests/models/test_partial_fit.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
+from sklearn.metrics import r2_score  # type: ignore[import-untyped]
+
+from .._errors import ConvergenceWarning, DivergenceError
+from .._progress import progress_bar, wants_progress
+from ..optim import Optimizer
+from ..reference._plateau import ReduceLROnPlateau
+from ..typing import FloatArray
+from . import _options as o
+from ._epoch import Network, run_epoch
+from ._stopping import NoImprovement, WeightAverage, install_swa_lr
+
+
+class TrainingLoop(BaseEstimator):  # type: ignore[misc]
+    """The epoch loop; :class:`._base.SteepestEstimator` adds the public API."""
+
+    _classifier: ClassVar[bool] = False
+
+    # fitted state (declared for the type checker; set by fit and partial_fit)
+    loss_curve_: list[float]
+    lr_curve_: list[float]
+    validation_scores_: list[float] | None
+    best_loss_: float | None
+    best_validation_score_: float | None
+    n_iter_: int
+    t_: int
+    n_swa_: int
+    _optimizer: Optimizer | None
+    _plateau: ReduceLROnPlateau | None
+
+    def _raw_predict(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
+        raise NotImplementedError
+
+    def _publish(self, params: list[FloatArray]) -> None:
+        raise NotImplementedError
+
+    def _score_params(
+        self, params: list[FloatArray], X: FloatArray, y: NDArray[Any]
+    ) -> float:
+        """Accuracy (classifiers) or R² (regressors) of ``params`` on encoded targets."""
+        pred = self._raw_predict(params, X)
+        if self._classifier:
+            return float(np.mean(pred == y))
+        return float(r2_score(y, pred))
+
+    def _one_epoch(
+        self,
+        fn: str,
+        opts: o.FitOptions,
+        net: Network,
+        params: list[FloatArray],
+        opt: Optimizer,
+        data: tuple[FloatArray, NDArray[Any]],
+        rng: np.random.Generator,
+        epoch: int,
+        scale: float,
+    ) -> tuple[float, float]:
+        """Run one epoch (its permutation drawn from ``rng``); ``(loss, lr)``.
+
+        ``epoch`` is 0-based and only names the epoch in the divergence error.
+        """
+        X, y = data
+        n = int(X.shape[0])
+        perm = rng.permutation(n) if opts.shuffle else np.arange(n, dtype=np.intp)
+        lr = opt.lr * scale
+        snapshot = [p.copy() for p in params]
+        # overflow is detected below from the result; NumPy's warnings about
+        # it would only repeat the DivergenceError
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, _ = run_epoch(
+                opts.backend, net, params, opt, X, y, perm, opts.batch_size,
+                lr_scale=scale, n_threads=opts.n_threads,
+            )  # fmt: skip
+        if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
+            self._diverged(fn, params, snapshot, opt, epoch, lr)
+        return float(loss), lr
+
+    def _train(
+        self,
+        fn: str,
+        opts: o.FitOptions,
+        net: Network,
+        params: list[FloatArray],
+        opt: Optimizer,
+        data: tuple[FloatArray, NDArray[Any]],
+        val: tuple[FloatArray, NDArray[Any]] | None,
+        rng: np.random.Generator,
+    ) -> None:
+        """The epochs of one ``fit``: curves, stopping rules, SWA, progress."""
+        self.loss_curve_ = []
+        self.lr_curve_ = []
+        self.validation_scores_ = None if val is None else []
+        self.n_iter_ = 0
+        stopper = NoImprovement(
+            opts.tol, opts.n_iter_no_change, by_score=opts.early_stopping
+        )
+        swa = WeightAverage() if opts.swa_start is not None else None
+        plateau = opts.plateau
+        self._plateau = plateau
+        converged = False
+        show_bar = wants_progress(opts.progress, opts.verbose)
+        with progress_bar(opts.max_iter, fn, show_bar, unit="epoch") as bar:
+            for epoch in bar:
+                if epoch == opts.swa_start and opts.swa_lr is not None:
+                    install_swa_lr(opt, opts.swa_lr)
+                scale = 1.0 if plateau is None else plateau.scale
+                loss, lr = self._one_epoch(
+                    fn, opts, net, params, opt, data, rng, epoch, scale
+                )
+                score = None if val is None else self._score_params(params, *val)
+                self._record(loss, lr, score)
+                stop = stopper.update(loss, score, params)
+                if swa is not None and epoch >= (opts.swa_start or 0):
+                    swa.update(params)
+                if plateau is not None:
+                    # the plateau watches what the tol rule watches
+                    plateau.update(
+                        1.0 - score
+                        if opts.early_stopping and score is not None
+                        else loss
+                    )
+                    stop = stop or plateau.stopped
+                bar.set_postfix(loss=loss, val=score, lr=lr)
+                if opts.verbose and not show_bar:
+                    _print_epoch(fn, epoch + 1, loss, score, lr)
+                if stop:
+                    converged = True
+                    break
+        self._finish(opts, params, opt, stopper, swa)
+        if not converged and opts.tol is not None:
+            msg = (
+                f"{fn}: stopped after max_iter={opts.max_iter} epochs before the loss "
+                f"{'(validation score) ' if opts.early_stopping else ''}stopped improving "
+                f"by tol={opts.tol}; raise max_iter or the learning rate"
+            )
+            warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+
+    def _train_chunk(
+        self,
+        fn: str,
+        opts: o.FitOptions,
+        net: Network,
+        params: list[FloatArray],
+        opt: Optimizer,
+        data: tuple[FloatArray, NDArray[Any]],
+        rng: np.random.Generator,
+    ) -> None:
+        """The one epoch of a ``partial_fit`` call; curves and counters continue.
+
+        No stopping rule, no early stopping, no progress bar: the caller's
+        loop over the chunks decides when to stop. ``reduce_on_plateau``
+        watches the training loss of each call and keeps its state between
+        calls; it lowers the learning rate but cannot stop training.
+        """
+        plateau: ReduceLROnPlateau | None = None
+        if opts.plateau is not None:
+            kept = getattr(self, "_plateau", None)
+            plateau = opts.plateau if kept is None else kept
+        self._plateau = plateau
+        epoch = self.n_iter_
+        scale = 1.0 if plateau is None else plateau.scale
+        loss, lr = self._one_epoch(fn, opts, net, params, opt, data, rng, epoch, scale)
+        self._record(loss, lr, None)
+        if plateau is not None:
+            plateau.update(loss)
+        best = self.best_loss_
+        self.best_loss_ = loss if best is None else min(best, loss)
+        self.t_ = opt.step_count
+        self._publish(params)
+        if opts.verbose:
+            _print_epoch(fn, epoch + 1, loss, None, lr)
+
+    def _record(self, loss: float, lr: float, score: float | None) -> None:
+        self.loss_curve_.append(loss)
+        self.lr_curve_.append(lr)
+        self.n_iter_ += 1
+        if score is not None:
+            assert self.validation_scores_ is not None
+            self.validation_scores_.append(score)
+
+    def _finish(
+        self,
+        opts: o.FitOptions,
+        params: list[FloatArray],
+        opt: Optimizer,
+        stopper: NoImprovement,
+        swa: WeightAverage | None,
+    ) -> None:
+        if opts.early_stopping:
+            stopper.restore_best(params)
+        self.n_swa_ = 0 if swa is None else swa.count
+        if swa is not None and swa.count > 0:
+            swa.apply(params)
+        self.best_loss_ = None if opts.early_stopping else stopper.best_loss
+        self.best_validation_score_ = (
+            stopper.best_score if opts.early_stopping else None
+        )
+        self.t_ = opt.step_count
+        self._publish(params)
+
+    def _diverged(
+        self,
+        fn: str,
+        params: list[FloatArray],
+        snapshot: list[FloatArray],
+        opt: Optimizer,
+        epoch: int,
+        lr: float,
+    ) -> None:
+        for p, saved in zip(params, snapshot, strict=True):
+            p[...] = saved
+        self._optimizer = None  # its state may hold NaN: rebuilt
+        self.best_loss_ = None
+        self.best_validation_score_ = None
+        self.n_swa_ = 0
+        self.t_ = opt.step_count
+        self._publish(params)
+        msg = (
+            f"{fn}: training diverged in epoch {epoch + 1} (the loss or a weight became "
+            f"NaN or infinite) with learning rate {lr:.6g}; the weights of the last "
+            "completed epoch were kept. Try a lower learning_rate (or a schedule that "
+            "decays it), a smaller batch_size, or standardised X."
+        )
+        raise DivergenceError(msg)
+
+
+def _print_epoch(
+    fn: str, epoch: int, loss: float, score: float | None, lr: float
+) -> None:
+    shown = "" if score is None else f", validation score {score:.6g}"
+    print(f"{fn} epoch {epoch}: loss {loss:.6g}{shown}, lr {lr:.6g}")
+
+
+__all__ = ["TrainingLoop"]

@@ -1,0 +1,79 @@
+"""scikit-learn's own estimator checks on both backends, and the dtype of predictions.
+
+Twins: ``python/steepest/models/_base.py`` (validation, tags, predictions)
+and the four estimators. The checks use default hyperparameters: on this
+machine all 8 estimators x ~50 checks run in about 20 s, the reference MLPs
+being the slowest (~5 s each).
+
+The array-API checks are skipped by scikit-learn itself unless the
+environment variable ``SCIPY_ARRAY_API=1`` is set before scipy is imported
+(the skips carry that reason); they are not claimed to pass.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import steepest
+from sklearn.datasets import make_regression
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ._estimators import small_case
+
+_CLASSES = (
+    steepest.LinearRegression,
+    steepest.LogisticRegression,
+    steepest.MLPClassifier,
+    steepest.MLPRegressor,
+)
+_ALL = [cls(backend=b) for b in ("native", "reference") for cls in _CLASSES]
+
+
+@parametrize_with_checks(_ALL)
+def test_sklearn_estimator_checks(estimator: Any, check: Any) -> None:
+    with warnings.catch_warnings():
+        # checks fit tiny or constant data on purpose; they assert on results
+        warnings.simplefilter("ignore", steepest.ConvergenceWarning)
+        check(estimator)
+
+
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("model_dtype", [np.float32, np.float64])
+def test_prediction_dtype_follows_scikit_learn(
+    x_dtype: type, model_dtype: type
+) -> None:
+    # scikit-learn's MLP keeps float32/float64 X (others become float64) and
+    # multiplies it by its weights, so NumPy's promotion decides the output
+    # dtype; a float32 model here does the same instead of rounding float64
+    # X down to float32 (check_regressor_multioutput relies on it)
+    X, y = make_regression(n_samples=40, n_features=3, random_state=0)
+    y = y / y.std()
+    X_pred = (X * 10).astype(x_dtype)
+    ours = steepest.MLPRegressor(
+        hidden_layer_sizes=(4,), max_iter=3, tol=None, dtype=model_dtype,
+        random_state=0,
+    ).fit(X.astype(model_dtype), y)  # fmt: skip
+    theirs = SkMLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its ConvergenceWarning
+        theirs.fit(X.astype(model_dtype), y)
+    assert ours.predict(X_pred).dtype == theirs.predict(X_pred).dtype
+    expected = np.result_type(
+        model_dtype, x_dtype if x_dtype != np.int64 else np.float64
+    )
+    assert ours.predict(X_pred).dtype == expected
+
+
+@pytest.mark.parametrize("name", ["LogisticRegression", "MLPClassifier"])
+def test_float32_classifier_computes_in_float64_for_float64_X(name: str) -> None:
+    est, X, y = small_case(name)
+    est.set_params(dtype=np.float32).fit(X, y)
+    proba64 = est.predict_proba(X)
+    proba32 = est.predict_proba(X.astype(np.float32))
+    assert proba64.dtype == np.float64
+    assert proba32.dtype == np.float32
+    np.testing.assert_allclose(proba64, proba32, rtol=1e-5, atol=1e-6)
