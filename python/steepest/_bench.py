@@ -11,7 +11,9 @@ bandwidth-bound, so the figure of merit is bytes moved per second relative to
 that roofline; below, per-call overhead. Two optional sections break the
 per-call overhead down at 1e3 elements and scan the parallel grain
 (:mod:`steepest._bench_tuning`), and ``--sections train`` times whole training
-epochs against scikit-learn, torch and a GEMM peak (:mod:`steepest._bench_train`).
+epochs against scikit-learn, torch and a GEMM peak (:mod:`steepest._bench_train`);
+``--sections torch`` times ``steepest.torch.Adam`` against ``torch.optim.Adam``
+(:mod:`steepest._bench_torch_optim`).
 This module holds the command line and the Markdown report.
 """
 
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _bench_torch_optim as bto
 from . import _bench_train as bt
 from . import _core
 from ._bench_measure import (
@@ -325,7 +328,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--quick", action="store_true", help="small sizes, short timings (smoke run)")
     add("--repeats", type=int, help="timed samples per figure (default: adaptive; "
         f"train: {bt.EPOCH_REPEATS} epochs)")  # fmt: skip
-    add("--sections", nargs="+", choices=["table", "overhead", "grain", "train"],
+    add("--sections", nargs="+",
+        choices=["table", "overhead", "grain", "train", "torch"],
         default=DEFAULT_SECTIONS,
         help=f"what to measure (default: {' '.join(DEFAULT_SECTIONS)})")  # fmt: skip
     add("--no-torch", action="store_true", help="leave torch out even if installed")
@@ -379,6 +383,12 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
         lines += train_lines(train)
         raw["train"] = asdict(train)
+    if "torch" in args.sections and not args.no_torch:
+        # steepest.torch.Adam and torch.optim.Adam, one child with torch loaded first
+        report = bto.measure(_core.get_num_threads(), quick=args.quick,
+                             budget=budget, repeats=args.repeats)  # fmt: skip
+        lines += bto.report_lines(report)
+        raw["torch_optim"] = report
     env["load"] = (load_before, os.getloadavg()[0])
     print("\n".join(header_lines(env, dtype) + lines))
     if args.json:

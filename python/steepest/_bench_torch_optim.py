@@ -52,7 +52,9 @@ def _openmp_runtimes() -> list[str]:
     return sorted(os.path.basename(p) for p in paths if p.startswith("/"))
 
 
-def _child(threads: int, quick: bool, budget: float, repeats: int | None) -> dict[str, Any]:
+def _child(
+    threads: int, quick: bool, budget: float, repeats: int | None
+) -> dict[str, Any]:
     policy_at_torch = os.environ.get("OMP_WAIT_POLICY")
     import torch  # first, on purpose: see the module docstring
 
@@ -93,7 +95,9 @@ def _child(threads: int, quick: bool, budget: float, repeats: int | None) -> dic
             for a, b in zip(got, expected, strict=True):
                 if not torch.allclose(a, b, rtol=RTOL, atol=ATOL):
                     worst = (a - b).abs().max().item()
-                    msg = f"{name} differs from {STEEPEST} after one step by {worst:.3g}"
+                    msg = (
+                        f"{name} differs from {STEEPEST} after one step by {worst:.3g}"
+                    )
                     raise RuntimeError(msg)
             seconds[name], _ = time_call(opt.step, budget, repeats)
             del opt, params, got  # its state goes before the next one's comes
@@ -138,21 +142,49 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     info = report["info"]
     at_torch = info["omp_wait_policy_at_torch_import"] or "(unset)"
     at_steepest = info["omp_wait_policy_at_steepest_import"] or "(unset)"
+    runtimes = info["openmp_runtimes"]
+    if len(runtimes) == 1:
+        # libgomp read the variable once, at torch's import: steepest's
+        # setdefault came later and changed the environment only
+        policy = (
+            f"one OpenMP runtime ({runtimes[0]}) shared by torch and steepest, "
+            f"started with OMP_WAIT_POLICY={at_torch} ({info['wait_policy_source']}); "
+            f"steepest's import set it to {at_steepest} too late to apply"
+        )
+    else:
+        policy = (
+            f"OMP_WAIT_POLICY={at_torch} when torch's OpenMP runtime started "
+            f"({info['wait_policy_source']}), {at_steepest} when steepest's did; "
+            f"OpenMP runtimes mapped: {', '.join(runtimes) or 'none'}"
+        )
     head = [
-        f"torch {info['torch']}, {info['threads']} threads for both, float32, "
-        "one process: torch imported first, then steepest",
-        f"OMP_WAIT_POLICY: {at_torch} when torch's OpenMP runtime started "
-        f"({info['wait_policy_source']}), {at_steepest} when steepest's did; "
-        f"OpenMP runtimes mapped: {', '.join(info['openmp_runtimes']) or 'none'}",
-        "each figure: median µs per step() over repeated steps after a warm-up "
-        "(.grad set once, as after backward); every torch variant's first step "
-        f"matched steepest's (rtol {RTOL}, atol {ATOL}) before timing",
-        "GB/s: 28 bytes per element (Adam reads p, g, m, v and writes p, m, v); "
-        "`x V`: V's time over steepest's (above 1: steepest is faster)",
+        (
+            f"torch {info['torch']}, {info['threads']} threads for both, float32, "
+            "one process: torch imported first, then steepest"
+        ),
+        policy,
+        (
+            "each figure: median µs per step() over repeated steps after a "
+            "warm-up (.grad set once, as after backward); every torch variant's "
+            f"first step matched steepest's (rtol {RTOL}, atol {ATOL}) before timing"
+        ),
+        (
+            "GB/s: 28 bytes per element (Adam reads p, g, m, v and writes p, m, "
+            "v); `x V`: V's time over steepest's (above 1: steepest is faster)"
+        ),
     ]
     names = [STEEPEST, *TORCH_VARIANTS]
-    cols = ["params", *names, *(f"x {n.removeprefix('torch ')}" for n in TORCH_VARIANTS)]
-    lines = ["", "## steepest.torch.Adam vs torch.optim.Adam", "", *(f"- {h}" for h in head)]
+    cols = [
+        "params",
+        *names,
+        *(f"x {n.removeprefix('torch ')}" for n in TORCH_VARIANTS),
+    ]
+    lines = [
+        "",
+        "## steepest.torch.Adam vs torch.optim.Adam",
+        "",
+        *(f"- {h}" for h in head),
+    ]
     lines += ["", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in report["rows"]:
         sec = row["seconds"]
@@ -166,7 +198,9 @@ def report_lines(report: dict[str, Any]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="steepest.torch vs torch.optim (child)")
+    parser = argparse.ArgumentParser(
+        description="steepest.torch vs torch.optim (child)"
+    )
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--budget", type=float, default=0.2)
     parser.add_argument("--repeats", type=int)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 torch = pytest.importorskip("torch")
-import steepest.torch  # noqa: E402  (only once torch is known to import)
+import steepest.torch  # only once torch is known to import
 
 STEPS = 50
 # max |difference| of params after STEPS steps, from the issue: 1e-6 in float32;
@@ -43,11 +43,19 @@ CASES = [
     Case("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
     Case("SGD", {"lr": 1e-3, "momentum": 0.5, "dampening": 0.3, "maximize": True}),
     Case("Adagrad", {"lr": 0.05}),
-    Case("Adagrad", {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 1e-2,
-                     "initial_accumulator_value": 0.1}),  # fmt: skip
+    Case(
+        "Adagrad",
+        {
+            "lr": 0.05,
+            "lr_decay": 0.01,
+            "weight_decay": 1e-2,
+            "initial_accumulator_value": 0.1,
+        },
+    ),
     Case("RMSprop", {"lr": 1e-3}),
-    Case("RMSprop", {"lr": 1e-3, "momentum": 0.9, "centered": True,
-                     "weight_decay": 1e-2}),  # fmt: skip
+    Case(
+        "RMSprop", {"lr": 1e-3, "momentum": 0.9, "centered": True, "weight_decay": 1e-2}
+    ),
     # not centered with alpha=0.9: sqrt(v - ga^2) then cancels so badly that
     # torch's own float32 run ends 3.5e-6 from its float64 one
     Case("RMSprop", {"lr": 1e-3, "alpha": 0.9, "maximize": True}),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 torch = pytest.importorskip("torch")
-import steepest.torch  # noqa: E402
+import steepest.torch
 
 CLASSES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
@@ -32,7 +32,9 @@ def _param(*shape: int, **kwargs: Any) -> torch.Tensor:
 )
 def test_dtype(cls: str, dtype: torch.dtype, match: str) -> None:
     t = torch.ones(3, dtype=dtype)  # a plain tensor: ints cannot require grad
-    with pytest.raises(TypeError, match=rf"param_groups\[0\]\['params'\]\[0\].*{match}"):
+    with pytest.raises(
+        TypeError, match=rf"param_groups\[0\]\['params'\]\[0\].*{match}"
+    ):
         getattr(steepest.torch, cls)([t])
 
 
@@ -42,13 +44,13 @@ def test_device() -> None:
 
 
 def test_layout_and_sparse_grad() -> None:
-    with pytest.raises(TypeError, match="sparse_coo.*dense"):
+    with pytest.raises(TypeError, match=r"sparse_coo.*dense"):
         steepest.torch.SGD([torch.ones(3).to_sparse()])
     emb = torch.nn.Embedding(5, 2, sparse=True)
     opt = steepest.torch.Adam(emb.parameters())
     emb(torch.tensor([1, 2])).sum().backward()
     before = emb.weight.detach().clone()
-    with pytest.raises(TypeError, match="grad of .*is sparse"):
+    with pytest.raises(TypeError, match=r"grad of .*is sparse"):
         opt.step()
     assert torch.equal(emb.weight.detach(), before)
 
@@ -70,10 +72,14 @@ def test_non_contiguous_grad_is_read_through_a_copy() -> None:
 
 def test_overlapping_params_are_refused_when_added() -> None:
     base = torch.zeros(10)
-    with pytest.raises(ValueError, match=r"\['params'\]\[1\] overlaps .*\['params'\]\[0\]"):
+    with pytest.raises(
+        ValueError, match=r"\['params'\]\[1\] overlaps .*\['params'\]\[0\]"
+    ):
         steepest.torch.Adam([base[:6], base[4:]])
     opt = steepest.torch.Adam([base[:6]])
-    with pytest.raises(ValueError, match=r"param_groups\[1\]\['params'\]\[0\] overlaps"):
+    with pytest.raises(
+        ValueError, match=r"param_groups\[1\]\['params'\]\[0\] overlaps"
+    ):
         opt.add_param_group({"params": [base[5:]]})
     assert len(opt.param_groups) == 1  # not added
     steepest.torch.Adam([base[:5], base[5:]])  # disjoint views of one buffer: fine
@@ -140,7 +146,7 @@ def test_hyperparameter_edited_after_construction() -> None:
     opt = steepest.torch.Adam([w])
     opt.param_groups[0]["lr"] = -1.0
     w.grad = torch.ones(3)
-    with pytest.raises(ValueError, match="Adam.step: param group 0: adam_step: lr"):
+    with pytest.raises(ValueError, match=r"Adam\.step: param group 0: adam_step: lr"):
         opt.step()
     assert torch.equal(w.detach(), torch.ones(3))
     opt.param_groups[0]["lr"] = torch.tensor(0.1)  # a tensor lr, as torch allows

@@ -10,11 +10,19 @@ from __future__ import annotations
 import pytest
 
 from ._train import (
-    CASE_IDS, CASES, STATE_RTOL, STEPS, TOLERANCE, Case, optimizer, train, twins,
-)  # fmt: skip
+    CASE_IDS,
+    CASES,
+    STATE_RTOL,
+    STEPS,
+    TOLERANCE,
+    Case,
+    optimizer,
+    train,
+    twins,
+)
 
 torch = pytest.importorskip("torch")
-import steepest.torch  # noqa: E402
+import steepest.torch
 
 DTYPES = [torch.float32, torch.float64]
 DTYPE_IDS = ["float32", "float64"]
@@ -40,7 +48,8 @@ def test_training_matches_torch(case: Case, dtype: torch.dtype) -> None:
         for key, value in torchs.items():
             got = mine[key]
             assert type(got) is torch.Tensor
-            assert got.dtype == value.dtype and got.shape == value.shape, key
+            assert got.dtype == value.dtype, key
+            assert got.shape == value.shape, key
             torch.testing.assert_close(got, value, rtol=STATE_RTOL[dtype], atol=tol)
 
 
@@ -50,8 +59,13 @@ def test_float32_is_not_float64() -> None:
     ours, theirs, X, y = twins(torch.float32)
     theirs = theirs.double()
     train(ours, optimizer(steepest.torch, case, ours.parameters()), X, y, STEPS)
-    train(theirs, optimizer(torch.optim, case, theirs.parameters()), X.double(),
-          y.double(), STEPS)  # fmt: skip
+    train(
+        theirs,
+        optimizer(torch.optim, case, theirs.parameters()),
+        X.double(),
+        y.double(),
+        STEPS,
+    )
     diff = max(
         (p.double() - q).abs().max().item()
         for p, q in zip(ours.parameters(), theirs.parameters(), strict=True)

@@ -9,7 +9,7 @@ import pytest
 from ._train import CASE_IDS, CASES, STEPS, TOLERANCE, Case, optimizer, train, twins
 
 torch = pytest.importorskip("torch")
-import steepest.torch  # noqa: E402
+import steepest.torch
 
 F32 = torch.float32
 # one case per class, with the optional state it can hold
@@ -62,7 +62,8 @@ def test_state_dict_crosses_over(case: Case, direction: str) -> None:
     opt2.load_state_dict(state)
     for st in opt2.state.values():
         if "step" in st:  # torch's convention: a scalar float32 tensor
-            assert st["step"].dtype == F32 and st["step"].shape == ()
+            assert st["step"].dtype == F32
+            assert st["step"].shape == ()
             assert st["step"].item() == SPLIT
     train(half, opt2, X, y, STEPS - SPLIT)
     for p, q in zip(whole.parameters(), half.parameters(), strict=True):
@@ -90,7 +91,8 @@ def test_adagrad_state_exists_before_the_first_step() -> None:
     mine = steepest.torch.Adagrad(model.parameters(), initial_accumulator_value=0.5)
     ref = torch.optim.Adagrad(model.parameters(), initial_accumulator_value=0.5)
     a, b = mine.state_dict()["state"], ref.state_dict()["state"]
-    assert a.keys() == b.keys() and len(a) == 4
+    assert a.keys() == b.keys()
+    assert len(a) == 4
     for i in a:
         for key in ("step", "sum"):
             torch.testing.assert_close(a[i][key], b[i][key], rtol=0, atol=0)
@@ -172,7 +174,7 @@ def test_params_without_grad_are_skipped() -> None:
 def test_nonfinite_modes() -> None:
     w = torch.nn.Parameter(torch.ones(4))
     w.grad = torch.tensor([1.0, float("nan"), 0.0, 0.0])
-    with pytest.raises(ValueError, match="not finite|non-finite|NaN"):
+    with pytest.raises(ValueError, match=r"not finite|non-finite|NaN"):
         steepest.torch.Adam([w], nonfinite="raise").step()
     assert torch.equal(w.detach(), torch.ones(4))
     opt = steepest.torch.Adam([w], nonfinite="skip")

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, overload
 
-import numpy as np
 import torch
 
 from .. import _validation as v
@@ -37,7 +36,9 @@ _FLAG_REASONS = {
 
 def scalar_dtype() -> torch.dtype:
     """The dtype of ``state["step"]``: torch's rule (float32 unless the default is float64)."""
-    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    return (
+        torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    )
 
 
 def number(x: Any) -> Any:
@@ -119,7 +120,9 @@ class NativeOptimizer(torch.optim.Optimizer):
         for key in self._state_names(group):
             t = state.get(key)
             if t is None:
-                t = state[key] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+                t = state[key] = torch.zeros_like(
+                    p, memory_format=torch.contiguous_format
+                )
             out.append(t)
         return out
 
@@ -168,7 +171,9 @@ class NativeOptimizer(torch.optim.Optimizer):
             )
             raise ValueError(msg)
 
-    def _checked_grad(self, where: str, p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    def _checked_grad(
+        self, where: str, p: torch.Tensor, g: torch.Tensor
+    ) -> torch.Tensor:
         fn = self._name()
         if g.layout != torch.strided:
             msg = f"{fn}: the grad of {where} is sparse ({g.layout}); sparse gradients are not supported"

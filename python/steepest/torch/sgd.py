@@ -80,7 +80,9 @@ class SGD(NativeOptimizer):
         for key in ("lr", "momentum", "weight_decay"):
             v.check_nonnegative(fn, key, number(group[key]))
         damp = number(group["dampening"])
-        v.check_between(fn, "dampening", damp, 0.0, 1.0, hi_open=False, interval="[0, 1]")
+        v.check_between(
+            fn, "dampening", damp, 0.0, 1.0, hi_open=False, interval="[0, 1]"
+        )
         v.check_nesterov(fn, group["nesterov"], group["momentum"], group["dampening"])
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
@@ -97,7 +99,11 @@ class SGD(NativeOptimizer):
             return []
         buf = state.get("momentum_buffer")
         # a new buffer joins the state only once a step has filled it
-        return [buf if buf is not None else torch.empty_like(p, memory_format=torch.contiguous_format)]
+        return [
+            buf
+            if buf is not None
+            else torch.empty_like(p, memory_format=torch.contiguous_format)
+        ]
 
     def _advance(self, group: dict[str, Any], items: list[_Item]) -> None:
         if group["momentum"] != 0:
