@@ -35,6 +35,7 @@ py::dict build_info() {
     d["compiler"] = STEEPEST_COMPILER;
     d["cxx_flags"] = STEEPEST_CXX_FLAGS;
     d["kernel_flags"] = "-fno-math-errno -ffp-contract=off -fopenmp-simd";
+    d["sanitize"] = STEEPEST_SANITIZERS;  // "" in a normal build
 #ifdef STEEPEST_HAVE_OPENMP
     d["openmp"] = py::int_(_OPENMP);
 #else

@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -44,14 +45,18 @@ void check_layout(const std::string& label, const py::array& a, const py::dtype&
     }
 }
 
-long long int_arg(const char* name, py::handle h, long long lo) {
+// An int (not bool) in [lo, hi].
+long long int_arg(const char* name, py::handle h, long long lo, long long hi) {
     if (!PyIndex_Check(h.ptr()) || PyBool_Check(h.ptr())) {
         type_error(fn, std::string(name) + " must be an int, got " + type_name(h));
     }
-    long long x = py::reinterpret_steal<py::int_>(PyNumber_Index(h.ptr())).cast<long long>();
-    if (x < lo)
-        value_error(fn, std::string(name) + " must be >= " + std::to_string(lo) + ", got " +
-                            std::to_string(x));
+    auto value = py::reinterpret_steal<py::int_>(PyNumber_Index(h.ptr()));
+    int overflow = 0;
+    const long long x = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (overflow != 0 || x < lo || x > hi) {
+        value_error(fn, std::string(name) + " must be in [" + std::to_string(lo) + ", " +
+                            std::to_string(hi) + "], got " + std::string(py::str(value)));
+    }
     return x;
 }
 
@@ -322,7 +327,7 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
         type_error(fn, "rule must be a dict, got " + type_name(rule_));
     }
     a.r = read_rule(py::reinterpret_borrow<py::dict>(rule_), a.params, a.dt, a.state);
-    a.step = int_arg("step", step, 0);
+    a.step = int_arg("step", step, 0, std::numeric_limits<long long>::max() - 1);
     a.has_sched = !sched.is_none();
     if (a.has_sched) a.sched = compile_schedule(sched);
     a.lr = real_arg(fn, "lr", lr);
@@ -342,13 +347,15 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     a.perm = as_array("perm", perm);
     check_permutation(a.perm, n);
     check_targets(a, n);
-    a.batch = static_cast<index_t>(int_arg("batch_size", batch, 0));
+    a.batch = static_cast<index_t>(
+        int_arg("batch_size", batch, 0, std::numeric_limits<long long>::max()));
     a.act = read_activation(act);
     a.alpha = real_arg(fn, "alpha", alpha);
     a.l1_ratio = real_arg(fn, "l1_ratio", l1_ratio);
     check_nonnegative(fn, "alpha", a.alpha);
     check_between(fn, "l1_ratio", a.l1_ratio, 0.0, 1.0, false, "[0, 1]");
-    a.n_threads = static_cast<int>(int_arg("n_threads", threads, 0));
+    // more threads than this is a typo, not a machine
+    a.n_threads = static_cast<int>(int_arg("n_threads", threads, 0, 4096));
     train::epoch_result res = a.kind == elem::f32 ? run<float>(a) : run<double>(a);
     return py::make_tuple(res.loss, res.steps);
 }
