@@ -18,7 +18,7 @@ from steepest import _core
 ISAS = ("baseline", "v3", "v4")
 BUILD_INFO_KEYS = {
     "version", "compiler", "cxx_flags", "kernel_flags", "openmp", "built_isas",
-    "available_isas", "selected_isa", "max_threads", "parallel_grain", "blas",
+    "available_isas", "selected_isa", "max_threads", "parallel_grain", "blas", "sanitize",
 }  # fmt: skip
 
 
@@ -51,6 +51,7 @@ def test_build_info() -> None:
     assert info["available_isas"] == _core.available_isas()
     assert info["max_threads"] == _core.get_num_threads() >= 1
     assert info["parallel_grain"] == _core.get_parallel_grain() >= 1
+    assert isinstance(info["sanitize"], str)  # "" unless a checking build
 
 
 @pytest.fixture
