@@ -64,7 +64,16 @@ _LAZY_NAMES = {
 }
 
 
+# Subpackages loaded on first access: tools (NumPy only, but not needed by
+# most users) and torch (needs the optional torch).
+_LAZY_MODULES = ("models", "tools", "torch")
+
+
 def __getattr__(name: str) -> object:
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f"steepest.{name}")
+        globals()[name] = module
+        return module
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
         globals()[name] = value  # later lookups skip __getattr__
@@ -106,6 +115,7 @@ __all__ = [
     "schedules",
     "set_isa",
     "set_num_threads",
+    "tools",
 ]
 
 

@@ -2,6 +2,11 @@
 
 Commands
 --------
+demo
+    Train logistic regression and an MLP with every optimizer on two real data
+    sets shipped with scikit-learn, native against the NumPy reference; print a
+    table and write learning-curve, schedule and trajectory PNGs (see
+    :mod:`steepest._demo`).
 bench
     Time every optimizer against the NumPy reference, torch.optim (in a
     process of its own) and a memory roofline, and print a Markdown table
@@ -13,13 +18,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import _bench
+from . import _bench, _demo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its status."""
     parser = argparse.ArgumentParser(prog="python -m steepest")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo", help="train on real data with every optimizer", description=_demo.DESCRIPTION
+    )
+    _demo.add_arguments(demo)
+    demo.set_defaults(run=_demo.run)
     bench = commands.add_parser(
         "bench",
         help="benchmark the optimizer steps",

@@ -5,6 +5,12 @@
 
 #include <cstddef>
 
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define STEEPEST_CPU_RELAX() __builtin_ia32_pause()
+#else
+#define STEEPEST_CPU_RELAX() ((void)0)
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define STEEPEST_INLINE inline __attribute__((always_inline))
 #define STEEPEST_RESTRICT __restrict__

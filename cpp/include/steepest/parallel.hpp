@@ -6,7 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 #include <vector>
 
 #include "steepest/common.hpp"
@@ -106,11 +107,12 @@ void team_of(int nt, Fn&& fn) {
 }
 
 // A barrier for a team that stays busy between its waits (the split
-// training loop: balanced shares, a few hundred microseconds apart). It spins
-// briefly, then yields: under OMP_WAIT_POLICY=passive an OpenMP barrier puts
-// waiting threads to sleep, and waking them costs 50-250 us on these VMs,
-// as much as the work between two waits. Reset it before use with the team's
-// actual size.
+// training loop: balanced shares, tens to hundreds of microseconds apart).
+// It spins first: under OMP_WAIT_POLICY=passive an OpenMP barrier puts
+// waiting threads to sleep at once, and waking them costs 50-250 us on these
+// VMs, as much as the work between two waits. After ~2000 spins it blocks
+// instead, so that on a busy machine a waiting thread gives its core to the
+// one it waits for. reset() before use, with the team's actual size.
 class spin_barrier {
    public:
     void reset(int members) {
@@ -121,18 +123,27 @@ class spin_barrier {
         const unsigned gen = generation_.load(std::memory_order_acquire);
         if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
             count_.store(0, std::memory_order_relaxed);
-            generation_.fetch_add(1, std::memory_order_release);
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                generation_.fetch_add(1, std::memory_order_release);
+            }
+            woken_.notify_all();  // no system call when nobody sleeps
             return;
         }
-        for (int spins = 0; generation_.load(std::memory_order_acquire) == gen; ++spins) {
-            if (spins >= 20000) std::this_thread::yield();
+        for (int spins = 0; spins < 2000; ++spins) {
+            if (generation_.load(std::memory_order_acquire) != gen) return;
+            STEEPEST_CPU_RELAX();
         }
+        std::unique_lock<std::mutex> lock(mutex_);
+        woken_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != gen; });
     }
 
    private:
     int members_ = 1;
     std::atomic<int> count_{0};
     std::atomic<unsigned> generation_{0};
+    std::mutex mutex_;
+    std::condition_variable woken_;
 };
 
 // fn(begin, end) on the non-empty ranges of team().
