@@ -31,8 +31,8 @@ is kept on the estimator (as is ``fit``'s, at the end of ``fit``) and later
 calls draw only their permutation from it. Weights, optimizer state, step
 count (hence the schedule's position), ``classes_`` and the curves carry
 over between calls, and through pickling. So ``partial_fit`` called k times
-on the data of ``fit(max_iter=k, tol=None)`` draws the same numbers in the
-same order and ends with the same weights.
+on the data of ``fit(max_iter=k, tol=None)`` (without early stopping or SWA)
+draws the same numbers in the same order and ends with the same weights.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _options as o
 from ._epoch import Network
+from ._labels import at_least_two_classes, encode_labels
 from ._loop import TrainingLoop
 from ._stopping import split_validation
 
@@ -84,6 +85,7 @@ class SteepestEstimator(TrainingLoop):
     _params: list[FloatArray]
     _optimizer_config: Any
     _rng: np.random.Generator
+    n_outputs_: int
 
     # -- subclass hooks -------------------------------------------------------
     def _network(self, fn: str, alpha: float) -> Network:
@@ -112,7 +114,7 @@ class SteepestEstimator(TrainingLoop):
         if self._classifier:
             check_classification_targets(y)
             classes, idx = np.unique(y, return_inverse=True)
-            _at_least_two(fn, classes)
+            at_least_two_classes(fn, classes)
             if why and not np.array_equal(classes, self.classes_):
                 msg = (
                     f"{fn}: {why} needs the classes of the previous fit "
@@ -155,8 +157,8 @@ class SteepestEstimator(TrainingLoop):
                 "of the whole data set: a chunk may lack some)"
             )
             raise ValueError(msg)
-        _at_least_two(fn, known)
-        idx = _encode(fn, known, y, "y")
+        at_least_two_classes(fn, known)
+        idx = encode_labels(fn, known, y, "y")
         self.classes_ = known
         return idx
 
@@ -172,7 +174,7 @@ class SteepestEstimator(TrainingLoop):
             msg = f"{fn}: validation_data has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y"
             raise ValueError(msg)
         if self._classifier:
-            return X_val, _encode(fn, self.classes_, y_val, "validation_data y")
+            return X_val, encode_labels(fn, self.classes_, y_val, "validation_data y")
         y_val = np.ascontiguousarray(y_val, dtype=dt).reshape((-1, *y_train.shape[1:]))
         return X_val, y_val
 
@@ -364,32 +366,6 @@ class SteepestEstimator(TrainingLoop):
     def _predict_raw(self, X: Any) -> NDArray[Any]:
         X, params = self._checked_X(X)
         return self._raw_predict(params, X)
-
-
-def _at_least_two(fn: str, classes: NDArray[Any]) -> None:
-    if classes.shape[0] < 2:
-        msg = (
-            f"{fn}: y must hold at least 2 classes to learn from; got "
-            f"{classes.shape[0]} class: {classes.tolist()!r}"
-        )
-        raise ValueError(msg)
-
-
-def _encode(fn: str, classes: NDArray[Any], y: Any, what: str) -> NDArray[np.intp]:
-    """Indices of the labels ``y`` in the sorted ``classes``; ValueError for others."""
-    y = np.asarray(y)
-    try:
-        pos = np.minimum(np.searchsorted(classes, y), classes.shape[0] - 1)
-        ok = y.ndim == 1 and bool(np.all(classes[pos] == y))
-    except (TypeError, ValueError):  # labels not comparable with the classes
-        ok = False
-    if not ok:
-        msg = (
-            f"{fn}: {what} holds labels that are not among the classes "
-            f"{classes.tolist()!r}"
-        )
-        raise ValueError(msg)
-    return np.ascontiguousarray(pos, dtype=np.intp)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -150,6 +150,8 @@ Examples
     def _loss(self) -> str:
         return "squared_error"
 
+    _one_d: bool  # 1-D y (coef_ of shape (n_features,)); set by _targets
+
     def _param_shapes(self, n_features: int) -> list[tuple[int, ...]]:
         k = self.n_outputs_
         return [(n_features,), (1,)] if self._one_d else [(n_features, k), (k,)]
