@@ -5,7 +5,9 @@ and the four estimators. The checks use default hyperparameters: on this
 machine all 8 estimators x ~50 checks run in about 20 s, the reference MLPs
 being the slowest (~5 s each).
 
-The array-API checks are skipped by scikit-learn itself unless the
+The pandas inputs of ``check_*_data_not_an_array`` run (pandas is a test
+dependency), and so does ``check_dataframe_column_names_consistency``,
+called directly. The array-API checks are skipped by scikit-learn itself unless the
 environment variable ``SCIPY_ARRAY_API=1`` is set before scipy is imported
 (the skips carry that reason); they are not claimed to pass.
 """
@@ -20,7 +22,10 @@ import pytest
 import steepest
 from sklearn.datasets import make_regression
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    parametrize_with_checks,
+)
 
 from ._estimators import small_case
 
@@ -39,6 +44,19 @@ def test_sklearn_estimator_checks(estimator: Any, check: Any) -> None:
         # checks fit tiny or constant data on purpose; they assert on results
         warnings.simplefilter("ignore", steepest.ConvergenceWarning)
         check(estimator)
+
+
+@pytest.mark.parametrize(
+    "estimator", _ALL, ids=lambda e: f"{type(e).__name__}-{e.backend}"
+)
+def test_dataframe_column_names(estimator: Any) -> None:
+    # a pandas check scikit-learn defines but does not yield from
+    # parametrize_with_checks: feature_names_in_, and the warnings/errors
+    # when predict or partial_fit see other column names than fit
+    pytest.importorskip("pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", steepest.ConvergenceWarning)
+        check_dataframe_column_names_consistency(type(estimator).__name__, estimator)
 
 
 @pytest.mark.parametrize("x_dtype", [np.float32, np.float64, np.int64])
