@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from types import ModuleType
+
+# scikit-learn's estimator checks exercise array-API inputs only in this mode,
+# which SciPy reads when it is first imported (after this file).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
 import pytest
