@@ -95,6 +95,12 @@ void row_times_matrix(const T* STEEPEST_RESTRICT x, const T* STEEPEST_RESTRICT w
 template <class T>
 void outer(const T* STEEPEST_RESTRICT x, const T* STEEPEST_RESTRICT dz, T* STEEPEST_RESTRICT g,
            index_t d, index_t k) {
+    if (k == 1) {  // one contiguous column: vectorise over d, not over k
+        const T dz0 = dz[0];
+#pragma omp simd
+        for (index_t f = 0; f < d; ++f) g[f] = x[f] * dz0;
+        return;
+    }
     for (index_t f = 0; f < d; ++f) {
         const T xf = x[f];
         T* row = g + f * k;
