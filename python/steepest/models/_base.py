@@ -50,6 +50,7 @@ from sklearn.utils.validation import (  # type: ignore[import-untyped]
     validate_data,
 )
 
+from .._errors import DivergenceError
 from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _options as o
@@ -204,6 +205,23 @@ class SteepestEstimator(TrainingLoop):
             When the loss or a weight became NaN or infinite; the estimator
             then holds the weights of the last completed epoch.
         """
+        before = dict(self.__dict__)
+        training = False
+        try:
+            setup = self._fit_setup(X, y, validation_data)
+            training = True
+            self._train(*setup)
+        except DivergenceError:
+            raise  # the last completed epoch (or the initial weights) published
+        except BaseException:
+            # no epoch of this fit completed: as if fit had not been called
+            if not (training and self.n_iter_ > 0):
+                self._restore_attributes(before)
+            raise
+        return self
+
+    def _fit_setup(self, X: Any, y: Any, validation_data: Any) -> tuple[Any, ...]:
+        """Steps 1 and 2 of ``fit``: the arguments of :meth:`_train`."""
         fn = type(self).__name__
         opts = o.read_options(self)
         net = self._network(fn, opts.alpha)
@@ -232,11 +250,26 @@ class SteepestEstimator(TrainingLoop):
                 rng, X.shape[0], opts.validation_fraction, fn
             )
             X, y, val = X[train], y[train], (X[held], y[held])
-        self._train(fn, opts, net, params, opt, (X, y), val, rng)
-        return self
+        return fn, opts, net, params, opt, (X, y), val, rng
 
     def _partial_fit(self, X: Any, y: Any, classes: Any) -> Any:
-        """One epoch over the chunk ``(X, y)``; see the module docstring."""
+        """One epoch over the chunk ``(X, y)``; see the module docstring.
+
+        All or nothing: an exception other than a divergence leaves the
+        estimator as it was before the call.
+        """
+        before = dict(self.__dict__)
+        try:
+            self._partial_fit_epoch(X, y, classes)
+        except DivergenceError:
+            raise  # the weights before the call published
+        except BaseException:
+            # _train_chunk put back what the epoch changed in place
+            self._restore_attributes(before)
+            raise
+        return self
+
+    def _partial_fit_epoch(self, X: Any, y: Any, classes: Any) -> None:
         fn = type(self).__name__
         opts = o.read_options(self)
         if opts.swa_start is not None:
@@ -269,7 +302,6 @@ class SteepestEstimator(TrainingLoop):
             rng = self._rng
         opt = self._optimizer_for(fn, opts, params, rng)
         self._train_chunk(fn, opts, net, params, opt, (X, y), rng)
-        return self
 
     def _optimizer_for(
         self,
@@ -310,6 +342,11 @@ class SteepestEstimator(TrainingLoop):
             )
             raise ValueError(msg)
         return params
+
+    def _restore_attributes(self, before: dict[str, Any]) -> None:
+        """Every attribute back to the object it referred to in ``before``."""
+        self.__dict__.clear()
+        self.__dict__.update(before)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

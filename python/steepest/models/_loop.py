@@ -24,6 +24,7 @@ from ..reference._plateau import ReduceLROnPlateau
 from ..typing import FloatArray
 from . import _options as o
 from ._epoch import Network, run_epoch
+from ._rollback import EpochStart
 from ._stopping import NoImprovement, WeightAverage, install_swa_lr
 
 
@@ -70,16 +71,17 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         rng: np.random.Generator,
         epoch: int,
         scale: float,
+        start: EpochStart,
     ) -> tuple[float, float]:
         """Run one epoch (its permutation drawn from ``rng``); ``(loss, lr)``.
 
-        ``epoch`` is 0-based and only names the epoch in the divergence error.
+        ``epoch`` is 0-based and only names the epoch in the divergence error;
+        ``start`` was taken before the epoch and is restored if it diverges.
         """
         X, y = data
         n = int(X.shape[0])
         perm = rng.permutation(n) if opts.shuffle else np.arange(n, dtype=np.intp)
         lr = opt.lr * scale
-        snapshot = [p.copy() for p in params]
         # overflow is detected below from the result; NumPy's warnings about
         # it would only repeat the DivergenceError
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -88,7 +90,7 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
                 lr_scale=scale, n_threads=opts.n_threads,
             )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
-            self._diverged(fn, params, snapshot, opt, epoch, lr)
+            self._diverged(fn, params, start, opt, epoch, lr)
         return float(loss), lr
 
     def _train(
@@ -102,7 +104,17 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         val: tuple[FloatArray, NDArray[Any]] | None,
         rng: np.random.Generator,
     ) -> None:
-        """The epochs of one ``fit``: curves, stopping rules, SWA, progress."""
+        """The epochs of one ``fit``: curves, stopping rules, SWA, progress.
+
+        Each epoch, bookkeeping included, is all or nothing: an exception
+        raised before its iteration ends (a KeyboardInterrupt, an error in a
+        callback) restores the state saved when it began (see
+        :class:`._rollback.EpochStart`); the estimator then publishes the
+        weights of the last completed epoch, unless there is none, and the
+        exception propagates. Early stopping's best weights and SWA's average
+        are not installed then: the published weights are those the optimizer
+        state belongs to, so training can continue from them.
+        """
         self.loss_curve_ = []
         self.lr_curve_ = []
         self.validation_scores_ = None if val is None else []
@@ -115,34 +127,46 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         self._plateau = plateau
         converged = False
         show_bar = wants_progress(opts.progress, opts.verbose)
-        with progress_bar(opts.max_iter, fn, show_bar, unit="epoch") as bar:
-            for epoch in bar:
-                if epoch == opts.swa_start and opts.swa_lr is not None:
-                    install_swa_lr(opt, opts.swa_lr)
-                scale = 1.0 if plateau is None else plateau.scale
-                loss, lr = self._one_epoch(
-                    fn, opts, net, params, opt, data, rng, epoch, scale
-                )
-                score = None if val is None else self._score_params(params, *val)
-                self._record(loss, lr, score)
-                stop = stopper.update(loss, score, params)
-                if swa is not None and epoch >= (opts.swa_start or 0):
-                    swa.update(params)
-                if plateau is not None:
-                    # the plateau watches what the tol rule watches
-                    plateau.update(
-                        1.0 - score
-                        if opts.early_stopping and score is not None
-                        else loss
+        start = EpochStart(self, params, opt, rng)
+        try:
+            with progress_bar(opts.max_iter, fn, show_bar, unit="epoch") as bar:
+                for epoch in bar:
+                    start = EpochStart(self, params, opt, rng)
+                    if epoch == opts.swa_start and opts.swa_lr is not None:
+                        install_swa_lr(opt, opts.swa_lr)
+                    scale = 1.0 if plateau is None else plateau.scale
+                    loss, lr = self._one_epoch(
+                        fn, opts, net, params, opt, data, rng, epoch, scale, start
                     )
-                    stop = stop or plateau.stopped
-                bar.set_postfix(loss=loss, val=score, lr=lr)
-                if opts.verbose and not show_bar:
-                    _print_epoch(fn, epoch + 1, loss, score, lr)
-                if stop:
-                    converged = True
-                    break
-        self._finish(opts, params, opt, stopper, swa)
+                    score = None if val is None else self._score_params(params, *val)
+                    self._record(loss, lr, score)
+                    stop = stopper.update(loss, score, params)
+                    if swa is not None and epoch >= (opts.swa_start or 0):
+                        swa.update(params)
+                    if plateau is not None:
+                        # the plateau watches what the tol rule watches
+                        plateau.update(
+                            1.0 - score
+                            if opts.early_stopping and score is not None
+                            else loss
+                        )
+                        stop = stop or plateau.stopped
+                    bar.set_postfix(loss=loss, val=score, lr=lr)
+                    if opts.verbose and not show_bar:
+                        _print_epoch(fn, epoch + 1, loss, score, lr)
+                    if stop:
+                        converged = True
+                        break
+            # _finish may write the best or averaged weights: undone if it fails
+            start = EpochStart(self, params, opt, rng)
+            self._finish(opts, params, opt, stopper, swa)
+        except DivergenceError:
+            raise  # _diverged already restored and published
+        except BaseException:
+            start.restore()
+            if self.n_iter_ > 0:
+                self._publish_interrupted(opts, params, opt)
+            raise
         if not converged and opts.tol is not None:
             msg = (
                 f"{fn}: stopped after max_iter={opts.max_iter} epochs before the loss "
@@ -175,16 +199,26 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         self._plateau = plateau
         epoch = self.n_iter_
         scale = 1.0 if plateau is None else plateau.scale
-        loss, lr = self._one_epoch(fn, opts, net, params, opt, data, rng, epoch, scale)
-        self._record(loss, lr, None)
-        if plateau is not None:
-            plateau.update(loss)
-        best = self.best_loss_
-        self.best_loss_ = loss if best is None else min(best, loss)
-        self.t_ = opt.step_count
-        self._publish(params)
-        if opts.verbose:
-            _print_epoch(fn, epoch + 1, loss, None, lr)
+        start = EpochStart(self, params, opt, rng)
+        try:
+            loss, lr = self._one_epoch(
+                fn, opts, net, params, opt, data, rng, epoch, scale, start
+            )
+            self._record(loss, lr, None)
+            if plateau is not None:
+                plateau.update(loss)
+            best = self.best_loss_
+            self.best_loss_ = loss if best is None else min(best, loss)
+            self.t_ = opt.step_count
+            self._publish(params)
+            if opts.verbose:
+                _print_epoch(fn, epoch + 1, loss, None, lr)
+        except DivergenceError:
+            raise  # _diverged already restored and published
+        except BaseException:
+            # the call is all or nothing: the caller restores the attributes
+            start.restore()
+            raise
 
     def _record(self, loss: float, lr: float, score: float | None) -> None:
         self.loss_curve_.append(loss)
@@ -214,18 +248,37 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         self.t_ = opt.step_count
         self._publish(params)
 
+    def _publish_interrupted(
+        self, opts: o.FitOptions, params: list[FloatArray], opt: Optimizer
+    ) -> None:
+        """Publish the last completed epoch of a fit stopped by an exception.
+
+        As :meth:`_finish` without early stopping's restore and SWA's average
+        (the optimizer state belongs to the raw weights); the best loss or
+        score are those of the curves.
+        """
+        scores = self.validation_scores_
+        self.best_loss_ = None if opts.early_stopping else min(self.loss_curve_)
+        self.best_validation_score_ = (
+            max(scores) if opts.early_stopping and scores else None
+        )
+        self.n_swa_ = 0
+        self.t_ = opt.step_count
+        self._publish(params)
+
     def _diverged(
         self,
         fn: str,
         params: list[FloatArray],
-        snapshot: list[FloatArray],
+        start: EpochStart,
         opt: Optimizer,
         epoch: int,
         lr: float,
     ) -> None:
-        for p, saved in zip(params, snapshot, strict=True):
-            p[...] = saved
-        self._optimizer = None  # its state may hold NaN: rebuilt
+        # weights, optimizer state and generator all go back to the end of
+        # the last completed epoch, so a partial_fit with a lower
+        # learning_rate continues from finite state
+        start.restore()
         self.best_loss_ = None
         self.best_validation_score_ = None
         self.n_swa_ = 0
