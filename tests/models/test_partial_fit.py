@@ -205,7 +205,7 @@ def test_divergence_keeps_the_weights_before_the_call() -> None:
         est.set_params(learning_rate=1e200).partial_fit(X, y)
     for w, w0 in zip(weights(est), before, strict=True):
         np.testing.assert_array_equal(w, w0)
-    est.set_params(learning_rate=0.05).partial_fit(X, y)  # a new optimizer
+    est.set_params(learning_rate=0.05).partial_fit(X, y)  # the kept optimizer state
     assert np.isfinite(est.coef_).all()
 
 
