@@ -16,6 +16,8 @@ from steepest import _bench
 from steepest._bench_train import (
     ACTIVE,
     GEMMS,
+    MIXED_ACTIVE,
+    MIXED_PASSIVE,
     MLP_BATCH,
     MLP_CLASSIFIER,
     NATIVE,
@@ -45,6 +47,8 @@ EXPECTED_ROWS = [
     ("mlp", MLP_BATCH, MLP_CLASSIFIER),
     ("mlp", MLP_BATCH, GEMMS),
     ("mlp", MLP_BATCH, ACTIVE),
+    ("mlp", MLP_BATCH, MIXED_PASSIVE),
+    ("mlp", MLP_BATCH, MIXED_ACTIVE),
 ]
 
 
@@ -66,8 +70,11 @@ def test_every_row_is_measured_and_positive(report: TrainReport) -> None:
     assert report.mlp_params == 100 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
     assert report.threads >= 1
     assert report.blas_threads >= 1
-    # the spin-wait child really ran with the active policy
-    assert report.info["spin"]["omp_wait_policy"] == "active"
+    # each spin-wait child really ran with its policy
+    spin = report.info["spin"]
+    assert spin[ACTIVE]["omp_wait_policy"] == "active"
+    assert spin[MIXED_PASSIVE]["omp_wait_policy"] == "passive"
+    assert spin[MIXED_ACTIVE]["omp_wait_policy"] == "active"
 
 
 def test_table_has_a_line_per_row_and_the_targets(report: TrainReport) -> None:

@@ -4,6 +4,7 @@
 // build the arguments (see python/steepest/models/_epoch.py for their meaning).
 #include <pybind11/numpy.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -369,6 +370,18 @@ void register_train(py::module_& m) {
           arg("params"), arg("rule"), arg("step"), arg("schedule"), arg("lr"), arg("lr_scale"),
           arg("X"), arg("y"), arg("perm"), arg("batch_size"), arg("loss"), arg("activation"),
           arg("alpha"), arg("l1_ratio"), arg("n_threads"));
+    m.def(
+        "_set_split_work",
+        [](double work) {
+            if (std::isnan(work)) value_error("_set_split_work", "work must not be NaN");
+            train::split_override().store(work < 0 ? -1.0 : work);
+        },
+        "Tests and benchmarks: split batches of at least `work` rows x params over "
+        "the threads (inf: never; a negative value restores the default).",
+        arg("work"));
+    m.def(
+        "_get_split_work", [] { return train::split_work(); },
+        "The rows x params from which batches are split over the threads.");
 }
 
 }  // namespace steepest::bind

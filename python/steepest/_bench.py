@@ -288,6 +288,17 @@ def train_lines(report: bt.TrainReport) -> list[str]:
             f"(OMP_WAIT_POLICY={policy}): active/here = {active / native:.3g}x."
         )
         lines += ["", spin]
+    mixed = [
+        report.seconds("mlp", bt.MLP_BATCH, c)
+        for c in (bt.MIXED_PASSIVE, bt.MIXED_ACTIVE)
+    ]
+    if mixed[0] and mixed[1]:
+        mixed_line = (
+            f"Mixed loop (no split batches; BLAS threads for the GEMMs, OpenMP threads for "
+            f"each update): {mixed[0]:.4g} s passive, {mixed[1]:.4g} s active "
+            f"(active/passive = {mixed[1] / mixed[0]:.3g}x)."
+        )
+        lines += ["", mixed_line]
     return lines + train_target_lines(report)
 
 

@@ -13,7 +13,9 @@ epoch:
   peak measured in the same run and against the time the epoch's GEMMs alone
   take through the same BLAS;
 * the same native MLP epoch in a child process started with
-  ``OMP_WAIT_POLICY=active``, against this process's (normally passive) one.
+  ``OMP_WAIT_POLICY=active``, against this process's (normally passive) one,
+  and a "mixed" loop (batches not split: BLAS-threaded GEMMs alternating
+  with an OpenMP-threaded update) under each policy.
 
 :func:`measure_train` runs them all into a :class:`TrainReport`;
 :func:`steepest._bench.train_lines` prints it.
@@ -59,6 +61,11 @@ GEMM_PEAK_REPEATS = 5
 SEED = 0
 NATIVE, REFERENCE, GEMMS = "native", "reference", "GEMMs only"
 ACTIVE = "native, OMP_WAIT_POLICY=active (child)"
+# the loop without split batches: BLAS-threaded GEMMs alternating with an
+# OpenMP-threaded optimizer update every batch (the mix the wait policy is for)
+MIXED_PASSIVE = "native mixed BLAS+OpenMP, passive (child)"
+MIXED_ACTIVE = "native mixed BLAS+OpenMP, active (child)"
+MIXED_GRAIN = 4096
 SGD_CLASSIFIER, MLP_CLASSIFIER = "SGDClassifier", "MLPClassifier"
 TORCH, TORCH_FUSED = "torch Adam", "torch Adam fused"
 
@@ -341,25 +348,42 @@ SPIN_CHILD = (
 
 
 def spin_child(req: dict[str, Any]) -> dict[str, Any]:
-    """In the child: the native MLP epoch of ``req["rows"]`` rows, timed."""
+    """In the child: the native MLP epoch of ``req["rows"]`` rows, timed.
+
+    With ``req["mixed"]`` batches are not split over threads and the parallel
+    grain is lowered so that every batch's Adam update runs on OpenMP threads
+    between the BLAS's threaded GEMMs.
+    """
     _core.set_num_threads(req["threads"])
+    if req.get("mixed"):
+        _core._set_split_work(math.inf)
+        _core.set_parallel_grain(MIXED_GRAIN)
     X, y = mlp_data(req["rows"], MLP_FEATURES, MLP_CLASSES, SEED)
     seconds = time_epochs(mlp_trainer(NATIVE, X, y).epoch, req["repeats"])[0]
     return {"seconds": seconds, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "threads": _core.get_num_threads()}  # fmt: skip
 
 
-def measure_spin(sizes: TrainSizes, repeats: int) -> tuple[TrainRow, dict[str, Any]]:
-    """The native MLP epoch in a child started with ``OMP_WAIT_POLICY=active``.
+def measure_spin(
+    sizes: TrainSizes, repeats: int
+) -> tuple[list[TrainRow], dict[str, Any]]:
+    """The native MLP epoch in children started with ``OMP_WAIT_POLICY`` set.
 
-    The variable is in the child's environment from the start, so it is set
+    The variable is in each child's environment from the start, so it is set
     before steepest's ``__init__`` (which keeps a value already there) and
-    before libgomp reads it.
+    before libgomp reads it. Three children: the normal loop under
+    ``active``, and the mixed loop (see :func:`spin_child`) under each policy.
     """
-    req = {"rows": sizes.mlp_rows, "threads": _core.get_num_threads(),
-           "repeats": repeats}  # fmt: skip
-    reply = run_child(["-c", SPIN_CHILD, json.dumps(req)], "active")
-    return TrainRow("mlp", MLP_BATCH, ACTIVE, reply.pop("seconds")), reply
+    rows, info = [], {}
+    cases = ((ACTIVE, "active", False), (MIXED_PASSIVE, "passive", True),
+             (MIXED_ACTIVE, "active", True))  # fmt: skip
+    for label, policy, mixed in cases:
+        req = {"rows": sizes.mlp_rows, "threads": _core.get_num_threads(),
+               "repeats": repeats, "mixed": mixed}  # fmt: skip
+        reply = run_child(["-c", SPIN_CHILD, json.dumps(req)], policy)
+        rows.append(TrainRow("mlp", MLP_BATCH, label, reply.pop("seconds")))
+        info[label] = reply
+    return rows, info
 
 
 def measure_train(
@@ -394,6 +418,6 @@ def measure_train(
     )
     torch_rows, report.info["torch"] = measure_torch(sizes, repeats, torch_module)
     spin, report.info["spin"] = measure_spin(sizes, repeats)
-    report.rows += [mlp_rows[0], *torch_rows, *mlp_rows[1:], gemms, spin]
+    report.rows += [mlp_rows[0], *torch_rows, *mlp_rows[1:], gemms, *spin]
     print("[bench] train: MLP done", file=sys.stderr, flush=True)
     return report

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -70,8 +71,17 @@ struct data {
 // Batches with at least this many (rows x parameters) are split over threads:
 // 1/16 of the parallel grain, 16 Ki by default (~100 KFLOP, some 30 us of
 // work per batch: well above the two spinning barriers a batch costs; the
-// parallel region itself is entered once per epoch).
-inline double split_work() { return static_cast<double>(parallel_grain().load()) / 16.0; }
+// parallel region itself is entered once per epoch). A value >= 0 stored in
+// split_override() replaces it (tests and benchmarks; infinity: never split).
+inline std::atomic<double>& split_override() {
+    static std::atomic<double> value{-1.0};
+    return value;
+}
+
+inline double split_work() {
+    const double forced = split_override().load();
+    return forced >= 0 ? forced : static_cast<double>(parallel_grain().load()) / 16.0;
+}
 
 namespace detail {
 
