@@ -15,8 +15,9 @@ One ``fit``, in order:
    validation split (``early_stopping`` without ``validation_data``: one
    ``permutation(n)``), and one ``permutation(n_train)`` per epoch when
    ``shuffle`` (else rows in order);
-3. per epoch: run the epoch; if the loss or a weight is not finite, put the
-   weights of the last completed epoch back and raise
+3. per epoch: save what it changes in place (:class:`._rollback.EpochStart`);
+   run the epoch; if the loss or a weight is not finite, put back the saved
+   weights, optimizer state and generator and raise
    :class:`~steepest.DivergenceError`; record ``loss_curve_``,
    ``lr_curve_``, ``validation_scores_``; apply the ``tol`` rule, SWA and
    ``reduce_on_plateau``; stop when asked;
@@ -33,6 +34,13 @@ count (hence the schedule's position), ``classes_`` and the curves carry
 over between calls, and through pickling. So ``partial_fit`` called k times
 on the data of ``fit(max_iter=k, tol=None)`` (without early stopping or SWA)
 draws the same numbers in the same order and ends with the same weights.
+
+Faults (any exception but a divergence, e.g. a KeyboardInterrupt): an epoch,
+bookkeeping included, is all or nothing (:mod:`._rollback`); a fit that
+completed an epoch publishes the last one, a fit that completed none and a
+failed ``partial_fit`` call put every attribute back to the object it had
+before the call (the objects changed in place were restored by the epoch).
+Tests: ``tests/models/test_faults.py``, ``tests/models/test_resume.py``.
 """
 
 from __future__ import annotations
@@ -203,7 +211,12 @@ class SteepestEstimator(TrainingLoop):
         ------
         steepest.DivergenceError
             When the loss or a weight became NaN or infinite; the estimator
-            then holds the weights of the last completed epoch.
+            then holds the weights and optimizer state of the last completed
+            epoch (the initial weights if it was the first).
+        KeyboardInterrupt
+            Or any other exception during training: the epoch under way is
+            undone, the last completed one published (none completed: the
+            estimator is left as before the call); see the class Notes.
         """
         before = dict(self.__dict__)
         training = False

@@ -80,7 +80,8 @@ backend : {{"native", "reference"}}, default="native"
 dtype : numpy.float32 or numpy.float64, default=numpy.{dtype}
     Precision of the weights and of the training computations.
 n_threads : int or None, default=None
-    Threads of the native loop (None: every core).
+    Threads of the native loop (None: every core). Large batches are split
+    over the threads, which changes the rounding: see Notes.
 warm_start : bool, default=False
     Start from the weights and optimizer state of the previous fit (same
     model shapes and dtype needed). The curves and ``n_iter_`` describe the
@@ -120,6 +121,44 @@ n_features_in_ : int
     Number of features seen by fit.
 """
 
+NOTES = """\
+**Interrupts and errors.** Each epoch of :meth:`fit`, bookkeeping included,
+is all or nothing. An exception raised before it ends (a KeyboardInterrupt,
+which CPython raises when the native epoch's C++ call returns; an error in a
+progress callback) undoes that epoch: the weights, the optimizer state and
+step count, the random generator and the ``reduce_on_plateau`` counters go
+back to the end of the last completed epoch. Its weights are published
+(``coef_`` or ``coefs_``, ``n_iter_``, ``loss_curve_``, ``t_`` ...), not early
+stopping's best ones nor SWA's average, which the optimizer state does not
+belong to; then the exception propagates. A fit in which no epoch completed
+leaves the estimator as it was before the call: unfitted, or with its
+previous fit. A :meth:`partial_fit` call that raises changes nothing. So a
+fit interrupted after k epochs followed by m :meth:`partial_fit` calls ends
+with the same bits as ``fit(max_iter=k)`` followed by them, and as k + m
+:meth:`partial_fit` calls from scratch (with ``tol=None``, without early
+stopping or SWA). A :class:`~steepest.DivergenceError` restores the same
+state, except that the initial weights are published when the first epoch
+diverges (and by :meth:`partial_fit`, the weights before the call);
+``set_params(learning_rate=...)`` keeps the optimizer, so training can go on
+from that state with a lower learning rate.
+
+**Checkpoints.** Pickling keeps the weights, the optimizer state (hence the
+schedule's position) and the random generator: a loaded estimator and the
+original give the same bits under the same :meth:`partial_fit` calls.
+
+**Reproducibility.** The same data, hyperparameters, ``random_state`` and
+thread count give bitwise identical results, on either backend. The
+reference backend does not depend on ``n_threads``. The native backend
+splits a batch over its threads when ``batch_size * (number of weights)`` is
+at least 1/16 of ``steepest._core.get_parallel_grain()`` (16 Ki with the
+default grain): each thread sums the gradient of its rows and the partial
+sums are then added, so another thread count rounds differently (float32:
+relative differences of order 1e-5 after a few epochs). Smaller batches run
+on one thread with a threaded BLAS, whose results OpenBLAS does not make
+depend on the thread count in practice (not a promise of steepest). The
+native and reference backends agree to rounding, not bitwise: their GEMMs
+sum in different orders.
+"""
 
 PARTIAL_FIT = """\
 Train for one epoch on a chunk of the data, keeping the state.
@@ -150,8 +189,11 @@ ValueError
     When the number of features, the dtype or the targets' shape changed
     since the previous call{label_error}.
 steepest.DivergenceError
-    When the loss or a weight became NaN or infinite; the weights before
-    the call are kept.
+    When the loss or a weight became NaN or infinite; the weights and
+    optimizer state before the call are kept.
+KeyboardInterrupt
+    Or any other exception during the call: the estimator is left as it was
+    before it (see Notes).
 """
 
 CLASSIFIER_PARTIAL_FIT = PARTIAL_FIT.format(
@@ -184,6 +226,7 @@ def parameters(model_parameters: str, **defaults: object) -> str:
 
 __all__ = [
     "CLASSIFIER_PARTIAL_FIT",
+    "NOTES",
     "REGRESSOR_PARTIAL_FIT",
     "TRAINING_ATTRIBUTES",
     "parameters",

@@ -3,7 +3,8 @@
 Twins: none; the per-epoch work is :func:`steepest.models._epoch.run_epoch`
 (native or reference). The scikit-learn methods around it are in
 :mod:`._base`. Tests: ``tests/models/test_estimator_base.py``,
-``tests/models/test_estimator_stopping.py``, ``tests/models/test_partial_fit.py``.
+``tests/models/test_estimator_stopping.py``, ``tests/models/test_partial_fit.py``,
+``tests/models/test_faults.py``.
 """
 
 from __future__ import annotations

@@ -131,6 +131,8 @@ n_outputs_ : int
     Number of targets (1 for 1-D y).
 """
         + _docs.TRAINING_ATTRIBUTES
+        + "\nNotes\n-----\n"
+        + _docs.NOTES
         + """
 Examples
 --------

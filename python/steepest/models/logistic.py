@@ -52,6 +52,8 @@ coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
 intercept_ : ndarray of shape (1,) or (n_classes,)
 """
         + _docs.TRAINING_ATTRIBUTES
+        + "\nNotes\n-----\n"
+        + _docs.NOTES
         + """
 Examples
 --------

@@ -72,6 +72,8 @@ def _mlp_doc(what: str, defaults_note: str, attributes: str, examples: str) -> s
         + _docs.TRAINING_ATTRIBUTES
         + "\nNotes\n-----\n"
         + defaults_note
+        + "\n"
+        + _docs.NOTES
         + "\nExamples\n--------\n"
         + examples
     )
