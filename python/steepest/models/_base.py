@@ -58,14 +58,21 @@ from sklearn.utils.validation import (  # type: ignore[import-untyped]
     validate_data,
 )
 
-from .._errors import DivergenceError
 from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _options as o
 from ._epoch import Network
 from ._labels import at_least_two_classes, encode_labels
 from ._loop import TrainingLoop
+from ._rollback import CallUndo
 from ._stopping import split_validation
+
+_Data = tuple[FloatArray, NDArray[Any]]
+#: the arguments of TrainingLoop._train, in order
+_TrainArgs = tuple[
+    str, o.FitOptions, Network, list[FloatArray], Optimizer, _Data, _Data | None,
+    np.random.Generator,
+]  # fmt: skip
 
 
 class SteepestEstimator(TrainingLoop):
@@ -218,22 +225,14 @@ class SteepestEstimator(TrainingLoop):
             undone, the last completed one published (none completed: the
             estimator is left as before the call); see the class Notes.
         """
-        before = dict(self.__dict__)
-        training = False
-        try:
+        with CallUndo(self) as undo:
             setup = self._fit_setup(X, y, validation_data)
-            training = True
+            # from here on, a completed epoch is published and kept
+            undo.unless = lambda: self.n_iter_ > 0
             self._train(*setup)
-        except DivergenceError:
-            raise  # the last completed epoch (or the initial weights) published
-        except BaseException:
-            # no epoch of this fit completed: as if fit had not been called
-            if not (training and self.n_iter_ > 0):
-                self._restore_attributes(before)
-            raise
         return self
 
-    def _fit_setup(self, X: Any, y: Any, validation_data: Any) -> tuple[Any, ...]:
+    def _fit_setup(self, X: Any, y: Any, validation_data: Any) -> _TrainArgs:
         """Steps 1 and 2 of ``fit``: the arguments of :meth:`_train`."""
         fn = type(self).__name__
         opts = o.read_options(self)
@@ -271,15 +270,8 @@ class SteepestEstimator(TrainingLoop):
         All or nothing: an exception other than a divergence leaves the
         estimator as it was before the call.
         """
-        before = dict(self.__dict__)
-        try:
+        with CallUndo(self):
             self._partial_fit_epoch(X, y, classes)
-        except DivergenceError:
-            raise  # the weights before the call published
-        except BaseException:
-            # _train_chunk put back what the epoch changed in place
-            self._restore_attributes(before)
-            raise
         return self
 
     def _partial_fit_epoch(self, X: Any, y: Any, classes: Any) -> None:
@@ -355,11 +347,6 @@ class SteepestEstimator(TrainingLoop):
             )
             raise ValueError(msg)
         return params
-
-    def _restore_attributes(self, before: dict[str, Any]) -> None:
-        """Every attribute back to the object it referred to in ``before``."""
-        self.__dict__.clear()
-        self.__dict__.update(before)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

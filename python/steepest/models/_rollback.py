@@ -11,15 +11,19 @@ exception anywhere in the epoch (a KeyboardInterrupt raised when the native
 call returns, an error in a progress callback, a divergence) can put the
 estimator back to the end of the previous completed epoch: weights and
 optimizer state always match, and training continues from there as if the
-failed epoch had never started.
+failed epoch had never started. :class:`CallUndo` then puts the
+estimator's attributes back when a call must look as if it never happened.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, final
 
 import numpy as np
 
+from .._errors import DivergenceError
 from ..optim import Optimizer
 from ..typing import FloatArray
 
@@ -91,4 +95,37 @@ class EpochStart:
         est.n_iter_ = n_iter
 
 
-__all__ = ["EpochStart"]
+@final  # __enter__ returns exactly this class
+class CallUndo:
+    """Context manager: on an exception, every attribute of ``est`` as before.
+
+    Attributes are put back to the objects they referred to at ``__enter__``
+    (objects changed in place are :class:`EpochStart`'s business). Not on a
+    :class:`~steepest.DivergenceError`, which publishes its own state, nor
+    when :attr:`unless` (set by the caller once training runs) returns True.
+    The exception always propagates.
+    """
+
+    def __init__(self, est: Any) -> None:
+        self._est = est
+        self._before: dict[str, Any] = {}
+        self.unless: Callable[[], bool] = lambda: False
+
+    def __enter__(self) -> CallUndo:
+        self._before = dict(vars(self._est))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None or issubclass(exc_type, DivergenceError) or self.unless():
+            return
+        attributes = vars(self._est)
+        attributes.clear()
+        attributes.update(self._before)
+
+
+__all__ = ["CallUndo", "EpochStart"]
