@@ -49,7 +49,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.utils import check_array  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
     check_classification_targets,
 )
@@ -65,7 +64,7 @@ from ._epoch import Network
 from ._labels import at_least_two_classes, encode_labels
 from ._loop import TrainingLoop
 from ._rollback import CallUndo
-from ._stopping import split_validation
+from ._stopping import split_validation, validation_set
 
 _Data = tuple[FloatArray, NDArray[Any]]
 #: the arguments of TrainingLoop._train, in order
@@ -178,22 +177,6 @@ class SteepestEstimator(TrainingLoop):
         self.classes_ = known
         return idx
 
-    def _validation_set(
-        self, fn: str, data: Any, dt: np.dtype[Any], y_train: NDArray[Any]
-    ) -> tuple[FloatArray, NDArray[Any]]:
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
-            msg = f"{fn}: validation_data must be a pair (X_val, y_val)"
-            raise ValueError(msg)
-        X_val = validate_data(self, data[0], reset=False, dtype=dt, order="C")
-        y_val = check_array(data[1], ensure_2d=False, dtype=None)
-        if y_val.shape[0] != X_val.shape[0]:
-            msg = f"{fn}: validation_data has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y"
-            raise ValueError(msg)
-        if self._classifier:
-            return X_val, encode_labels(fn, self.classes_, y_val, "validation_data y")
-        y_val = np.ascontiguousarray(y_val, dtype=dt).reshape((-1, *y_train.shape[1:]))
-        return X_val, y_val
-
     # -- fit ----------------------------------------------------------------------
     def fit(self, X: Any, y: Any, *, validation_data: Any = None) -> Any:
         """Train the model by mini-batch gradient descent.
@@ -256,7 +239,7 @@ class SteepestEstimator(TrainingLoop):
 
         val: tuple[FloatArray, NDArray[Any]] | None = None
         if validation_data is not None:
-            val = self._validation_set(fn, validation_data, opts.dtype, y)
+            val = validation_set(self, fn, validation_data, opts.dtype, y)
         elif opts.early_stopping:
             train, held = split_validation(
                 rng, X.shape[0], opts.validation_fraction, fn

@@ -1,4 +1,5 @@
-"""When to stop and which weights to keep: tol rule, early stopping, SWA.
+"""When to stop and which weights to keep: tol rule, early stopping (and its
+validation set), SWA.
 
 Used once per epoch by the estimators' shared loop (:mod:`._base`); all of
 it runs in Python at epoch boundaries, identically for both backends.
@@ -7,14 +8,18 @@ it runs in Python at epoch boundaries, identically for both backends.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.utils import check_array  # type: ignore[import-untyped]
+from sklearn.utils.validation import validate_data  # type: ignore[import-untyped]
 
 from ..optim import Optimizer
 from ..reference._schedules_base import Schedule
 from ..reference.schedules import Constant, SequentialLR
 from ..typing import FloatArray
+from ._labels import encode_labels
 
 
 class NoImprovement:
@@ -125,4 +130,28 @@ def split_validation(
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
-__all__ = ["NoImprovement", "WeightAverage", "install_swa_lr", "split_validation"]
+__all__ = [
+    "NoImprovement",
+    "WeightAverage",
+    "install_swa_lr",
+    "split_validation",
+    "validation_set",
+]
+
+
+def validation_set(
+    est: Any, fn: str, data: Any, dt: np.dtype[Any], y_train: NDArray[Any]
+) -> tuple[FloatArray, NDArray[Any]]:
+    """``fit(validation_data=(X_val, y_val))`` checked and encoded like the training set."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        msg = f"{fn}: validation_data must be a pair (X_val, y_val)"
+        raise ValueError(msg)
+    X_val = validate_data(est, data[0], reset=False, dtype=dt, order="C")
+    y_val = check_array(data[1], ensure_2d=False, dtype=None)
+    if y_val.shape[0] != X_val.shape[0]:
+        msg = f"{fn}: validation_data has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y"
+        raise ValueError(msg)
+    if est._classifier:
+        return X_val, encode_labels(fn, est.classes_, y_val, "validation_data y")
+    y_val = np.ascontiguousarray(y_val, dtype=dt).reshape((-1, *y_train.shape[1:]))
+    return X_val, y_val
