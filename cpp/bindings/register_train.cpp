@@ -304,12 +304,21 @@ train::epoch_result run(const epoch_args& a) {
     train::data<T> in{data_of<T>(a.X), labels ? data_of<std::int64_t>(a.y) : nullptr,
                       labels ? nullptr : data_of<T>(a.y), data_of<std::int64_t>(a.perm),
                       static_cast<index_t>(a.X.shape(0))};
+    // Ctrl-C during a long epoch: Python's handler only sets a flag; this runs
+    // it (with the GIL) between batches, and an exception it raises stays set
+    // for train_epoch to throw once the loop has returned.
+    train::stop_check check(
+        [](void*) {
+            py::gil_scoped_acquire gil;
+            return PyErr_CheckSignals() != 0;
+        },
+        nullptr);
     py::gil_scoped_release nogil;
     int& limit = calling_thread_limit();
     const int saved = limit;
     limit = a.n_threads;
     try {
-        train::epoch_result res = train::run_epoch(net, opt, in, a.batch);
+        train::epoch_result res = train::run_epoch(net, opt, in, a.batch, check);
         limit = saved;
         return res;
     } catch (...) {
@@ -358,6 +367,7 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     // more threads than this is a typo, not a machine
     a.n_threads = static_cast<int>(int_arg("n_threads", threads, 0, 4096));
     train::epoch_result res = a.kind == elem::f32 ? run<float>(a) : run<double>(a);
+    if (res.stopped) throw py::error_already_set();  // what the signal handler raised
     return py::make_tuple(res.loss, res.steps);
 }
 

@@ -6,6 +6,7 @@
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
 //       step t + 1 of the optimizer rule on every param
 //   epoch loss = (sum_b |b| * J_b) / n                (accumulated in double)
+// Between batches a stop_check may end the epoch early (a pending Ctrl-C).
 // Two ways to run the batches:
 // * serial: the calling thread does everything, the BLAS uses its own threads
 //   for the GEMMs (small batches, small networks, one thread);
@@ -25,6 +26,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -57,6 +59,28 @@ struct epoch_result {
     double loss;      // mean over the epoch; the non-finite J_b on divergence
     long long steps;  // optimizer steps applied in this epoch
     bool diverged;
+    bool stopped = false;  // stop_check said so: the epoch is incomplete
+};
+
+// Asked between batches, at most every 50 ms: whether to abandon the epoch
+// (the binding checks for Python signals there, so Ctrl-C does not wait for
+// the end of a long epoch). No function: never.
+class stop_check {
+ public:
+    stop_check() = default;
+    stop_check(bool (*fn)(void*), void* ctx) : fn_(fn), ctx_(ctx) {}
+    bool poll() {
+        if (fn_ == nullptr) return false;
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next_) return false;
+        next_ = now + std::chrono::milliseconds(50);
+        return fn_(ctx_);
+    }
+
+ private:
+    bool (*fn_)(void*) = nullptr;
+    void* ctx_ = nullptr;
+    std::chrono::steady_clock::time_point next_{};
 };
 
 template <class T>
@@ -191,7 +215,7 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
 template <class T>
 epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>>& tws,
                          optimizer<T>& opt, const data<T>& in, index_t B,
-                         const std::vector<index_t>& sizes, index_t count) {
+                         const std::vector<index_t>& sizes, index_t count, stop_check& check) {
     const int nt = static_cast<int>(tws.size());
     const index_t n = in.n, d = net.inputs(), k = net.outputs();
     const std::vector<index_t> start = starts_of(sizes);
@@ -201,7 +225,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
     const long long first = opt.steps;
     long long last = first;
     double total = 0, bad = 0;
-    bool diverged = false;
+    bool diverged = false, stopped = false;  // written by thread 0 before a barrier
     team_of(nt, [&](int t, int threads) {
         if (t == 0) barrier.reset(threads);
         team_barrier();
@@ -261,14 +285,18 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                 update_piece(net, opt, plan, i, g, lo, hi);
             });
             ++step;
-            if (t == 0) total += double(J) * double(b);
+            if (t == 0) {
+                total += double(J) * double(b);
+                stopped = s + b < n && check.poll();  // the calling thread (OpenMP's master)
+            }
             barrier.wait();  // the next batch reads the updated params
+            if (stopped) break;
         }
         if (t == 0) last = step;
     });
     opt.steps = last;
     if (diverged) return {bad, last - first, true};
-    return {total / double(n), last - first, false};
+    return {total / double(n), last - first, false, stopped};
 }
 
 // Sets the BLAS thread count for the epoch and restores it after.
@@ -283,8 +311,8 @@ struct blas_threads_scope {
 }  // namespace detail
 
 template <class T>
-epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>& in,
-                       index_t batch) {
+epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>& in, index_t batch,
+                       stop_check check = {}) {
     const index_t n = in.n, d = net.inputs(), k = net.outputs();
     const index_t B = batch < 1 || batch > n ? n : batch;
     std::vector<index_t> sizes;
@@ -300,7 +328,7 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
     std::vector<model::workspace<T>> ws;
     const index_t share = split ? (B + threads - 1) / threads : B;
     for (int t = 0; t < (split ? threads : 1); ++t) ws.emplace_back(net, share);
-    if (split) return detail::split_epoch(net, ws, opt, in, B, sizes, count);
+    if (split) return detail::split_epoch(net, ws, opt, in, B, sizes, count, check);
     double total = 0;
     const long long start = opt.steps;
     for (index_t s = 0; s < n; s += B) {
@@ -315,6 +343,7 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
         const T J = detail::serial_batch(net, ws[0], opt, r, b, sizes, count);
         if (!std::isfinite(J)) return {double(J), opt.steps - start, true};
         total += double(J) * double(b);
+        if (s + b < n && check.poll()) return {total / double(n), opt.steps - start, false, true};
     }
     return {total / double(n), opt.steps - start, false};
 }
