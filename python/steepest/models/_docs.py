@@ -124,8 +124,8 @@ n_features_in_ : int
 NOTES = """\
 **Interrupts and errors.** Each epoch of :meth:`fit`, bookkeeping included,
 is all or nothing. An exception raised before it ends (a KeyboardInterrupt,
-which CPython raises when the native epoch's C++ call returns; an error in a
-progress callback) undoes that epoch: the weights, the optimizer state and
+which the native loop lets Python's signal handler raise between batches; an
+error in a progress callback) undoes that epoch: the weights, the optimizer state and
 step count, the random generator and the ``reduce_on_plateau`` counters go
 back to the end of the last completed epoch. Its weights are published
 (``coef_`` or ``coefs_``, ``n_iter_``, ``loss_curve_``, ``t_`` ...), not early
