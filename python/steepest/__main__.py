@@ -26,7 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m steepest")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
-        "demo", help="train on real data with every optimizer", description=_demo.DESCRIPTION
+        "demo",
+        help="train on real data with every optimizer",
+        description=_demo.DESCRIPTION,
     )
     _demo.add_arguments(demo)
     demo.set_defaults(run=_demo.run)
