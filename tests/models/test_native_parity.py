@@ -120,6 +120,13 @@ def tolerance(dtype: type) -> float:
     return 1e-9 if dtype == np.float64 else 1e-4
 
 
+def state_tolerance(dtype: type) -> float:
+    """The optimizer state's bar: the params' in float64; in float32 a momentum
+    buffer near convergence is a small difference of gradients, whose rounding
+    shows more (worst measured: 2.2e-4, Nesterov at batch 1)."""
+    return tolerance(dtype) if dtype == np.float64 else 5 * tolerance(dtype)
+
+
 @pytest.mark.parametrize("batch", BATCHES, ids=lambda b: f"batch{b}")
 @pytest.mark.parametrize("optimizer", OPTIMIZERS, ids=lambda o: o[0])
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m[0])
@@ -132,7 +139,7 @@ def test_native_epochs_match_reference(
     np.testing.assert_allclose(loss_n, loss_r, rtol=tol)
     assert_close(params_n, params_r, tol)
     for key in opt_r.state:
-        assert_close(opt_n.state[key], opt_r.state[key], tol * 10)
+        assert_close(opt_n.state[key], opt_r.state[key], state_tolerance(dtype))
     assert opt_n.step_count == opt_r.step_count
     assert loss_r[-1] < loss_r[0]  # the runs compared did learn
 
@@ -224,7 +231,7 @@ def test_batches_split_over_threads_match_reference(
     np.testing.assert_allclose(loss_n, loss_r, rtol=tol)
     assert_close(params_n, params_r, tol)
     for key in opt_r.state:
-        assert_close(opt_n.state[key], opt_r.state[key], tol * 10)
+        assert_close(opt_n.state[key], opt_r.state[key], state_tolerance(dtype))
 
 
 def test_divergence_in_a_split_epoch_stops_every_thread(split_everything: None) -> None:
