@@ -4,7 +4,7 @@ Each case builds the same arguments twice, calls the native and the reference
 function, and checks that both raise the same exception type with the
 identical message (which names the function and the argument), and that no
 user array (params, grads, states, and any buffer they view) changed by a bit.
-Twins: ``python/steepest/_validation.py`` and ``cpp/bindings/array_checks.hpp``.
+Twins: ``python/steepest/_checks.py`` and ``cpp/bindings/array_checks.hpp``.
 """
 
 from __future__ import annotations

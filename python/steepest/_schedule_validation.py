@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _validation
+from . import _checks
 
 #: every int a schedule sees must be exact in a double
 MAX_INT = 2**53
@@ -66,7 +66,7 @@ def is_int(x: Any) -> bool:
 
 def number(fn: str, name: str, x: Any) -> float:
     """A real number (int, float, NumPy scalar; not bool) as a float."""
-    return _validation.real(fn, name, x)
+    return _checks.real(fn, name, x)
 
 
 def nonnegative(fn: str, name: str, x: Any) -> float:

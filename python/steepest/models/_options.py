@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validation as v
+from .. import _checks as v
 from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from ..reference._plateau import ReduceLROnPlateau
 from ..reference._schedules_base import Schedule

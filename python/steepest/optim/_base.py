@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import numpy as np
 
 from .. import _backend
-from .. import _validation as v
+from .. import _checks as v
 from ..typing import ArrayOrList, FloatArray
 
 if (

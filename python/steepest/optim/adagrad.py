@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validation as v
+from .. import _checks as v
 from ..typing import ArrayOrList, FloatArray
 from ._base import Optimizer
 

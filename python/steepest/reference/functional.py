@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validation as v
+from .. import _checks as v
 from ..typing import ArrayOrList, FloatArray
 
 # Like the native kernels, the steps compute NaN/inf silently: non-finite

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, overload
 
 import torch
 
-from .. import _validation as v
+from .. import _checks as v
 from ..typing import FloatArray
 
 _FLOATS = (torch.float32, torch.float64)

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from .. import _validation as v
+from .. import _checks as v
 from .. import functional as F
 from ..typing import FloatArray
 from ._base import NativeOptimizer, _Item, number

@@ -1,7 +1,7 @@
 """Argument checks of the reference models and the reference epoch loop.
 
 Messages follow the house shape ``"<function>: <argument> <what was expected,
-what was got>"``; scalar checks reuse :mod:`steepest._validation`. The models
+what was got>"``; scalar checks reuse :mod:`steepest._checks`. The models
 never copy or convert an array silently: X, y and params must already have the
 dtypes and shapes documented by each function.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ... import _validation as v
+from ... import _checks as v
 from ...typing import FloatArray
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
