@@ -21,9 +21,9 @@ import pytest
 import steepest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from steepest import _core
+from steepest import _core, _plateau
 from steepest import schedules as nat
-from steepest.reference import _plateau, _schedules_periodic
+from steepest.reference import _schedules_periodic
 from steepest.reference import schedules as ref
 
 N = 10_000

@@ -1,8 +1,16 @@
-"""Argument checks shared by every public entry point.
+"""The one checking vocabulary: every layer's argument checks, one message shape.
 
-Pure Python, so the NumPy reference can use it without the extension. The
-native bindings (``cpp/bindings/array_checks.hpp``) apply the same rules in
-the same order with the same messages; ``tests/test_validation.py`` runs one
+Messages read ``"<function>: <argument> must be <what was expected>, got <what
+was got>"``. Exception types follow one rule (README, "Errors"): ``TypeError``
+when the kind of object is wrong (not a number, not a bool, not an int, not an
+ndarray, a non-float dtype, mixed dtypes), ``ValueError`` when the kind is
+right but the value is not (out of range, not finite, not among the choices, a
+shape or a layout).
+
+Pure Python, so the foundations and the NumPy reference can use it without the
+extension. The native bindings (``cpp/bindings/array_checks.hpp``,
+``register_schedule.cpp``) apply the same rules in the same order with the
+same messages; ``tests/test_validation.py`` and the schedule tests run one
 body over both backends to keep them so.
 """
 
@@ -140,27 +148,136 @@ def flag(fn: str, name: str, x: Any) -> bool:
 
 
 def check_between(
-    fn: str, name: str, x: float, lo: float, hi: float, *, hi_open: bool, interval: str
-) -> None:
-    x = real(fn, name, x)
-    ok = math.isfinite(x) and x >= lo and (x < hi if hi_open else x <= hi)
+    fn: str,
+    name: str,
+    x: Any,
+    lo: float,
+    hi: float,
+    *,
+    hi_open: bool,
+    lo_open: bool = False,
+    interval: str | None = None,
+) -> float:
+    """A real number in the interval from ``lo`` to ``hi``, either end open.
+
+    The message prints the interval (``"[0, 1)"``); ``interval`` overrides it.
+    """
+    value = real(fn, name, x)
+    ok = (
+        math.isfinite(value)
+        and (value > lo if lo_open else value >= lo)
+        and (value < hi if hi_open else value <= hi)
+    )
     if not ok:
-        msg = f"{fn}: {name} must be in {interval}, got {x!r}"
+        if interval is None:
+            interval = (
+                f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+            )
+        msg = f"{fn}: {name} must be in {interval}, got {value!r}"
         raise ValueError(msg)
+    return value
 
 
-def check_nonnegative(fn: str, name: str, x: float) -> None:
-    x = real(fn, name, x)
-    if not (math.isfinite(x) and x >= 0):
-        msg = f"{fn}: {name} must be a finite number >= 0, got {x!r}"
+def check_nonnegative(fn: str, name: str, x: Any) -> float:
+    """A finite real number >= 0."""
+    value = real(fn, name, x)
+    if not (math.isfinite(value) and value >= 0):
+        msg = f"{fn}: {name} must be a finite number >= 0, got {value!r}"
         raise ValueError(msg)
+    return value
 
 
-def check_positive(fn: str, name: str, x: float) -> None:
-    x = real(fn, name, x)
-    if not (math.isfinite(x) and x > 0):
-        msg = f"{fn}: {name} must be a finite number > 0, got {x!r}"
+def check_positive(fn: str, name: str, x: Any) -> float:
+    """A finite real number > 0."""
+    value = real(fn, name, x)
+    if not (math.isfinite(value) and value > 0):
+        msg = f"{fn}: {name} must be a finite number > 0, got {value!r}"
         raise ValueError(msg)
+    return value
+
+
+def is_int(x: Any) -> bool:
+    """Any integer but bool (what ``operator.index`` accepts: int, NumPy integers)."""
+    return hasattr(type(x), "__index__") and not isinstance(x, (bool, np.bool_))
+
+
+def _limit_label(limit: int) -> str:
+    # limits are powers of two (2**53: exact in a double; 2**63: a C++ int64)
+    k = limit.bit_length() - 1
+    return f"2**{k}" if limit == 1 << k else str(limit)
+
+
+def integer(fn: str, name: str, x: Any, lo: int, *, limit: int | None = None) -> int:
+    """An int (Python or NumPy, not bool) ``>= lo`` and, if given, ``< limit``."""
+    expect = f"{fn}: {name} must be an int >= {lo}, got {x!r}"
+    if not is_int(x):
+        raise TypeError(expect)
+    value = operator.index(x)
+    if value < lo:
+        raise ValueError(expect)
+    if limit is not None and value >= limit:
+        msg = f"{fn}: {name} must be < {_limit_label(limit)}, got {x!r}"
+        raise ValueError(msg)
+    return value
+
+
+def count(fn: str, name: str, x: Any, *, limit: int | None = None) -> int:
+    """A number of things or a 0-based index: an int >= 0."""
+    return integer(fn, name, x, 0, limit=limit)
+
+
+def choice(fn: str, name: str, x: Any, options: Sequence[str]) -> str:
+    """One of the strings ``options``; the message lists them all."""
+    if isinstance(x, str) and x in options:
+        return x
+    quoted = [f"'{o}'" for o in options]
+    allowed = (
+        quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    )
+    msg = f"{fn}: {name} must be {allowed}, got {x!r}"
+    raise ValueError(msg)
+
+
+def dtype(fn: str, x: Any, name: str = "dtype") -> np.dtype[Any]:
+    """``numpy.float32`` or ``numpy.float64`` (anything ``numpy.dtype`` reads as one)."""
+    try:
+        dt: np.dtype[Any] = np.dtype(x)
+    except TypeError:
+        dt = np.dtype(np.object_)
+    if dt not in _FLOAT_DTYPES:
+        msg = f"{fn}: {name} must be float32 or float64, got {x!r}"
+        raise TypeError(msg)
+    return dt
+
+
+def generator(fn: str, name: str, x: Any) -> np.random.Generator:
+    """A ``numpy.random.Generator``, used as is (so advanced by its user)."""
+    if not isinstance(x, np.random.Generator):
+        msg = (
+            f"{fn}: {name} must be a numpy.random.Generator "
+            f"(numpy.random.default_rng(seed)), got {_type_name(x)}"
+        )
+        raise TypeError(msg)
+    return x
+
+
+def random_state(fn: str, x: Any, name: str = "random_state") -> np.random.Generator:
+    """scikit-learn's ``random_state`` as one Generator.
+
+    None, an int seed (or anything ``numpy.random.default_rng`` takes), a
+    Generator (used as is, so advanced) or a legacy RandomState (seeds a new
+    Generator from one draw).
+    """
+    if isinstance(x, np.random.RandomState):
+        return np.random.default_rng(x.randint(np.iinfo(np.int32).max))
+    try:
+        return np.random.default_rng(x)
+    except (TypeError, ValueError) as err:
+        msg = (
+            f"{fn}: {name} must be None, an int >= 0 or a numpy.random.Generator, "
+            f"got {x!r}"
+        )
+        raise type(err)(msg) from err
 
 
 def check_step(fn: str, step: Any) -> int:
@@ -185,10 +302,7 @@ NONFINITE_MODES = ("raise", "skip", "ignore")
 
 
 def check_nonfinite(fn: str, mode: Any) -> str:
-    if mode not in NONFINITE_MODES:
-        msg = f"{fn}: nonfinite must be 'raise', 'skip' or 'ignore', got {mode!r}"
-        raise ValueError(msg)
-    return str(mode)
+    return choice(fn, "nonfinite", mode, NONFINITE_MODES)
 
 
 def check_nesterov(fn: str, nesterov: bool, momentum: float, dampening: float) -> None:

@@ -26,13 +26,20 @@ learning rate is the keyword ``lr``, except ``CyclicLR(base_lr, max_lr)`` and
 ``ReduceLROnPlateau``          metric-driven decay (``update(metric)``), then stop
 =============================  ===============================================
 
-Each class's docstring gives its formula. The classes are those of
-:mod:`steepest.reference.schedules` (same validation, same scalar formulas)
-with ``__call__`` and ``values`` evaluated by the C++ twin, which agrees with
-the reference bit for bit. ``to_native()`` returns the plain-dict description
-the C++ side reads (:func:`steepest._core.schedule_values` evaluates one);
-:func:`from_native` rebuilds an object from it. ``ReduceLROnPlateau`` is fed
-metrics, not steps: its one Python implementation serves both backends.
+Where the code is: every class here is a two-line subclass of its twin in
+:mod:`steepest.reference.schedules` that changes only how it is evaluated
+(``__call__`` and ``values`` run the C++ twin, ``_core.Schedule``, which agrees
+with the reference bit for bit). Parameters, validation, formula and docstring
+live once, in the twin: ``Constant`` to ``PolynomialLR`` and ``SequentialLR`` in
+``reference/schedules.py``; ``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``,
+``CyclicLR`` and ``OneCycleLR`` in ``reference/_schedules_periodic.py``; the base
+class :class:`Schedule` (immutability, ``values``, ``to_native``, equality) and
+the checks of a description in ``_schedule_base.py``; ``ReduceLROnPlateau``
+(fed metrics, not steps: one Python implementation serves both backends) in
+``_plateau.py``. The C++ formulas are in
+``cpp/include/steepest/schedule/schedules.hpp``. ``to_native()`` returns the
+plain-dict description the C++ side reads; :func:`from_native` rebuilds an
+object from it.
 
 Compared with torch, which computes most kinds recursively from the previous
 step's value, the closed forms here agree to within rounding (relative
@@ -59,8 +66,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from ._plateau import ReduceLROnPlateau
+from ._schedule_base import Schedule
 from .reference import schedules as _ref
-from .reference.schedules import ReduceLROnPlateau, Schedule
 
 
 class _Native:

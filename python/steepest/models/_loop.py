@@ -1,8 +1,10 @@
 """The epochs of a fit and of a ``partial_fit`` call, shared by every estimator.
 
 Twins: none; the per-epoch work is :func:`steepest.models._epoch.run_epoch`
-(native or reference). The scikit-learn methods around it are in
-:mod:`._base`. Tests: ``tests/models/test_estimator_base.py``,
+(native or reference). What an epoch saves and restores is in
+:mod:`._rollback`, the stopping rules and SWA in :mod:`._stopping`; the calls
+that set a run up are in :mod:`._base`. Tests:
+``tests/models/test_estimator_base.py``,
 ``tests/models/test_estimator_stopping.py``, ``tests/models/test_partial_fit.py``,
 ``tests/models/test_faults.py``.
 """
@@ -11,28 +13,49 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
-from sklearn.metrics import r2_score  # type: ignore[import-untyped]
 
 from .._errors import ConvergenceWarning, DivergenceError
 from .._progress import progress_bar, wants_progress
 from ..optim import Optimizer
-from ..reference._plateau import ReduceLROnPlateau
+from ..reference.schedules import ReduceLROnPlateau
 from ..typing import FloatArray
 from . import _options as o
 from ._epoch import Network, run_epoch
 from ._rollback import EpochStart
 from ._stopping import NoImprovement, WeightAverage, install_swa_lr
+from ._surface import ModelSurface
+
+#: training data or validation data: X and the encoded targets
+Data = tuple[FloatArray, NDArray[Any]]
 
 
-class TrainingLoop(BaseEstimator):  # type: ignore[misc]
+@dataclass(frozen=True)
+class TrainingRun:
+    """What one ``fit`` or ``partial_fit`` call trains, set up by :mod:`._base`.
+
+    fn : the estimator's name, for messages; opts : its checked
+    hyperparameters; net : the model for the epoch runner; params : the
+    arrays ``opt`` updates in place; data : the training rows; val : the
+    validation rows or None; rng : the generator of the permutations.
+    """
+
+    fn: str
+    opts: o.FitOptions
+    net: Network
+    params: list[FloatArray]
+    opt: Optimizer
+    data: Data
+    val: Data | None
+    rng: np.random.Generator
+
+
+class TrainingLoop(ModelSurface):
     """The epoch loop; :class:`._base.SteepestEstimator` adds the public API."""
-
-    _classifier: ClassVar[bool] = False
 
     # fitted state (declared for the type checker; set by fit and partial_fit)
     loss_curve_: list[float]
@@ -46,65 +69,31 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
     _optimizer: Optimizer | None
     _plateau: ReduceLROnPlateau | None
 
-    def _raw_predict(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
-        raise NotImplementedError
-
-    def _publish(self, params: list[FloatArray]) -> None:
-        raise NotImplementedError
-
-    def _score_params(
-        self, params: list[FloatArray], X: FloatArray, y: NDArray[Any]
-    ) -> float:
-        """Accuracy (classifiers) or R² (regressors) of ``params`` on encoded targets."""
-        pred = self._raw_predict(params, X)
-        if self._classifier:
-            return float(np.mean(pred == y))
-        return float(r2_score(y, pred))
-
     def _one_epoch(
-        self,
-        fn: str,
-        opts: o.FitOptions,
-        net: Network,
-        params: list[FloatArray],
-        opt: Optimizer,
-        data: tuple[FloatArray, NDArray[Any]],
-        rng: np.random.Generator,
-        epoch: int,
-        scale: float,
-        start: EpochStart,
+        self, run: TrainingRun, epoch: int, scale: float, start: EpochStart
     ) -> tuple[float, float]:
-        """Run one epoch (its permutation drawn from ``rng``); ``(loss, lr)``.
+        """Run one epoch (its permutation drawn from ``run.rng``); ``(loss, lr)``.
 
         ``epoch`` is 0-based and only names the epoch in the divergence error;
         ``start`` was taken before the epoch and is restored if it diverges.
         """
-        X, y = data
+        opts, params, opt = run.opts, run.params, run.opt
+        X, y = run.data
         n = int(X.shape[0])
-        perm = rng.permutation(n) if opts.shuffle else np.arange(n, dtype=np.intp)
+        perm = run.rng.permutation(n) if opts.shuffle else np.arange(n, dtype=np.intp)
         lr = opt.lr * scale
         # overflow is detected below from the result; NumPy's warnings about
         # it would only repeat the DivergenceError
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, _ = run_epoch(
-                opts.backend, net, params, opt, X, y, perm, opts.batch_size,
+                opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
                 lr_scale=scale, n_threads=opts.n_threads,
             )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
-            self._diverged(fn, params, start, opt, epoch, lr)
+            self._diverged(run, start, epoch, lr)
         return float(loss), lr
 
-    def _train(
-        self,
-        fn: str,
-        opts: o.FitOptions,
-        net: Network,
-        params: list[FloatArray],
-        opt: Optimizer,
-        data: tuple[FloatArray, NDArray[Any]],
-        val: tuple[FloatArray, NDArray[Any]] | None,
-        rng: np.random.Generator,
-    ) -> None:
+    def _train(self, run: TrainingRun) -> None:
         """The epochs of one ``fit``: curves, stopping rules, SWA, progress.
 
         Each epoch, bookkeeping included, is all or nothing: an exception
@@ -116,6 +105,7 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         are not installed then: the published weights are those the optimizer
         state belongs to, so training can continue from them.
         """
+        fn, opts, params, opt, val = run.fn, run.opts, run.params, run.opt, run.val
         self.loss_curve_ = []
         self.lr_curve_ = []
         self.validation_scores_ = None if val is None else []
@@ -128,17 +118,15 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         self._plateau = plateau
         converged = False
         show_bar = wants_progress(opts.progress, opts.verbose)
-        start = EpochStart(self, params, opt, rng)
+        start = EpochStart(self, params, opt, run.rng)
         try:
             with progress_bar(opts.max_iter, fn, show_bar, unit="epoch") as bar:
                 for epoch in bar:
-                    start = EpochStart(self, params, opt, rng)
+                    start = EpochStart(self, params, opt, run.rng)
                     if epoch == opts.swa_start and opts.swa_lr is not None:
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
-                    loss, lr = self._one_epoch(
-                        fn, opts, net, params, opt, data, rng, epoch, scale, start
-                    )
+                    loss, lr = self._one_epoch(run, epoch, scale, start)
                     score = None if val is None else self._score_params(params, *val)
                     self._record(loss, lr, score)
                     stop = stopper.update(loss, score, params)
@@ -159,14 +147,14 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
                         converged = True
                         break
             # _finish may write the best or averaged weights: undone if it fails
-            start = EpochStart(self, params, opt, rng)
-            self._finish(opts, params, opt, stopper, swa)
+            start = EpochStart(self, params, opt, run.rng)
+            self._finish(run, stopper, swa)
         except DivergenceError:
             raise  # _diverged already restored and published
         except BaseException:
             start.restore()
             if self.n_iter_ > 0:
-                self._publish_interrupted(opts, params, opt)
+                self._publish_interrupted(run)
             raise
         if not converged and opts.tol is not None:
             msg = (
@@ -176,16 +164,7 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
             )
             warnings.warn(msg, ConvergenceWarning, stacklevel=3)
 
-    def _train_chunk(
-        self,
-        fn: str,
-        opts: o.FitOptions,
-        net: Network,
-        params: list[FloatArray],
-        opt: Optimizer,
-        data: tuple[FloatArray, NDArray[Any]],
-        rng: np.random.Generator,
-    ) -> None:
+    def _train_chunk(self, run: TrainingRun) -> None:
         """The one epoch of a ``partial_fit`` call; curves and counters continue.
 
         No stopping rule, no early stopping, no progress bar: the caller's
@@ -194,26 +173,24 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
         calls; it lowers the learning rate but cannot stop training.
         """
         plateau: ReduceLROnPlateau | None = None
-        if opts.plateau is not None:
+        if run.opts.plateau is not None:
             kept = getattr(self, "_plateau", None)
-            plateau = opts.plateau if kept is None else kept
+            plateau = run.opts.plateau if kept is None else kept
         self._plateau = plateau
         epoch = self.n_iter_
         scale = 1.0 if plateau is None else plateau.scale
-        start = EpochStart(self, params, opt, rng)
+        start = EpochStart(self, run.params, run.opt, run.rng)
         try:
-            loss, lr = self._one_epoch(
-                fn, opts, net, params, opt, data, rng, epoch, scale, start
-            )
+            loss, lr = self._one_epoch(run, epoch, scale, start)
             self._record(loss, lr, None)
             if plateau is not None:
                 plateau.update(loss)
             best = self.best_loss_
             self.best_loss_ = loss if best is None else min(best, loss)
-            self.t_ = opt.step_count
-            self._publish(params)
-            if opts.verbose:
-                _print_epoch(fn, epoch + 1, loss, None, lr)
+            self.t_ = run.opt.step_count
+            self._publish(run.params)
+            if run.opts.verbose:
+                _print_epoch(run.fn, epoch + 1, loss, None, lr)
         except DivergenceError:
             raise  # _diverged already restored and published
         except BaseException:
@@ -229,67 +206,64 @@ class TrainingLoop(BaseEstimator):  # type: ignore[misc]
             assert self.validation_scores_ is not None
             self.validation_scores_.append(score)
 
-    def _finish(
+    def _commit(
         self,
-        opts: o.FitOptions,
-        params: list[FloatArray],
-        opt: Optimizer,
-        stopper: NoImprovement,
-        swa: WeightAverage | None,
+        run: TrainingRun,
+        best_loss: float | None,
+        best_score: float | None,
+        n_swa: int,
     ) -> None:
-        if opts.early_stopping:
-            stopper.restore_best(params)
-        self.n_swa_ = 0 if swa is None else swa.count
-        if swa is not None and swa.count > 0:
-            swa.apply(params)
-        self.best_loss_ = None if opts.early_stopping else stopper.best_loss
-        self.best_validation_score_ = (
-            stopper.best_score if opts.early_stopping else None
-        )
-        self.t_ = opt.step_count
-        self._publish(params)
+        """Publish ``run.params`` with the summary attributes of a fit."""
+        self.best_loss_ = best_loss
+        self.best_validation_score_ = best_score
+        self.n_swa_ = n_swa
+        self.t_ = run.opt.step_count
+        self._publish(run.params)
 
-    def _publish_interrupted(
-        self, opts: o.FitOptions, params: list[FloatArray], opt: Optimizer
+    def _finish(
+        self, run: TrainingRun, stopper: NoImprovement, swa: WeightAverage | None
     ) -> None:
+        """End of a fit: install early stopping's best or SWA's averaged weights."""
+        early = run.opts.early_stopping
+        if early:
+            stopper.restore_best(run.params)
+        if swa is not None and swa.count > 0:
+            swa.apply(run.params)
+        self._commit(
+            run,
+            None if early else stopper.best_loss,
+            stopper.best_score if early else None,
+            0 if swa is None else swa.count,
+        )
+
+    def _publish_interrupted(self, run: TrainingRun) -> None:
         """Publish the last completed epoch of a fit stopped by an exception.
 
         As :meth:`_finish` without early stopping's restore and SWA's average
         (the optimizer state belongs to the raw weights); the best loss or
         score are those of the curves.
         """
-        scores = self.validation_scores_
-        self.best_loss_ = None if opts.early_stopping else min(self.loss_curve_)
-        self.best_validation_score_ = (
-            max(scores) if opts.early_stopping and scores else None
+        early, scores = run.opts.early_stopping, self.validation_scores_
+        self._commit(
+            run,
+            None if early else min(self.loss_curve_),
+            max(scores) if early and scores else None,
+            0,
         )
-        self.n_swa_ = 0
-        self.t_ = opt.step_count
-        self._publish(params)
 
     def _diverged(
-        self,
-        fn: str,
-        params: list[FloatArray],
-        start: EpochStart,
-        opt: Optimizer,
-        epoch: int,
-        lr: float,
+        self, run: TrainingRun, start: EpochStart, epoch: int, lr: float
     ) -> None:
         # weights, optimizer state and generator all go back to the end of
         # the last completed epoch, so a partial_fit with a lower
         # learning_rate continues from finite state
         start.restore()
-        self.best_loss_ = None
-        self.best_validation_score_ = None
-        self.n_swa_ = 0
-        self.t_ = opt.step_count
-        self._publish(params)
+        self._commit(run, None, None, 0)
         msg = (
-            f"{fn}: training diverged in epoch {epoch + 1} (the loss or a weight became "
-            f"NaN or infinite) with learning rate {lr:.6g}; the weights of the last "
-            "completed epoch were kept. Try a lower learning_rate (or a schedule that "
-            "decays it), a smaller batch_size, or standardised X."
+            f"{run.fn}: training diverged in epoch {epoch + 1} (the loss or a weight "
+            f"became NaN or infinite) with learning rate {lr:.6g}; the weights of the "
+            "last completed epoch were kept. Try a lower learning_rate (or a schedule "
+            "that decays it), a smaller batch_size, or standardised X."
         )
         raise DivergenceError(msg)
 
@@ -301,4 +275,4 @@ def _print_epoch(
     print(f"{fn} epoch {epoch}: loss {loss:.6g}{shown}, lr {lr:.6g}")
 
 
-__all__ = ["TrainingLoop"]
+__all__ = ["Data", "TrainingLoop", "TrainingRun"]

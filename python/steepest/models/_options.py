@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from .. import _checks as v
+from .._plateau import ReduceLROnPlateau
+from .._schedule_base import Schedule
 from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
-from ..reference._plateau import ReduceLROnPlateau
-from ..reference._schedules_base import Schedule
 from ..typing import FloatArray
 
 #: optimizer names: the class and the hyperparameters the name implies

@@ -15,8 +15,8 @@ from numpy.typing import NDArray
 from sklearn.utils import check_array  # type: ignore[import-untyped]
 from sklearn.utils.validation import validate_data  # type: ignore[import-untyped]
 
+from .._schedule_base import Schedule
 from ..optim import Optimizer
-from ..reference._schedules_base import Schedule
 from ..reference.schedules import Constant, SequentialLR
 from ..typing import FloatArray
 from ._labels import encode_labels

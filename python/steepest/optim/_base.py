@@ -18,7 +18,7 @@ from ..typing import ArrayOrList, FloatArray
 if (
     TYPE_CHECKING
 ):  # imported at run time where used: steepest.reference imports steepest.optim
-    from ..reference._schedules_base import Schedule
+    from .._schedule_base import Schedule
 
 
 class Optimizer:
@@ -97,8 +97,8 @@ class Optimizer:
     @staticmethod
     def _check_schedule(fn: str, lr: Any) -> Schedule | None:
         """The schedule given as ``lr``, None for a number; TypeError for other callables."""
-        from ..reference._plateau import ReduceLROnPlateau
-        from ..reference._schedules_base import Schedule
+        from .._plateau import ReduceLROnPlateau
+        from .._schedule_base import Schedule
 
         if isinstance(lr, Schedule):
             return lr

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from .. import _schedule_validation as sv
-from ._schedules_base import Schedule, power
+from .. import _checks as v
+from .._schedule_base import Schedule, exact_int, power
 
 
 def _cosine_anneal(lr: float, eta_min: float, cur: float, period: float) -> float:
@@ -47,9 +47,9 @@ class CosineAnnealingLR(Schedule):
     def __init__(self, *, lr: float, T_max: int, eta_min: float = 0.0) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            T_max=sv.integer(k, "T_max", T_max, 1),
-            eta_min=sv.nonnegative(k, "eta_min", eta_min),
+            lr=v.check_nonnegative(k, "lr", lr),
+            T_max=exact_int(k, "T_max", T_max, 1),
+            eta_min=v.check_nonnegative(k, "eta_min", eta_min),
         )
 
     def _at(self, t: int) -> float:
@@ -93,10 +93,10 @@ class CosineAnnealingWarmRestarts(Schedule):
     ) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            T_0=sv.integer(k, "T_0", T_0, 1),
-            T_mult=sv.integer(k, "T_mult", T_mult, 1),
-            eta_min=sv.nonnegative(k, "eta_min", eta_min),
+            lr=v.check_nonnegative(k, "lr", lr),
+            T_0=exact_int(k, "T_0", T_0, 1),
+            T_mult=exact_int(k, "T_mult", T_mult, 1),
+            eta_min=v.check_nonnegative(k, "eta_min", eta_min),
         )
 
     def period(self, t: int) -> tuple[int, float]:
@@ -170,22 +170,22 @@ class CyclicLR(Schedule):
         gamma: float = 1.0,
     ) -> None:
         k = self.kind
-        base = sv.nonnegative(k, "base_lr", base_lr)
-        top = sv.nonnegative(k, "max_lr", max_lr)
+        base = v.check_nonnegative(k, "base_lr", base_lr)
+        top = v.check_nonnegative(k, "max_lr", max_lr)
         if top < base:
             msg = (
                 f"{k}: max_lr must be >= base_lr, got max_lr={top!r} < base_lr={base!r}"
             )
             raise ValueError(msg)
-        up = sv.integer(k, "step_size_up", step_size_up, 1)
+        up = exact_int(k, "step_size_up", step_size_up, 1)
         down = up if step_size_down is None else step_size_down
         self._init(
             base_lr=base,
             max_lr=top,
             step_size_up=up,
-            step_size_down=sv.integer(k, "step_size_down", down, 1),
-            mode=sv.choice(k, "mode", mode, _CYCLIC_MODES),
-            gamma=sv.positive(k, "gamma", gamma),
+            step_size_down=exact_int(k, "step_size_down", down, 1),
+            mode=v.choice(k, "mode", mode, _CYCLIC_MODES),
+            gamma=v.check_positive(k, "gamma", gamma),
         )
 
     def _at(self, t: int) -> float:
@@ -263,15 +263,17 @@ class OneCycleLR(Schedule):
         three_phase: bool = False,
     ) -> None:
         k = self.kind
-        top = sv.nonnegative(k, "max_lr", max_lr)
+        top = v.check_nonnegative(k, "max_lr", max_lr)
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 msg = f"{k}: give total_steps, or both epochs and steps_per_epoch"
                 raise ValueError(msg)
-            epochs = sv.integer(k, "epochs", epochs, 1)
-            total_steps = epochs * sv.integer(k, "steps_per_epoch", steps_per_epoch, 1)
-        total = sv.integer(k, "total_steps", total_steps, 1)
-        pct = sv.between(k, "pct_start", pct_start, lo_open=True, hi_open=False)
+            epochs = exact_int(k, "epochs", epochs, 1)
+            total_steps = epochs * exact_int(k, "steps_per_epoch", steps_per_epoch, 1)
+        total = exact_int(k, "total_steps", total_steps, 1)
+        pct = v.check_between(
+            k, "pct_start", pct_start, 0, 1, lo_open=True, hi_open=False
+        )
         if not pct * total - 1.0 > 0:
             msg = (
                 f"{k}: pct_start * total_steps must be > 1 (a warm-up phase of positive "
@@ -282,12 +284,12 @@ class OneCycleLR(Schedule):
             max_lr=top,
             total_steps=total,
             pct_start=pct,
-            anneal_strategy=sv.choice(
+            anneal_strategy=v.choice(
                 k, "anneal_strategy", anneal_strategy, ("cos", "linear")
             ),
-            div_factor=sv.positive(k, "div_factor", div_factor),
-            final_div_factor=sv.positive(k, "final_div_factor", final_div_factor),
-            three_phase=sv.boolean(k, "three_phase", three_phase),
+            div_factor=v.check_positive(k, "div_factor", div_factor),
+            final_div_factor=v.check_positive(k, "final_div_factor", final_div_factor),
+            three_phase=v.flag(k, "three_phase", three_phase),
         )
         initial = top / self.div_factor
         min_lr = initial / self.final_div_factor

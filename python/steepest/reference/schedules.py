@@ -30,9 +30,10 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from .. import _schedule_validation as sv
-from ._plateau import ReduceLROnPlateau
-from ._schedules_base import Schedule, power
+from .. import _checks as v
+from .. import _schedule_base as sb
+from .._plateau import ReduceLROnPlateau
+from .._schedule_base import Schedule, exact_int, power
 from ._schedules_periodic import (
     CosineAnnealingLR,
     CosineAnnealingWarmRestarts,
@@ -58,7 +59,7 @@ class Constant(Schedule):
     kind = "Constant"
 
     def __init__(self, *, lr: float) -> None:
-        self._init(lr=sv.nonnegative(self.kind, "lr", lr))
+        self._init(lr=v.check_nonnegative(self.kind, "lr", lr))
 
     def _at(self, t: int) -> float:
         return float(self.lr)
@@ -97,9 +98,11 @@ class ConstantLR(Schedule):
     ) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            factor=sv.between(k, "factor", factor, lo_open=False, hi_open=False),
-            total_iters=sv.integer(k, "total_iters", total_iters, 0),
+            lr=v.check_nonnegative(k, "lr", lr),
+            factor=v.check_between(
+                k, "factor", factor, 0, 1, lo_open=False, hi_open=False
+            ),
+            total_iters=exact_int(k, "total_iters", total_iters, 0),
         )
 
     def _at(self, t: int) -> float:
@@ -142,14 +145,14 @@ class LinearLR(Schedule):
     ) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            start_factor=sv.between(
-                k, "start_factor", start_factor, lo_open=True, hi_open=False
+            lr=v.check_nonnegative(k, "lr", lr),
+            start_factor=v.check_between(
+                k, "start_factor", start_factor, 0, 1, lo_open=True, hi_open=False
             ),
-            end_factor=sv.between(
-                k, "end_factor", end_factor, lo_open=False, hi_open=False
+            end_factor=v.check_between(
+                k, "end_factor", end_factor, 0, 1, lo_open=False, hi_open=False
             ),
-            total_iters=sv.integer(k, "total_iters", total_iters, 1),
+            total_iters=exact_int(k, "total_iters", total_iters, 1),
         )
 
     def _at(self, t: int) -> float:
@@ -183,9 +186,9 @@ class StepLR(Schedule):
     def __init__(self, *, lr: float, step_size: int, gamma: float = 0.1) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            step_size=sv.integer(k, "step_size", step_size, 1),
-            gamma=sv.positive(k, "gamma", gamma),
+            lr=v.check_nonnegative(k, "lr", lr),
+            step_size=exact_int(k, "step_size", step_size, 1),
+            gamma=v.check_positive(k, "gamma", gamma),
         )
 
     def _at(self, t: int) -> float:
@@ -217,9 +220,9 @@ class MultiStepLR(Schedule):
     def __init__(self, *, lr: float, milestones: list[int], gamma: float = 0.1) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            milestones=sv.milestones(k, "milestones", milestones, 0),
-            gamma=sv.positive(k, "gamma", gamma),
+            lr=v.check_nonnegative(k, "lr", lr),
+            milestones=sb.milestones(k, "milestones", milestones, 0),
+            gamma=v.check_positive(k, "gamma", gamma),
         )
 
     def _at(self, t: int) -> float:
@@ -250,7 +253,10 @@ class ExponentialLR(Schedule):
 
     def __init__(self, *, lr: float, gamma: float) -> None:
         k = self.kind
-        self._init(lr=sv.nonnegative(k, "lr", lr), gamma=sv.positive(k, "gamma", gamma))
+        self._init(
+            lr=v.check_nonnegative(k, "lr", lr),
+            gamma=v.check_positive(k, "gamma", gamma),
+        )
 
     def _at(self, t: int) -> float:
         return float(self.lr * power(self.gamma, float(t)))
@@ -292,10 +298,10 @@ class InverseTimeLR(Schedule):
     ) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            decay_rate=sv.nonnegative(k, "decay_rate", decay_rate),
-            decay_steps=sv.integer(k, "decay_steps", decay_steps, 1),
-            staircase=sv.boolean(k, "staircase", staircase),
+            lr=v.check_nonnegative(k, "lr", lr),
+            decay_rate=v.check_nonnegative(k, "decay_rate", decay_rate),
+            decay_steps=exact_int(k, "decay_steps", decay_steps, 1),
+            staircase=v.flag(k, "staircase", staircase),
         )
 
     def _at(self, t: int) -> float:
@@ -328,9 +334,9 @@ class PolynomialLR(Schedule):
     def __init__(self, *, lr: float, total_iters: int = 5, power: float = 1.0) -> None:
         k = self.kind
         self._init(
-            lr=sv.nonnegative(k, "lr", lr),
-            total_iters=sv.integer(k, "total_iters", total_iters, 1),
-            power=sv.nonnegative(k, "power", power),
+            lr=v.check_nonnegative(k, "lr", lr),
+            total_iters=exact_int(k, "total_iters", total_iters, 1),
+            power=v.check_nonnegative(k, "power", power),
         )
 
     def _at(self, t: int) -> float:
@@ -377,7 +383,7 @@ class SequentialLR(Schedule):
                     f"got {type(s).__name__}"
                 )
                 raise TypeError(msg)
-        ms = sv.milestones(k, "milestones", milestones, 1)
+        ms = sb.milestones(k, "milestones", milestones, 1)
         if len(ms) != len(schedulers) - 1:
             msg = (
                 f"{k}: milestones must have len(schedulers) - 1 = {len(schedulers) - 1} "
@@ -412,8 +418,8 @@ KINDS: dict[str, type[Schedule]] = {
 
 def build(desc: Any, kinds: dict[str, type[Schedule]]) -> Schedule:
     """Rebuild a schedule from its description with the classes in ``kinds``."""
-    kind = sv.open_description(desc)
-    params = {k: desc[k] for k in sv.KEYS[kind]}
+    kind = sb.open_description(desc)
+    params = {k: desc[k] for k in sb.KEYS[kind]}
     if kind == "SequentialLR":
         children = params["schedulers"]
         if not isinstance(children, (list, tuple)):

@@ -14,7 +14,7 @@ from . import _result as r
 from ._result import MinimizeResult, ScalarFn, Vector
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..reference._schedules_base import Schedule
+    from .._schedule_base import Schedule
 
 OptimizerFactory: TypeAlias = Callable[..., optim.Optimizer]
 Callback: TypeAlias = Callable[[int, Vector, float], Any]

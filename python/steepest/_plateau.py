@@ -1,5 +1,8 @@
 """Plateau decay: the metric-driven schedule (re-exported by both schedule modules).
 
+A foundation module (it imports nothing native), so the optimizers and the
+estimators use it without going through :mod:`steepest.reference`.
+
 Being fed one metric per epoch rather than evaluated per step, it has one
 implementation in plain Python that both backends (and the training loops,
 at epoch boundaries) share; there is no C++ twin.
@@ -10,7 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import _schedule_validation as sv
+from . import _checks as v
+from ._schedule_base import exact_int
 
 
 class ReduceLROnPlateau:
@@ -85,17 +89,19 @@ class ReduceLROnPlateau:
         eps: float = 1e-8,
     ) -> None:
         k = "ReduceLROnPlateau"
-        self.initial_lr = sv.nonnegative(k, "lr", lr)
-        self.mode = sv.choice(k, "mode", mode, ("min", "max"))
-        self.factor = sv.between(k, "factor", factor, lo_open=True, hi_open=True)
-        self.patience = sv.integer(k, "patience", patience, 0)
-        self.threshold = sv.nonnegative(k, "threshold", threshold)
-        self.threshold_mode = sv.choice(
+        self.initial_lr = v.check_nonnegative(k, "lr", lr)
+        self.mode = v.choice(k, "mode", mode, ("min", "max"))
+        self.factor = v.check_between(
+            k, "factor", factor, 0, 1, lo_open=True, hi_open=True
+        )
+        self.patience = exact_int(k, "patience", patience, 0)
+        self.threshold = v.check_nonnegative(k, "threshold", threshold)
+        self.threshold_mode = v.choice(
             k, "threshold_mode", threshold_mode, ("rel", "abs")
         )
-        self.cooldown = sv.integer(k, "cooldown", cooldown, 0)
-        self.min_lr = sv.nonnegative(k, "min_lr", min_lr)
-        self.eps = sv.nonnegative(k, "eps", eps)
+        self.cooldown = exact_int(k, "cooldown", cooldown, 0)
+        self.min_lr = v.check_nonnegative(k, "min_lr", min_lr)
+        self.eps = v.check_nonnegative(k, "eps", eps)
         self.lr = self.initial_lr
         self.best = math.inf if self.mode == "min" else -math.inf
         self.num_bad_epochs = 0
@@ -133,7 +139,7 @@ class ReduceLROnPlateau:
             If ``metric`` is not finite (the caller should handle divergence).
         """
         fn = "ReduceLROnPlateau.update"
-        current = sv.number(fn, "metric", metric)
+        current = v.real(fn, "metric", metric)
         if not math.isfinite(current):
             msg = f"{fn}: metric must be finite, got {current!r}"
             raise ValueError(msg)
