@@ -130,6 +130,31 @@ CASES = [
 CASE_IDS = [c.id for c in CASES]
 
 
+def _positional() -> dict[str, tuple[str, ...]]:
+    # A step's state slots are the union of its rows' (each slot is used by some row).
+    slots: dict[str, list[str | None]] = {}
+    for case in CASES:
+        known = slots.setdefault(case.fn, [])
+        for i, name in enumerate(case.states):
+            if i == len(known):
+                known.append(name)
+            elif name is not None:
+                assert known[i] in (None, name), (case.id, known[i], name)
+                known[i] = name
+    out = {}
+    for fn, names in slots.items():
+        assert None not in names, (fn, names)
+        out[fn] = ("param", "grad", *(n for n in names if n is not None))
+    return out
+
+
+# Positional array arguments of every step, in signature order.
+POSITIONAL = _positional()
+# Per step, the first row that uses every state slot of its step.
+FULLEST = {fn: next(c for c in CASES if c.fn == fn and list(c.states) == list(names[2:]))
+           for fn, names in POSITIONAL.items()}  # fmt: skip
+
+
 def call_step(
     functional: Any,
     case: Case,

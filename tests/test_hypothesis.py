@@ -23,17 +23,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from steepest.reference import functional as ref
 
+from ._cases import POSITIONAL
+
 BACKENDS: list[ModuleType] = [steepest.functional, ref]
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 
-POSITIONAL = {
-    "sgd_step": ("param", "grad", "momentum_buffer"),
-    "adagrad_step": ("param", "grad", "state_sum"),
-    "rmsprop_step": ("param", "grad", "square_avg", "momentum_buffer", "grad_avg"),
-    "adam_step": ("param", "grad", "m", "v", "v_max"),
-    "adamw_step": ("param", "grad", "m", "v", "v_max"),
-}
 LAYOUTS = [
     "c",
     "c",

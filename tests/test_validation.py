@@ -22,26 +22,16 @@ import pytest
 import steepest
 from steepest.reference import functional as ref
 
-from ._cases import CASE_IDS, CASES, Case, call_step
+from ._cases import CASE_IDS, CASES, FULLEST, POSITIONAL, Case, call_step
 
 NATIVE: ModuleType = steepest.functional
 BACKENDS = [NATIVE, ref]
 
-# Positional array arguments of every step, in signature order.
-POSITIONAL = {
-    "sgd_step": ("param", "grad", "momentum_buffer"),
-    "adagrad_step": ("param", "grad", "state_sum"),
-    "rmsprop_step": ("param", "grad", "square_avg", "momentum_buffer", "grad_avg"),
-    "adam_step": ("param", "grad", "m", "v", "v_max"),
-    "adamw_step": ("param", "grad", "m", "v", "v_max"),
-}
-# Valid keyword arguments that make every optional state array required.
+# Valid keyword arguments that make every optional state array required: the
+# table's row that uses them all, at step 2.
 BASE_KWARGS: dict[str, dict[str, Any]] = {
-    "sgd_step": {"step": 2, "lr": 0.1, "momentum": 0.9},
-    "adagrad_step": {"step": 2, "lr": 0.1},
-    "rmsprop_step": {"lr": 0.01, "momentum": 0.9, "centered": True},
-    "adam_step": {"step": 2, "amsgrad": True},
-    "adamw_step": {"step": 2, "amsgrad": True},
+    fn: dict(case.kwargs, **({"step": 2} if case.uses_step else {}))
+    for fn, case in FULLEST.items()
 }
 
 
