@@ -13,7 +13,7 @@ torch here runs in steepest's process and so shares its libgomp and the
 ``OMP_WAIT_POLICY=passive`` that ``import steepest`` sets: every torch parallel
 region pays the passive wake-up (50-250 µs on a 2-core VM), so torch's figures
 at small sizes are pessimistic. ``python -m steepest bench`` measures torch in
-a process of its own (see ``steepest/_bench_torch.py``) for fair ratios.
+a process of its own (see ``steepest/_cli/bench/torch_worker.py``) for fair ratios.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from steepest._bench_measure import (
+from steepest._cli.bench.measure import (
     CONTENDERS,
     REFERENCE,
     RULES,
@@ -30,7 +30,7 @@ from steepest._bench_measure import (
     Size,
     make_stepper,
 )
-from steepest._bench_torch import TORCH_ATOL, TORCH_RTOL
+from steepest._cli.bench.torch_worker import TORCH_ATOL, TORCH_RTOL
 
 # Modest sizes keep the whole file within a few minutes: per-call cost (1e4),
 # bandwidth (1e6) and a list of arrays (20 x 1e4).

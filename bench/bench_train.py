@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from steepest._bench_train import (
+from steepest._cli.bench.train import (
     NATIVE,
     REFERENCE,
     Trainer,
@@ -29,7 +29,7 @@ from steepest._bench_train import (
     logistic_trainer,
     mlp_trainer,
 )
-from steepest._bench_train_torch import mlp_data
+from steepest._cli.bench.train_torch import mlp_data
 
 LOGISTIC_ROWS, LOGISTIC_FEATURES = 10_000, 100
 # batch 1 is checked on fewer rows: the reference steps one row at a time

@@ -6,11 +6,11 @@ demo
     Train logistic regression and an MLP with every optimizer on two real data
     sets shipped with scikit-learn, native against the NumPy reference; print a
     table and write learning-curve, schedule and trajectory PNGs (see
-    :mod:`steepest._demo`).
+    :mod:`steepest._cli.demo`).
 bench
     Time every optimizer against the NumPy reference, torch.optim (in a
     process of its own) and a memory roofline, and print a Markdown table
-    (see :mod:`steepest._bench`).
+    (see :mod:`steepest._cli.bench`).
 """
 
 from __future__ import annotations
@@ -18,27 +18,27 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import _bench, _demo
+from ._cli import bench, demo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its status."""
     parser = argparse.ArgumentParser(prog="python -m steepest")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser(
+    demo_parser = commands.add_parser(
         "demo",
         help="train on real data with every optimizer",
-        description=_demo.DESCRIPTION,
+        description=demo.DESCRIPTION,
     )
-    _demo.add_arguments(demo)
-    demo.set_defaults(run=_demo.run)
-    bench = commands.add_parser(
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(run=demo.run)
+    bench_parser = commands.add_parser(
         "bench",
         help="benchmark the optimizer steps",
-        description=_bench.DESCRIPTION,
+        description=bench.DESCRIPTION,
     )
-    _bench.add_arguments(bench)
-    bench.set_defaults(run=_bench.run)
+    bench.add_arguments(bench_parser)
+    bench_parser.set_defaults(run=bench.run)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -1,12 +1,12 @@
-"""``python -m steepest demo`` end to end with a small budget (steepest._demo)."""
+"""``python -m steepest demo`` end to end with a small budget (``_cli.demo``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from steepest import _demo
 from steepest.__main__ import main
+from steepest._cli import demo
 
 pytest.importorskip("matplotlib")
 
@@ -21,7 +21,7 @@ def test_demo_runs_and_writes_every_figure(
     rows += [
         line for line in printed.splitlines() if line.startswith("| breast_cancer")
     ]
-    assert len(rows) == 2 * 2 * len(_demo.LEARNING_RATES)  # data x model x optimizer
+    assert len(rows) == 2 * 2 * len(demo.LEARNING_RATES)  # data x model x optimizer
     for row in rows:
         accuracy_native, accuracy_reference = row.split("|")[4:6]
         assert 0.0 <= float(accuracy_native) <= 1.0

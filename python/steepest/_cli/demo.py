@@ -81,7 +81,7 @@ def make_estimator(
     model: str, optimizer: str, backend: str, epochs: int, seed: int
 ) -> Any:
     """A classifier with the demo's settings (tol=None: every run takes ``epochs``)."""
-    from .models import LogisticRegression, MLPClassifier
+    from ..models import LogisticRegression, MLPClassifier
 
     common: dict[str, Any] = {
         "optimizer": optimizer, "learning_rate": LEARNING_RATES[optimizer],
@@ -190,7 +190,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Runs the demo; returns the exit status."""
-    from ._progress import progress_bar
+    from .._progress import progress_bar
 
     if args.epochs < 1 or args.steps < 1:
         print("--epochs and --steps must be >= 1", file=sys.stderr)

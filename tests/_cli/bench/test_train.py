@@ -1,4 +1,4 @@
-"""Smoke tests of the benchmark's ``train`` section (``steepest._bench_train``).
+"""Smoke tests of the ``train`` section of the benchmark (``_cli.bench.train``).
 
 Tiny problems and one timed epoch per figure: the figures mean nothing here,
 only that every row is measured, positive and reported. torch is left out
@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from steepest import _bench
-from steepest._bench_train import (
+from steepest._cli import bench
+from steepest._cli.bench.report import train_lines
+from steepest._cli.bench.train import (
     ACTIVE,
     GEMMS,
     MIXED_ACTIVE,
@@ -78,7 +79,7 @@ def test_every_row_is_measured_and_positive(report: TrainReport) -> None:
 
 
 def test_table_has_a_line_per_row_and_the_targets(report: TrainReport) -> None:
-    lines = _bench.train_lines(report)
+    lines = train_lines(report)
     table = [line for line in lines if line.startswith("| ") and "---" not in line]
     assert len(table) == 1 + len(EXPECTED_ROWS)  # the header, then the rows
     for (model, batch, contender), line in zip(EXPECTED_ROWS, table[1:], strict=True):
@@ -98,5 +99,5 @@ def test_no_torch_is_reported_as_not_measured() -> None:
 
 def test_train_is_a_section_of_the_command_line() -> None:
     parser = argparse.ArgumentParser()
-    _bench.add_arguments(parser)
+    bench.add_arguments(parser)
     assert parser.parse_args(["--sections", "train"]).sections == ["train"]

@@ -4,7 +4,7 @@
 kernels through the public classes (``nonfinite="ignore"``, and the default
 ``"raise"`` that adds a read of the gradients) and of the NumPy reference
 (``backend="reference"``) in this process, and the ``torch.optim`` variants
-(default, foreach, fused) in a child process (:mod:`steepest._bench_torch`)
+(default, foreach, fused) in a child process (:mod:`steepest._cli.bench.torch_worker`)
 that never loads steepest's extension, so that torch keeps its own OpenMP wait
 policy. Each size is set against a memory roofline measured in the same run:
 a native pass with Adam's traffic and no arithmetic (``_core.traffic_pass``).
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, optim
-from ._bench_torch import TorchWorker, make_arrays, time_call, torch_stepper
+from ... import _core, optim
+from .torch_worker import TorchWorker, make_arrays, time_call, torch_stepper
 
 NATIVE, RAISE, REFERENCE = "native", "native raise", "reference"
 TORCH_FLAGS: dict[str, dict[str, bool]] = {

@@ -2,7 +2,7 @@
 
 Both are ``torch.optim.Optimizer`` s stepping the same CPU tensors, so they
 are timed in one process, a child of the benchmark started by path with
-``python -P`` (as :mod:`steepest._bench_torch`, for the same reason): it
+``python -P`` (as :mod:`steepest._cli.bench.torch_worker`, for the same reason): it
 imports torch *first* and steepest after. libgomp reads ``OMP_WAIT_POLICY``
 once, when it loads, so torch's OpenMP runtime starts under the policy the
 user launched with (the parent drops steepest's ``passive`` from the child's
@@ -12,7 +12,7 @@ imports and the OpenMP runtimes it mapped, and the table header says so.
 
 Before timing, one step of every torch variant from the same start must match
 steepest's to ``rtol = atol = 1e-6``. The parent imports this module as
-``steepest._bench_torch_optim`` for :func:`measure` and :func:`report_lines`.
+``steepest._cli.bench.torch_optim`` for :func:`measure` and :func:`report_lines`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _child(
 
     import steepest
     import steepest.torch
-    from steepest._bench_torch import time_call
+    from steepest._cli.bench.torch_worker import time_call
 
     steepest.set_num_threads(threads)
     info = {
@@ -112,7 +112,7 @@ def measure(
     threads: int, *, quick: bool, budget: float, repeats: int | None
 ) -> dict[str, Any]:
     """Run the child and return its report (``{"error": ...}`` without torch)."""
-    from ._bench_torch import launch_wait_policy
+    from .torch_worker import launch_wait_policy
 
     policy, how = launch_wait_policy()
     env = dict(os.environ)

@@ -4,14 +4,16 @@ steepest sets ``OMP_WAIT_POLICY=passive`` before its extension loads, and torch
 uses the same libgomp when both live in one process: every torch parallel
 region would then pay the passive wake-up (50-250 µs here), which torch's own
 users do not. So the benchmark starts this file as a child process, by path
-(``python -P .../_bench_torch.py --threads N``): ``import steepest.anything``
+(``python -P .../torch_worker.py --threads N``): ``import steepest.anything``
 would run ``steepest/__init__.py``, load ``_core`` and set the variable, hence
 this module imports nothing of steepest and needs only numpy and torch, and
-``-P`` keeps its own folder (where ``steepest/typing.py`` lives) off
-``sys.path``. The parent drops ``OMP_WAIT_POLICY`` from the child's
-environment unless the user had set it (:func:`launch_wait_policy`).
+``-P`` keeps its own folder off ``sys.path``, so that none of its sibling
+modules (``train.py``, ``measure.py``, ...) can stand in for a module of the
+same name that torch or numpy imports. The parent drops ``OMP_WAIT_POLICY``
+from the child's environment unless the user had set it
+(:func:`launch_wait_policy`).
 
-The parent imports this module as ``steepest._bench_torch`` too, for
+The parent imports this module as ``steepest._cli.bench.torch_worker`` too, for
 :func:`time_call`, :func:`make_arrays`, :func:`torch_stepper` and
 :class:`TorchWorker`, so that both processes time and build arrays alike.
 

@@ -8,7 +8,7 @@ epoch:
   scikit-learn's ``SGDClassifier.partial_fit``, and at batch 32 and 256
   against the NumPy reference;
 * an MLP (float32, relu, softmax, Adam): native against torch (default and
-  fused Adam, in a process of its own, :mod:`steepest._bench_train_torch`),
+  fused Adam, in a process of its own, :mod:`steepest._cli.bench.train_torch`),
   ``MLPClassifier.partial_fit`` and the reference, set against a float32 GEMM
   peak measured in the same run and against the time the epoch's GEMMs alone
   take through the same BLAS;
@@ -18,7 +18,7 @@ epoch:
   with an OpenMP-threaded update) under each policy.
 
 :func:`measure_train` runs them all into a :class:`TrainReport`;
-:func:`steepest._bench.train_lines` prints it.
+:func:`steepest._cli.bench.report.train_lines` prints it.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _core, optim
-from ._bench_torch import time_call
-from ._bench_train_torch import mlp_data, run_child, run_torch_child, time_epochs
-from .models._epoch import Network, run_epoch
-from .reference.models import logistic, mlp
+from ... import _core, optim
+from ...models._epoch import Network, run_epoch
+from ...reference.models import logistic, mlp
+from .torch_worker import time_call
+from .train_torch import mlp_data, run_child, run_torch_child, time_epochs
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class TrainRow:
 
 @dataclass
 class TrainReport:
-    """Everything the section measured, as :func:`steepest._bench.train_lines` needs."""
+    """Everything the section measured, as :func:`.report.train_lines` needs."""
 
     sizes: TrainSizes
     rows: list[TrainRow] = field(default_factory=list)
@@ -342,7 +342,7 @@ def measure_torch(
 
 
 SPIN_CHILD = (
-    "import json, sys; from steepest._bench_train import spin_child; "
+    "import json, sys; from steepest._cli.bench.train import spin_child; "
     "print(json.dumps(spin_child(json.loads(sys.argv[1]))))"
 )
 

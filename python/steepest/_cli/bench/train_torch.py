@@ -1,13 +1,13 @@
 """torch's side of the training benchmark: MLP epochs in a process of its own.
 
-For the reason given in :mod:`steepest._bench_torch` (steepest's
+For the reason given in :mod:`steepest._cli.bench.torch_worker` (steepest's
 ``OMP_WAIT_POLICY=passive`` would slow torch's parallel regions), the train
 section runs torch in a child process started by path with ``python -P``, so
 this file imports nothing of steepest: only numpy, and torch by name. One
 request (JSON, the only argument) in, one JSON line out: how torch ran and,
 per Adam variant, the median seconds of an epoch and its last batch's loss.
 
-The parent imports this module as ``steepest._bench_train_torch`` too, for
+The parent imports this module as ``steepest._cli.bench.train_torch`` too, for
 :func:`mlp_data` and :func:`time_epochs`, so that both processes train on
 the same data and time an epoch alike.
 """
@@ -202,7 +202,7 @@ def run_torch_child(req: dict[str, Any]) -> dict[str, Any]:
 
     Called in the parent only, which imported this module from the package.
     """
-    from steepest._bench_torch import launch_wait_policy
+    from steepest._cli.bench.torch_worker import launch_wait_policy
 
     policy, how = launch_wait_policy()
     reply = run_child([os.path.abspath(__file__), json.dumps(req)], policy)

@@ -17,8 +17,9 @@ from functools import partial
 
 import numpy as np
 
-from . import _core, optim
-from ._bench_measure import (
+from ... import _core, optim
+from ...functional import adam_step as functional_adam_step
+from .measure import (
     REFERENCE,
     RULES_BY_KEY,
     Size,
@@ -28,8 +29,7 @@ from ._bench_measure import (
     save_first_step,
     short,
 )
-from ._bench_torch import TorchWorker, time_call
-from .functional import adam_step as functional_adam_step
+from .torch_worker import TorchWorker, time_call
 
 GRAIN_SIZES = (8192, 16384, 32768, 65536, 131072, 262144)
 GRAINS = (8192, 16384, 32768, 65536, 131072, 262144, 524288)  # the last: all serial

@@ -1,0 +1,276 @@
+"""The Markdown report of ``python -m steepest bench``: header, tables, targets.
+
+The environment every figure depends on (build, ISA, threads, versions, CPU),
+the optimizer table with the benchmark issue's targets checked on what was
+measured, and the ``train`` section's table with its own targets. The command
+line that measures and prints them is :mod:`steepest._cli.bench`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import platform
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ... import _core
+from . import train as bt
+from .measure import CONTENDERS, NATIVE, REFERENCE, RULES, Measurement, Rule, Size
+from .torch_worker import TorchWorker
+
+# Targets of the benchmark issue, float32.
+ADAM_ROOFLINE_SHARE, OTHER_ROOFLINE_SHARE = 0.90, 0.85
+ADAM_REFERENCE_SPEEDUP = 10.0
+LIST_NS_PER_ELEMENT = 0.5
+SMALL_MICROSECONDS = 3.0
+
+
+# -- reporting ---------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def environment(worker: TorchWorker | None, torch_note: str) -> dict[str, Any]:
+    """What every figure depends on: build, ISA, threads, versions, CPU."""
+    try:
+        pools = importlib.import_module("threadpoolctl").threadpool_info()
+    except ImportError:
+        pools = "threadpoolctl not installed"
+    torch = None if worker is None else worker.info
+    return {
+        "cpu": f"{_cpu_model()} ({os.cpu_count()} logical CPUs)",
+        "threads": _core.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+        "build_info": dict(_core.build_info()),
+        "versions": f"Python {platform.python_version()}, numpy {np.__version__}, "
+        f"torch {torch_note if torch is None else torch['version']}",
+        "threadpools": pools,
+        "torch": torch,  # how the torch process ran, from itself
+    }
+
+
+def _torch_line(torch: dict[str, Any] | None) -> str:
+    if torch is None:
+        return "- torch: not measured"
+    policy = torch["omp_wait_policy"] or "(unset: libgomp's default, spin then sleep)"
+    return (
+        "- torch: measured in a process of its own that never imports steepest, "
+        f"with {torch['threads']} threads and OMP_WAIT_POLICY={policy} "
+        f"({torch['wait_policy_source']}); each variant's first step is checked "
+        "against the reference's (rtol 1e-6, atol 1e-6) before timing"
+    )
+
+
+def header_lines(env: dict[str, Any], dtype: np.dtype[Any]) -> list[str]:
+    pools = env["threadpools"]
+    if not isinstance(pools, str):
+        pools = "; ".join(
+            f"{d.get('internal_api')} {d.get('version')} "
+            f"threads={d.get('num_threads')} ({os.path.basename(d.get('filepath', ''))})"
+            for d in pools
+        )
+    build = ", ".join(f"{k}={v}" for k, v in env["build_info"].items())
+    return [
+        "# steepest optimizer benchmark",
+        "",
+        f"- CPU: {env['cpu']}; {env['versions']}",
+        f"- steepest (native, reference, roofline): {env['threads']} threads, "
+        + f"OMP_WAIT_POLICY={env['omp_wait_policy']}",
+        _torch_line(env["torch"]),
+        f"- build_info: {build}",
+        f"- threadpoolctl: {pools}",
+        f"- {dtype.name}; each figure: median over repeated steps after a warm-up",
+        # other processes on the machine are the main source of noise
+        "- load average (1 min) before, after: {:.2f}, {:.2f}".format(*env["load"]),
+    ]
+
+
+def _cell(m: Measurement | None) -> str:
+    if m is None or m.seconds is None:
+        return "n/a"
+    return f"{m.ns_per_element:.3g} ({m.gbps:.3g})"
+
+
+def _ratio(slow: Measurement | None, fast: Measurement | None) -> str:
+    if slow is None or fast is None or not slow.seconds or not fast.seconds:
+        return "n/a"
+    return f"{slow.seconds / fast.seconds:.3g}x"
+
+
+def table_lines(
+    results: Sequence[Measurement], rules: Sequence[Rule], sizes: Sequence[Size]
+) -> list[str]:
+    """The Markdown table: one row per rule and size."""
+    find = {(m.rule, m.size, m.contender): m for m in results}
+    cols = ["optimizer", "size", "roofline GB/s", NATIVE, "% roofline", "µs/step",
+            *CONTENDERS[1:], "x reference", "x torch", "x torch fused"]  # fmt: skip
+    lines = [
+        "",
+        "Cells: ns per element (GB/s moved). All but `native raise` use nonfinite="
+        + "'ignore'; `x C` is C's time over native's (above 1: native is faster). "
+        + "The torch columns come from torch's own process (see above).",
+        "",
+        "| " + " | ".join(cols) + " |",
+        "|" + "---|" * len(cols),
+    ]
+    for rule in rules:
+        for size in sizes:
+            roof = find.get(("roofline", size.label, NATIVE))
+            nat = find[(rule.key, size.label, NATIVE)]
+            share = f"{nat.gbps / roof.gbps:.0%}" if roof else "n/a"
+            row = [rule.label, size.label, f"{roof.gbps:.3g}" if roof else "n/a",
+                   _cell(nat), share, f"{(nat.seconds or math.nan) * 1e6:.3g}"]  # fmt: skip
+            row += [_cell(find.get((rule.key, size.label, c))) for c in CONTENDERS[1:]]
+            row += [_ratio(find.get((rule.key, size.label, c)), nat)
+                    for c in (REFERENCE, "torch", "torch fused")]  # fmt: skip
+            lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def target_lines(results: Sequence[Measurement]) -> list[str]:
+    """The issue's targets, checked on whatever this run measured."""
+    get = {(m.rule, m.size, m.contender): m for m in results if m.seconds}
+    checks: list[tuple[bool, str]] = []
+    roof = get.get(("roofline", "5e7", NATIVE))
+    for rule in RULES:
+        if roof and (m := get.get((rule.key, "5e7", NATIVE))):
+            goal = ADAM_ROOFLINE_SHARE if rule.key == "adam" else OTHER_ROOFLINE_SHARE
+            got = m.gbps / roof.gbps
+            text = (
+                f"{rule.label} at 5e7: {got:.1%} of the roofline (target ≥ {goal:.0%})"
+            )
+            checks.append((got >= goal, text))
+    ratios = [("5e7", "torch fused", 1.0), ("1e7", REFERENCE, ADAM_REFERENCE_SPEEDUP)]
+    for size, other, goal in ratios:
+        m, o = get.get(("adam", size, NATIVE)), get.get(("adam", size, other))
+        if m and o and m.seconds and o.seconds:
+            r = o.seconds / m.seconds
+            text = f"Adam at {size}: {r:.2f}x the speed of {other} (target ≥ {goal:g}x)"
+            checks.append((r >= goal, text))
+    if m := get.get(("adam", "100x1e4", NATIVE)):
+        ns, goal = m.ns_per_element, LIST_NS_PER_ELEMENT
+        text = f"Adam on 100x1e4: {ns:.3g} ns/element (target ≤ {goal})"
+        checks.append((ns <= goal, text))
+    if m := get.get(("adam", "1e3", NATIVE)):
+        us, goal = (m.seconds or math.nan) * 1e6, SMALL_MICROSECONDS
+        checks.append((us <= goal, f"Adam at 1e3: {us:.3g} µs/step (target ≤ {goal})"))
+    lines = ["", "Targets of the benchmark issue:", ""] if checks else []
+    return lines + [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in checks]
+
+
+# -- the train section ------------------------------------------------------
+
+
+def _train_torch_note(info: dict[str, Any] | None) -> str:
+    if info is None:
+        return "torch: not measured"
+    policy = info["omp_wait_policy"] or "(unset)"
+    return (
+        f"torch {info['version']}: in a process of its own that never imports "
+        f"steepest, {info['threads']} threads, OMP_WAIT_POLICY={policy} "
+        f"({info['wait_policy_source']})"
+    )
+
+
+def train_lines(report: bt.TrainReport) -> list[str]:
+    """The section's header, its Markdown table and the spin-wait line."""
+    s = report.sizes
+    policy = os.environ.get("OMP_WAIT_POLICY", "(unset)")
+    hidden = ", ".join(map(str, bt.MLP_HIDDEN))
+    mlp = (
+        f"{s.mlp_rows} x {bt.MLP_FEATURES} float32 -> {hidden} (relu) -> "
+        f"{bt.MLP_CLASSES} (softmax), {report.mlp_params} params"
+    )
+    head = [
+        f"steepest: n_threads={report.threads} (steepest.get_num_threads()), "
+        + f"BLAS threads={report.blas_threads} (build_info), OMP_WAIT_POLICY={policy}",
+        _train_torch_note(report.info.get("torch")),
+        f"float32 GEMM peak: {report.gemm_peak / 1e9:.4g} GFLOP/s (_core._gemm, "
+        + f"{s.gemm_n}x{s.gemm_n}, best of {bt.GEMM_PEAK_REPEATS})",
+        f"logistic: {s.logistic_rows} x {s.logistic_features} float64, labels of a "
+        + f"noisy random linear model, SGD lr {bt.SGD_LR}, L2 alpha {bt.ALPHA}",
+        f"MLP: {mlp}, batch {bt.MLP_BATCH}, Adam lr {bt.ADAM_LR}, "
+        + f"L2 alpha {bt.ALPHA} (torch: none)",
+        "each figure: median over the epochs timed after a warm-up epoch; each "
+        + "epoch draws its own shuffle; scikit-learn: one partial_fit per epoch "
+        + "after a first one told the classes",
+    ]
+    caption = (
+        "`x native`: the row's time over native's (above 1: native is faster). "
+        "GFLOP/s: 6 x samples x params / epoch time. `GEMMs only`: the epoch's "
+        "8 GEMMs per batch (3 forward, 3 weight- and 2 input-gradient) alone "
+        "through _core._gemm. The reference is not run at batch 1."
+    )
+    lines = ["", "## Training epochs", "", *(f"- {h}" for h in head), "", caption, ""]
+    lines += [
+        "| model | batch | contender | s/epoch | x native | GFLOP/s | % GEMM peak |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in report.rows:
+        native = report.seconds(r.model, r.batch, bt.NATIVE)
+        cells = [r.note or "n/a"] + ["n/a"] * 3
+        if r.seconds:
+            cells = [f"{r.seconds:.4g}", "n/a", "", ""]
+            if native:
+                cells[1] = f"{r.seconds / native:.3g}x"
+            if r.model == "mlp":
+                flops = report.mlp_flops() / r.seconds
+                cells[2:] = [f"{flops / 1e9:.3g}", f"{flops / report.gemm_peak:.1%}"]
+        row = [r.model, str(r.batch), r.contender, *cells]
+        lines.append(f"| {' | '.join(row)} |")
+    active = report.seconds("mlp", bt.MLP_BATCH, bt.ACTIVE)
+    native = report.seconds("mlp", bt.MLP_BATCH, bt.NATIVE)
+    if active and native:
+        spin = (
+            f"Spin-wait: the native MLP epoch takes {active:.4g} s in a child "
+            f"started with OMP_WAIT_POLICY=active, {native:.4g} s here "
+            f"(OMP_WAIT_POLICY={policy}): active/here = {active / native:.3g}x."
+        )
+        lines += ["", spin]
+    mixed = [
+        report.seconds("mlp", bt.MLP_BATCH, c)
+        for c in (bt.MIXED_PASSIVE, bt.MIXED_ACTIVE)
+    ]
+    if mixed[0] and mixed[1]:
+        mixed_line = (
+            f"Mixed loop (no split batches; BLAS threads for the GEMMs, OpenMP threads for "
+            f"each update): {mixed[0]:.4g} s passive, {mixed[1]:.4g} s active "
+            f"(active/passive = {mixed[1] / mixed[0]:.3g}x)."
+        )
+        lines += ["", mixed_line]
+    return lines + train_target_lines(report)
+
+
+def train_target_lines(report: bt.TrainReport) -> list[str]:
+    """The issue's targets, each met or missed with the figure measured."""
+    checks: list[tuple[bool, str]] = []
+    for model, batch, other, goal in bt.SPEED_TARGETS:
+        mine = report.seconds(model, batch, bt.NATIVE)
+        theirs = report.seconds(model, batch, other)
+        if mine and theirs:
+            r = theirs / mine
+            text = (
+                f"{model} batch {batch}: native {r:.3g}x the speed of {other} "
+                f"(target ≥ {goal:g}x)"
+            )
+            checks.append((r >= goal, text))
+    if native := report.seconds("mlp", bt.MLP_BATCH, bt.NATIVE):
+        share = report.mlp_flops() / native / report.gemm_peak
+        goal = bt.GEMM_PEAK_SHARE
+        text = f"MLP: {share:.1%} of the GEMM peak (target ≥ {goal:.0%})"
+        checks.append((share >= goal, text))
+    lines = ["", "Targets of the training benchmark:", ""] if checks else []
+    return lines + [f"- {'met' if ok else 'MISSED'}: {text}" for ok, text in checks]
