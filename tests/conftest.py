@@ -1,10 +1,17 @@
-"""Fixtures shared by the whole suite: dtypes, shapes, backends, ISAs, threads."""
+"""Fixtures shared by the whole suite: dtypes, shapes, backends, ISAs, threads.
+
+Also the CI rule for peers: with the environment variable ``CI`` set, a test
+or module that skips because a package it compares against (torch,
+scikit-learn, dask, ...) cannot be imported fails instead, since a skipped
+oracle checks nothing and a green run would hide it.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from types import ModuleType
+from typing import Any
 
 # scikit-learn's estimator checks exercise array-API inputs only in this mode,
 # which SciPy reads when it is first imported (after this file).
@@ -64,3 +71,35 @@ def n_threads(request: pytest.FixtureRequest) -> Iterator[int]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261123)
+
+
+# -- under CI, a missing peer fails ---------------------------------------------------
+
+STRICT_PEERS = os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def _fail_missing_peer(report: Any) -> None:
+    """Turn ``pytest.importorskip``'s skip into a failure when CI is set."""
+    if not (STRICT_PEERS and report.skipped):
+        return
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    if "could not import" in reason:
+        report.outcome = "failed"
+        report.longrepr = f"CI is set, so a missing peer fails: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, Any, None]:
+    outcome = yield
+    _fail_missing_peer(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    _fail_missing_peer(outcome.get_result())
