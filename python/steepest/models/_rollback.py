@@ -19,16 +19,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, final
+from typing import Any, Protocol, final
 
 import numpy as np
 
 from .._errors import DivergenceError
+from .._plateau import ReduceLROnPlateau
 from ..optim import Optimizer
 from ..typing import FloatArray
 
-if TYPE_CHECKING:  # _loop imports this module
-    from ._loop import TrainingLoop
+
+class Bookkeeping(Protocol):
+    """The estimator attributes an epoch appends to or counts up.
+
+    Declared here rather than taken from the training loop's class, so that
+    this module sits below the loop that uses it.
+    """
+
+    loss_curve_: list[float]
+    lr_curve_: list[float]
+    validation_scores_: list[float] | None
+    n_iter_: int
+    _plateau: ReduceLROnPlateau | None
 
 
 class EpochStart:
@@ -36,7 +48,7 @@ class EpochStart:
 
     Parameters
     ----------
-    est : TrainingLoop
+    est : Bookkeeping
         The estimator: its ``_plateau`` and curves (``loss_curve_``,
         ``lr_curve_``, ``validation_scores_``, ``n_iter_``) are saved.
     params : list of ndarray
@@ -49,7 +61,7 @@ class EpochStart:
 
     def __init__(
         self,
-        est: TrainingLoop,
+        est: Bookkeeping,
         params: list[FloatArray],
         opt: Optimizer,
         rng: np.random.Generator,
@@ -128,4 +140,4 @@ class CallUndo:
         attributes.update(self._before)
 
 
-__all__ = ["CallUndo", "EpochStart"]
+__all__ = ["Bookkeeping", "CallUndo", "EpochStart"]

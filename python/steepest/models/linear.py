@@ -11,13 +11,12 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
 
 from ..reference.models import INIT_KINDS
 from ..reference.models import linear as _linear
 from ..typing import FloatArray
 from . import _docs
-from ._base import SteepestEstimator
+from ._base import SteepestEstimator, SteepestRegressor
 from ._epoch import Network
 from ._options import choice, real_in
 
@@ -29,6 +28,18 @@ init : {"zeros", "normal", "uniform", "xavier", "he"}, default="zeros"
     Initial coefficients (intercepts start at 0); see
     :mod:`steepest.reference.models._init`.
 """
+
+#: the Parameters section of both linear models (they share their defaults)
+LINEAR_PARAMETERS = _docs.parameters(
+    LINEAR_MODEL_PARAMETERS,
+    optimizer="sgd",
+    learning_rate=0.01,
+    batch_size=32,
+    max_iter=1000,
+    tol=0.001,
+    n_iter_no_change=5,
+    dtype="float64",
+)
 
 
 class LinearModelBase(SteepestEstimator):
@@ -98,7 +109,7 @@ class LinearModelBase(SteepestEstimator):
         return Network(self._family, self._loss(), "identity", alpha, l1)
 
 
-class LinearRegression(RegressorMixin, LinearModelBase):  # type: ignore[misc]
+class LinearRegression(SteepestRegressor, LinearModelBase):
     __doc__ = (
         """Least-squares linear regression fitted by mini-batch gradient descent.
 
@@ -110,16 +121,7 @@ backend. Targets may be 1-D or 2-D (one column per target).
 Parameters
 ----------
 """
-        + _docs.parameters(
-            LINEAR_MODEL_PARAMETERS,
-            optimizer="sgd",
-            learning_rate=0.01,
-            batch_size=32,
-            max_iter=1000,
-            tol=0.001,
-            n_iter_no_change=5,
-            dtype="float64",
-        )
+        + LINEAR_PARAMETERS
         + """
 Attributes
 ----------
@@ -193,14 +195,9 @@ Examples
         intercept = np.asarray(self.intercept_, dtype=coef.dtype).reshape(-1)
         return [coef if coef.ndim == 1 else coef.T, cast(FloatArray, intercept)]
 
-    def partial_fit(self, X: Any, y: Any) -> Any:
-        return self._partial_fit(X, y, None)
-
-    partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
-
     def predict(self, X: Any) -> NDArray[Any]:
         """``X @ coef_.T + intercept_``: shape (n,) for 1-D y, else (n, n_targets)."""
         return self._predict_raw(X)
 
 
-__all__ = ["LinearModelBase", "LinearRegression"]
+__all__ = ["LINEAR_PARAMETERS", "LinearModelBase", "LinearRegression"]

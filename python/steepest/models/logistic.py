@@ -11,15 +11,15 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import ClassifierMixin  # type: ignore[import-untyped]
 
 from ..reference.models import logistic as _logistic
 from ..typing import FloatArray
 from . import _docs
-from .linear import LINEAR_MODEL_PARAMETERS, LinearModelBase
+from ._base import SteepestClassifier
+from .linear import LINEAR_PARAMETERS, LinearModelBase
 
 
-class LogisticRegression(ClassifierMixin, LinearModelBase):  # type: ignore[misc]
+class LogisticRegression(SteepestClassifier, LinearModelBase):
     __doc__ = (
         """Logistic regression fitted by mini-batch gradient descent.
 
@@ -32,16 +32,7 @@ objective is the mean cross-entropy plus the penalty ``R(coef)`` of
 Parameters
 ----------
 """
-        + _docs.parameters(
-            LINEAR_MODEL_PARAMETERS,
-            optimizer="sgd",
-            learning_rate=0.01,
-            batch_size=32,
-            max_iter=1000,
-            tol=0.001,
-            n_iter_no_change=5,
-            dtype="float64",
-        )
+        + LINEAR_PARAMETERS
         + """
 Attributes
 ----------
@@ -70,7 +61,6 @@ Examples
 """
     )
 
-    _classifier = True
     _family = "logistic"
 
     def _loss(self) -> str:
@@ -98,32 +88,13 @@ Examples
         coef: FloatArray = self.coef_
         return [coef[0] if coef.shape[0] == 1 else coef.T, self.intercept_]
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
-        return self._partial_fit(X, y, classes)
-
-    partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
+    def _proba(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
+        return _logistic.predict_proba(params, X)
 
     def decision_function(self, X: Any) -> NDArray[Any]:
         """Logits: shape (n,) for two classes (positive favours ``classes_[1]``), else (n, K)."""
         X, params = self._checked_X(X)
         return _logistic.decision_function(params, X)
-
-    def predict_proba(self, X: Any) -> NDArray[Any]:
-        """Class probabilities of shape (n, n_classes), columns in ``classes_`` order."""
-        X, params = self._checked_X(X)
-        return _logistic.predict_proba(params, X)
-
-    def predict_log_proba(self, X: Any) -> NDArray[Any]:
-        """``log(predict_proba(X))``."""
-        with np.errstate(divide="ignore"):
-            out: NDArray[Any] = np.log(self.predict_proba(X))
-        return out
-
-    def predict(self, X: Any) -> NDArray[Any]:
-        """The most probable class label of each row (ties: the first class)."""
-        idx = self._predict_raw(X)  # first: raises NotFittedError before classes_
-        out: NDArray[Any] = self.classes_[idx]
-        return out
 
 
 __all__ = ["LogisticRegression"]

@@ -14,13 +14,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import ClassifierMixin, RegressorMixin  # type: ignore[import-untyped]
 
 from ..reference.models import ACTIVATIONS
 from ..reference.models import mlp as _mlp
 from ..typing import FloatArray
 from . import _docs
-from ._base import SteepestEstimator
+from ._base import SteepestClassifier, SteepestEstimator, SteepestRegressor
 from ._epoch import Network
 from ._options import choice
 
@@ -216,7 +215,7 @@ class MLPBase(SteepestEstimator):
         return params
 
 
-class MLPClassifier(ClassifierMixin, MLPBase):  # type: ignore[misc]
+class MLPClassifier(SteepestClassifier, MLPBase):
     __doc__ = _mlp_doc(
         """Multi-layer perceptron classifier fitted by mini-batch gradient descent.
 
@@ -239,8 +238,6 @@ True
 """,
     )
 
-    _classifier = True
-
     def _loss(self) -> str:
         return "log_loss"
 
@@ -248,30 +245,11 @@ True
         k = int(self.classes_.shape[0])
         return 1 if k == 2 else k
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
-        return self._partial_fit(X, y, classes)
-
-    partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
-
-    def predict_proba(self, X: Any) -> NDArray[Any]:
-        """Class probabilities of shape (n, n_classes), columns in ``classes_`` order."""
-        X, params = self._checked_X(X)
+    def _proba(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
         return _mlp.predict_proba(params, X, activation=self._fitted_activation)
 
-    def predict_log_proba(self, X: Any) -> NDArray[Any]:
-        """``log(predict_proba(X))``."""
-        with np.errstate(divide="ignore"):
-            out: NDArray[Any] = np.log(self.predict_proba(X))
-        return out
 
-    def predict(self, X: Any) -> NDArray[Any]:
-        """The most probable class label of each row."""
-        idx = self._predict_raw(X)  # first: raises NotFittedError before classes_
-        out: NDArray[Any] = self.classes_[idx]
-        return out
-
-
-class MLPRegressor(RegressorMixin, MLPBase):  # type: ignore[misc]
+class MLPRegressor(SteepestRegressor, MLPBase):
     __doc__ = _mlp_doc(
         """Multi-layer perceptron regressor fitted by mini-batch gradient descent.
 
@@ -300,11 +278,6 @@ True
 
     def _n_out(self) -> int:
         return int(self.n_outputs_)
-
-    def partial_fit(self, X: Any, y: Any) -> Any:
-        return self._partial_fit(X, y, None)
-
-    partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
 
     def predict(self, X: Any) -> NDArray[Any]:
         """Predicted targets: shape (n,) for one output, else (n, n_outputs)."""

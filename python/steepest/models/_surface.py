@@ -1,0 +1,218 @@
+"""What an estimator is to scikit-learn: its model hooks, data checks, predictions.
+
+Twins: none; the model math behind the hooks is
+:mod:`steepest.reference.models`. Tests: ``tests/models/test_estimator_base.py``,
+``tests/models/test_sklearn_checks.py``, ``tests/models/test_resume.py``
+(pickling) and one file per estimator.
+
+:class:`ModelSurface` is the bottom of the estimators' classes: it declares,
+once, every hook a model family supplies (:mod:`.linear`, :mod:`.logistic`,
+:mod:`.mlp`) and everything the scikit-learn API needs without training:
+``validate_data`` of the training data, the encoding of the targets, the
+checks and casts before a prediction, the tags and pickling. The epochs are
+:class:`._loop.TrainingLoop`'s, the ``fit`` / ``partial_fit`` calls
+:class:`._base.SteepestEstimator`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
+from sklearn.metrics import r2_score  # type: ignore[import-untyped]
+from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
+    check_classification_targets,
+)
+from sklearn.utils.validation import (  # type: ignore[import-untyped]
+    check_is_fitted,
+    validate_data,
+)
+
+from ..typing import FloatArray
+from ._epoch import Network
+from ._labels import at_least_two_classes, encode_labels
+
+
+class ModelSurface(BaseEstimator):  # type: ignore[misc]
+    """The model hooks and the scikit-learn plumbing every estimator shares.
+
+    Model hooks (one implementation per family): :meth:`_network` (loss,
+    activation, penalty), :meth:`_param_shapes`, :meth:`_new_params`,
+    :meth:`_raw_predict` (class indices or values from a params list),
+    :meth:`_publish` (sets the scikit-learn attributes) and
+    :meth:`_public_params` (the params list back from those attributes, which
+    predictions use).
+    """
+
+    _classifier: ClassVar[bool] = False
+    #: regression y of shape (n, 1) is trained as (n,) (the MLP's one output unit)
+    _ravel_column_y: ClassVar[bool] = False
+    #: the attribute whose presence means "fitted" (others are set early in fit)
+    _fitted_attribute: ClassVar[str] = "coef_"
+
+    # fitted state (declared for the type checker; set by fit and partial_fit)
+    classes_: NDArray[Any]
+    n_outputs_: int
+    _params: list[FloatArray]
+
+    # -- model hooks --------------------------------------------------------------
+    def _network(self, fn: str, alpha: float) -> Network:
+        """Check the model's own hyperparameters; what the epoch runner needs."""
+        raise NotImplementedError
+
+    def _param_shapes(self, n_features: int) -> list[tuple[int, ...]]:
+        raise NotImplementedError
+
+    def _new_params(
+        self, n_features: int, rng: np.random.Generator, dtype: np.dtype[Any]
+    ) -> list[FloatArray]:
+        raise NotImplementedError
+
+    def _raw_predict(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
+        raise NotImplementedError
+
+    def _publish(self, params: list[FloatArray]) -> None:
+        raise NotImplementedError
+
+    def _public_params(self) -> list[FloatArray]:
+        raise NotImplementedError
+
+    # -- training data --------------------------------------------------------------
+    def _training_data(
+        self, X: Any, y: Any, dt: np.dtype[Any], *, reset: bool
+    ) -> tuple[FloatArray, Any]:
+        """``validate_data`` of fit and partial_fit: X C-contiguous of ``dt``."""
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=dt, order="C",
+            multi_output=not self._classifier, y_numeric=not self._classifier,
+        )  # fmt: skip
+        return X, y
+
+    def _targets(
+        self, fn: str, y: Any, dt: np.dtype[Any], why: str | None
+    ) -> NDArray[Any]:
+        """Class indices (intp) or regression targets of the model dtype.
+
+        ``why`` names what continues a previous fit ("warm_start=True" or
+        "partial_fit"), whose targets must then look the same; None: a new fit.
+        """
+        if self._classifier:
+            check_classification_targets(y)
+            classes, idx = np.unique(y, return_inverse=True)
+            at_least_two_classes(fn, classes)
+            if why and not np.array_equal(classes, self.classes_):
+                msg = (
+                    f"{fn}: {why} needs the classes of the previous fit "
+                    f"{self.classes_.tolist()!r}; got {classes.tolist()!r}"
+                )
+                raise ValueError(msg)
+            self.classes_ = classes
+            return np.ascontiguousarray(idx.reshape(-1), dtype=np.intp)
+        target: NDArray[Any] = np.ascontiguousarray(y, dtype=dt)
+        if self._ravel_column_y and target.ndim == 2 and target.shape[1] == 1:
+            target = target.reshape(-1)
+        n_outputs = 1 if target.ndim == 1 else int(target.shape[1])
+        if why and n_outputs != self.n_outputs_:
+            msg = (
+                f"{fn}: {why} needs y with {self.n_outputs_} target(s) as in the "
+                f"previous fit, got {n_outputs}"
+            )
+            raise ValueError(msg)
+        self.n_outputs_ = n_outputs
+        return target
+
+    def _chunk_labels(
+        self, fn: str, y: Any, classes: Any, first: bool
+    ) -> NDArray[np.intp]:
+        """Class indices of a partial_fit chunk; ``classes_`` set on the first call."""
+        check_classification_targets(y)
+        known = None if first else self.classes_
+        if classes is not None:
+            given = np.unique(np.asarray(classes))
+            if known is not None and not np.array_equal(given, known):
+                msg = (
+                    f"{fn}: partial_fit got classes={given.tolist()!r}, but the "
+                    f"model was trained on {known.tolist()!r}"
+                )
+                raise ValueError(msg)
+            known = given
+        if known is None:
+            msg = (
+                f"{fn}: the first call to partial_fit needs classes= (every label "
+                "of the whole data set: a chunk may lack some)"
+            )
+            raise ValueError(msg)
+        at_least_two_classes(fn, known)
+        idx = encode_labels(fn, known, y, "y")
+        self.classes_ = known
+        return idx
+
+    # -- predictions --------------------------------------------------------------
+    def _checked_X(self, X: Any) -> tuple[FloatArray, list[FloatArray]]:
+        """X and the weights, both in the dtype predictions are computed in.
+
+        As scikit-learn's MLP: float32 or float64 X is kept (anything else
+        becomes float64) and combined with the weights by NumPy's promotion,
+        so a float32 model predicts float32 for float32 X and float64 (from
+        its exact float32 weights) for float64 X, without a copy of X.
+        """
+        check_is_fitted(self, self._fitted_attribute)
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), order="C"
+        )
+        params = self._public_params()
+        dt = np.result_type(X.dtype, params[0].dtype)
+        cast = [p.astype(dt, copy=False) for p in params]
+        return X.astype(dt, copy=False), cast
+
+    def _predict_raw(self, X: Any) -> NDArray[Any]:
+        X, params = self._checked_X(X)
+        return self._raw_predict(params, X)
+
+    def _score_params(
+        self, params: list[FloatArray], X: FloatArray, y: NDArray[Any]
+    ) -> float:
+        """Accuracy (classifiers) or R² (regressors) of ``params`` on encoded targets."""
+        pred = self._raw_predict(params, X)
+        if self._classifier:
+            return float(np.mean(pred == y))
+        return float(r2_score(y, pred))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        if not self._classifier:
+            tags.target_tags.multi_output = True  # y of shape (n, k) is supported
+        return tags
+
+    # -- pickling -----------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        # an optimizer holds its backend's functional module (not picklable):
+        # store its state dict and rebuild it on the unpickled params
+        state: dict[str, Any] = super().__getstate__()
+        opt = state.get("_optimizer")
+        if opt is not None:
+            state = dict(state)
+            state["_optimizer"] = (
+                type(opt),
+                opt.backend,
+                opt.nonfinite,
+                opt.state_dict(),
+            )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = state.get("_optimizer")
+        if isinstance(saved, tuple):
+            cls, backend, nonfinite, sd = saved
+            hyper = dict(sd["hyperparameters"])
+            # loaders may memory-map arrays read-only; training needs its own
+            params = [p if p.flags.writeable else p.copy() for p in state["_params"]]
+            opt = cls(params, **hyper, backend=backend, nonfinite=nonfinite)
+            opt.load_state_dict(sd)
+            state = dict(state, _optimizer=opt, _params=params)
+        super().__setstate__(state)
+
+
+__all__ = ["ModelSurface"]
