@@ -9,39 +9,47 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+from typing import TYPE_CHECKING
 
 # libgomp threads that spin while OpenBLAS needs the cores slow mixed loops
 # down by an order of magnitude; this must be set before the runtime loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from . import optim, plot, reference
-from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from . import _backend, reference
 
 __version__ = "0.1.0"
 
-_NATIVE_NAMES = (
-    "available_isas",
-    "build_info",
-    "clip_grad_norm",
-    "functional",
-    "get_isa",
-    "get_num_threads",
-    "schedules",
-    "set_isa",
-    "set_num_threads",
-)
+# Everything native is imported on first use, so that `import steepest.reference`
+# (which runs this file first) loads neither the extension nor scikit-learn.
+_LAZY_NAMES = {
+    "SGD": "steepest.optim",
+    "Adagrad": "steepest.optim",
+    "Adam": "steepest.optim",
+    "AdamW": "steepest.optim",
+    "Optimizer": "steepest.optim",
+    "RMSprop": "steepest.optim",
+    "ConvergenceWarning": "steepest._errors",
+    "DivergenceError": "steepest._errors",
+    "LinearRegression": "steepest.models",
+    "LogisticRegression": "steepest.models",
+    "MLPClassifier": "steepest.models",
+    "MLPRegressor": "steepest.models",
+    "available_isas": "steepest._core",
+    "build_info": "steepest._core",
+    "clip_grad_norm": "steepest.functional",
+    "get_isa": "steepest._core",
+    "get_num_threads": "steepest._core",
+    "set_isa": "steepest._core",
+    "set_num_threads": "steepest._core",
+}
+# tools is NumPy only but rarely needed; torch needs the optional torch
+_LAZY_MODULES = ("functional", "models", "optim", "plot", "schedules", "tools", "torch")
+# the modules that load the compiled extension
+_NEEDS_CORE = ("steepest._core", "steepest.functional", "steepest.schedules")
 
-try:
-    # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
-    # package first loads the library (and adds its DLL directory on Windows)
-    # for the layouts an rpath cannot reach.
-    importlib.import_module("scipy_openblas32")
-    from . import _core  # noqa: F401  (the import is the availability test)
-except ImportError as _err:  # pragma: no cover - exercised by test_import_without_core
-    _core_error: ImportError | None = _err
-else:
-    _core_error = None
-    from . import functional, schedules
+if TYPE_CHECKING:  # the lazy names, for type checkers
+    from . import functional, optim, plot, schedules, tools
     from ._core import (
         available_isas,
         build_info,
@@ -50,43 +58,59 @@ else:
         set_isa,
         set_num_threads,
     )
+    from ._errors import ConvergenceWarning, DivergenceError
     from .functional import clip_grad_norm
+    from .models import (
+        LinearRegression,
+        LogisticRegression,
+        MLPClassifier,
+        MLPRegressor,
+    )
+    from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+
+try:
+    # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
+    # package first loads the library (and adds its DLL directory on Windows)
+    # for the layouts an rpath cannot reach.
+    importlib.import_module("scipy_openblas32")
+except ImportError as _err:  # pragma: no cover - scipy-openblas32 is a dependency
+    _core_error: ImportError | None = _err
+else:
+    _core_error = None
 
 
-# scikit-learn is imported on first use of these names, not by `import steepest`
-_LAZY_NAMES = {
-    "ConvergenceWarning": "steepest._errors",
-    "DivergenceError": "steepest._errors",
-    "LinearRegression": "steepest.models",
-    "LogisticRegression": "steepest.models",
-    "MLPClassifier": "steepest.models",
-    "MLPRegressor": "steepest.models",
-}
-
-
-# Subpackages loaded on first access: tools (NumPy only, but not needed by
-# most users) and torch (needs the optional torch).
-_LAZY_MODULES = ("models", "tools", "torch")
+def _core_missing() -> ImportError | None:
+    """Why the extension cannot be imported, None if it can (imported once)."""
+    global _core_error
+    if _core_error is None and "steepest._core" not in sys.modules:
+        try:
+            importlib.import_module("steepest._core")
+        except ImportError as err:  # see test_reference_works_without_extension
+            _core_error = err
+    return _core_error
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY_MODULES:
-        module = importlib.import_module(f"steepest.{name}")
-        globals()[name] = module
-        return module
-    if name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
-        globals()[name] = value  # later lookups skip __getattr__
-        return value
-    if name in _NATIVE_NAMES and _core_error is not None:
+    module = f"steepest.{name}" if name in _LAZY_MODULES else _LAZY_NAMES.get(name)
+    if module is None:
+        msg = f"module 'steepest' has no attribute {name!r}"
+        raise AttributeError(msg)
+    if module in _NEEDS_CORE and (err := _core_missing()) is not None:
         msg = (
             f"steepest.{name} needs the compiled extension steepest._core, which failed "
-            f"to import ({_core_error}). Reinstall with `pip install steepest` (a C++17 "
+            f"to import ({err}). Reinstall with `pip install steepest` (a C++17 "
             "compiler is needed when no wheel fits), or use steepest.reference."
         )
-        raise ImportError(msg) from _core_error
-    msg = f"module 'steepest' has no attribute {name!r}"
-    raise AttributeError(msg)
+        raise ImportError(msg) from err
+    value: object = importlib.import_module(module)
+    if name not in _LAZY_MODULES:
+        value = getattr(value, name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+# the classes find the native functional and schedules here, by backend name
+_backend.register("native", sys.modules[__name__])
 
 
 __all__ = [

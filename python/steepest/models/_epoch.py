@@ -73,25 +73,17 @@ def _reference_epoch(
 ) -> tuple[float, int]:
     from ..reference.train import run_epoch
 
-    schedule, lr0 = opt.lr_schedule, float(opt.hyper["lr"])
     steps = 0
 
     def step(grads: list[FloatArray]) -> None:
         nonlocal steps
-        t = opt.step_count
-        base = schedule(t) if schedule is not None else lr0
-        opt.hyper["lr"] = base * lr_scale
-        if opt._apply(grads, t + 1):
-            opt.step_count = t + 1
-            steps += 1
+        # opt.lr is the schedule's value at the step about to run
+        steps += opt.apply_step(grads, lr=opt.lr * lr_scale)
 
-    try:
-        loss = run_epoch(
-            _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
-            alpha=net.alpha, l1_ratio=net.l1_ratio,
-        )  # fmt: skip
-    finally:
-        opt.hyper["lr"] = lr0 if schedule is None else schedule(opt.step_count)
+    loss = run_epoch(
+        _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
+        alpha=net.alpha, l1_ratio=net.l1_ratio,
+    )  # fmt: skip
     return loss, steps
 
 
@@ -109,16 +101,13 @@ def _native_epoch(
     from .. import _core
 
     schedule = opt.lr_schedule
-    lr0 = float(opt.hyper["lr"])
     loss, steps = _core.train_epoch(
         params, native_rule(opt), opt.step_count,
-        None if schedule is None else schedule.to_native(), lr0, lr_scale,
+        None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
         X, y, perm, 0 if batch_size is None else batch_size,
         net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
     )  # fmt: skip
-    opt.step_count += steps
-    if schedule is not None:
-        opt.hyper["lr"] = schedule(opt.step_count)
+    opt.advance(steps)
     return loss, steps
 
 

@@ -1,11 +1,39 @@
-"""Optimizer classes over the functional layer, with torch.optim's names."""
+"""Optimizer classes over the functional layer, with torch.optim's names.
+
+Each is its twin of :mod:`steepest.reference.optim` with the native backend as
+default (``backend="reference"`` still picks NumPy): state handling is one
+logic, only the math is twinned.
+"""
 
 from __future__ import annotations
 
-from ._base import Optimizer
-from .adagrad import Adagrad
-from .adam import Adam, AdamW
-from .rmsprop import RMSprop
-from .sgd import SGD
+from .._optimizer import Optimizer
+from ..reference import optim as _ref
+
+
+class SGD(_ref.SGD):
+    __doc__ = _ref.SGD.__doc__
+    _default_backend = "native"
+
+
+class Adagrad(_ref.Adagrad):
+    __doc__ = _ref.Adagrad.__doc__
+    _default_backend = "native"
+
+
+class RMSprop(_ref.RMSprop):
+    __doc__ = _ref.RMSprop.__doc__
+    _default_backend = "native"
+
+
+class Adam(_ref.Adam):
+    __doc__ = _ref.Adam.__doc__
+    _default_backend = "native"
+
+
+class AdamW(Adam, _ref.AdamW):
+    __doc__ = _ref.AdamW.__doc__
+    _default_backend = "native"
+
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop"]

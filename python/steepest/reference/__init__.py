@@ -8,9 +8,15 @@ perform them. Never imports the extension ``steepest._core``.
 
 from __future__ import annotations
 
+import sys
+
+from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
+
+# the classes find this package's functional and schedules by backend name
+_backend.register("reference", sys.modules[__name__])
 
 __all__ = [
     "SGD",

@@ -1,37 +1,16 @@
-"""The optimizer classes bound to the NumPy reference backend.
+"""The optimizer classes, with torch.optim's names, on the NumPy reference backend.
 
-Same classes, same signatures as :mod:`steepest.optim`; only the default
-``backend`` differs, so state handling is shared and only the math is twinned.
+The classes hold state and call the functional steps; their logic is
+:class:`steepest.Optimizer` driven by each rule's spec row
+(:mod:`steepest._rules`). :mod:`steepest.optim` has the same classes with the
+native backend as default; ``backend=`` picks either on both.
 """
 
 from __future__ import annotations
 
-from ... import optim as _optim
-
-
-class SGD(_optim.SGD):
-    __doc__ = _optim.SGD.__doc__
-    _default_backend = "reference"
-
-
-class Adagrad(_optim.Adagrad):
-    __doc__ = _optim.Adagrad.__doc__
-    _default_backend = "reference"
-
-
-class RMSprop(_optim.RMSprop):
-    __doc__ = _optim.RMSprop.__doc__
-    _default_backend = "reference"
-
-
-class Adam(_optim.Adam):
-    __doc__ = _optim.Adam.__doc__
-    _default_backend = "reference"
-
-
-class AdamW(_optim.AdamW):
-    __doc__ = _optim.AdamW.__doc__
-    _default_backend = "reference"
-
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .rmsprop import RMSprop
+from .sgd import SGD
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop"]

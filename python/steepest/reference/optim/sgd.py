@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .. import _checks as v
-from ..typing import ArrayOrList
-from ._base import Optimizer
+from ..._optimizer import Optimizer
+from ..._rules import BY_NAME
+from ...typing import ArrayOrList
 
 
 class SGD(Optimizer):
@@ -36,6 +34,9 @@ class SGD(Optimizer):
     True
     """
 
+    _default_backend = "reference"
+    _rule = BY_NAME["sgd"]
+
     def __init__(
         self,
         params: ArrayOrList,
@@ -54,28 +55,3 @@ class SGD(Optimizer):
             "weight_decay": weight_decay, "maximize": maximize,
         }  # fmt: skip
         super().__init__(params, hyper, backend=backend, nonfinite=nonfinite)
-
-    def _check_hyper(self, hyper: dict[str, Any]) -> None:
-        fn = type(self).__name__
-        hyper["nesterov"] = v.flag(fn, "nesterov", hyper["nesterov"])
-        hyper["maximize"] = v.flag(fn, "maximize", hyper["maximize"])
-        v.check_nonnegative(fn, "lr", hyper["lr"])
-        v.check_nonnegative(fn, "momentum", hyper["momentum"])
-        v.check_between(fn, "dampening", hyper["dampening"], 0.0, 1.0, hi_open=False,
-                        interval="[0, 1]")  # fmt: skip
-        v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])
-        v.check_nesterov(fn, hyper["nesterov"], hyper["momentum"], hyper["dampening"])
-
-    def _active_state(self, hyper: dict[str, Any]) -> tuple[str, ...]:
-        return ("momentum_buffer",) if hyper["momentum"] != 0 else ()
-
-    def _apply(self, grads: ArrayOrList, step: int) -> bool:
-        h = self.hyper
-        return bool(
-            self._functional.sgd_step(
-                self.params, grads, self.state.get("momentum_buffer"), step=step,
-                lr=h["lr"], momentum=h["momentum"], dampening=h["dampening"],
-                nesterov=h["nesterov"], weight_decay=h["weight_decay"],
-                maximize=h["maximize"], nonfinite=self.nonfinite,
-            )
-        )  # fmt: skip

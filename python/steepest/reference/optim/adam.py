@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .. import _checks as v
-from ..typing import ArrayOrList
-from ._base import Optimizer
+from ..._optimizer import Optimizer
+from ..._rules import BY_NAME
+from ...typing import ArrayOrList
 
 
 class Adam(Optimizer):
@@ -31,8 +29,8 @@ class Adam(Optimizer):
     array([ 0.9, -0.9], dtype=float32)
     """
 
-    _step_name = "adam_step"
-    _default_weight_decay = 0.0
+    _default_backend = "reference"
+    _rule = BY_NAME["adam"]
 
     def __init__(
         self,
@@ -53,35 +51,6 @@ class Adam(Optimizer):
         }  # fmt: skip
         super().__init__(params, hyper, backend=backend, nonfinite=nonfinite)
 
-    def _check_hyper(self, hyper: dict[str, Any]) -> None:
-        fn = type(self).__name__
-        hyper["amsgrad"] = v.flag(fn, "amsgrad", hyper["amsgrad"])
-        hyper["maximize"] = v.flag(fn, "maximize", hyper["maximize"])
-        v.check_nonnegative(fn, "lr", hyper["lr"])
-        betas = hyper["betas"]
-        if len(betas) != 2:
-            msg = f"{fn}: betas must be a pair (beta1, beta2), got {betas!r}"
-            raise ValueError(msg)
-        for name, b in zip(("betas[0]", "betas[1]"), betas, strict=True):
-            v.check_between(fn, name, b, 0.0, 1.0, hi_open=True, interval="[0, 1)")
-        v.check_positive(fn, "eps", hyper["eps"])
-        v.check_nonnegative(fn, "weight_decay", hyper["weight_decay"])
-
-    def _active_state(self, hyper: dict[str, Any]) -> tuple[str, ...]:
-        return ("m", "v", "v_max") if hyper["amsgrad"] else ("m", "v")
-
-    def _apply(self, grads: ArrayOrList, step: int) -> bool:
-        h, s = self.hyper, self.state
-        b1, b2 = h["betas"]
-        fn = getattr(self._functional, self._step_name)
-        return bool(
-            fn(
-                self.params, grads, s["m"], s["v"], s.get("v_max"), step=step, lr=h["lr"],
-                beta1=b1, beta2=b2, eps=h["eps"], weight_decay=h["weight_decay"],
-                amsgrad=h["amsgrad"], maximize=h["maximize"], nonfinite=self.nonfinite,
-            )
-        )  # fmt: skip
-
 
 class AdamW(Adam):
     """Adam with decoupled weight decay; see :func:`steepest.functional.adamw_step`.
@@ -90,7 +59,7 @@ class AdamW(Adam):
     (torch's default) applied as ``p <- p * (1 - lr * weight_decay)``.
     """
 
-    _step_name = "adamw_step"
+    _rule = BY_NAME["adamw"]
 
     def __init__(
         self,

@@ -1,24 +1,27 @@
-"""The state-holding layer shared by every optimizer class.
+"""The state-holding optimizer every class of both backends is.
 
-An optimizer owns its state arrays (zeros shaped like each param unless the
-rule says otherwise), counts its steps, and calls one functional step per
-``step(grads)``; the functional layer does the validation and the math.
+An optimizer owns its state arrays (laid out by its rule's spec row, see
+:mod:`steepest._rules`), counts its steps and calls one functional step of its
+backend per ``step(grads)``; the functional layer does the array checks and
+the math. A foundation module: the backend's functional module is found by
+name through :mod:`steepest._backend`, which the packages fill in, so the
+classes of :mod:`steepest.reference.optim` and :mod:`steepest.optim` are this
+one logic with different default backends.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
-from .. import _backend
-from .. import _checks as v
-from ..typing import ArrayOrList, FloatArray
-
-if (
-    TYPE_CHECKING
-):  # imported at run time where used: steepest.reference imports steepest.optim
-    from .._schedule_base import Schedule
+from . import _backend
+from . import _checks as v
+from ._plateau import ReduceLROnPlateau
+from ._rules import Rule
+from ._schedule_base import Schedule
+from .typing import ArrayOrList, FloatArray
 
 
 class Optimizer:
@@ -48,11 +51,16 @@ class Optimizer:
     replaces the schedule, assigning a schedule installs it (evaluated at the
     current ``step_count``, not restarted). :meth:`state_dict` stores the
     schedule's description (``"lr_schedule"``), so runs resume exactly.
+
+    A training loop that picks the learning rate of each step itself (the
+    estimators' epochs) calls :meth:`apply_step`; one that updates params and
+    state elsewhere (the native epoch loop) reports its steps with
+    :meth:`advance`.
     """
 
     _default_backend: ClassVar[str] = "native"
-    #: state names the rule needs for the given hyperparameters
-    _state_names: ClassVar[tuple[str, ...]] = ()
+    #: the spec row of the update rule (set by each class)
+    _rule: ClassVar[Rule]
 
     def __init__(
         self,
@@ -64,42 +72,27 @@ class Optimizer:
     ) -> None:
         name = type(self).__name__
         self.backend = backend if backend is not None else self._default_backend
-        self._functional = _backend.functional(self.backend, name)
+        self._functional = _backend.package(name, self.backend).functional
         hyper = dict(hyper)
         self._schedule: Schedule | None = self._check_schedule(name, hyper.get("lr"))
         if self._schedule is not None:
             hyper["lr"] = self._schedule(0)
-        self._check_hyper(hyper)
-        self.hyper = dict(hyper)
+        self.hyper = self._rule.checked(name, hyper)
         self.nonfinite = v.check_nonfinite(name, nonfinite)
         (self.params,) = v.check_lists(name, [("params", params, True)])
         self.step_count = 0
         self.skipped_steps = 0
         self.state: dict[str, list[FloatArray]] = {
-            key: [self._initial_state(key, p) for p in self.params]
-            for key in self._active_state(self.hyper)
+            slot.name: [
+                np.full(p.shape, self._rule.initial_value(slot, self.hyper), p.dtype)
+                for p in self.params
+            ]
+            for slot in self._rule.active(self.hyper)
         }
-
-    # -- what subclasses provide ------------------------------------------
-    def _check_hyper(self, hyper: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def _active_state(self, hyper: dict[str, Any]) -> tuple[str, ...]:
-        """The state arrays the rule needs under ``hyper``."""
-        return self._state_names
-
-    def _initial_state(self, key: str, p: FloatArray) -> FloatArray:
-        return np.zeros(p.shape, p.dtype)
-
-    def _apply(self, grads: ArrayOrList, step: int) -> bool:
-        raise NotImplementedError
 
     @staticmethod
     def _check_schedule(fn: str, lr: Any) -> Schedule | None:
         """The schedule given as ``lr``, None for a number; TypeError for other callables."""
-        from .._plateau import ReduceLROnPlateau
-        from .._schedule_base import Schedule
-
         if isinstance(lr, Schedule):
             return lr
         if isinstance(lr, ReduceLROnPlateau):
@@ -140,13 +133,51 @@ class Optimizer:
 
     def step(self, grads: ArrayOrList) -> None:
         """Update every param in place from ``grads`` (one array per param)."""
-        t = self.step_count + 1
         if self._schedule is not None:
             self.hyper["lr"] = self._schedule(self.step_count)
-        if self._apply(grads, t):
-            self.step_count = t
+        self._update(grads, self.hyper["lr"])
+
+    def apply_step(self, grads: ArrayOrList, *, lr: float) -> bool:
+        """One update at learning rate ``lr`` instead of :attr:`lr`.
+
+        For loops that scale the rate of each step themselves. The step is
+        counted as :meth:`step` counts it (``step_count`` or, when skipped,
+        ``skipped_steps``); the schedule and the plain ``lr`` stay as they
+        are. Returns False when a non-finite gradient made it skip
+        (``nonfinite="skip"``).
+        """
+        applied = self._update(grads, lr)
+        if self._schedule is not None:
+            self.hyper["lr"] = self._schedule(self.step_count)
+        return applied
+
+    def advance(self, steps: int) -> None:
+        """Count ``steps`` updates that something else applied to params and state.
+
+        The native training loop updates :attr:`params` and :attr:`state` in
+        place in C++; telling the optimizer afterwards moves ``step_count``
+        (and so the schedule) on as if :meth:`step` had run ``steps`` times.
+        """
+        self.step_count += v.count(f"{type(self).__name__}.advance", "steps", steps)
+        if self._schedule is not None:
+            self.hyper["lr"] = self._schedule(self.step_count)
+
+    def _update(self, grads: ArrayOrList, lr: float) -> bool:
+        rule = self._rule
+        kwargs = rule.step_kwargs(self.hyper)
+        kwargs["lr"] = lr
+        if rule.takes_step:
+            kwargs["step"] = self.step_count + 1
+        states = [self.state.get(slot.name) for slot in rule.state]
+        step = getattr(self._functional, rule.step)
+        applied = bool(
+            step(self.params, grads, *states, nonfinite=self.nonfinite, **kwargs)
+        )
+        if applied:
+            self.step_count += 1
         else:
             self.skipped_steps += 1
+        return applied
 
     def state_dict(self) -> dict[str, Any]:
         """A plain dict (copies of the arrays) from which the run resumes exactly."""
@@ -181,7 +212,7 @@ class Optimizer:
         if set(hyper) != set(self.hyper):
             msg = f"{fn}: hyperparameters have keys {sorted(hyper)}, expected {sorted(self.hyper)}"
             raise ValueError(msg)
-        self._check_hyper(hyper)
+        hyper = self._rule.checked(type(self).__name__, hyper)
         step = self._check_count(fn, "step", state_dict["step"])
         skipped = self._check_count(fn, "skipped_steps", state_dict["skipped_steps"])
         schedule = self._load_schedule(fn, state_dict.get("lr_schedule"))
@@ -200,10 +231,8 @@ class Optimizer:
 
     @staticmethod
     def _check_count(fn: str, name: str, value: Any) -> int:
-        integer = isinstance(value, (int, np.integer)) and not isinstance(
-            value, (bool, np.bool_)
-        )
-        if not (integer and value >= 0):
+        # ValueError for any bad value: a state dict is data, not an argument
+        if not (v.is_int(value) and value >= 0):
             msg = f"{fn}: {name} must be an int >= 0, got {value!r}"
             raise ValueError(msg)
         return int(value)
@@ -212,20 +241,17 @@ class Optimizer:
         """The schedule of a saved ``"lr_schedule"`` description (None: a plain lr)."""
         if desc is None:
             return None
-        if self.backend == "native":
-            from ..schedules import from_native
-        else:
-            from ..reference.schedules import from_native
+        schedules = _backend.package(fn, self.backend).schedules
         try:
-            return from_native(desc)
+            return cast(Schedule, schedules.from_native(desc))
         except (TypeError, ValueError) as err:
             msg = f"{fn}: lr_schedule is not a valid schedule description ({err})"
             raise type(err)(msg) from err
 
     def _check_saved_state(
-        self, fn: str, state: Any, hyper: dict[str, Any]
+        self, fn: str, state: Any, hyper: Mapping[str, Any]
     ) -> dict[str, list[np.ndarray]]:
-        expected = set(self._active_state(hyper))
+        expected = set(self._rule.state_names(hyper))
         if not isinstance(state, dict) or set(state) != expected:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
             msg = f"{fn}: state has {got}, expected keys {sorted(expected)}"
@@ -260,3 +286,6 @@ class Optimizer:
         )
         args = ", ".join(f"{k}={val!r}" for k, val in hyper.items())
         return f"{type(self).__name__}({len(self.params)} arrays, {args}, backend={self.backend!r})"
+
+
+__all__ = ["Optimizer"]

@@ -1,0 +1,259 @@
+"""The update rules steepest knows: one spec row per rule.
+
+A row names the rule, its functional step and its class (torch's name), lists
+the class's hyperparameters with torch's defaults and their checks, and the
+state arrays in the order the step takes them, under steepest's name and
+torch's, each with the hyperparameter that switches it on and the one it
+starts at. Everything that lists rules reads this table: the optimizer
+classes of both backends, :mod:`steepest.torch`, the estimators'
+``optimizer=`` names and the loops' state slots, :func:`steepest.tools.minimize`,
+the demo and the benchmark. The functional steps themselves stay written out
+(:mod:`steepest.reference.functional` is the specification of the math).
+
+A foundation: it imports only NumPy-free standard modules and the checks, so
+every layer may read it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _checks as v
+
+#: a check ``(fn, name, value)`` raising TypeError/ValueError; a flag's returns the bool
+Check = Callable[[str, str, Any], object]
+
+
+class _Required:
+    """The default of a hyperparameter that has none (SGD's ``lr``, as in torch)."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter of a rule's class.
+
+    ``to_step`` names the functional keywords it becomes: None for its own
+    name, ``("beta1", "beta2")`` for a pair, ``()`` when only the class uses it.
+    A hyperparameter whose default is a bool is a flag (stored as a bool).
+    """
+
+    name: str
+    default: Any
+    check: Check
+    to_step: tuple[str, ...] | None = None
+
+    @property
+    def is_flag(self) -> bool:
+        return isinstance(self.default, bool)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One state array per param: its name here (the functional argument) and in torch.
+
+    ``when`` names the hyperparameter that switches it on (None: always on);
+    ``init`` the one it starts at (None: zeros).
+    """
+
+    name: str
+    torch: str
+    when: str | None = None
+    init: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The spec row of one update rule (see the module documentation)."""
+
+    name: str
+    step: str
+    cls: str
+    hyper: tuple[Hyper, ...]
+    state: tuple[Slot, ...]
+    #: whether the functional step takes ``step=`` (RMSprop's does not)
+    takes_step: bool = True
+    #: a check across hyperparameters, run after the single ones
+    check_together: Callable[[str, Mapping[str, Any]], None] | None = None
+    #: torch.optim's code-path flags this class accepts (at their defaults only)
+    torch_flags: tuple[str, ...] = ()
+    #: further optimizer names for the estimators: name -> hyperparameters implied
+    aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        """The class's hyperparameters with their defaults (REQUIRED for none)."""
+        return {h.name: h.default for h in self.hyper}
+
+    def checked(
+        self, fn: str, hyper: Mapping[str, Any], *, flags: bool = True
+    ) -> dict[str, Any]:
+        """A copy of ``hyper`` checked, flags first, flags made bools.
+
+        ``flags=False`` leaves the flags unchecked (torch accepts any truthy value).
+        """
+        out = dict(hyper)
+        if flags:
+            for h in self.hyper:
+                if h.is_flag:
+                    out[h.name] = h.check(fn, h.name, out[h.name])
+        for h in self.hyper:
+            if not h.is_flag:
+                h.check(fn, h.name, out[h.name])
+        if self.check_together is not None:
+            self.check_together(fn, out)
+        return out
+
+    def active(self, hyper: Mapping[str, Any]) -> tuple[Slot, ...]:
+        """The state arrays the rule keeps under ``hyper``, in the step's order."""
+        return tuple(s for s in self.state if s.when is None or bool(hyper[s.when]))
+
+    def state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(s.name for s in self.active(hyper))
+
+    def torch_state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(s.torch for s in self.active(hyper))
+
+    def initial_value(self, slot: Slot, hyper: Mapping[str, Any]) -> float:
+        """What ``slot`` starts at: 0 or the hyperparameter it names."""
+        return 0.0 if slot.init is None else float(hyper[slot.init])
+
+    def step_kwargs(self, hyper: Mapping[str, Any]) -> dict[str, Any]:
+        """The functional step's keywords (but ``step`` and ``nonfinite``) from ``hyper``."""
+        out: dict[str, Any] = {}
+        for h in self.hyper:
+            if h.to_step is None:
+                out[h.name] = hyper[h.name]
+            elif h.to_step:
+                out.update(zip(h.to_step, hyper[h.name], strict=True))
+        return out
+
+
+def _betas(fn: str, name: str, betas: Any) -> None:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        msg = f"{fn}: {name} must be a pair (beta1, beta2), got {betas!r}"
+        raise ValueError(msg)
+    for i, b in enumerate(betas):
+        v.check_between(
+            fn, f"{name}[{i}]", b, 0.0, 1.0, hi_open=True, interval="[0, 1)"
+        )
+
+
+def _nesterov(fn: str, hyper: Mapping[str, Any]) -> None:
+    v.check_nesterov(fn, hyper["nesterov"], hyper["momentum"], hyper["dampening"])
+
+
+_nonnegative: Check = v.check_nonnegative
+_positive: Check = v.check_positive
+_unit: Check = functools.partial(
+    v.check_between, lo=0.0, hi=1.0, hi_open=False, interval="[0, 1]"
+)
+_flag: Check = v.flag
+
+_ADAM_HYPER = (
+    Hyper("lr", 1e-3, _nonnegative),
+    Hyper("betas", (0.9, 0.999), _betas, to_step=("beta1", "beta2")),
+    Hyper("eps", 1e-8, _positive),
+    Hyper("weight_decay", 0.0, _nonnegative),
+    Hyper("amsgrad", False, _flag),
+    Hyper("maximize", False, _flag),
+)
+_ADAM_STATE = (
+    Slot("m", "exp_avg"),
+    Slot("v", "exp_avg_sq"),
+    Slot("v_max", "max_exp_avg_sq", when="amsgrad"),
+)
+_ADAM_FLAGS = ("foreach", "capturable", "differentiable", "fused")
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "sgd", "sgd_step", "SGD",
+        (
+            Hyper("lr", REQUIRED, _nonnegative),
+            Hyper("momentum", 0.0, _nonnegative),
+            Hyper("dampening", 0.0, _unit),
+            Hyper("nesterov", False, _flag),
+            Hyper("weight_decay", 0.0, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("momentum_buffer", "momentum_buffer", when="momentum"),),
+        check_together=_nesterov,
+        torch_flags=("foreach", "differentiable", "fused"),
+        aliases={
+            "momentum": {"momentum": 0.9},
+            "nesterov": {"momentum": 0.9, "nesterov": True},
+        },
+    ),
+    Rule(
+        "adagrad", "adagrad_step", "Adagrad",
+        (
+            Hyper("lr", 1e-2, _nonnegative),
+            Hyper("lr_decay", 0.0, _nonnegative),
+            Hyper("weight_decay", 0.0, _nonnegative),
+            Hyper("initial_accumulator_value", 0.0, _nonnegative, to_step=()),
+            Hyper("eps", 1e-10, _positive),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("state_sum", "sum", init="initial_accumulator_value"),),
+        torch_flags=("foreach", "differentiable", "fused"),
+    ),
+    Rule(
+        "rmsprop", "rmsprop_step", "RMSprop",
+        (
+            Hyper("lr", 1e-2, _nonnegative),
+            Hyper("alpha", 0.99, _unit),
+            Hyper("eps", 1e-8, _positive),
+            Hyper("weight_decay", 0.0, _nonnegative),
+            Hyper("momentum", 0.0, _nonnegative),
+            Hyper("centered", False, _flag),
+            Hyper("maximize", False, _flag),
+        ),
+        (
+            Slot("square_avg", "square_avg"),
+            Slot("momentum_buffer", "momentum_buffer", when="momentum"),
+            Slot("grad_avg", "grad_avg", when="centered"),
+        ),
+        takes_step=False,
+        torch_flags=("capturable", "foreach", "differentiable"),
+    ),
+    Rule("adam", "adam_step", "Adam", _ADAM_HYPER, _ADAM_STATE, torch_flags=_ADAM_FLAGS),
+    Rule(
+        "adamw", "adamw_step", "AdamW",
+        tuple(
+            Hyper(h.name, 1e-2, h.check) if h.name == "weight_decay" else h
+            for h in _ADAM_HYPER
+        ),
+        _ADAM_STATE,
+        torch_flags=_ADAM_FLAGS,
+    ),
+)  # fmt: skip
+
+#: rule name -> row
+BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+#: class name (SGD, Adagrad, ...) -> row
+BY_CLASS: dict[str, Rule] = {r.cls: r for r in RULES}
+#: the estimators' ``optimizer=`` names, each rule followed by its aliases:
+#: name -> (rule, hyperparameters the name implies)
+OPTIMIZER_NAMES: dict[str, tuple[Rule, dict[str, Any]]] = {
+    name: (r, dict(implied))
+    for r in RULES
+    for name, implied in ((r.name, {}), *r.aliases.items())
+}
+
+__all__ = [
+    "BY_CLASS",
+    "BY_NAME",
+    "OPTIMIZER_NAMES",
+    "REQUIRED",
+    "RULES",
+    "Hyper",
+    "Rule",
+    "Slot",
+]
