@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._plot_common import PathLike, new_figure, save
+from ._common import PathLike, new_figure, save
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

@@ -1,16 +1,4 @@
-"""Figures: learning-rate schedules, learning curves, optimizer trajectories.
-
-matplotlib (the optional extra ``plot``: ``pip install steepest[plot]``) is
-imported only when a function here is called, with the Agg backend's canvas on
-a standalone :class:`matplotlib.figure.Figure` (no pyplot state, no display
-needed). Every function returns the figure and writes a PNG when given a path.
-
-=========================  ====================================================
-:func:`schedule`           learning rate against the step
-:func:`learning_curve`     training loss (and validation score) per epoch
-:func:`trajectories`       optimizer paths over the contours of a 2-D function
-=========================  ====================================================
-"""
+"""steepest.plot.schedule: learning-rate schedules drawn against the step."""
 
 from __future__ import annotations
 
@@ -18,14 +6,12 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._plot_common import new_figure, save
-from ._plot_curves import learning_curve
-from ._plot_trajectories import trajectories
+from ._common import new_figure, save
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .reference.schedules import Schedule
+    from ..reference.schedules import Schedule
 
     Schedules: TypeAlias = Schedule | Mapping[str, Schedule]
 
@@ -106,6 +92,3 @@ def schedule(
     ax.legend(fontsize="small")
     save(fig, path)
     return fig
-
-
-__all__ = ["learning_curve", "schedule", "trajectories"]

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._plot_common import PathLike, new_figure, save
+from ..tools import MinimizeResult, Objective, minimize
+from ..tools._result import as_vector, check_positive_int
+from ._common import PathLike, new_figure, save
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
-
-    from .tools import MinimizeResult
 
 _FN = "steepest.plot.trajectories"
 Bounds = tuple[tuple[float, float], tuple[float, float]]
@@ -148,9 +148,6 @@ def trajectories(
     >>> [line.get_gid() for line in fig.axes[0].get_lines()]
     ['trajectory:sgd', 'trajectory:momentum', 'trajectory:adam']
     """
-    from .tools import Objective, minimize
-    from .tools._result import as_vector, check_positive_int
-
     grad: Callable[[Any], Any]
     if isinstance(f, Objective):
         fun, grad, values = f.f, f.grad_f, f.values
