@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
-from steepest.reference.models import linear, logistic, mlp
+from steepest.nn import linear, logistic, mlp
 from steepest.reference.train import run_epoch
 
 W_TRUE, B_TRUE, NOISE = np.array([1.5, -2.0, 0.5, 3.0, -1.0]), 0.7, 0.01
@@ -234,9 +234,9 @@ def _args() -> dict[str, Any]:
         ({"perm": np.arange(255)}, ValueError, r"perm has shape \(255,\); expected \(256,\)"),
         ({"perm": np.arange(256.0)}, TypeError, "perm must be an integer ndarray, got float64"),
         ({"perm": list(range(256))}, TypeError, "perm must be an integer ndarray, got list"),
-        ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0"),
-        ({"batch_size": True}, TypeError, "batch_size must be an int, got bool"),
-        ({"batch_size": 2.5}, TypeError, "batch_size must be an int, got float"),
+        ({"batch_size": 0}, ValueError, "batch_size must be an int >= 1, got 0"),
+        ({"batch_size": True}, TypeError, "batch_size must be an int >= 1, got True"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be an int >= 1, got 2.5"),
         ({"y": np.zeros(255)}, ValueError, r"y has shape \(255,\) but X has 256 samples"),
         ({"X": np.zeros(256)}, ValueError, "X must be 2-D"),
         ({"X": np.zeros((256, 5), np.int64)}, TypeError, "X has dtype int64"),

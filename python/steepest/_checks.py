@@ -131,9 +131,14 @@ def labels(fn: str, name: str, obj: Any) -> list[str]:
     return [_label(name, i, single) for i in range(len(arrays))]
 
 
+def is_real(x: Any) -> bool:
+    """A real number: int, float, NumPy scalar; not bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
 def real(fn: str, name: str, x: Any) -> float:
     """``x`` as a float if it is a real number (int, float, NumPy scalar; not bool)."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+    if not is_real(x):
         msg = f"{fn}: {name} must be a real number, got {_type_name(x)}"
         raise TypeError(msg)
     return float(x)

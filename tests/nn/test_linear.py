@@ -1,6 +1,6 @@
 """Reference least squares and the shared penalty and init schemes.
 
-Twins: ``python/steepest/reference/models/linear.py``, ``_penalty.py``, ``_init.py``.
+Twins: ``python/steepest/nn/linear.py``, ``_penalty.py``, ``_init.py``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from steepest.reference.models import _init, linear
+from steepest.nn import _init, linear
 
 from ._gradcheck import assert_grads_match, away_from_zero
 
@@ -201,15 +201,15 @@ def test_penalty_arguments_rejected(
 def test_init_params_rejects() -> None:
     rng = np.random.default_rng(0)
     fn = r"^linear.init_params: "
-    with pytest.raises(ValueError, match=fn + "kind must be one of .* got 'glorot'"):
+    with pytest.raises(ValueError, match=fn + "kind must be 'zeros', .* or 'he', got 'glorot'"):
         linear.init_params("glorot", 3, rng=rng)
     with pytest.raises(TypeError, match=fn + "rng must be a numpy.random.Generator"):
         linear.init_params("normal", 3, rng=0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=fn + "dtype must be float32 or float64"):
         linear.init_params("normal", 3, rng=rng, dtype=np.int32)
-    with pytest.raises(ValueError, match=fn + "n_features must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=fn + "n_features must be an int >= 1, got 0"):
         linear.init_params("normal", 0, rng=rng)
-    with pytest.raises(TypeError, match=fn + "n_targets must be an int"):
+    with pytest.raises(TypeError, match=fn + "n_targets must be an int >= 1, got 2.0"):
         linear.init_params("normal", 3, 2.0, rng=rng)  # type: ignore[arg-type]
 
 

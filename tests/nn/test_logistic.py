@@ -1,6 +1,6 @@
 """Reference logistic regression: binary (sigmoid) and multinomial (softmax).
 
-Twin: ``python/steepest/reference/models/logistic.py`` (and ``_losses.py``).
+Twin: ``python/steepest/nn/logistic.py`` (and ``_losses.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from steepest.reference.models import logistic
+from steepest.nn import logistic
 
 from ._gradcheck import assert_grads_match, away_from_zero
 
@@ -153,7 +153,7 @@ def test_init_params_shapes() -> None:
         (5,),
     ]
     with pytest.raises(
-        ValueError, match=r"^logistic.init_params: n_classes must be >= 2"
+        ValueError, match=r"^logistic.init_params: n_classes must be an int >= 2, got 1$"
     ):
         logistic.init_params("normal", 4, 1, rng=rng)
 

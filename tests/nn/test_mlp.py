@@ -1,6 +1,6 @@
 """Reference MLP: forward/backward, activations, output losses, init.
 
-Twins: ``python/steepest/reference/models/mlp.py``, ``_activations.py``.
+Twins: ``python/steepest/nn/mlp.py``, ``_activations.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from steepest.reference.models import _activations, linear, logistic, mlp
+from steepest.nn import _activations, linear, logistic, mlp
 
 from ._gradcheck import assert_grads_match, away_from_zero
 
@@ -192,7 +192,7 @@ def test_init_params_rejects() -> None:
     rng = np.random.default_rng(0)
     fn = r"^mlp.init_params: "
     with pytest.raises(
-        ValueError, match=fn + "kind must be one of 'normal', .*; got 'zeros'"
+        ValueError, match=fn + "kind must be 'normal', .* or 'he', got 'zeros'"
     ):
         mlp.init_params("zeros", 3, (4,), 1, rng=rng)
     with pytest.raises(
@@ -200,7 +200,7 @@ def test_init_params_rejects() -> None:
     ):
         mlp.init_params("he", 3, 4, 1, rng=rng)  # type: ignore[arg-type]
     with pytest.raises(
-        ValueError, match=fn + r"hidden_layer_sizes\[1\] must be >= 1, got 0"
+        ValueError, match=fn + r"hidden_layer_sizes\[1\] must be an int >= 1, got 0"
     ):
         mlp.init_params("he", 3, (4, 0), 1, rng=rng)
 
@@ -214,8 +214,8 @@ def test_init_params_rejects() -> None:
         (lambda p: {"params": [p[0], p[1][:2], *p[2:]]}, ValueError, r"params\[1\] \(b1\)"),
         (lambda p: {"X": np.ones((5, 2))}, ValueError, r"params\[0\] \(W1\) .* to follow X"),
         (lambda p: {"activation": "softplus"}, ValueError,
-         "activation must be one of 'relu', 'tanh', 'sigmoid', 'identity'; got 'softplus'"),
-        (lambda p: {"loss": "hinge"}, ValueError, "loss must be one of"),
+         "activation must be 'relu', 'tanh', 'sigmoid' or 'identity', got 'softplus'"),
+        (lambda p: {"loss": "hinge"}, ValueError, "loss must be 'log_loss' or 'squared_error', got 'hinge'"),
         (lambda p: {"y": np.array([0, 1, 2, 0, 1])}, ValueError, r"y holds labels outside \[0, 2\)"),
         (lambda p: {"y": np.zeros(5, np.float32), "loss": "squared_error"}, TypeError,
          "y has dtype float32 but X has dtype float64"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,21 +35,8 @@ OPTIMIZERS: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
 BACKENDS = ("native", "reference")
 
 
-def choice(fn: str, name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        msg = f"{fn}: {name} must be one of {options}; got {value!r}"
-        raise ValueError(msg)
-    return value
-
-
-def integer(fn: str, name: str, value: Any, minimum: int) -> int:
-    """An int (Python or NumPy, not bool) >= minimum; ValueError otherwise."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-    if not ok or int(value) < minimum:
-        msg = f"{fn}: {name} must be an int >= {minimum}, got {value!r}"
-        raise ValueError(msg)
-    return int(value)
+#: the estimator modules' names for the vocabulary's choice check
+choice = v.choice
 
 
 def real_in(
@@ -63,20 +49,11 @@ def real_in(
     open_lo: bool,
     open_hi: bool,
 ) -> float:
-    """A finite real number in the interval; ValueError (not TypeError) otherwise.
-
-    scikit-learn's own estimators raise ValueError for every bad
-    hyperparameter, so a wrong type is reported the same way here.
-    """
-    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    x = float(value) if ok else math.nan
-    above = x > lo if open_lo else x >= lo
-    below = x < hi if open_hi else x <= hi
-    if not (math.isfinite(x) and above and below):
-        interval = f"{'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}"
-        msg = f"{fn}: {name} must be a finite number in {interval}, got {value!r}"
-        raise ValueError(msg)
-    return x
+    """A finite real number in the interval, checked by :mod:`steepest._checks`."""
+    if hi == math.inf and lo == 0:
+        check = v.check_positive if open_lo else v.check_nonnegative
+        return check(fn, name, value)
+    return v.check_between(fn, name, value, lo, hi, lo_open=open_lo, hi_open=open_hi)
 
 
 def learning_rate(fn: str, name: str, value: Any) -> float | Schedule:
@@ -89,7 +66,13 @@ def learning_rate(fn: str, name: str, value: Any) -> float | Schedule:
             "the step); pass it as reduce_on_plateau="
         )
         raise TypeError(msg)
-    return real_in(fn, name, value, 0.0, math.inf, open_lo=True, open_hi=True)
+    if not v.is_real(value):
+        msg = (
+            f"{fn}: {name} must be a real number or a steepest schedule, got "
+            f"{type(value).__name__}"
+        )
+        raise TypeError(msg)
+    return v.check_positive(fn, name, value)
 
 
 def plateau(fn: str, value: Any) -> ReduceLROnPlateau | None:
@@ -107,17 +90,6 @@ def plateau(fn: str, value: Any) -> ReduceLROnPlateau | None:
         msg = f"{fn}: reduce_on_plateau must have mode='min', got {value.mode!r}"
         raise ValueError(msg)
     return copy.deepcopy(value)
-
-
-def dtype(fn: str, value: Any) -> np.dtype[Any]:
-    try:
-        dt: np.dtype[Any] = np.dtype(value)
-    except TypeError:
-        dt = np.dtype(np.object_)
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        msg = f"{fn}: dtype must be numpy.float32 or numpy.float64, got {value!r}"
-        raise ValueError(msg)
-    return dt
 
 
 def optimizer_factory(fn: str, spec: Any, extra: Any) -> functools.partial[Optimizer]:
@@ -201,7 +173,7 @@ def read_options(est: Any) -> FitOptions:
     fn = type(est).__name__
     batch = est.batch_size
     swa_start = (
-        None if est.swa_start is None else integer(fn, "swa_start", est.swa_start, 0)
+        None if est.swa_start is None else v.integer(fn, "swa_start", est.swa_start, 0)
     )
     if swa_start is not None and est.early_stopping:
         msg = (
@@ -212,53 +184,39 @@ def read_options(est: Any) -> FitOptions:
     return FitOptions(
         factory=optimizer_factory(fn, est.optimizer, est.optimizer_params),
         learning_rate=learning_rate(fn, "learning_rate", est.learning_rate),
-        batch_size=None if batch is None else integer(fn, "batch_size", batch, 1),
+        batch_size=None if batch is None else v.integer(fn, "batch_size", batch, 1),
         shuffle=v.flag(fn, "shuffle", est.shuffle),
-        alpha=real_in(
-            fn, "alpha", est.alpha, 0.0, math.inf, open_lo=False, open_hi=True
-        ),
-        max_iter=integer(fn, "max_iter", est.max_iter, 1),
-        tol=None
-        if est.tol is None
-        else real_in(fn, "tol", est.tol, 0.0, math.inf, open_lo=False, open_hi=True),
-        n_iter_no_change=integer(fn, "n_iter_no_change", est.n_iter_no_change, 1),
+        alpha=v.check_nonnegative(fn, "alpha", est.alpha),
+        max_iter=v.integer(fn, "max_iter", est.max_iter, 1),
+        tol=None if est.tol is None else v.check_nonnegative(fn, "tol", est.tol),
+        n_iter_no_change=v.integer(fn, "n_iter_no_change", est.n_iter_no_change, 1),
         early_stopping=v.flag(fn, "early_stopping", est.early_stopping),
-        validation_fraction=real_in(
+        validation_fraction=v.check_between(
             fn,
             "validation_fraction",
             est.validation_fraction,
-            0.0,
-            1.0,
-            open_lo=True,
-            open_hi=True,
+            0,
+            1,
+            lo_open=True,
+            hi_open=True,
         ),
         plateau=plateau(fn, est.reduce_on_plateau),
         swa_start=swa_start,
         swa_lr=None if est.swa_lr is None else learning_rate(fn, "swa_lr", est.swa_lr),
-        backend=choice(fn, "backend", est.backend, BACKENDS),
-        dtype=dtype(fn, est.dtype),
+        backend=v.choice(fn, "backend", est.backend, BACKENDS),
+        dtype=v.dtype(fn, est.dtype),
         n_threads=0
         if est.n_threads is None
-        else integer(fn, "n_threads", est.n_threads, 1),
+        else v.integer(fn, "n_threads", est.n_threads, 1),
         warm_start=v.flag(fn, "warm_start", est.warm_start),
         verbose=v.flag(fn, "verbose", est.verbose),
         progress=None if est.progress is None else v.flag(fn, "progress", est.progress),
     )
 
 
-def make_rng(random_state: Any) -> np.random.Generator:
-    """The fit's one generator: None, an int seed, a Generator (used as is, so
-    advanced) or a legacy RandomState (seeds a new Generator from one draw)."""
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    try:
-        return np.random.default_rng(random_state)
-    except (TypeError, ValueError) as err:
-        msg = (
-            "random_state must be None, an int >= 0 or a numpy.random.Generator, "
-            f"got {random_state!r}"
-        )
-        raise ValueError(msg) from err
+def make_rng(random_state: Any, fn: str = "fit") -> np.random.Generator:
+    """The fit's one generator, from the estimator's ``random_state``."""
+    return v.random_state(fn, random_state)
 
 
 __all__ = [
@@ -267,7 +225,6 @@ __all__ = [
     "FitOptions",
     "build_optimizer",
     "choice",
-    "integer",
     "make_rng",
     "optimizer_factory",
     "read_options",

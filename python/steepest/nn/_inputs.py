@@ -1,22 +1,22 @@
-"""Argument checks of the reference models and the reference epoch loop.
+"""The model math's checks of its data: X, targets, labels, params, penalty.
 
-Messages follow the house shape ``"<function>: <argument> <what was expected,
-what was got>"``; scalar checks reuse :mod:`steepest._checks`. The models
+Everything generic (numbers, ints, choices, dtypes, generators) is in
+:mod:`steepest._checks`, whose message shape and exception rule these follow.
+The models
 never copy or convert an array silently: X, y and params must already have the
 dtypes and shapes documented by each function.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ... import _checks as v
-from ...typing import FloatArray
+from .. import _checks as v
+from ..typing import FloatArray
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -111,47 +111,3 @@ def check_penalty(fn: str, alpha: Any, l1_ratio: Any) -> tuple[float, float]:
         fn, "l1_ratio", l1_ratio, 0.0, 1.0, hi_open=False, interval="[0, 1]"
     )
     return alpha, l1_ratio
-
-
-def check_choice(fn: str, name: str, value: Any, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        msg = f"{fn}: {name} must be one of {options}; got {value!r}"
-        raise ValueError(msg)
-    return value
-
-
-def check_size(fn: str, name: str, value: Any, minimum: int = 1) -> int:
-    """An int (not bool) >= minimum."""
-    try:
-        if isinstance(value, (bool, np.bool_)):
-            raise TypeError
-        n = operator.index(value)
-    except TypeError:
-        msg = f"{fn}: {name} must be an int, got {type(value).__name__}"
-        raise TypeError(msg) from None
-    if n < minimum:
-        msg = f"{fn}: {name} must be >= {minimum}, got {n}"
-        raise ValueError(msg)
-    return n
-
-
-def check_dtype(fn: str, dtype: Any) -> np.dtype[Any]:
-    try:
-        dt: np.dtype[Any] = np.dtype(dtype)
-    except TypeError:
-        dt = np.dtype(np.object_)
-    if dt not in _FLOAT_DTYPES:
-        msg = f"{fn}: dtype must be float32 or float64, got {dtype!r}"
-        raise TypeError(msg)
-    return dt
-
-
-def check_rng(fn: str, rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        msg = (
-            f"{fn}: rng must be a numpy.random.Generator "
-            f"(numpy.random.default_rng(seed)), got {type(rng).__name__}"
-        )
-        raise TypeError(msg)
-    return rng

@@ -16,7 +16,7 @@ one target (y of shape (n,)), or coef (d, k) with intercept (k,) for k targets
 i.e. the loss is ``mean 0.5 * (y_hat - y)^2`` over samples and targets
 (scikit-learn's MLPRegressor ``squared_error / 2``; SGDRegressor's
 ``squared_error`` is the same ``0.5 * (y_hat - y)^2`` per sample). R is the
-elastic-net penalty of :mod:`steepest.reference.models._penalty`; it is not
+elastic-net penalty of :mod:`steepest.nn._penalty`; it is not
 applied to the intercept.
 """
 
@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from ...typing import FloatArray
-from . import _checks as c
+from .. import _checks as v
+from ..typing import FloatArray
+from . import _inputs as c
 from ._init import INIT_KINDS, init_weight
 from ._losses import squared
 from ._penalty import add_penalty_grad, penalty_value
@@ -58,7 +59,7 @@ def init_params(
     rng: np.random.Generator,
     dtype: Any = np.float64,
 ) -> list[FloatArray]:
-    """Initial ``[coef, intercept]`` (see :mod:`steepest.reference.models._init`).
+    """Initial ``[coef, intercept]`` (see :mod:`steepest.nn._init`).
 
     Parameters
     ----------
@@ -76,17 +77,17 @@ def init_params(
     Examples
     --------
     >>> import numpy as np
-    >>> from steepest.reference.models import linear
+    >>> from steepest.nn import linear
     >>> coef, b = linear.init_params("zeros", 3, rng=np.random.default_rng(0))
     >>> coef, b
     (array([0., 0., 0.]), array([0.]))
     """
     fn = "linear.init_params"
-    kind = c.check_choice(fn, "kind", kind, INIT_KINDS)
-    d = c.check_size(fn, "n_features", n_features)
-    k = 1 if n_targets is None else c.check_size(fn, "n_targets", n_targets)
+    kind = v.choice(fn, "kind", kind, INIT_KINDS)
+    d = v.integer(fn, "n_features", n_features, 1)
+    k = 1 if n_targets is None else v.integer(fn, "n_targets", n_targets, 1)
     shape = (d,) if n_targets is None else (d, k)
-    rng, dt = c.check_rng(fn, rng), c.check_dtype(fn, dtype)
+    rng, dt = v.generator(fn, "rng", rng), v.dtype(fn, dtype)
     return [init_weight(kind, shape, rng, dt), np.zeros(k, dt)]
 
 
@@ -126,7 +127,7 @@ def loss_and_grad(
     Examples
     --------
     >>> import numpy as np
-    >>> from steepest.reference.models import linear
+    >>> from steepest.nn import linear
     >>> X = np.array([[1.0], [2.0]]); y = np.array([1.0, 3.0])
     >>> loss, (g_coef, g_b) = linear.loss_and_grad([np.zeros(1), np.zeros(1)], X, y)
     >>> loss  # (0.5 * (1 + 9)) / 2

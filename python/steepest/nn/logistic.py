@@ -24,9 +24,9 @@ labels to indices is the estimator's job. On a batch of n samples::
     dJ/dcoef      = X^T @ D + dR/dcoef,     D = dJ/dZ  (1/n included)
     dJ/dintercept = sum_i D_i
 
-with R the elastic-net penalty of :mod:`steepest.reference.models._penalty`
+with R the elastic-net penalty of :mod:`steepest.nn._penalty`
 (not applied to the intercept). All in the dtype T of X; see
-:mod:`steepest.reference.models._losses` for the exact operation order.
+:mod:`steepest.nn._losses` for the exact operation order.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ...typing import FloatArray
-from . import _checks as c
+from .. import _checks as v
+from ..typing import FloatArray
+from . import _inputs as c
 from ._activations import sigmoid
 from ._init import INIT_KINDS, init_weight
 from ._losses import binary, softmax, softmax_proba
@@ -73,21 +74,21 @@ def init_params(
     """Initial ``[coef, intercept]``: binary (d,) for 2 classes, else (d, K).
 
     ``kind`` is one of "zeros", "normal", "uniform", "xavier", "he" (see
-    :mod:`steepest.reference.models._init`); the intercept starts at 0.
+    :mod:`steepest.nn._init`); the intercept starts at 0.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from steepest.reference.models import logistic
+    >>> from steepest.nn import logistic
     >>> rng = np.random.default_rng(0)
     >>> [p.shape for p in logistic.init_params("xavier", 4, 3, rng=rng)]
     [(4, 3), (3,)]
     """
     fn = "logistic.init_params"
-    kind = c.check_choice(fn, "kind", kind, INIT_KINDS)
-    d = c.check_size(fn, "n_features", n_features)
-    k = c.check_size(fn, "n_classes", n_classes, minimum=2)
-    rng, dt = c.check_rng(fn, rng), c.check_dtype(fn, dtype)
+    kind = v.choice(fn, "kind", kind, INIT_KINDS)
+    d = v.integer(fn, "n_features", n_features, 1)
+    k = v.integer(fn, "n_classes", n_classes, 2)
+    rng, dt = v.generator(fn, "rng", rng), v.dtype(fn, dtype)
     shape = (d,) if k == 2 else (d, k)
     return [init_weight(kind, shape, rng, dt), np.zeros(1 if k == 2 else k, dt)]
 
@@ -151,7 +152,7 @@ def loss_and_grad(
     Examples
     --------
     >>> import numpy as np
-    >>> from steepest.reference.models import logistic
+    >>> from steepest.nn import logistic
     >>> X = np.ones((2, 3)); y = np.array([0, 1])
     >>> loss, _ = logistic.loss_and_grad([np.zeros(3), np.zeros(1)], X, y)
     >>> bool(np.isclose(loss, np.log(2)))  # every probability is 1/2

@@ -5,7 +5,7 @@ Twin: ``cpp/include/steepest/model/mlp.hpp``; tests: ``tests/models/test_mlp.py`
 Params are ``[W1, b1, W2, b2, ..., WL, bL]`` with ``Wl`` of shape
 (n_{l-1}, n_l), ``bl`` of shape (n_l,), n_0 = d (features) and n_L = k (outputs);
 L - 1 >= 0 hidden layers share one activation g (see
-:mod:`steepest.reference.models._activations`; relu'(0) = 0). On a batch X
+:mod:`steepest.nn._activations`; relu'(0) = 0). On a batch X
 (n, d), in the dtype T of X::
 
     A0 = X
@@ -31,7 +31,7 @@ Backward pass, with D = dJ/dZ from the loss (1/n included)::
         dJ/dbl = sum_i D_i
         if l > 1:  D = (D @ Wl^T) * g'(A{l-1})     (g' from the stored output)
 
-R is the elastic-net penalty of :mod:`steepest.reference.models._penalty` on
+R is the elastic-net penalty of :mod:`steepest.nn._penalty` on
 every Wl, never on a bias; the MLP estimators will expose alpha only
 (l1_ratio = 0), the reference accepts l1_ratio for one signature across models.
 """
@@ -45,8 +45,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ...typing import FloatArray
-from . import _checks as c
+from .. import _checks as v
+from ..typing import FloatArray
+from . import _inputs as c
 from ._activations import ACTIVATIONS, activate, derivative, sigmoid
 from ._init import INIT_KINDS, init_weight
 from ._losses import binary, softmax, softmax_proba, squared
@@ -102,7 +103,7 @@ def init_params(
     Parameters
     ----------
     kind : {"normal", "uniform", "xavier", "he"}
-        Weight scheme (:mod:`steepest.reference.models._init`). "zeros" is
+        Weight scheme (:mod:`steepest.nn._init`). "zeros" is
         refused: all hidden units would stay identical (with relu, all zero).
     n_features : int
     hidden_layer_sizes : sequence of int
@@ -116,23 +117,23 @@ def init_params(
     Examples
     --------
     >>> import numpy as np
-    >>> from steepest.reference.models import mlp
+    >>> from steepest.nn import mlp
     >>> params = mlp.init_params("he", 4, (8, 8), 3, rng=np.random.default_rng(0))
     >>> [p.shape for p in params]
     [(4, 8), (8,), (8, 8), (8,), (8, 3), (3,)]
     """
     fn = "mlp.init_params"
-    kind = c.check_choice(fn, "kind", kind, INIT_KINDS[1:])
-    sizes = [c.check_size(fn, "n_features", n_features)]
+    kind = v.choice(fn, "kind", kind, INIT_KINDS[1:])
+    sizes = [v.integer(fn, "n_features", n_features, 1)]
     if isinstance(hidden_layer_sizes, (str, bytes)) or not isinstance(
         hidden_layer_sizes, Sequence
     ):
         msg = f"{fn}: hidden_layer_sizes must be a sequence of ints, got {type(hidden_layer_sizes).__name__}"
         raise TypeError(msg)
     for j, h in enumerate(hidden_layer_sizes):
-        sizes.append(c.check_size(fn, f"hidden_layer_sizes[{j}]", h))
-    sizes.append(c.check_size(fn, "n_outputs", n_outputs))
-    rng, dt = c.check_rng(fn, rng), c.check_dtype(fn, dtype)
+        sizes.append(v.integer(fn, f"hidden_layer_sizes[{j}]", h, 1))
+    sizes.append(v.integer(fn, "n_outputs", n_outputs, 1))
+    rng, dt = v.generator(fn, "rng", rng), v.dtype(fn, dtype)
     params: list[FloatArray] = []
     for fan_in, fan_out in itertools.pairwise(sizes):
         params += [init_weight(kind, (fan_in, fan_out), rng, dt), np.zeros(fan_out, dt)]
@@ -145,7 +146,7 @@ def decision_function(
     """The output Z before any output function: (n,) when k = 1, else (n, k)."""
     fn = "mlp.decision_function"
     params, X = _check_model(fn, params, X)
-    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
+    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
     Z: FloatArray = _forward(params, X, activation)[-1]
     return Z[:, 0] if Z.shape[1] == 1 else Z
 
@@ -156,7 +157,7 @@ def predict_proba(
     """Class probabilities (n, K) of a ``log_loss`` network (binary: 2 columns)."""
     fn = "mlp.predict_proba"
     params, X = _check_model(fn, params, X)
-    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
+    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
     Z = _forward(params, X, activation)[-1]
     if Z.shape[1] == 1:
         out: FloatArray = np.concatenate([sigmoid(-Z), sigmoid(Z)], axis=1)
@@ -175,8 +176,8 @@ def predict(
     """Class indices (``log_loss``; binary: z > 0) or the regression output."""
     fn = "mlp.predict"
     params, X = _check_model(fn, params, X)
-    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
-    loss = c.check_choice(fn, "loss", loss, LOSSES)
+    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
+    loss = v.choice(fn, "loss", loss, LOSSES)
     Z = _forward(params, X, activation)[-1]
     if loss == "squared_error":
         out: NDArray[Any] = Z[:, 0] if Z.shape[1] == 1 else Z
@@ -225,7 +226,7 @@ def loss_and_grad(
     Examples
     --------
     >>> import numpy as np
-    >>> from steepest.reference.models import mlp
+    >>> from steepest.nn import mlp
     >>> params = mlp.init_params("xavier", 2, (4,), 3, rng=np.random.default_rng(0))
     >>> params[-2][...] = 0.0  # zero output layer: every class has probability 1/3
     >>> X = np.ones((5, 2)); y = np.array([0, 1, 2, 0, 1])
@@ -235,8 +236,8 @@ def loss_and_grad(
     """
     fn = "mlp.loss_and_grad"
     params, X = _check_model(fn, params, X)
-    activation = c.check_choice(fn, "activation", activation, ACTIVATIONS)
-    loss = c.check_choice(fn, "loss", loss, LOSSES)
+    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
+    loss = v.choice(fn, "loss", loss, LOSSES)
     alpha, l1_ratio = c.check_penalty(fn, alpha, l1_ratio)
     n, k = X.shape[0], params[-1].shape[0]
     if loss == "log_loss":

@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _checks as v
+from ..nn import _inputs as c
 from ..typing import FloatArray
-from .models import _checks as c
 
 LossAndGrad = Callable[..., tuple[float, list[FloatArray]]]
 Step = Callable[[list[FloatArray]], Any]
@@ -130,7 +131,7 @@ def run_epoch(
         msg = f"{fn}: y has shape {y.shape} but X has {n} samples"
         raise ValueError(msg)
     idx = _check_perm(fn, perm, n)
-    B = n if batch_size is None else min(c.check_size(fn, "batch_size", batch_size), n)
+    B = n if batch_size is None else min(v.integer(fn, "batch_size", batch_size, 1), n)
     c.check_penalty(fn, alpha, l1_ratio)
     total = 0.0
     for start in range(0, n, B):
