@@ -4,7 +4,8 @@ It owns what is common to the rules: checking tensors (CPU, strided,
 contiguous, float32/float64) and flags, lazy state in ``self.state[p]`` under
 torch's names, NumPy views of params, grads and state (no copies), one native
 call per param group and step count, and the repair of loaded state dicts.
-Each rule subclass says which state it keeps and which kernel it calls.
+What each rule keeps and which kernel it calls comes from its spec row
+(:mod:`steepest._rules`): torch's state names, the checks, the step's keywords.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, ClassVar, overload
 import torch
 
 from .. import _checks as v
+from .. import functional as F
+from .._rules import Rule
 from ..typing import FloatArray
 
 _FLOATS = (torch.float32, torch.float64)
@@ -60,12 +63,12 @@ class _Item:
 class NativeOptimizer(torch.optim.Optimizer):
     """Base class: a ``torch.optim.Optimizer`` whose step runs steepest's kernels.
 
-    Subclasses define :meth:`_check_group`, :meth:`_state_names` and
-    :meth:`_run`, and may override :meth:`_step_number` and :meth:`_advance`.
+    Subclasses set :attr:`_rule` and may override :meth:`_rule_for`,
+    :meth:`_step_number`, :meth:`_state_tensors` and :meth:`_advance`.
     """
 
-    #: names of the flags this torch class accepts (a subset of _FLAG_DEFAULTS)
-    _flags: ClassVar[tuple[str, ...]] = ()
+    #: the spec row of the update rule
+    _rule: ClassVar[Rule]
 
     def __init__(
         self,
@@ -75,20 +78,34 @@ class NativeOptimizer(torch.optim.Optimizer):
         nonfinite: str,
     ) -> None:
         name = self._name()
-        for flag in self._flags:
+        for flag in self._rule.torch_flags:
             self._check_flag(name, flag, defaults[flag])
         self._check_group(defaults)
         self.nonfinite = v.check_nonfinite(name, nonfinite)
         super().__init__(params, defaults)
 
-    # -- what subclasses provide ---------------------------------------------
+    # -- the rule --------------------------------------------------------------
+    def _rule_for(self, group: dict[str, Any]) -> Rule:
+        """The rule a group runs (Adam's ``decoupled_weight_decay`` makes it AdamW)."""
+        return self._rule
+
+    def _hyper(self, group: dict[str, Any]) -> dict[str, Any]:
+        """The rule's hyperparameters of ``group``, one-element tensors as floats."""
+        out = {}
+        for h in self._rule.hyper:
+            x = group[h.name]
+            out[h.name] = (
+                type(x)(map(number, x)) if isinstance(x, (tuple, list)) else number(x)
+            )
+        return out
+
     def _check_group(self, group: dict[str, Any]) -> None:
-        """Raise ValueError for a hyperparameter out of range."""
-        raise NotImplementedError
+        """Raise ValueError for a hyperparameter out of range (flags as torch: unchecked)."""
+        self._rule.checked(self._name(), self._hyper(group), flags=False)
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
         """The state tensors the kernel takes under ``group``, in its order."""
-        raise NotImplementedError
+        return self._rule.torch_state_names(group)
 
     def _run(
         self,
@@ -99,11 +116,21 @@ class NativeOptimizer(torch.optim.Optimizer):
         step: int,
     ) -> bool:
         """Call the kernel on one bucket of params; True if it applied the step."""
-        raise NotImplementedError
+        rule = self._rule_for(group)
+        kwargs = rule.step_kwargs(self._hyper(group))
+        if rule.takes_step:
+            kwargs["step"] = step
+        states = [state.get(slot.torch) for slot in rule.state]
+        kernel = getattr(F, rule.step)
+        return bool(kernel(params, grads, *states, nonfinite=self.nonfinite, **kwargs))
 
     def _step_number(self, group: dict[str, Any], state: dict[str, Any]) -> int:
-        """The step the kernel is told, 1 for the first (``state["step"]`` + 1)."""
-        return int(state["step"]) + 1
+        """The step the kernel is told, 1 for the first (``state["step"]`` + 1).
+
+        A rule that ignores the step count (RMSprop) gets 0 for every param,
+        so the whole group takes one call.
+        """
+        return int(state["step"]) + 1 if self._rule.takes_step else 0
 
     def _advance(self, group: dict[str, Any], items: list[_Item]) -> None:
         """Record an applied step in the state (torch's ``step_t += 1``)."""
@@ -115,15 +142,20 @@ class NativeOptimizer(torch.optim.Optimizer):
     def _state_tensors(
         self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]
     ) -> list[torch.Tensor]:
-        """The state tensors of ``p``, created as zeros on first use (torch's lazy init)."""
+        """The state tensors of ``p``, created on first use (torch's lazy init).
+
+        Each starts where the rule says (zeros, or Adagrad's
+        ``initial_accumulator_value``).
+        """
         if "step" not in state:
             state["step"] = torch.zeros((), dtype=scalar_dtype())
         out = []
-        for key in self._state_names(group):
-            t = state.get(key)
+        for slot in self._rule.active(group):
+            t = state.get(slot.torch)
             if t is None:
-                t = state[key] = torch.zeros_like(
-                    p, memory_format=torch.contiguous_format
+                fill = self._rule.initial_value(slot, self._hyper(group))
+                t = state[slot.torch] = torch.full_like(
+                    p, fill, memory_format=torch.contiguous_format
                 )
             out.append(t)
         return out
@@ -245,7 +277,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         group = self.param_groups[-1]
         try:
             gi = len(self.param_groups) - 1
-            for flag in self._flags:
+            for flag in self._rule.torch_flags:
                 self._check_flag(self._name(), flag, group[flag])
             self._check_group(group)
             for j, p in enumerate(group["params"]):
@@ -272,7 +304,7 @@ class NativeOptimizer(torch.optim.Optimizer):
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
             for flag in ("foreach", "fused"):
-                if flag in self._flags:
+                if flag in self._rule.torch_flags:
                     group[flag] = None
             self._fix_group(group)
         for p, st in self.state.items():
@@ -330,7 +362,7 @@ class NativeOptimizer(torch.optim.Optimizer):
 
     def _step_group(self, gi: int, group: dict[str, Any]) -> None:
         fn = self._name()
-        for flag in self._flags:
+        for flag in self._rule.torch_flags:
             self._check_flag(fn, flag, group[flag])
         buckets: dict[int, list[_Item]] = {}
         for j, p in enumerate(group["params"]):

@@ -10,10 +10,8 @@ from typing import Any
 
 import torch
 
-from .. import _checks as v
-from .. import functional as F
-from ..typing import FloatArray
-from ._base import NativeOptimizer, number, scalar_dtype
+from .._rules import BY_NAME
+from ._base import NativeOptimizer
 
 
 class Adagrad(NativeOptimizer):
@@ -38,7 +36,7 @@ class Adagrad(NativeOptimizer):
     ``initial_accumulator_value``.
     """
 
-    _flags = ("foreach", "differentiable", "fused")
+    _rule = BY_NAME["adagrad"]
 
     def __init__(
         self,
@@ -63,41 +61,7 @@ class Adagrad(NativeOptimizer):
         }  # fmt: skip
         super().__init__(params, defaults, nonfinite=nonfinite)
 
-    def _check_group(self, group: dict[str, Any]) -> None:
-        fn = self._name()
-        for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value"):
-            v.check_nonnegative(fn, key, number(group[key]))
-        v.check_positive(fn, "eps", group["eps"])
-
     def _init_group(self, group: dict[str, Any]) -> None:
         # torch creates Adagrad's state with the optimizer, not at the first step
         for p in group["params"]:
             self._state_tensors(group, p, self.state[p])
-
-    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
-        return ("sum",)
-
-    def _state_tensors(
-        self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]
-    ) -> list[torch.Tensor]:
-        if "sum" not in state:
-            state.setdefault("step", torch.zeros((), dtype=scalar_dtype()))
-            state["sum"] = torch.full_like(
-                p, number(group["initial_accumulator_value"]),
-                memory_format=torch.contiguous_format,
-            )  # fmt: skip
-        return [state["sum"]]
-
-    def _run(
-        self,
-        group: dict[str, Any],
-        params: list[FloatArray],
-        grads: list[FloatArray],
-        state: dict[str, list[FloatArray]],
-        step: int,
-    ) -> bool:
-        return F.adagrad_step(
-            params, grads, state["sum"], step=step, lr=number(group["lr"]),
-            lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
-            eps=group["eps"], maximize=group["maximize"], nonfinite=self.nonfinite,
-        )  # fmt: skip

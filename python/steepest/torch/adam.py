@@ -11,10 +11,8 @@ from typing import Any
 
 import torch
 
-from .. import _checks as v
-from .. import functional as F
-from ..typing import FloatArray
-from ._base import NativeOptimizer, number
+from .._rules import BY_NAME, Rule
+from ._base import NativeOptimizer
 
 
 class Adam(NativeOptimizer):
@@ -53,7 +51,7 @@ class Adam(NativeOptimizer):
     ['exp_avg', 'exp_avg_sq', 'step']
     """
 
-    _flags = ("foreach", "capturable", "differentiable", "fused")
+    _rule = BY_NAME["adam"]
 
     def __init__(
         self,
@@ -80,42 +78,8 @@ class Adam(NativeOptimizer):
         }  # fmt: skip
         super().__init__(params, defaults, nonfinite=nonfinite)
 
-    def _check_group(self, group: dict[str, Any]) -> None:
-        fn = self._name()
-        v.check_nonnegative(fn, "lr", number(group["lr"]))
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            msg = f"{fn}: betas must be a pair (beta1, beta2), got {betas!r}"
-            raise ValueError(msg)
-        for name, b in zip(("betas[0]", "betas[1]"), betas, strict=True):
-            v.check_between(
-                fn, name, number(b), 0.0, 1.0, hi_open=True, interval="[0, 1)"
-            )
-        v.check_positive(fn, "eps", group["eps"])
-        v.check_nonnegative(fn, "weight_decay", group["weight_decay"])
-
-    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
-        if group["amsgrad"]:
-            return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-        return ("exp_avg", "exp_avg_sq")
-
-    def _run(
-        self,
-        group: dict[str, Any],
-        params: list[FloatArray],
-        grads: list[FloatArray],
-        state: dict[str, list[FloatArray]],
-        step: int,
-    ) -> bool:
-        kernel = F.adamw_step if group["decoupled_weight_decay"] else F.adam_step
-        beta1, beta2 = group["betas"]
-        return kernel(
-            params, grads, state["exp_avg"], state["exp_avg_sq"],
-            state.get("max_exp_avg_sq"), step=step, lr=number(group["lr"]),
-            beta1=number(beta1), beta2=number(beta2), eps=group["eps"],
-            weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
-            maximize=group["maximize"], nonfinite=self.nonfinite,
-        )  # fmt: skip
+    def _rule_for(self, group: dict[str, Any]) -> Rule:
+        return BY_NAME["adamw"] if group["decoupled_weight_decay"] else self._rule
 
 
 class AdamW(Adam):
@@ -148,6 +112,8 @@ class AdamW(Adam):
             maximize=maximize, capturable=capturable, differentiable=differentiable,
             fused=fused, decoupled_weight_decay=True, nonfinite=nonfinite,
         )  # fmt: skip
+
+    _rule = BY_NAME["adamw"]
 
     def _fix_group(self, group: dict[str, Any]) -> None:
         # as torch.optim.AdamW.__setstate__: a loaded Adam dict stays decoupled here

@@ -10,10 +10,8 @@ from typing import Any
 
 import torch
 
-from .. import _checks as v
-from .. import functional as F
-from ..typing import FloatArray
-from ._base import NativeOptimizer, number
+from .._rules import BY_NAME
+from ._base import NativeOptimizer
 
 
 class RMSprop(NativeOptimizer):
@@ -38,7 +36,7 @@ class RMSprop(NativeOptimizer):
     does not depend on the step count, so every param of a group takes one call.
     """
 
-    _flags = ("capturable", "foreach", "differentiable")
+    _rule = BY_NAME["rmsprop"]
 
     def __init__(
         self,
@@ -63,38 +61,3 @@ class RMSprop(NativeOptimizer):
             "differentiable": differentiable,
         }  # fmt: skip
         super().__init__(params, defaults, nonfinite=nonfinite)
-
-    def _check_group(self, group: dict[str, Any]) -> None:
-        fn = self._name()
-        for key in ("lr", "momentum", "weight_decay"):
-            v.check_nonnegative(fn, key, number(group[key]))
-        alpha = group["alpha"]
-        v.check_between(fn, "alpha", alpha, 0.0, 1.0, hi_open=False, interval="[0, 1]")
-        v.check_positive(fn, "eps", group["eps"])
-
-    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
-        names = ["square_avg"]
-        if group["momentum"] > 0:
-            names.append("momentum_buffer")
-        if group["centered"]:
-            names.append("grad_avg")
-        return tuple(names)
-
-    def _step_number(self, group: dict[str, Any], state: dict[str, Any]) -> int:
-        return 0  # unused by the kernel: one call for the whole group
-
-    def _run(
-        self,
-        group: dict[str, Any],
-        params: list[FloatArray],
-        grads: list[FloatArray],
-        state: dict[str, list[FloatArray]],
-        step: int,
-    ) -> bool:
-        return F.rmsprop_step(
-            params, grads, state["square_avg"], state.get("momentum_buffer"),
-            state.get("grad_avg"), lr=number(group["lr"]), alpha=group["alpha"],
-            eps=group["eps"], weight_decay=group["weight_decay"],
-            momentum=group["momentum"], centered=group["centered"],
-            maximize=group["maximize"], nonfinite=self.nonfinite,
-        )  # fmt: skip

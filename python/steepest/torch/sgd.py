@@ -10,10 +10,8 @@ from typing import Any
 
 import torch
 
-from .. import _checks as v
-from .. import functional as F
-from ..typing import FloatArray
-from ._base import NativeOptimizer, _Item, number
+from .._rules import BY_NAME
+from ._base import NativeOptimizer, _Item
 
 
 class SGD(NativeOptimizer):
@@ -51,7 +49,7 @@ class SGD(NativeOptimizer):
     tensor([ 0.8000, -0.8000])
     """
 
-    _flags = ("foreach", "differentiable", "fused")
+    _rule = BY_NAME["sgd"]
 
     def __init__(
         self,
@@ -75,19 +73,6 @@ class SGD(NativeOptimizer):
         }  # fmt: skip
         super().__init__(params, defaults, nonfinite=nonfinite)
 
-    def _check_group(self, group: dict[str, Any]) -> None:
-        fn = self._name()
-        for key in ("lr", "momentum", "weight_decay"):
-            v.check_nonnegative(fn, key, number(group[key]))
-        damp = number(group["dampening"])
-        v.check_between(
-            fn, "dampening", damp, 0.0, 1.0, hi_open=False, interval="[0, 1]"
-        )
-        v.check_nesterov(fn, group["nesterov"], group["momentum"], group["dampening"])
-
-    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
-        return ("momentum_buffer",) if group["momentum"] != 0 else ()
-
     def _step_number(self, group: dict[str, Any], state: dict[str, Any]) -> int:
         # the kernel's step 1 sets the buffer to the gradient, as torch's first step
         return 2 if state.get("momentum_buffer") is not None else 1
@@ -109,19 +94,3 @@ class SGD(NativeOptimizer):
         if group["momentum"] != 0:
             for item in items:
                 item.state["momentum_buffer"] = item.tensors[0]
-
-    def _run(
-        self,
-        group: dict[str, Any],
-        params: list[FloatArray],
-        grads: list[FloatArray],
-        state: dict[str, list[FloatArray]],
-        step: int,
-    ) -> bool:
-        return F.sgd_step(
-            params, grads, state.get("momentum_buffer"), step=step,
-            lr=number(group["lr"]), momentum=group["momentum"],
-            dampening=group["dampening"], nesterov=group["nesterov"],
-            weight_decay=number(group["weight_decay"]), maximize=group["maximize"],
-            nonfinite=self.nonfinite,
-        )  # fmt: skip
