@@ -20,9 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._errors import ConvergenceWarning, DivergenceError
+from .._plateau import ReduceLROnPlateau
 from .._progress import progress_bar, wants_progress
 from ..optim import Optimizer
-from ..reference.schedules import ReduceLROnPlateau
 from ..typing import FloatArray
 from . import _options as o
 from ._epoch import Network, run_epoch

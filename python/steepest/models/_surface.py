@@ -57,6 +57,10 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
     n_outputs_: int
     _params: list[FloatArray]
 
+    def _loss(self) -> str:
+        """The training loss: cross-entropy for classifiers, else squared error."""
+        return "log_loss" if self._classifier else "squared_error"
+
     # -- model hooks --------------------------------------------------------------
     def _network(self, fn: str, alpha: float) -> Network:
         """Check the model's own hyperparameters; what the epoch runner needs."""

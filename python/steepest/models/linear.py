@@ -98,9 +98,6 @@ class LinearModelBase(SteepestEstimator):
         self.verbose = verbose
         self.progress = progress
 
-    def _loss(self) -> str:
-        raise NotImplementedError
-
     def _network(self, fn: str, alpha: float) -> Network:
         l1 = real_in(
             fn, "l1_ratio", self.l1_ratio, 0.0, 1.0, open_lo=False, open_hi=False
@@ -150,9 +147,6 @@ Examples
 1.0
 """
     )
-
-    def _loss(self) -> str:
-        return "squared_error"
 
     _one_d: bool  # 1-D y (coef_ of shape (n_features,)); set by _targets
 

@@ -63,9 +63,6 @@ Examples
 
     _family = "logistic"
 
-    def _loss(self) -> str:
-        return "log_loss"
-
     def _param_shapes(self, n_features: int) -> list[tuple[int, ...]]:
         k = self.classes_.shape[0]
         return [(n_features,), (1,)] if k == 2 else [(n_features, k), (k,)]

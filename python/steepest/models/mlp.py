@@ -145,9 +145,6 @@ class MLPBase(SteepestEstimator):
         self.verbose = verbose
         self.progress = progress
 
-    def _loss(self) -> str:
-        raise NotImplementedError
-
     def _n_out(self) -> int:
         raise NotImplementedError
 
@@ -238,9 +235,6 @@ True
 """,
     )
 
-    def _loss(self) -> str:
-        return "log_loss"
-
     def _n_out(self) -> int:
         k = int(self.classes_.shape[0])
         return 1 if k == 2 else k
@@ -272,9 +266,6 @@ True
     )
 
     _ravel_column_y = True
-
-    def _loss(self) -> str:
-        return "squared_error"
 
     def _n_out(self) -> int:
         return int(self.n_outputs_)
