@@ -313,7 +313,7 @@ def test_least_squares_bad_arguments() -> None:
         least_squares(np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match=r"y has shape \(2,\) but X has 3 rows"):
         least_squares(np.ones((3, 1)), np.ones(2))
-    with pytest.raises(ValueError, match="alpha must be finite and >= 0"):
+    with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
         least_squares(np.ones((3, 1)), np.ones(3), alpha=-1.0)
     with pytest.raises(ValueError, match="X and y must be non-empty and finite"):
         least_squares(np.full((3, 1), np.nan), np.ones(3))

@@ -145,7 +145,7 @@ def test_gradcheck_bad_arguments() -> None:
         ValueError, match=r"grad_f returned shape \(3,\) for x of shape \(2,\)"
     ):
         gradcheck(f, lambda x: np.zeros(3), [1.0, 2.0])
-    with pytest.raises(ValueError, match="gradcheck: eps must be finite and > 0"):
+    with pytest.raises(ValueError, match="gradcheck: eps must be a finite number > 0"):
         gradcheck(f, g, [1.0], eps=0.0)
     with pytest.raises(ValueError, match=r"gradcheck: f\(x\) is not finite"):
         gradcheck(lambda x: float("nan"), g, [1.0])

@@ -7,13 +7,14 @@ so a plot or a test can compare their paths without caring which made them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from .. import _checks as v
 
 Vector: TypeAlias = NDArray[np.float64]
 ScalarFn: TypeAlias = Callable[[Vector], float]
@@ -94,29 +95,14 @@ def check_callable(fn: str, name: str, obj: object) -> None:
 
 
 def check_positive_int(fn: str, name: str, value: object, *, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"{fn}: {name} must be an int >= {low}, got {value!r}"
-        raise TypeError(msg)
-    if value < low:
-        msg = f"{fn}: {name} must be an int >= {low}, got {value!r}"
-        raise ValueError(msg)
-    return int(value)
+    """An int >= ``low`` (the vocabulary's :func:`steepest._checks.integer`)."""
+    return v.integer(fn, name, value, low)
 
 
-def check_real(
-    fn: str, name: str, value: object, *, low: float = 0.0, strict: bool = False
-) -> float:
-    """A finite real ``>= low`` (``> low`` when ``strict``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        msg = f"{fn}: {name} must be a real number, got {type(value).__name__}"
-        raise TypeError(msg)
-    out = float(value)
-    bad = out <= low if strict else out < low
-    if not math.isfinite(out) or bad:
-        relation = ">" if strict else ">="
-        msg = f"{fn}: {name} must be finite and {relation} {low}, got {value!r}"
-        raise ValueError(msg)
-    return out
+def check_real(fn: str, name: str, value: object, *, strict: bool = False) -> float:
+    """A finite real ``>= 0`` (``> 0`` when ``strict``)."""
+    check = v.check_positive if strict else v.check_nonnegative
+    return check(fn, name, value)
 
 
 def value(fn: str, f: ScalarFn, x: Vector) -> float:
