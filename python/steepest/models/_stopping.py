@@ -1,7 +1,7 @@
 """When to stop and which weights to keep: tol rule, early stopping (and its
 validation set), SWA.
 
-Used once per epoch by the estimators' shared loop (:mod:`._base`); all of
+Used once per epoch by the estimators' shared loop (:mod:`._loop`); all of
 it runs in Python at epoch boundaries, identically for both backends.
 """
 
@@ -20,6 +20,7 @@ from ..optim import Optimizer
 from ..reference.schedules import Constant, SequentialLR
 from ..typing import FloatArray
 from ._labels import encode_labels
+from ._surface import ModelSurface
 
 
 class NoImprovement:
@@ -130,17 +131,8 @@ def split_validation(
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
-__all__ = [
-    "NoImprovement",
-    "WeightAverage",
-    "install_swa_lr",
-    "split_validation",
-    "validation_set",
-]
-
-
 def validation_set(
-    est: Any, fn: str, data: Any, dt: np.dtype[Any], y_train: NDArray[Any]
+    est: ModelSurface, fn: str, data: Any, dt: np.dtype[Any], y_train: NDArray[Any]
 ) -> tuple[FloatArray, NDArray[Any]]:
     """``fit(validation_data=(X_val, y_val))`` checked and encoded like the training set."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -155,3 +147,12 @@ def validation_set(
         return X_val, encode_labels(fn, est.classes_, y_val, "validation_data y")
     y_val = np.ascontiguousarray(y_val, dtype=dt).reshape((-1, *y_train.shape[1:]))
     return X_val, y_val
+
+
+__all__ = [
+    "NoImprovement",
+    "WeightAverage",
+    "install_swa_lr",
+    "split_validation",
+    "validation_set",
+]
