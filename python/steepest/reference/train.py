@@ -2,7 +2,7 @@
 
 Twin: ``cpp/include/steepest/train/loop.hpp`` (the native loop will run a whole
 epoch in C++ and must agree with :func:`run_epoch`: float64 rel 1e-9 after 5
-epochs); tests: ``tests/test_train.py``.
+epochs); tests: ``tests/reference/test_train.py``.
 
 One epoch over n samples with permutation ``perm`` and batch size B::
 
