@@ -1,7 +1,7 @@
 """Training on Dask arrays with ``dask_ml.wrappers.Incremental`` on a local cluster.
 
-Twins: ``python/steepest/models/_base.py`` (``partial_fit``, pickling,
-cloning). Incremental clones the estimator and calls ``partial_fit`` once per
+Twins: ``python/steepest/models/_base.py`` (``partial_fit``) and
+``python/steepest/models/_surface.py`` (pickling, cloning). Incremental clones the estimator and calls ``partial_fit`` once per
 block, in a chain of tasks on the cluster's workers; the result must equal
 ``partial_fit`` over the same blocks in the same order in this process. The
 cluster runs two single-threaded workers in this process (``processes=False``:

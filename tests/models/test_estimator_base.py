@@ -1,6 +1,8 @@
 """The shared fit loop: scikit-learn API, inputs untouched, determinism, errors.
 
-Twin: ``python/steepest/models/_base.py``.
+Twins: ``python/steepest/models/_base.py`` (fit, partial_fit),
+``python/steepest/models/_loop.py`` (the epochs) and
+``python/steepest/models/_surface.py`` (data checks, predictions).
 """
 
 from __future__ import annotations

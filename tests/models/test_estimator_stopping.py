@@ -1,6 +1,6 @@
 """tol, ConvergenceWarning, early stopping, plateau decay and SWA, on and off.
 
-Twin: ``python/steepest/models/_stopping.py`` (and the loop in ``_base.py``).
+Twin: ``python/steepest/models/_stopping.py`` (and the loop in ``_loop.py``).
 """
 
 from __future__ import annotations

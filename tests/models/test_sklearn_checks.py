@@ -1,6 +1,6 @@
 """scikit-learn's own estimator checks on both backends, and the dtype of predictions.
 
-Twins: ``python/steepest/models/_base.py`` (validation, tags, predictions)
+Twins: ``python/steepest/models/_surface.py`` (validation, tags, predictions)
 and the four estimators. The checks use default hyperparameters: on this
 machine all 8 estimators x ~50 checks run in about 20 s, the reference MLPs
 being the slowest (~5 s each).
