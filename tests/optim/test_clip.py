@@ -21,8 +21,16 @@ from steepest.reference import functional as ref
 
 NORM_TYPES = [2.0, 1.0, 3.5, math.inf]
 NORM_IDS = ["l2", "l1", "l3.5", "linf"]
-# Relative agreement of norm and scaled grads (tests/README plan: f64 1e-12, f32 1e-5).
-RTOL = {np.float64: 1e-12, np.float32: 1e-5}
+# Native vs reference. The norm (float64 sums in another order, whatever the
+# grads' dtype) is held to the documented contract, relative 1e-12 (measured
+# <= 1e-14 up to 1e6 elements). The scaled grads differ only through the
+# coefficient: in float64 by the norm's few roundings (measured <= 4.2e-15),
+# in float32 not at all (measured: bitwise) unless the two norms straddle a
+# float32 rounding boundary of the coefficient, one ulp (2**-23 relative).
+NORM_RTOL = 1e-12
+RTOL = {np.float64: 1e-13, np.float32: 2.0**-23}
+# Against torch, which sums float32 grads in float32 (rounding grows with n).
+TORCH_RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 
 
 # max_norm must be finite; this one never clips, so a call just measures.
@@ -54,14 +62,16 @@ def test_native_matches_reference(
     n, native, r, reference = _both(grads, max_norm, norm_type)
     assert isinstance(n, float)
     assert isinstance(r, float)
-    assert n == pytest.approx(r, rel=RTOL[dtype])
+    assert n == pytest.approx(r, rel=NORM_RTOL)
     for a, b, g in zip(native, reference, grads, strict=True):
         assert a.dtype == dtype
-        np.testing.assert_allclose(a, b, rtol=RTOL[dtype])
+        np.testing.assert_allclose(a, b, rtol=RTOL[dtype], atol=0)
         assert g.size == 0 or not np.array_equal(a, g)
-    # the scaled grads' norm is max_norm * total / (total + 1e-6) (torch's coefficient)
+    # the scaled grads' norm is max_norm * total / (total + 1e-6) (torch's
+    # coefficient), up to the rounding of the products (float32) and of the sums
     after = ref.clip_grad_norm([a.copy() for a in native], NO_CLIP, norm_type=norm_type)
-    assert after == pytest.approx(max_norm * total / (total + 1e-6), rel=RTOL[dtype])
+    rel = {np.float64: 1e-13, np.float32: 4 * 2.0**-23}[dtype]
+    assert after == pytest.approx(max_norm * total / (total + 1e-6), rel=rel)
 
 
 @pytest.mark.parametrize("norm_type", NORM_TYPES, ids=NORM_IDS)
@@ -152,12 +162,12 @@ def test_mixed_dtypes(rng: np.random.Generator) -> None:
     grads = [rng.standard_normal(100).astype(np.float32), rng.standard_normal(50),
              rng.standard_normal((4, 4)).astype(np.float32)]  # fmt: skip
     n, native, r, reference = _both(grads, 1.0, 2.0)
-    assert n == pytest.approx(r, rel=1e-12)
+    assert n == pytest.approx(r, rel=NORM_RTOL)
     wide = np.concatenate([g.astype(np.float64).ravel() for g in grads])
-    assert n == pytest.approx(float(np.linalg.norm(wide)), rel=1e-12)
+    assert n == pytest.approx(float(np.linalg.norm(wide)), rel=NORM_RTOL)
     for a, b, g in zip(native, reference, grads, strict=True):
         assert a.dtype == g.dtype
-        np.testing.assert_allclose(a, b, rtol=RTOL[g.dtype.type])
+        np.testing.assert_allclose(a, b, rtol=RTOL[g.dtype.type], atol=0)
 
 
 def test_nonfinite_without_error_scales_by_nan() -> None:
@@ -189,6 +199,6 @@ def test_matches_torch(norm_type: float, dtype: type, rng: np.random.Generator) 
     )
     ours = [g.copy() for g in grads]
     total = steepest.clip_grad_norm(ours, max_norm, norm_type=norm_type)
-    assert total == pytest.approx(expected, rel=RTOL[dtype])
+    assert total == pytest.approx(expected, rel=TORCH_RTOL[dtype])
     for a, t in zip(ours, tensors, strict=True):
-        np.testing.assert_allclose(a, t.grad.numpy(), rtol=RTOL[dtype])
+        np.testing.assert_allclose(a, t.grad.numpy(), rtol=TORCH_RTOL[dtype])

@@ -17,9 +17,10 @@ from .._cases import CASE_IDS, CASES, Case
 torch = pytest.importorskip("torch")
 
 STEPS = 30
-# (rtol, atol) per dtype, from the test plan: float64 agrees to rounding over 30
-# steps; float32 differs in where torch rounds its per-step scalars.
-TOLERANCES = {np.float64: (1e-12, 0.0), np.float32: (1e-5, 1e-6)}
+# (rtol, atol) per dtype: float64 agrees to rounding over 30 steps (measured
+# 9e-15 relative); float32 differs in where torch rounds its per-step scalars
+# (measured 6.3e-6 relative, 9.5e-7 absolute, both backends, every case).
+TOLERANCES = {np.float64: (1e-13, 0.0), np.float32: (1e-5, 1e-6)}
 
 
 def _torch_run(

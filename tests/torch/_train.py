@@ -22,8 +22,10 @@ STEPS = 50
 # max |difference| of params after STEPS steps, from the issue: 1e-6 in float32;
 # float64 agrees to rounding (torch's lerp and per-element division differ)
 TOLERANCE = {torch.float32: 1e-6, torch.float64: 1e-12}
-# state tensors (moments far from 1 in size, divided by small roots) relatively
-STATE_RTOL = {torch.float32: 1e-4, torch.float64: 1e-9}
+# state tensors (moments far from 1 in size, divided by small roots) relatively,
+# beside the params' tolerance as atol; measured after STEPS: float64 2.8e-12
+# (centered RMSprop with momentum), float32 3.6e-5 beyond the atol (the same)
+STATE_RTOL = {torch.float32: 1e-4, torch.float64: 1e-11}
 
 
 @dataclass(frozen=True)
