@@ -12,7 +12,11 @@ import pytest
 import steepest
 
 # Modules known to carry Examples; any other module that gains some is found too.
-REQUIRED = {"steepest.functional", "steepest.optim.sgd", "steepest.optim.adam"}
+REQUIRED = {
+    "steepest.functional",
+    "steepest.reference.optim.sgd",
+    "steepest.reference.optim.adam",
+}
 
 
 # Optional extras: a module that needs one of these is skipped (visibly) when

@@ -6,12 +6,15 @@ defaults; writing them once keeps the four docstrings from drifting apart.
 
 from __future__ import annotations
 
+import textwrap
+
+from .. import _rules
+
 TRAINING_PARAMETERS = """\
 optimizer : str or Optimizer class, default={optimizer!r}
-    "sgd", "momentum" (SGD, momentum 0.9), "nesterov" (SGD, Nesterov
-    momentum 0.9), "adagrad", "rmsprop", "adam", "adamw"; or an unbound
-    steepest optimizer: a subclass of :class:`steepest.Optimizer` (e.g.
-    ``steepest.Adam``) or a :func:`functools.partial` of one. It is built as
+{optimizer_names}
+    or an unbound steepest optimizer: a subclass of :class:`steepest.Optimizer`
+    (e.g. ``steepest.Adam``) or a :func:`functools.partial` of one. It is built as
     ``optimizer(params, lr=learning_rate, **optimizer_params,
     nonfinite="ignore", backend=backend)``.
 learning_rate : float or schedule, default={learning_rate}
@@ -219,9 +222,23 @@ REGRESSOR_PARTIAL_FIT = PARTIAL_FIT.format(
 )
 
 
+def _optimizer_names() -> str:
+    """The ``optimizer=`` names as the docs list them, from the spec rows."""
+    names = []
+    for name, (rule, implied) in _rules.OPTIMIZER_NAMES.items():
+        args = "".join(f", {k}={v!r}" for k, v in implied.items())
+        names.append(f'"{name}" ({rule.cls}{args})' if implied else f'"{name}"')
+    return textwrap.fill(", ".join(names) + ";", 80, initial_indent=" " * 4,
+                         subsequent_indent=" " * 4)  # fmt: skip
+
+
 def parameters(model_parameters: str, **defaults: object) -> str:
     """The shared Parameters block with ``defaults`` and the model's own entries."""
-    return TRAINING_PARAMETERS.format(model_parameters=model_parameters, **defaults)
+    return TRAINING_PARAMETERS.format(
+        model_parameters=model_parameters,
+        optimizer_names=_optimizer_names(),
+        **defaults,
+    )
 
 
 __all__ = [

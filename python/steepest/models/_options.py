@@ -16,23 +16,20 @@ from typing import Any
 
 import numpy as np
 
+from .. import _backend, _rules, optim
 from .. import _checks as v
 from .._plateau import ReduceLROnPlateau
 from .._schedule_base import Schedule
-from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from ..optim import Optimizer
 from ..typing import FloatArray
 
-#: optimizer names: the class and the hyperparameters the name implies
+#: optimizer names, each rule's followed by its aliases (from the spec rows):
+#: the class and the hyperparameters the name implies
 OPTIMIZERS: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
-    "sgd": (SGD, {}),
-    "momentum": (SGD, {"momentum": 0.9}),
-    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
-    "adagrad": (Adagrad, {}),
-    "rmsprop": (RMSprop, {}),
-    "adam": (Adam, {}),
-    "adamw": (AdamW, {}),
+    name: (getattr(optim, rule.cls), implied)
+    for name, (rule, implied) in _rules.OPTIMIZER_NAMES.items()
 }
-BACKENDS = ("native", "reference")
+BACKENDS = _backend.BACKENDS
 
 
 #: the estimator modules' names for the vocabulary's choice check

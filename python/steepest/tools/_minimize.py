@@ -4,32 +4,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import optim
+from .. import _rules, optim
+from .._schedule_base import Schedule
 from . import _result as r
 from ._result import MinimizeResult, ScalarFn, Vector
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .._schedule_base import Schedule
 
 OptimizerFactory: TypeAlias = Callable[..., optim.Optimizer]
 Callback: TypeAlias = Callable[[int, Vector, float], Any]
 
-#: optimizer names: class and the keyword arguments it gets unless overridden
-#: (torch's default learning rates; SGD has none there, 0.01 here)
+#: SGD's learning rate here (torch's SGD has no default)
+_SGD_LR = 1e-2
+
+#: optimizer names (the estimators', from the spec rows): class and the keyword
+#: arguments it gets unless overridden, torch's default learning rates
 OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], dict[str, Any]]] = {
-    "sgd": (optim.SGD, {"lr": 1e-2}),
-    "momentum": (optim.SGD, {"lr": 1e-2, "momentum": 0.9}),
-    "nesterov": (optim.SGD, {"lr": 1e-2, "momentum": 0.9, "nesterov": True}),
-    "adagrad": (optim.Adagrad, {"lr": 1e-2}),
-    "rmsprop": (optim.RMSprop, {"lr": 1e-2}),
-    "adam": (optim.Adam, {"lr": 1e-3}),
-    "adamw": (optim.AdamW, {"lr": 1e-3}),
-}
+    name: (
+        getattr(optim, rule.cls),
+        {"lr": _SGD_LR if rule.defaults()["lr"] is _rules.REQUIRED
+         else rule.defaults()["lr"], **implied},
+    )
+    for name, (rule, implied) in _rules.OPTIMIZER_NAMES.items()
+}  # fmt: skip
 
 
 def _make_optimizer(
