@@ -57,9 +57,11 @@ BAD: list[tuple[tuple[str, ...], dict[str, Any], type[Exception], str]] = [
     (("MLPClassifier", "MLPRegressor"), {"activation": "softplus"}, ValueError,
      "activation must be 'relu', 'tanh', 'sigmoid', 'identity' or 'logistic', got 'softplus'"),
     (("MLPClassifier", "MLPRegressor"), {"hidden_layer_sizes": (4, 0)}, ValueError,
+     r"hidden_layer_sizes must be an int >= 1 or a sequence of them, got \(4, 0\)"),
+    (("MLPClassifier", "MLPRegressor"), {"hidden_layer_sizes": "10"}, TypeError,
+     "hidden_layer_sizes must be an int >= 1 or a sequence of them, got '10'"),
+    (("MLPClassifier", "MLPRegressor"), {"hidden_layer_sizes": (4, 2.0)}, TypeError,
      "hidden_layer_sizes must be an int >= 1 or a sequence"),
-    (("MLPClassifier", "MLPRegressor"), {"hidden_layer_sizes": "10"}, ValueError,
-     "hidden_layer_sizes must be"),
 ]  # fmt: skip
 
 

@@ -12,13 +12,13 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from ..reference.models import INIT_KINDS
-from ..reference.models import linear as _linear
+from .. import _checks as v
+from ..nn import INIT_KINDS
+from ..nn import linear as _linear
 from ..typing import FloatArray
 from . import _docs
 from ._base import SteepestEstimator, SteepestRegressor
 from ._epoch import Network
-from ._options import choice, real_in
 
 LINEAR_MODEL_PARAMETERS = """\
 l1_ratio : float, default=0.0
@@ -26,7 +26,7 @@ l1_ratio : float, default=0.0
     subgradient: weights shrink but do not become exactly 0).
 init : {"zeros", "normal", "uniform", "xavier", "he"}, default="zeros"
     Initial coefficients (intercepts start at 0); see
-    :mod:`steepest.reference.models._init`.
+    :mod:`steepest.nn._init`.
 """
 
 #: the Parameters section of both linear models (they share their defaults)
@@ -99,10 +99,8 @@ class LinearModelBase(SteepestEstimator):
         self.progress = progress
 
     def _network(self, fn: str, alpha: float) -> Network:
-        l1 = real_in(
-            fn, "l1_ratio", self.l1_ratio, 0.0, 1.0, open_lo=False, open_hi=False
-        )
-        choice(fn, "init", self.init, INIT_KINDS)
+        l1 = v.check_between(fn, "l1_ratio", self.l1_ratio, 0, 1, hi_open=False)
+        v.choice(fn, "init", self.init, INIT_KINDS)
         return Network(self._family, self._loss(), "identity", alpha, l1)
 
 

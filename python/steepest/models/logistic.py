@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..reference.models import logistic as _logistic
+from ..nn import logistic as _logistic
 from ..typing import FloatArray
 from . import _docs
 from ._base import SteepestClassifier

@@ -8,20 +8,20 @@ either backend, predictions always in NumPy). Tests:
 from __future__ import annotations
 
 import itertools
-import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..reference.models import ACTIVATIONS
-from ..reference.models import mlp as _mlp
+from .. import _checks as v
+from ..nn import ACTIVATIONS
+from ..nn import mlp as _mlp
 from ..typing import FloatArray
 from . import _docs
 from ._base import SteepestClassifier, SteepestEstimator, SteepestRegressor
 from ._epoch import Network
-from ._options import choice
 
 #: scikit-learn's name of the sigmoid, accepted as an alias
 _ALIASES = {"logistic": "sigmoid"}
@@ -34,7 +34,7 @@ activation : {"relu", "tanh", "sigmoid", "identity"}, default="relu"
     Of every hidden layer; scikit-learn's name "logistic" means "sigmoid".
 init : {"auto", "normal", "uniform", "xavier", "he"}, default="auto"
     Initial weights (biases start at 0); "auto" is "he" for relu, else
-    "xavier" (Glorot uniform). See :mod:`steepest.reference.models._init`.
+    "xavier" (Glorot uniform). See :mod:`steepest.nn._init`.
 """
 
 MLP_ATTRIBUTES = """\
@@ -150,25 +150,24 @@ class MLPBase(SteepestEstimator):
 
     def _hidden(self, fn: str) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        if v.is_int(sizes):
             sizes = (sizes,)
+        expect = (
+            f"{fn}: hidden_layer_sizes must be an int >= 1 or a sequence of them, "
+            f"got {self.hidden_layer_sizes!r}"
+        )
         ok = isinstance(sizes, Sequence) and not isinstance(sizes, str)
-        if not ok or not all(
-            isinstance(h, numbers.Integral) and not isinstance(h, bool) and int(h) >= 1
-            for h in sizes
-        ):
-            msg = (
-                f"{fn}: hidden_layer_sizes must be an int >= 1 or a sequence of them, "
-                f"got {self.hidden_layer_sizes!r}"
-            )
-            raise ValueError(msg)
-        return tuple(int(h) for h in sizes)
+        if not ok or not all(v.is_int(h) for h in sizes):
+            raise TypeError(expect)
+        if any(operator.index(h) < 1 for h in sizes):
+            raise ValueError(expect)
+        return tuple(operator.index(h) for h in sizes)
 
     def _network(self, fn: str, alpha: float) -> Network:
         self._hidden(fn)
-        choice(fn, "init", self.init, MLP_INIT_KINDS)
+        v.choice(fn, "init", self.init, MLP_INIT_KINDS)
         names = (*ACTIVATIONS, *_ALIASES)
-        activation = choice(fn, "activation", self.activation, names)
+        activation = v.choice(fn, "activation", self.activation, names)
         activation = _ALIASES.get(activation, activation)
         self._fitted_activation = activation
         return Network("mlp", self._loss(), activation, alpha, 0.0)

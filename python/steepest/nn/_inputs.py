@@ -107,7 +107,5 @@ def check_labels(fn: str, y: Any, n_samples: int, n_classes: int) -> NDArray[np.
 def check_penalty(fn: str, alpha: Any, l1_ratio: Any) -> tuple[float, float]:
     alpha, l1_ratio = v.real(fn, "alpha", alpha), v.real(fn, "l1_ratio", l1_ratio)
     v.check_nonnegative(fn, "alpha", alpha)
-    v.check_between(
-        fn, "l1_ratio", l1_ratio, 0.0, 1.0, hi_open=False, interval="[0, 1]"
-    )
+    v.check_between(fn, "l1_ratio", l1_ratio, 0.0, 1.0, hi_open=False)
     return alpha, l1_ratio
