@@ -2,15 +2,16 @@
 
 Every check runs at the start of ``fit``, before any data is touched (the
 estimators' ``__init__`` only stores its arguments, as scikit-learn requires).
-Messages follow the house shape ``"<Estimator>: <argument> must be ..., got
-..."``.
+The checks come from :mod:`steepest._checks` (one message shape, one rule
+for exception types: README, "Errors"); what is here is the estimators' own
+vocabulary: learning rates that may be schedules, the plateau object, the
+optimizer spec and the generator of a fit.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,27 +31,6 @@ OPTIMIZERS: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
     for name, (rule, implied) in _rules.OPTIMIZER_NAMES.items()
 }
 BACKENDS = _backend.BACKENDS
-
-
-#: the estimator modules' names for the vocabulary's choice check
-choice = v.choice
-
-
-def real_in(
-    fn: str,
-    name: str,
-    value: Any,
-    lo: float,
-    hi: float,
-    *,
-    open_lo: bool,
-    open_hi: bool,
-) -> float:
-    """A finite real number in the interval, checked by :mod:`steepest._checks`."""
-    if hi == math.inf and lo == 0:
-        check = v.check_positive if open_lo else v.check_nonnegative
-        return check(fn, name, value)
-    return v.check_between(fn, name, value, lo, hi, lo_open=open_lo, hi_open=open_hi)
 
 
 def learning_rate(fn: str, name: str, value: Any) -> float | Schedule:
@@ -221,9 +201,7 @@ __all__ = [
     "OPTIMIZERS",
     "FitOptions",
     "build_optimizer",
-    "choice",
     "make_rng",
     "optimizer_factory",
     "read_options",
-    "real_in",
 ]
