@@ -1,0 +1,134 @@
+"""The spec table agrees with everything that lists rules by hand.
+
+A rule is one row of ``steepest._rules``; the functional steps (both
+backends), the classes' written-out signatures, the case table of the tests
+and torch.optim's state names are checked against it, so a row that is
+missing, or a signature that drifts from its row, fails here.
+Twins: ``python/steepest/_rules.py`` and ``tests/_cases.py``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+import pytest
+import steepest
+import steepest.reference
+from steepest import _rules
+from steepest._rules import REQUIRED, RULES, Rule
+
+from ._cases import CASES
+
+IDS = [r.name for r in RULES]
+EMPTY = inspect.Parameter.empty
+
+
+def steps(module: Any) -> set[str]:
+    return {name for name in module.__all__ if name.endswith("_step")}
+
+
+def test_one_row_per_functional_step() -> None:
+    rows = {r.step for r in RULES}
+    assert len(rows) == len(RULES)
+    assert steps(steepest.functional) == rows
+    assert steps(steepest.reference.functional) == rows
+
+
+def test_the_case_table_covers_exactly_the_rules() -> None:
+    assert {c.fn for c in CASES} == {r.step for r in RULES}
+    assert {c.cls for c in CASES} == {r.cls for r in RULES}
+    for case in CASES:
+        assert _rules.BY_CLASS[case.cls].step == case.fn, case.id
+        assert case.uses_step == _rules.BY_CLASS[case.cls].takes_step, case.id
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_state_is_the_rows_active_state(case: Any) -> None:
+    rule = _rules.BY_CLASS[case.cls]
+    hyper = {**rule.defaults(), **case.cls_kwargs}
+    assert rule.state_names(hyper) == tuple(s for s in case.states if s)
+    # the case lays states out in the step's positional order
+    order = [s.name for s in rule.state]
+    assert [order.index(s) for s in case.states if s] == sorted(
+        order.index(s) for s in case.states if s
+    )
+
+
+@pytest.mark.parametrize("module", ["native", "reference"])
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_functional_signature_follows_the_row(rule: Rule, module: str) -> None:
+    functional = (
+        steepest.functional if module == "native" else steepest.reference.functional
+    )
+    params = list(inspect.signature(getattr(functional, rule.step)).parameters.values())
+    positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert positional == ["param", "grad", *(s.name for s in rule.state)]
+    keywords = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+    expected: dict[str, Any] = {}
+    for h in rule.hyper:
+        if h.to_step is None:
+            expected[h.name] = EMPTY if h.default is REQUIRED else h.default
+        elif h.to_step:  # () when only the class takes it
+            expected.update(zip(h.to_step, h.default, strict=True))
+    if rule.takes_step:
+        expected["step"] = EMPTY
+    expected["nonfinite"] = "raise"
+    assert keywords == expected
+
+
+@pytest.mark.parametrize("module", ["native", "reference"])
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_class_signature_follows_the_row(rule: Rule, module: str) -> None:
+    cls = getattr(steepest if module == "native" else steepest.reference, rule.cls)
+    assert cls._rule is rule
+    params = list(inspect.signature(cls).parameters.values())
+    assert params[0].name == "params"
+    hyper = {p.name: p.default for p in params if p.kind is p.POSITIONAL_OR_KEYWORD}
+    del hyper["params"]
+    expected = {h: EMPTY if d is REQUIRED else d for h, d in rule.defaults().items()}
+    assert hyper == expected
+    keywords = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+    assert keywords == {"nonfinite": "raise", "backend": None}
+
+
+def test_optimizer_names() -> None:
+    assert list(_rules.OPTIMIZER_NAMES) == [
+        "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
+    ]  # fmt: skip
+    rule, implied = _rules.OPTIMIZER_NAMES["nesterov"]
+    assert rule.name == "sgd"
+    assert implied == {"momentum": 0.9, "nesterov": True}
+
+
+def test_step_kwargs_map_class_hyperparameters() -> None:
+    adam = _rules.BY_NAME["adam"]
+    hyper = {**adam.defaults(), "betas": (0.8, 0.9)}
+    kwargs = adam.step_kwargs(hyper)
+    assert (kwargs["beta1"], kwargs["beta2"]) == (0.8, 0.9)
+    assert "betas" not in kwargs
+    adagrad = _rules.BY_NAME["adagrad"]
+    assert "initial_accumulator_value" not in adagrad.step_kwargs(adagrad.defaults())
+
+
+def test_checked_makes_flags_bools_and_runs_the_joint_check() -> None:
+    sgd = _rules.BY_NAME["sgd"]
+    hyper = {**sgd.defaults(), "lr": 0.1, "maximize": np.True_}
+    assert sgd.checked("SGD", hyper)["maximize"] is True
+    with pytest.raises(ValueError, match=r"^SGD: nesterov=True requires momentum > 0"):
+        sgd.checked("SGD", {**hyper, "nesterov": True})
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_torch_state_names_are_torch_optims(rule: Rule) -> None:
+    torch = pytest.importorskip("torch")
+    # every state slot switched on
+    on: dict[str, Any] = {s.when: True for s in rule.state if s.when}
+    if "momentum" in on:
+        on["momentum"] = 0.9
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = getattr(torch.optim, rule.cls)([w], lr=0.1, **on)
+    w.grad = torch.ones(3)
+    opt.step()
+    assert set(opt.state[w]) - {"step"} == set(rule.torch_state_names(on))
