@@ -82,7 +82,8 @@ else:
 def _core_missing() -> ImportError | None:
     """Why the extension cannot be imported, None if it can (imported once)."""
     global _core_error
-    if _core_error is None and "steepest._core" not in sys.modules:
+    # a blocked import leaves None in sys.modules: that counts as not imported
+    if _core_error is None and sys.modules.get("steepest._core") is None:
         try:
             importlib.import_module("steepest._core")
         except ImportError as err:  # see test_reference_works_without_extension
