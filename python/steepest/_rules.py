@@ -10,8 +10,8 @@ classes of both backends, :mod:`steepest.torch`, the estimators'
 the demo and the benchmark. The functional steps themselves stay written out
 (:mod:`steepest.reference.functional` is the specification of the math).
 
-A foundation: it imports only NumPy-free standard modules and the checks, so
-every layer may read it.
+A foundation: it imports only standard modules and the checks, so every
+layer may read it.
 """
 
 from __future__ import annotations
@@ -91,6 +91,11 @@ class Rule:
     def defaults(self) -> dict[str, Any]:
         """The class's hyperparameters with their defaults (REQUIRED for none)."""
         return {h.name: h.default for h in self.hyper}
+
+    def suggested_lr(self) -> float:
+        """torch's default learning rate, 0.01 for a rule without one (SGD)."""
+        lr = self.defaults()["lr"]
+        return 1e-2 if lr is REQUIRED else float(lr)
 
     def checked(
         self, fn: str, hyper: Mapping[str, Any], *, flags: bool = True

@@ -17,19 +17,13 @@ from ._result import MinimizeResult, ScalarFn, Vector
 OptimizerFactory: TypeAlias = Callable[..., optim.Optimizer]
 Callback: TypeAlias = Callable[[int, Vector, float], Any]
 
-#: SGD's learning rate here (torch's SGD has no default)
-_SGD_LR = 1e-2
-
 #: optimizer names (the estimators', from the spec rows): class and the keyword
-#: arguments it gets unless overridden, torch's default learning rates
+#: arguments it gets unless overridden (torch's default learning rates; SGD has
+#: none there, 0.01 here)
 OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], dict[str, Any]]] = {
-    name: (
-        getattr(optim, rule.cls),
-        {"lr": _SGD_LR if rule.defaults()["lr"] is _rules.REQUIRED
-         else rule.defaults()["lr"], **implied},
-    )
+    name: (getattr(optim, rule.cls), {"lr": rule.suggested_lr(), **implied})
     for name, (rule, implied) in _rules.OPTIMIZER_NAMES.items()
-}  # fmt: skip
+}
 
 
 def _make_optimizer(

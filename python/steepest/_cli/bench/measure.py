@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ... import _core, optim
+from ..._rules import OPTIMIZER_NAMES
 from .torch_worker import TorchWorker, make_arrays, time_call, torch_stepper
 
 NATIVE, RAISE, REFERENCE = "native", "native raise", "reference"
@@ -47,19 +48,30 @@ class Rule:
     arrays: int  # arrays read plus arrays written per element and step
 
 
-RULES = (
-    Rule("sgd", "SGD", "SGD", {"lr": 1e-2}, 3),  # read p, g; write p
-    Rule("momentum", "SGD momentum", "SGD", {"lr": 1e-2, "momentum": 0.9}, 5),  # + b
-    Rule("nesterov", "SGD Nesterov", "SGD",
-         {"lr": 1e-2, "momentum": 0.9, "nesterov": True}, 5),
-    Rule("adagrad", "Adagrad", "Adagrad", {"lr": 1e-2}, 5),  # + state_sum
-    Rule("rmsprop", "RMSprop", "RMSprop", {"lr": 1e-2}, 5),  # + square_avg
-    Rule("rmsprop-centered", "RMSprop centered", "RMSprop",
-         {"lr": 1e-2, "centered": True}, 7),  # + grad_avg
-    Rule("adam", "Adam", "Adam", {"lr": 1e-3}, 7),  # + m, v
-    Rule("adamw", "AdamW", "AdamW", {"lr": 1e-3}, 7),
-    Rule("amsgrad", "Adam amsgrad", "Adam", {"lr": 1e-3, "amsgrad": True}, 9),  # + v_max
-)  # fmt: skip
+def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
+    """A row for optimizer name ``name``: class, torch's lr and traffic from the spec."""
+    spec, implied = OPTIMIZER_NAMES[name]
+    kwargs = {"lr": spec.suggested_lr(), **implied, **extra}
+    # p and g read and p written, then each state array read and written
+    arrays = 3 + 2 * len(spec.active({**spec.defaults(), **kwargs}))
+    return Rule(key, label, spec.cls, kwargs, arrays)
+
+
+# every optimizer name of the spec rows (labelled by class unless named here),
+# each followed by the variants that add a state array
+_LABELS = {"momentum": "SGD momentum", "nesterov": "SGD Nesterov"}
+_VARIANTS = {
+    "rmsprop": (("rmsprop-centered", "RMSprop centered", {"centered": True}),),
+    "adam": (("amsgrad", "Adam amsgrad", {"amsgrad": True}),),
+}
+RULES = tuple(
+    row
+    for name, (spec, _) in OPTIMIZER_NAMES.items()
+    for row in (
+        _row(name, _LABELS.get(name, spec.cls), name),
+        *(_row(k, label, name, **extra) for k, label, extra in _VARIANTS.get(name, ())),
+    )
+)
 RULES_BY_KEY = {r.key: r for r in RULES}
 
 
