@@ -201,7 +201,9 @@ def test_penalty_arguments_rejected(
 def test_init_params_rejects() -> None:
     rng = np.random.default_rng(0)
     fn = r"^linear.init_params: "
-    with pytest.raises(ValueError, match=fn + "kind must be 'zeros', .* or 'he', got 'glorot'"):
+    with pytest.raises(
+        ValueError, match=fn + "kind must be 'zeros', .* or 'he', got 'glorot'"
+    ):
         linear.init_params("glorot", 3, rng=rng)
     with pytest.raises(TypeError, match=fn + "rng must be a numpy.random.Generator"):
         linear.init_params("normal", 3, rng=0)  # type: ignore[arg-type]

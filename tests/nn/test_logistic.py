@@ -153,7 +153,8 @@ def test_init_params_shapes() -> None:
         (5,),
     ]
     with pytest.raises(
-        ValueError, match=r"^logistic.init_params: n_classes must be an int >= 2, got 1$"
+        ValueError,
+        match=r"^logistic.init_params: n_classes must be an int >= 2, got 1$",
     ):
         logistic.init_params("normal", 4, 1, rng=rng)
 
