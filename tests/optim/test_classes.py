@@ -3,7 +3,7 @@
 Construction errors, the ``lr`` property, step counting, skipped steps, the
 state-dict round trip and its rejections, and agreement of every class with
 the functional step it wraps and with its twin on the other backend.
-Twins: ``python/steepest/optim/_base.py`` and ``python/steepest/reference/optim``.
+Twins: ``python/steepest/_optimizer.py`` and ``python/steepest/reference/optim``.
 """
 
 from __future__ import annotations
@@ -256,6 +256,52 @@ def test_nonfinite_raise_is_the_default(backend: str) -> None:
         opt.step([np.array([np.inf, 0.0])])
     assert (opt.step_count, opt.skipped_steps) == (0, 0)
     np.testing.assert_array_equal(params[0], np.ones(2))
+
+
+# -- the protocol of the training loops: apply_step and advance -------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_apply_step_is_a_step_at_the_given_lr(case: Case, backend: str) -> None:
+    """apply_step(lr=x) equals the functional step at x and counts like step()."""
+    functional = steepest.functional if backend == "native" else ref
+    params = make_params()
+    mine = [p.copy() for p in params]
+    opt = cls_for(backend, case.cls)(params, **case.cls_kwargs)
+    states = {k: [a.copy() for a in arrays] for k, arrays in opt.state.items()}
+    for t, grads in enumerate(grad_sequence(params, 3), start=1):
+        lr = case.kwargs["lr"] * t / 4
+        assert opt.apply_step(grads, lr=lr) is True
+        assert call_step(functional, case, mine, grads, states, t, lr=lr)
+        assert opt.lr == case.kwargs["lr"]  # the plain lr is not changed
+    assert (opt.step_count, opt.skipped_steps) == (3, 0)
+    assert_tree_equal(params, mine)
+    assert_tree_equal(opt.state, states)
+
+
+def test_apply_step_follows_the_schedule_count(backend: str) -> None:
+    sched = steepest.reference.schedules.ExponentialLR(lr=1.0, gamma=0.5)
+    w = np.zeros(1)
+    opt = cls_for(backend, "SGD")([w], lr=sched, nonfinite="skip")
+    assert opt.apply_step([np.ones(1)], lr=3 * opt.lr)  # a loop's scale times sched(0)
+    assert opt.apply_step([np.ones(1)], lr=3 * opt.lr)  # ... times sched(1)
+    assert w[0] == -(3.0 + 1.5)
+    assert not opt.apply_step([np.array([np.nan])], lr=1.0)
+    assert (opt.step_count, opt.skipped_steps) == (2, 1)
+    assert opt.lr == sched(2)
+    assert opt.lr_schedule is sched
+
+
+def test_advance_counts_steps_applied_elsewhere(backend: str) -> None:
+    sched = steepest.reference.schedules.StepLR(lr=1.0, step_size=2, gamma=0.1)
+    opt = cls_for(backend, "Adam")([np.ones(2)], lr=sched)
+    opt.advance(5)
+    assert opt.step_count == 5
+    assert opt.lr == sched(5)
+    assert opt.state_dict()["hyperparameters"]["lr"] == sched(5)
+    with pytest.raises(ValueError, match=r"^Adam.advance: steps must be an int >= 0"):
+        opt.advance(-1)
+    assert opt.step_count == 5
 
 
 @pytest.mark.parametrize("value", [0.0, 0.1, 2.5])
