@@ -7,8 +7,8 @@ have as separate instantiations. Each row also carries ``known``: its params
 after three steps from ``KNOWN_P0`` with ``KNOWN_GRADS`` (state starting at
 zero, Adagrad's at the class's ``initial_accumulator_value``), worked out by
 hand from torch.optim's formulas in ``tests/optim/test_reference_known.py``
-(which prints them again when a row changes) and checked there on both
-backends.
+(whose failure message gives the new literal when a row changes) and checked
+there on both backends.
 """
 
 from __future__ import annotations
