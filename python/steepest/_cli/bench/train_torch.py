@@ -200,9 +200,10 @@ def run_child(args: Sequence[str], wait_policy: str | None) -> dict[str, Any]:
 def run_torch_child(req: dict[str, Any]) -> dict[str, Any]:
     """:func:`measure` in a child process, with the user's wait policy if any.
 
-    Called in the parent only, which imported this module from the package.
+    Called in the parent only, which imported this module from the package;
+    the child runs this file by path and must not import steepest.
     """
-    from steepest._cli.bench.torch_worker import launch_wait_policy
+    from .torch_worker import launch_wait_policy
 
     policy, how = launch_wait_policy()
     reply = run_child([os.path.abspath(__file__), json.dumps(req)], policy)
