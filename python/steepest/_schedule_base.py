@@ -4,7 +4,7 @@ A foundation module (it imports nothing native): :mod:`steepest.reference.schedu
 builds the closed-form twins on :class:`Schedule`, :mod:`steepest.schedules`
 evaluates the same descriptions in C++. The binding that compiles a
 description (``cpp/bindings/register_schedule.cpp``) applies the checks here in
-the same order with the same messages; ``tests/schedules/`` checks so.
+the same order with the same messages; ``tests/test_schedules.py`` checks so.
 Messages read ``"StepLR: step_size must be an int >= 1, got 0"``.
 """
 

@@ -1,6 +1,6 @@
 """Hidden-layer activations g and their derivatives, in the dtype of the input.
 
-Twin: ``cpp/include/steepest/model/mlp.hpp``; tests: ``tests/models/test_mlp.py``.
+Twin: ``cpp/include/steepest/model/mlp.hpp``; tests: ``tests/nn/test_mlp.py``.
 
 Each derivative is written as a function of the activation's *output*
 ``a = g(z)`` (as scikit-learn's MLP does), so the backward pass needs only the

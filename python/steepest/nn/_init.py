@@ -2,7 +2,7 @@
 
 Twin: the estimators draw initial params in Python from this module for both
 backends (like the shuffle, no RNG is reimplemented in C++); tests:
-``tests/models/test_mlp.py``.
+``tests/nn/test_mlp.py``.
 
 A weight matrix of shape (fan_in, fan_out) (a 1-D coef has fan_out = 1) is
 drawn as::

@@ -1,7 +1,7 @@
 """Data terms of the objectives: batch-mean loss and its gradient w.r.t. the output.
 
 Twin: ``cpp/include/steepest/model/{linear,logistic,mlp}.hpp``; tests:
-``tests/models/``.
+``tests/nn/``.
 
 Each function takes the model output ``Z`` of a batch of n samples and returns
 ``(L, D)`` with ``L`` the mean per-sample loss (a scalar of the dtype) and

@@ -1,7 +1,7 @@
 """L2 and elastic-net penalty: value and (sub)gradient, shared by every model.
 
 Twin: ``cpp/include/steepest/model/linear.hpp`` (used by logistic and mlp too);
-tests: ``tests/models/test_linear.py``.
+tests: ``tests/nn/test_linear.py``.
 
 Objective of every reference model on a batch of n samples (scikit-learn's
 SGDClassifier/SGDRegressor scaling: the penalty is *not* divided by n)::

@@ -1,7 +1,7 @@
 """Linear least-squares regression: the reference model math (the specification).
 
 Twin: ``cpp/include/steepest/model/linear.hpp``; tests:
-``tests/models/test_linear.py``.
+``tests/nn/test_linear.py``.
 
 Params are ``[coef, intercept]``: coef of shape (d,) with intercept (1,) for
 one target (y of shape (n,)), or coef (d, k) with intercept (k,) for k targets

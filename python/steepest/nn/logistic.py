@@ -1,7 +1,7 @@
 """Logistic regression, binary and multinomial: the reference model math.
 
 Twin: ``cpp/include/steepest/model/logistic.hpp``; tests:
-``tests/models/test_logistic.py``.
+``tests/nn/test_logistic.py``.
 
 Params are ``[coef, intercept]``; the shape of coef chooses the loss:
 

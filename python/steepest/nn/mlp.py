@@ -1,6 +1,6 @@
 """Multi-layer perceptron (dense layers): the reference model math.
 
-Twin: ``cpp/include/steepest/model/mlp.hpp``; tests: ``tests/models/test_mlp.py``.
+Twin: ``cpp/include/steepest/model/mlp.hpp``; tests: ``tests/nn/test_mlp.py``.
 
 Params are ``[W1, b1, W2, b2, ..., WL, bL]`` with ``Wl`` of shape
 (n_{l-1}, n_l), ``bl`` of shape (n_l,), n_0 = d (features) and n_L = k (outputs);
