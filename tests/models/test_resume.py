@@ -1,7 +1,7 @@
 """Checkpoint and resume, bit for bit; which results are reproducible across threads.
 
 Twins: ``python/steepest/models/_surface.py`` (pickling), ``_base.py`` (partial_fit),
-``python/steepest/optim/_base.py`` (``state_dict``) and the determinism
+``python/steepest/_optimizer.py`` (``state_dict``) and the determinism
 notes of ``python/steepest/models/_docs.py``. Interrupted fits:
 ``tests/models/test_faults.py``.
 
