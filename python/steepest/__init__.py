@@ -44,7 +44,9 @@ _LAZY_NAMES = {
     "set_num_threads": "steepest._core",
 }
 # tools is NumPy only but rarely needed; torch needs the optional torch
-_LAZY_MODULES = ("functional", "models", "optim", "plot", "schedules", "tools", "torch")
+_LAZY_MODULES = (
+    "_core", "functional", "models", "optim", "plot", "schedules", "tools", "torch",
+)  # fmt: skip
 # the modules that load the compiled extension
 _NEEDS_CORE = ("steepest._core", "steepest.functional", "steepest.schedules")
 

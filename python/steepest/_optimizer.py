@@ -39,6 +39,13 @@ class Optimizer:
         Steps skipped because a gradient was not finite (``nonfinite="skip"``).
     lr_schedule : Schedule or None
         The schedule given as ``lr``, if any (see :mod:`steepest.schedules`).
+    hyper : dict
+        The class's hyperparameters, checked (flags as bools); ``hyper["lr"]``
+        is the learning rate of the latest :meth:`step`.
+    rule : Rule
+        The update rule's spec row (name, functional step, state slots).
+    backend, nonfinite : str
+        As given (``backend`` None becomes the class's default).
 
     Notes
     -----
@@ -125,6 +132,11 @@ class Optimizer:
         v.check_nonnegative(name, "lr", lr)
         self.hyper["lr"] = float(lr)
         self._schedule = schedule
+
+    @property
+    def rule(self) -> Rule:
+        """The spec row of the update rule (see :mod:`steepest._rules`)."""
+        return self._rule
 
     @property
     def lr_schedule(self) -> Schedule | None:
