@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import _checks as v
@@ -42,14 +42,17 @@ class Hyper:
     """One hyperparameter of a rule's class.
 
     ``to_step`` names the functional keywords it becomes: None for its own
-    name, ``("beta1", "beta2")`` for a pair, ``()`` when only the class uses it.
-    A hyperparameter whose default is a bool is a flag (stored as a bool).
+    name, ``("beta1", "beta2")`` for a pair, ``()`` when only the class uses it;
+    ``step_check`` checks each of those keywords when ``check`` (of the class's
+    value) does not fit them. A hyperparameter whose default is a bool is a
+    flag (stored as a bool).
     """
 
     name: str
     default: Any
     check: Check
     to_step: tuple[str, ...] | None = None
+    step_check: Check | None = None
 
     @property
     def is_flag(self) -> bool:
@@ -116,6 +119,32 @@ class Rule:
             self.check_together(fn, out)
         return out
 
+    def check_step(self, fn: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The functional step's hyperparameters, taken from ``args`` and checked.
+
+        The order of the native binding: every number converted to a float
+        (TypeError for a non-number), then the flags made bools, then each
+        number's range, then the check across hyperparameters.
+        """
+        keys = [
+            (name, h)
+            for h in self.hyper
+            for name in ((h.name,) if h.to_step is None else h.to_step)
+        ]
+        out = {name: args[name] for name, _ in keys}
+        for name, h in keys:
+            if not h.is_flag:
+                out[name] = v.real(fn, name, out[name])
+        for name, h in keys:
+            if h.is_flag:
+                out[name] = h.check(fn, name, out[name])
+        for name, h in keys:
+            if not h.is_flag:
+                (h.step_check or h.check)(fn, name, out[name])
+        if self.check_together is not None:
+            self.check_together(fn, out)
+        return out
+
     def active(self, hyper: Mapping[str, Any]) -> tuple[Slot, ...]:
         """The state arrays the rule keeps under ``hyper``, in the step's order."""
         return tuple(s for s in self.state if s.when is None or bool(hyper[s.when]))
@@ -141,30 +170,32 @@ class Rule:
         return out
 
 
-def _betas(fn: str, name: str, betas: Any) -> None:
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        msg = f"{fn}: {name} must be a pair (beta1, beta2), got {betas!r}"
-        raise ValueError(msg)
-    for i, b in enumerate(betas):
-        v.check_between(
-            fn, f"{name}[{i}]", b, 0.0, 1.0, hi_open=True, interval="[0, 1)"
-        )
-
-
-def _nesterov(fn: str, hyper: Mapping[str, Any]) -> None:
-    v.check_nesterov(fn, hyper["nesterov"], hyper["momentum"], hyper["dampening"])
-
-
 _nonnegative: Check = v.check_nonnegative
 _positive: Check = v.check_positive
 _unit: Check = functools.partial(
     v.check_between, lo=0.0, hi=1.0, hi_open=False, interval="[0, 1]"
 )
 _flag: Check = v.flag
+_beta: Check = functools.partial(
+    v.check_between, lo=0.0, hi=1.0, hi_open=True, interval="[0, 1)"
+)
+
+
+def _betas(fn: str, name: str, betas: Any) -> None:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        msg = f"{fn}: {name} must be a pair (beta1, beta2), got {betas!r}"
+        raise ValueError(msg)
+    for i, b in enumerate(betas):
+        _beta(fn, f"{name}[{i}]", b)
+
+
+def _nesterov(fn: str, hyper: Mapping[str, Any]) -> None:
+    v.check_nesterov(fn, hyper["nesterov"], hyper["momentum"], hyper["dampening"])
+
 
 _ADAM_HYPER = (
     Hyper("lr", 1e-3, _nonnegative),
-    Hyper("betas", (0.9, 0.999), _betas, to_step=("beta1", "beta2")),
+    Hyper("betas", (0.9, 0.999), _betas, to_step=("beta1", "beta2"), step_check=_beta),
     Hyper("eps", 1e-8, _positive),
     Hyper("weight_decay", 0.0, _nonnegative),
     Hyper("amsgrad", False, _flag),
@@ -232,7 +263,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "adamw", "adamw_step", "AdamW",
         tuple(
-            Hyper(h.name, 1e-2, h.check) if h.name == "weight_decay" else h
+            replace(h, default=1e-2) if h.name == "weight_decay" else h
             for h in _ADAM_HYPER
         ),
         _ADAM_STATE,

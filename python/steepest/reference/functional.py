@@ -1,7 +1,8 @@
 """Reference optimizer steps in plain NumPy: the specification.
 
 Each function has the signature and the errors of its twin in
-:mod:`steepest.functional` (see there for the full documentation). Scalars
+:mod:`steepest.functional` (see there for the full documentation); the
+hyperparameter checks are the rule's spec row (:mod:`steepest._rules`). Scalars
 that depend only on the step are computed once in double precision and cast
 to the array dtype (``T = p.dtype.type``), then the element-wise operations
 run in the dtype, in the order the C++ kernel (``cpp/include/steepest/optim``)
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import _checks as v
+from .._rules import BY_NAME
 from ..typing import ArrayOrList, FloatArray
 
 # Like the native kernels, the steps compute NaN/inf silently: non-finite
@@ -55,20 +57,9 @@ def sgd_step(
     """Reference twin of :func:`steepest.functional.sgd_step`."""
     fn = "sgd_step"
     step = v.check_step(fn, step)
-    lr, momentum = v.real(fn, "lr", lr), v.real(fn, "momentum", momentum)
-    dampening = v.real(fn, "dampening", dampening)
-    weight_decay = v.real(fn, "weight_decay", weight_decay)
-    nesterov, maximize = (
-        v.flag(fn, "nesterov", nesterov),
-        v.flag(fn, "maximize", maximize),
-    )
-    v.check_nonnegative(fn, "lr", lr)
-    v.check_nonnegative(fn, "momentum", momentum)
-    v.check_between(
-        fn, "dampening", dampening, 0.0, 1.0, hi_open=False, interval="[0, 1]"
-    )
-    v.check_nonnegative(fn, "weight_decay", weight_decay)
-    v.check_nesterov(fn, nesterov, momentum, dampening)
+    h = BY_NAME["sgd"].check_step(fn, locals())
+    lr, momentum, dampening = h["lr"], h["momentum"], h["dampening"]
+    nesterov, weight_decay, maximize = h["nesterov"], h["weight_decay"], h["maximize"]
     mode = v.check_nonfinite(fn, nonfinite)
     use_buf = momentum != 0
     if use_buf and momentum_buffer is None:
@@ -114,13 +105,9 @@ def adagrad_step(
     """Reference twin of :func:`steepest.functional.adagrad_step`."""
     fn = "adagrad_step"
     step = v.check_step(fn, step)
-    lr, lr_decay = v.real(fn, "lr", lr), v.real(fn, "lr_decay", lr_decay)
-    weight_decay, eps = v.real(fn, "weight_decay", weight_decay), v.real(fn, "eps", eps)
-    maximize = v.flag(fn, "maximize", maximize)
-    v.check_nonnegative(fn, "lr", lr)
-    v.check_nonnegative(fn, "lr_decay", lr_decay)
-    v.check_nonnegative(fn, "weight_decay", weight_decay)
-    v.check_positive(fn, "eps", eps)
+    h = BY_NAME["adagrad"].check_step(fn, locals())
+    lr, lr_decay, weight_decay = h["lr"], h["lr_decay"], h["weight_decay"]
+    eps, maximize = h["eps"], h["maximize"]
     mode = v.check_nonfinite(fn, nonfinite)
     arrays = v.check_lists(
         fn,
@@ -159,18 +146,9 @@ def rmsprop_step(
 ) -> bool:
     """Reference twin of :func:`steepest.functional.rmsprop_step`."""
     fn = "rmsprop_step"
-    lr, alpha = v.real(fn, "lr", lr), v.real(fn, "alpha", alpha)
-    eps, weight_decay = v.real(fn, "eps", eps), v.real(fn, "weight_decay", weight_decay)
-    momentum = v.real(fn, "momentum", momentum)
-    centered, maximize = (
-        v.flag(fn, "centered", centered),
-        v.flag(fn, "maximize", maximize),
-    )
-    v.check_nonnegative(fn, "lr", lr)
-    v.check_between(fn, "alpha", alpha, 0.0, 1.0, hi_open=False, interval="[0, 1]")
-    v.check_positive(fn, "eps", eps)
-    v.check_nonnegative(fn, "weight_decay", weight_decay)
-    v.check_nonnegative(fn, "momentum", momentum)
+    h = BY_NAME["rmsprop"].check_step(fn, locals())
+    lr, alpha, eps, weight_decay = h["lr"], h["alpha"], h["eps"], h["weight_decay"]
+    momentum, centered, maximize = h["momentum"], h["centered"], h["maximize"]
     mode = v.check_nonfinite(fn, nonfinite)
     use_buf = momentum != 0
     if use_buf and momentum_buffer is None:
@@ -235,15 +213,9 @@ def _adam_like(
     nonfinite: str,
 ) -> bool:
     step = v.check_step(fn, step)
-    lr, beta1 = v.real(fn, "lr", lr), v.real(fn, "beta1", beta1)
-    beta2, eps = v.real(fn, "beta2", beta2), v.real(fn, "eps", eps)
-    weight_decay = v.real(fn, "weight_decay", weight_decay)
-    amsgrad, maximize = v.flag(fn, "amsgrad", amsgrad), v.flag(fn, "maximize", maximize)
-    v.check_nonnegative(fn, "lr", lr)
-    v.check_between(fn, "beta1", beta1, 0.0, 1.0, hi_open=True, interval="[0, 1)")
-    v.check_between(fn, "beta2", beta2, 0.0, 1.0, hi_open=True, interval="[0, 1)")
-    v.check_positive(fn, "eps", eps)
-    v.check_nonnegative(fn, "weight_decay", weight_decay)
+    h = BY_NAME["adamw" if decoupled else "adam"].check_step(fn, locals())
+    lr, beta1, beta2, eps = h["lr"], h["beta1"], h["beta2"], h["eps"]
+    weight_decay, amsgrad, maximize = h["weight_decay"], h["amsgrad"], h["maximize"]
     mode = v.check_nonfinite(fn, nonfinite)
     if amsgrad and v_max is None:
         msg = f"{fn}: v_max is required when amsgrad=True"
