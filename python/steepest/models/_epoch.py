@@ -23,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..optim import Optimizer
+from ..reference.models import linear, logistic, mlp
+from ..reference.train import run_epoch as reference_run_epoch
 from ..typing import FloatArray
 
 FAMILIES = ("linear", "logistic", "mlp")
@@ -50,8 +52,6 @@ class Network:
 
 
 def _reference_loss_and_grad(net: Network) -> Any:
-    from ..reference.models import linear, logistic, mlp
-
     if net.family == "linear":
         return linear.loss_and_grad
     if net.family == "logistic":
@@ -71,8 +71,6 @@ def _reference_epoch(
     batch_size: int | None,
     lr_scale: float,
 ) -> tuple[float, int]:
-    from ..reference.train import run_epoch
-
     steps = 0
 
     def step(grads: list[FloatArray]) -> None:
@@ -80,7 +78,7 @@ def _reference_epoch(
         # opt.lr is the schedule's value at the step about to run
         steps += opt.apply_step(grads, lr=opt.lr * lr_scale)
 
-    loss = run_epoch(
+    loss = reference_run_epoch(
         _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
         alpha=net.alpha, l1_ratio=net.l1_ratio,
     )  # fmt: skip
@@ -98,6 +96,7 @@ def _native_epoch(
     lr_scale: float,
     n_threads: int,
 ) -> tuple[float, int]:
+    # here, not at the top: estimators on the reference backend need no extension
     from .. import _core
 
     schedule = opt.lr_schedule
