@@ -241,10 +241,27 @@ def parameters(model_parameters: str, **defaults: object) -> str:
     )
 
 
+def estimator_doc(
+    summary: str, parameters_block: str, attributes: str, notes: str, examples: str
+) -> str:
+    """A whole estimator docstring: the summary, then the numpydoc sections.
+
+    ``parameters_block`` is what :func:`parameters` made; ``attributes`` and
+    ``notes`` are the estimator's own entries, put before the shared ones.
+    """
+    return (
+        f"{summary}\n\nParameters\n----------\n{parameters_block}"
+        f"\nAttributes\n----------\n{attributes}{TRAINING_ATTRIBUTES}"
+        f"\nNotes\n-----\n{notes}{NOTES}"
+        f"\nExamples\n--------\n{examples}"
+    )
+
+
 __all__ = [
     "CLASSIFIER_PARTIAL_FIT",
     "NOTES",
     "REGRESSOR_PARTIAL_FIT",
     "TRAINING_ATTRIBUTES",
+    "estimator_doc",
     "parameters",
 ]

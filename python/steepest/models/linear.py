@@ -105,34 +105,24 @@ class LinearModelBase(SteepestEstimator):
 
 
 class LinearRegression(SteepestRegressor, LinearModelBase):
-    __doc__ = (
+    __doc__ = _docs.estimator_doc(
         """Least-squares linear regression fitted by mini-batch gradient descent.
 
 Minimises ``mean 0.5 * (X @ coef + intercept - y)^2 + R(coef)`` (the model of
 :mod:`steepest.reference.models.linear`; scikit-learn's SGDRegressor
 objective) with a steepest optimizer, one epoch per C++ call on the native
-backend. Targets may be 1-D or 2-D (one column per target).
-
-Parameters
-----------
-"""
-        + LINEAR_PARAMETERS
-        + """
-Attributes
-----------
+backend. Targets may be 1-D or 2-D (one column per target).""",
+        LINEAR_PARAMETERS,
+        """\
 coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     Weights (scikit-learn's layout: one row per target for 2-D y).
 intercept_ : float or ndarray of shape (n_targets,)
     A float for 1-D y, as scikit-learn's LinearRegression.
 n_outputs_ : int
     Number of targets (1 for 1-D y).
-"""
-        + _docs.TRAINING_ATTRIBUTES
-        + "\nNotes\n-----\n"
-        + _docs.NOTES
-        + """
-Examples
---------
+""",
+        "",
+        """\
 >>> import numpy as np
 >>> from steepest import LinearRegression
 >>> rng = np.random.default_rng(0)
@@ -143,7 +133,7 @@ Examples
 (array([ 1. , -2. ,  0.5]), 3.0)
 >>> round(model.score(X, y), 6)
 1.0
-"""
+""",
     )
 
     _one_d: bool  # 1-D y (coef_ of shape (n_features,)); set by _targets

@@ -20,34 +20,24 @@ from .linear import LINEAR_PARAMETERS, LinearModelBase
 
 
 class LogisticRegression(SteepestClassifier, LinearModelBase):
-    __doc__ = (
+    __doc__ = _docs.estimator_doc(
         """Logistic regression fitted by mini-batch gradient descent.
 
 Two classes give the binary model (one weight vector, sigmoid
 cross-entropy); three or more the multinomial one (one weight vector per
 class, softmax cross-entropy): the choice follows the labels of ``y``. The
 objective is the mean cross-entropy plus the penalty ``R(coef)`` of
-:mod:`steepest.reference.models.logistic`.
-
-Parameters
-----------
-"""
-        + LINEAR_PARAMETERS
-        + """
-Attributes
-----------
+:mod:`steepest.reference.models.logistic`.""",
+        LINEAR_PARAMETERS,
+        """\
 classes_ : ndarray of shape (n_classes,)
     The sorted labels of ``y``.
 coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     Weights; one row for two classes (of the second class, ``classes_[1]``).
 intercept_ : ndarray of shape (1,) or (n_classes,)
-"""
-        + _docs.TRAINING_ATTRIBUTES
-        + "\nNotes\n-----\n"
-        + _docs.NOTES
-        + """
-Examples
---------
+""",
+        "",
+        """\
 >>> import numpy as np
 >>> from steepest import LogisticRegression
 >>> rng = np.random.default_rng(0)
@@ -58,7 +48,7 @@ Examples
 (['no', 'yes'], (1, 2), True)
 >>> clf.predict_proba(X[:3]).sum(axis=1).round(6).tolist()
 [1.0, 1.0, 1.0]
-"""
+""",
     )
 
     _family = "logistic"

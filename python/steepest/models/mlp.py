@@ -51,11 +51,18 @@ out_activation_ : str
 """
 
 
-def _mlp_doc(what: str, defaults_note: str, attributes: str, examples: str) -> str:
-    return (
-        what
-        + "\n\nParameters\n----------\n"
-        + _docs.parameters(
+_NOTES = """\
+The penalty is L2 only (the objective of :mod:`steepest.reference.models.mlp`
+with ``l1_ratio = 0``). Unlike scikit-learn's MLP, whose ``alpha`` is divided
+by the batch size, ``alpha`` here is added once per step as is: scikit-learn's
+``alpha=a`` with batch size B corresponds to ``alpha=a / B`` here.
+"""
+
+
+def _mlp_doc(summary: str, attributes: str, examples: str) -> str:
+    return _docs.estimator_doc(
+        summary,
+        _docs.parameters(
             MLP_PARAMETERS,
             optimizer="adam",
             learning_rate=0.001,
@@ -64,26 +71,11 @@ def _mlp_doc(what: str, defaults_note: str, attributes: str, examples: str) -> s
             tol=0.0001,
             n_iter_no_change=10,
             dtype="float32",
-        )
-        + "\nAttributes\n----------\n"
-        + attributes
-        + MLP_ATTRIBUTES
-        + _docs.TRAINING_ATTRIBUTES
-        + "\nNotes\n-----\n"
-        + defaults_note
-        + "\n"
-        + _docs.NOTES
-        + "\nExamples\n--------\n"
-        + examples
+        ),
+        attributes + MLP_ATTRIBUTES,
+        _NOTES + "\n",
+        examples,
     )
-
-
-_NOTES = """\
-The penalty is L2 only (the objective of :mod:`steepest.reference.models.mlp`
-with ``l1_ratio = 0``). Unlike scikit-learn's MLP, whose ``alpha`` is divided
-by the batch size, ``alpha`` here is added once per step as is: scikit-learn's
-``alpha=a`` with batch size B corresponds to ``alpha=a / B`` here.
-"""
 
 
 class MLPBase(SteepestEstimator):
@@ -218,7 +210,6 @@ class MLPClassifier(SteepestClassifier, MLPBase):
 Hidden layers share one activation; the output is one sigmoid unit for two
 classes, else a softmax over the classes; the loss is the mean
 cross-entropy plus the L2 penalty ``alpha / 2 * sum ||W||^2``.""",
-        _NOTES,
         "classes_ : ndarray of shape (n_classes,)\n    The sorted labels of ``y``.\n",
         """\
 >>> import numpy as np
@@ -249,7 +240,6 @@ class MLPRegressor(SteepestRegressor, MLPBase):
 Hidden layers share one activation, the output layer is linear; the loss is
 ``mean 0.5 * (y_hat - y)^2`` (over samples and targets) plus the L2 penalty
 ``alpha / 2 * sum ||W||^2``. A column vector y is fitted as 1-D.""",
-        _NOTES,
         "",
         """\
 >>> import numpy as np
