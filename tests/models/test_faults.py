@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import math
 import signal
-import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +24,7 @@ from steepest.models import _loop
 from steepest.reference.schedules import MultiStepLR, ReduceLROnPlateau
 
 from ._estimators import BACKENDS, ESTIMATORS, small_case, weights
+from ._sigint import interrupt_child
 
 
 @pytest.fixture(params=[(n, b) for n in ESTIMATORS for b in BACKENDS],
@@ -251,19 +250,11 @@ _SIGINT_SCRIPT = textwrap.dedent(
 def test_sigint_during_a_native_fit() -> None:
     # ~60 ms per epoch: the signal lands inside a native epoch (GIL released);
     # CPython raises KeyboardInterrupt when it returns, and that epoch is undone
-    child = subprocess.Popen(
-        [sys.executable, "-c", _SIGINT_SCRIPT],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=30)
-    words = out.split()
-    assert words[0] == "fitted", out + err
+    run = interrupt_child(_SIGINT_SCRIPT, timeout=30)
+    words = run.out.split()
+    assert words[0] == "fitted", run.out + run.err
     assert 1 <= int(words[1]) < 300
     assert words[2:] == ["True", "True"]  # equal to fit(max_iter=n_iter_)
-    assert "KeyboardInterrupt" in err
+    assert "KeyboardInterrupt" in run.err
     # CPython ends an uncaught KeyboardInterrupt by re-raising SIGINT on itself
-    assert child.returncode == -signal.SIGINT
+    assert run.returncode == -signal.SIGINT

@@ -6,12 +6,12 @@ epoch, and the unfinished epoch is undone like any interrupted one."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
+
+from ._sigint import interrupt_child
 
 _SCRIPT = textwrap.dedent(
     """
@@ -43,19 +43,9 @@ _SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_a_long_native_epoch_within_a_batch_or_two() -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-c", _SCRIPT],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
-    sent = time.perf_counter()
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=120)
-    waited = time.perf_counter() - sent
-    assert out.split() == ["unfitted"], out + err
-    assert "KeyboardInterrupt" in err
-    assert child.returncode == -signal.SIGINT
+    run = interrupt_child(_SCRIPT, timeout=120)
+    assert run.out.split() == ["unfitted"], run.out + run.err
+    assert "KeyboardInterrupt" in run.err
+    assert run.returncode == -signal.SIGINT
     # a batch here takes ~30 ms; the whole epoch several seconds
-    assert waited < 2.0, f"the interrupt took {waited:.2f} s to land"
+    assert run.waited < 2.0, f"the interrupt took {run.waited:.2f} s to land"
