@@ -127,12 +127,14 @@ def state_tolerance(dtype: type) -> float:
     return tolerance(dtype) if dtype == np.float64 else 5 * tolerance(dtype)
 
 
-@pytest.mark.parametrize("batch", BATCHES, ids=lambda b: f"batch{b}")
-@pytest.mark.parametrize("optimizer", OPTIMIZERS, ids=lambda o: o[0])
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: m[0])
-def test_native_epochs_match_reference(
-    model: tuple[Any, ...], optimizer: Any, batch: int | None, dtype: type
-) -> None:
+def assert_backends_agree(
+    model: tuple[Any, ...],
+    optimizer: tuple[str, type, dict[str, Any]],
+    batch: int | None,
+    dtype: type,
+) -> list[float]:
+    """Train on both backends: losses, params, optimizer state and step count
+    agree; returns the reference's losses."""
     loss_n, params_n, opt_n = train("native", model, optimizer, batch, dtype)
     loss_r, params_r, opt_r = train("reference", model, optimizer, batch, dtype)
     tol = tolerance(dtype)
@@ -141,7 +143,17 @@ def test_native_epochs_match_reference(
     for key in opt_r.state:
         assert_close(opt_n.state[key], opt_r.state[key], state_tolerance(dtype))
     assert opt_n.step_count == opt_r.step_count
-    assert loss_r[-1] < loss_r[0]  # the runs compared did learn
+    return loss_r
+
+
+@pytest.mark.parametrize("batch", BATCHES, ids=lambda b: f"batch{b}")
+@pytest.mark.parametrize("optimizer", OPTIMIZERS, ids=lambda o: o[0])
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m[0])
+def test_native_epochs_match_reference(
+    model: tuple[Any, ...], optimizer: Any, batch: int | None, dtype: type
+) -> None:
+    loss = assert_backends_agree(model, optimizer, batch, dtype)
+    assert loss[-1] < loss[0]  # the runs compared did learn
 
 
 @pytest.mark.parametrize("model", [MODELS[3], MODELS[5]], ids=lambda m: m[0])
@@ -224,14 +236,7 @@ def test_batches_split_over_threads_match_reference(
 ) -> None:
     # each thread takes its own rows; 40 rows in batches of 13 end with a
     # 1-row batch, where one thread has no rows at all
-    opt = OPTIMIZERS[5]
-    loss_n, params_n, opt_n = train("native", model, opt, batch, dtype)
-    loss_r, params_r, opt_r = train("reference", model, opt, batch, dtype)
-    tol = tolerance(dtype)
-    np.testing.assert_allclose(loss_n, loss_r, rtol=tol)
-    assert_close(params_n, params_r, tol)
-    for key in opt_r.state:
-        assert_close(opt_n.state[key], opt_r.state[key], state_tolerance(dtype))
+    assert_backends_agree(model, OPTIMIZERS[5], batch, dtype)
 
 
 def test_divergence_in_a_split_epoch_stops_every_thread(split_everything: None) -> None:
