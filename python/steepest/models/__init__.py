@@ -5,7 +5,7 @@
 estimator API (``fit`` / ``predict`` / ``score``, ``get_params``, pipelines,
 cross-validation). Each epoch runs in C++ (``backend="native"``) or NumPy
 (``backend="reference"``) through :func:`._epoch.run_epoch`; predictions use
-the NumPy model math of :mod:`steepest.reference.models`.
+the NumPy model math of :mod:`steepest.nn`.
 
 This package imports scikit-learn; ``import steepest`` does not (the names
 are reached lazily as ``steepest.LinearRegression`` etc.).

@@ -1,7 +1,7 @@
 """What an estimator is to scikit-learn: its model hooks, data checks, predictions.
 
 Twins: none; the model math behind the hooks is
-:mod:`steepest.reference.models`. Tests: ``tests/models/test_estimator_base.py``,
+:mod:`steepest.nn`. Tests: ``tests/models/test_estimator_base.py``,
 ``tests/models/test_sklearn_checks.py``, ``tests/models/test_resume.py``
 (pickling) and one file per estimator.
 

@@ -1,6 +1,6 @@
 """Least-squares linear regression trained by gradient descent (scikit-learn API).
 
-Twins: the model math is :mod:`steepest.reference.models.linear` (training on
+Twins: the model math is :mod:`steepest.nn.linear` (training on
 either backend, predictions always in NumPy). Tests:
 ``tests/models/test_linear_estimator.py``.
 """
@@ -109,7 +109,7 @@ class LinearRegression(SteepestRegressor, LinearModelBase):
         """Least-squares linear regression fitted by mini-batch gradient descent.
 
 Minimises ``mean 0.5 * (X @ coef + intercept - y)^2 + R(coef)`` (the model of
-:mod:`steepest.reference.models.linear`; scikit-learn's SGDRegressor
+:mod:`steepest.nn.linear`; scikit-learn's SGDRegressor
 objective) with a steepest optimizer, one epoch per C++ call on the native
 backend. Targets may be 1-D or 2-D (one column per target).""",
         LINEAR_PARAMETERS,

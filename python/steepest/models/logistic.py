@@ -1,6 +1,6 @@
 """Logistic regression (binary sigmoid / multinomial softmax) by gradient descent.
 
-Twins: the model math is :mod:`steepest.reference.models.logistic` (training
+Twins: the model math is :mod:`steepest.nn.logistic` (training
 on either backend, predictions always in NumPy). Tests:
 ``tests/models/test_logistic_estimator.py``.
 """
@@ -27,7 +27,7 @@ Two classes give the binary model (one weight vector, sigmoid
 cross-entropy); three or more the multinomial one (one weight vector per
 class, softmax cross-entropy): the choice follows the labels of ``y``. The
 objective is the mean cross-entropy plus the penalty ``R(coef)`` of
-:mod:`steepest.reference.models.logistic`.""",
+:mod:`steepest.nn.logistic`.""",
         LINEAR_PARAMETERS,
         """\
 classes_ : ndarray of shape (n_classes,)

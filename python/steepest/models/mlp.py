@@ -1,6 +1,6 @@
 """Multi-layer perceptrons (classifier and regressor) trained by gradient descent.
 
-Twins: the model math is :mod:`steepest.reference.models.mlp` (training on
+Twins: the model math is :mod:`steepest.nn.mlp` (training on
 either backend, predictions always in NumPy). Tests:
 ``tests/models/test_mlp_estimator.py``.
 """
@@ -52,7 +52,7 @@ out_activation_ : str
 
 
 _NOTES = """\
-The penalty is L2 only (the objective of :mod:`steepest.reference.models.mlp`
+The penalty is L2 only (the objective of :mod:`steepest.nn.mlp`
 with ``l1_ratio = 0``). Unlike scikit-learn's MLP, whose ``alpha`` is divided
 by the batch size, ``alpha`` here is added once per step as is: scikit-learn's
 ``alpha=a`` with batch size B corresponds to ``alpha=a / B`` here.
