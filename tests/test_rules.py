@@ -132,3 +132,23 @@ def test_torch_state_names_are_torch_optims(rule: Rule) -> None:
     w.grad = torch.ones(3)
     opt.step()
     assert set(opt.state[w]) - {"step"} == set(rule.torch_state_names(on))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_written_call_passes_the_rows_arguments(rule: Rule) -> None:
+    """The classes' per-step call equals the generic one built from the row."""
+    seen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def record(*args: Any, **kwargs: Any) -> bool:
+        seen.append((args, kwargs))
+        return True
+
+    hyper = {**rule.defaults(), "lr": 0.5}
+    state = {name: f"<{name}>" for name in rule.slot_names[::2]}  # some slots off
+    assert rule.call(record, "P", "G", state, hyper, 0.25, 7, "skip") is True
+    ((args, kwargs),) = seen
+    assert args == ("P", "G", *(state.get(n) for n in rule.slot_names))
+    expected = {**rule.step_kwargs(hyper), "lr": 0.25, "nonfinite": "skip"}
+    if rule.takes_step:
+        expected["step"] = 7
+    assert kwargs == expected

@@ -79,7 +79,9 @@ class Optimizer:
     ) -> None:
         name = type(self).__name__
         self.backend = backend if backend is not None else self._default_backend
-        self._functional = _backend.package(name, self.backend).functional
+        # the backend's step function (a plain function: optimizers pickle)
+        functional = _backend.package(name, self.backend).functional
+        self._step_fn = getattr(functional, self._rule.step)
         hyper = dict(hyper)
         self._schedule: Schedule | None = self._check_schedule(name, hyper.get("lr"))
         if self._schedule is not None:
@@ -175,16 +177,10 @@ class Optimizer:
             self.hyper["lr"] = self._schedule(self.step_count)
 
     def _update(self, grads: ArrayOrList, lr: float) -> bool:
-        rule = self._rule
-        kwargs = rule.step_kwargs(self.hyper)
-        kwargs["lr"] = lr
-        if rule.takes_step:
-            kwargs["step"] = self.step_count + 1
-        states = [self.state.get(slot.name) for slot in rule.state]
-        step = getattr(self._functional, rule.step)
         applied = bool(
-            step(self.params, grads, *states, nonfinite=self.nonfinite, **kwargs)
-        )
+            self._rule.call(self._step_fn, self.params, grads, self.state,
+                            self.hyper, lr, self.step_count + 1, self.nonfinite)
+        )  # fmt: skip
         if applied:
             self.step_count += 1
         else:

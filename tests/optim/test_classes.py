@@ -9,6 +9,7 @@ Twins: ``python/steepest/_optimizer.py`` and ``python/steepest/reference/optim``
 from __future__ import annotations
 
 import copy
+import pickle
 from typing import Any
 
 import numpy as np
@@ -451,6 +452,23 @@ def test_load_state_dict_rejects_other_class(backend: str) -> None:
         ValueError, match=r"^SGD.load_state_dict: state_dict is from Adam"
     ):
         sgd.load_state_dict(adam.state_dict())
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_pickle_and_deepcopy_resume_exactly(case: Case, backend: str) -> None:
+    opt = _trained(case.cls, case.cls_kwargs, backend, 3, seed=1)
+    grads = grad_sequence(opt.params, 2, seed=4)
+    for twin in (pickle.loads(pickle.dumps(opt)), copy.deepcopy(opt)):
+        assert type(twin) is type(opt)
+        assert twin.params[0] is not opt.params[0]
+        assert_tree_equal(twin.state_dict(), opt.state_dict())
+        for g in grads:
+            twin.step(g)
+        assert twin.step_count == 5
+    for g in grads:
+        opt.step(g)
+    assert_tree_equal(twin.params, opt.params)
+    assert_tree_equal(twin.state_dict(), opt.state_dict())
 
 
 def test_state_dict_moves_between_backends() -> None:
