@@ -94,6 +94,8 @@ class Rule:
     #: ``call(step_fn, params, grads, state, hyper, lr, step, nonfinite)``: the
     #: step with its arguments written out from the row (see ``_written_call``)
     call: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    #: every hyperparameter's name, in the class signature's order
+    hyper_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
     #: the hyperparameters passed to the step under their own name
     step_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
     #: (hyperparameter, step keywords) for those split into several (betas)
@@ -106,6 +108,7 @@ class Rule:
     def __post_init__(self) -> None:
         names = tuple(h.name for h in self.hyper if h.to_step is None)
         splits = tuple((h.name, h.to_step) for h in self.hyper if h.to_step)
+        object.__setattr__(self, "hyper_names", tuple(h.name for h in self.hyper))
         object.__setattr__(self, "step_names", names)
         object.__setattr__(self, "step_splits", splits)
         object.__setattr__(self, "slot_names", tuple(s.name for s in self.state))

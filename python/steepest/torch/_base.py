@@ -18,7 +18,7 @@ import torch
 
 from .. import _checks as v
 from .. import functional as F
-from .._rules import Rule
+from .._rules import Rule, Slot
 from ..typing import FloatArray
 
 _FLOATS = (torch.float32, torch.float64)
@@ -42,6 +42,13 @@ def scalar_dtype() -> torch.dtype:
     return (
         torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     )
+
+
+def _plain(x: Any) -> Any:
+    """A group's value with one-element tensors as floats, also inside a pair (betas)."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(map(number, x))
+    return x.item() if isinstance(x, torch.Tensor) else x
 
 
 def number(x: Any) -> Any:
@@ -91,21 +98,11 @@ class NativeOptimizer(torch.optim.Optimizer):
 
     def _hyper(self, group: dict[str, Any]) -> dict[str, Any]:
         """The rule's hyperparameters of ``group``, one-element tensors as floats."""
-        out = {}
-        for h in self._rule.hyper:
-            x = group[h.name]
-            out[h.name] = (
-                type(x)(map(number, x)) if isinstance(x, (tuple, list)) else number(x)
-            )
-        return out
+        return {name: _plain(group[name]) for name in self._rule.hyper_names}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Raise ValueError for a hyperparameter out of range (flags as torch: unchecked)."""
         self._rule.checked(self._name(), self._hyper(group), flags=False)
-
-    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
-        """The state tensors the kernel takes under ``group``, in its order."""
-        return self._rule.torch_state_names(group)
 
     def _run(
         self,
@@ -115,14 +112,16 @@ class NativeOptimizer(torch.optim.Optimizer):
         state: dict[str, list[FloatArray]],
         step: int,
     ) -> bool:
-        """Call the kernel on one bucket of params; True if it applied the step."""
+        """Call the kernel on one bucket of params (``state`` under steepest's
+        names); True if it applied the step."""
         rule = self._rule_for(group)
-        kwargs = rule.step_kwargs(self._hyper(group))
-        if rule.takes_step:
-            kwargs["step"] = step
-        states = [state.get(slot.torch) for slot in rule.state]
+        hyper = self._hyper(group)
         kernel = getattr(F, rule.step)
-        return bool(kernel(params, grads, *states, nonfinite=self.nonfinite, **kwargs))
+        return bool(
+            rule.call(
+                kernel, params, grads, state, hyper, hyper["lr"], step, self.nonfinite
+            )
+        )
 
     def _step_number(self, group: dict[str, Any], state: dict[str, Any]) -> int:
         """The step the kernel is told, 1 for the first (``state["step"]`` + 1).
@@ -140,17 +139,19 @@ class NativeOptimizer(torch.optim.Optimizer):
             view += 1
 
     def _state_tensors(
-        self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]
+        self,
+        group: dict[str, Any],
+        p: torch.Tensor,
+        state: dict[str, Any],
+        slots: tuple[Slot, ...],
     ) -> list[torch.Tensor]:
-        """The state tensors of ``p``, created on first use (torch's lazy init).
-
-        Each starts where the rule says (zeros, or Adagrad's
-        ``initial_accumulator_value``).
-        """
+        """The tensors of ``p`` for the rule's active ``slots``, created on first
+        use (torch's lazy init) where the rule says they start (zeros, or
+        Adagrad's ``initial_accumulator_value``)."""
         if "step" not in state:
             state["step"] = torch.zeros((), dtype=scalar_dtype())
         out = []
-        for slot in self._rule.active(group):
+        for slot in slots:
             t = state.get(slot.torch)
             if t is None:
                 fill = self._rule.initial_value(slot, self._hyper(group))
@@ -365,6 +366,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         for flag in self._rule.torch_flags:
             self._check_flag(fn, flag, group[flag])
         buckets: dict[int, list[_Item]] = {}
+        slots = self._rule.active(group)
         for j, p in enumerate(group["params"]):
             if p.grad is None:
                 continue
@@ -372,17 +374,16 @@ class NativeOptimizer(torch.optim.Optimizer):
             self._check_param(where, p)
             grad = self._checked_grad(where, p, p.grad)
             state = self.state[p]
-            tensors = self._state_tensors(group, p, state)
+            tensors = self._state_tensors(group, p, state, slots)
             item = _Item(j, p, grad, state, tensors)
             buckets.setdefault(self._step_number(group, state), []).append(item)
         for step, items in buckets.items():
             # zero copy: CPU tensors and these arrays share memory
             params = [it.param.detach().numpy() for it in items]
             grads = [it.grad.numpy() for it in items]
-            names = self._state_names(group)
             arrays = {
-                key: [it.tensors[k].numpy() for it in items]
-                for k, key in enumerate(names)
+                slot.name: [it.tensors[k].numpy() for it in items]
+                for k, slot in enumerate(slots)
             }
             try:
                 applied = self._run(group, params, grads, arrays, step)

@@ -63,5 +63,6 @@ class Adagrad(NativeOptimizer):
 
     def _init_group(self, group: dict[str, Any]) -> None:
         # torch creates Adagrad's state with the optimizer, not at the first step
+        slots = self._rule.active(group)
         for p in group["params"]:
-            self._state_tensors(group, p, self.state[p])
+            self._state_tensors(group, p, self.state[p], slots)

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from .._rules import BY_NAME
+from .._rules import BY_NAME, Slot
 from ._base import NativeOptimizer, _Item
 
 
@@ -78,9 +78,13 @@ class SGD(NativeOptimizer):
         return 2 if state.get("momentum_buffer") is not None else 1
 
     def _state_tensors(
-        self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]
+        self,
+        group: dict[str, Any],
+        p: torch.Tensor,
+        state: dict[str, Any],
+        slots: tuple[Slot, ...],
     ) -> list[torch.Tensor]:
-        if group["momentum"] == 0:
+        if not slots:  # no momentum
             return []
         buf = state.get("momentum_buffer")
         # a new buffer joins the state only once a step has filled it
