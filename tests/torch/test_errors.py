@@ -174,3 +174,13 @@ def test_loaded_state_of_the_wrong_shape() -> None:
     state["state"][0]["exp_avg"] = torch.zeros(4)
     with pytest.raises(ValueError, match="loaded state 'exp_avg' has shape"):
         steepest.torch.Adam([w]).load_state_dict(state)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_accepted_flags_are_the_rows(cls: str) -> None:
+    """The flags a class checks (its spec row's) are the flags its signature takes."""
+    make = getattr(steepest.torch, cls)
+    names = set(make.__init__.__code__.co_varnames)
+    flags = {"foreach", "fused", "capturable", "differentiable"} & names
+    assert flags == set(make._rule.torch_flags)
+    assert make._rule.cls == cls
