@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "rule_args.hpp"
-#include "step_driver.hpp"
 #include "steepest/rules/all.hpp"
 #include "steepest/rules/plan.hpp"
+#include "step_driver.hpp"
 
 namespace steepest::bind {
 namespace {
@@ -32,7 +32,10 @@ bool rule_step(const std::string& fn, const py::handle* a) {
     read_hyper(fn, r, get, hyper_pass::ranges);
     check_combination(fn, r);
     auto mode = check_nonfinite(fn, a[k + rules::hyper_count<Rule>()]);
-    std::vector<slot_arg> given{{"param", a[0], -2}, {"grad", a[1], -1}};
+    std::vector<slot_arg> given;
+    given.reserve(2 + S);
+    given.push_back({"param", a[0], -2});
+    given.push_back({"grad", a[1], -1});
     for (std::size_t s = 0; s < S; ++s) {
         const bool use = r.uses(s);
         const char* when = Rule::required_when[s];
@@ -63,6 +66,9 @@ void register_rule(py::module_& m, const std::vector<const char*>& names,
 
 template <class Rule>
 void register_rule(py::module_& m) {
+    static_assert(Rule::required_when.size() == Rule::state.size(),
+                  "one required_when entry per state array");
+    static_assert(Rule::variants >= 1, "a rule has at least one kernel");
     std::vector<const char*> names{"param", "grad"};
     for (const char* s : Rule::state) names.push_back(s);
     if (Rule::uses_step) names.push_back("step");
@@ -80,7 +86,8 @@ void register_rule(py::module_& m) {
 // Roofline probe: Adam's traffic through the same driver, no arithmetic.
 void traffic_pass(py::handle params, py::handle grads, py::handle m, py::handle v) {
     const std::string fn = "traffic_pass";
-    prepared prep = prepare(fn, {{"param", params, -2}, {"grad", grads, -1}, {"m", m, 0}, {"v", v, 1}});
+    prepared prep =
+        prepare(fn, {{"param", params, -2}, {"grad", grads, -1}, {"m", m, 0}, {"v", v, 1}});
     step_plan<float> p32;
     step_plan<double> p64;
     p32.leaf = kernels<float>().traffic;

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "array_checks.hpp"
 #include "steepest/rules/rule.hpp"

@@ -29,8 +29,7 @@ template <bool Decoupled>
 struct adam_family {
     static constexpr bool uses_step = true;
     static constexpr std::array<const char*, 3> state = {"m", "v", "v_max"};
-    static constexpr std::array<const char*, 3> required_when = {nullptr, nullptr,
-                                                                 "amsgrad=True"};
+    static constexpr std::array<const char*, 3> required_when = {nullptr, nullptr, "amsgrad=True"};
     // Adam: [L2][amsgrad]; AdamW (no L2 term): [amsgrad]
     static constexpr int variants = Decoupled ? 2 : 4;
 
@@ -63,8 +62,8 @@ struct adam_family {
         const double step_size = lr / (1.0 - std::pow(beta1, td));
         const double inv_bc2_sqrt = 1.0 / std::sqrt(1.0 - std::pow(beta2, td));
         const double decay = Decoupled ? 1.0 - lr * weight_decay : 1.0;
-        return {T(beta1),     T(1.0 - beta1), T(beta2), T(1.0 - beta2),   T(step_size),
-                T(inv_bc2_sqrt), T(eps),      T(weight_decay), T(decay), T(sign)};
+        return {T(beta1),        T(1.0 - beta1), T(beta2),        T(1.0 - beta2), T(step_size),
+                T(inv_bc2_sqrt), T(eps),         T(weight_decay), T(decay),       T(sign)};
     }
 
     int variant(long long) const {

@@ -22,10 +22,8 @@ template <class T, class List>
 struct rule_storage;
 template <class T, class... Rules>
 struct rule_storage<T, rules::rule_list<Rules...>> {
-    static constexpr std::size_t size =
-        std::max({sizeof(typename Rules::template coeffs<T>)...});
-    static constexpr std::size_t align =
-        std::max({alignof(typename Rules::template coeffs<T>)...});
+    static constexpr std::size_t size = std::max({sizeof(typename Rules::template coeffs<T>)...});
+    static constexpr std::size_t align = std::max({alignof(typename Rules::template coeffs<T>)...});
     using variant = std::variant<Rules...>;
 };
 
@@ -40,7 +38,7 @@ struct step_plan {
 
     leaf_fn<T> leaf = nullptr;
     double weight = 1.0;
-    alignas(storage::align) unsigned char coeff_bytes[storage::size] = {};
+    alignas(storage::align) unsigned char coeff_bytes[storage::size];  // the rule's coeffs<T>
 
     const void* coeffs() const { return coeff_bytes; }
 };

@@ -53,17 +53,14 @@ struct rmsprop {
     template <class T>
     coeffs<T> plan(long long, double lr) const {
         const double sign = maximize ? -1.0 : 1.0;
-        return {T(lr),           T(alpha),    T(1.0 - alpha), T(eps), T(weight_decay),
-                T(momentum),     T(sign)};
+        return {T(lr), T(alpha), T(1.0 - alpha), T(eps), T(weight_decay), T(momentum), T(sign)};
     }
 
     int variant(long long) const {
         return (weight_decay != 0) * 4 + centered * 2 + (momentum != 0);
     }
 
-    double weight() const {
-        return 0.8 + (centered ? 0.1 : 0.0) + (momentum != 0 ? 0.1 : 0.0);
-    }
+    double weight() const { return 0.8 + (centered ? 0.1 : 0.0) + (momentum != 0 ? 0.1 : 0.0); }
 
     template <class T, int V>
     static STEEPEST_INLINE void chunk(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT g,

@@ -59,7 +59,9 @@ struct sgd {
 
     enum momentum_kind { none, heavy_ball, nesterov_kind };
 
-    int momentum_of() const { return momentum != 0 ? (nesterov ? nesterov_kind : heavy_ball) : none; }
+    int momentum_of() const {
+        return momentum != 0 ? (nesterov ? nesterov_kind : heavy_ball) : none;
+    }
 
     int variant(long long t) const {
         return (weight_decay != 0) * 6 + momentum_of() * 2 + (t == 1);
