@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "steepest/common.hpp"
+#include "steepest/core/common.hpp"
 #include "steepest/rules/rule.hpp"
 
 namespace steepest::bind {

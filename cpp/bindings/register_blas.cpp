@@ -6,7 +6,7 @@
 #include <string>
 
 #include "array_checks.hpp"
-#include "steepest/blas.hpp"
+#include "steepest/core/blas.hpp"
 
 namespace steepest::bind {
 namespace {

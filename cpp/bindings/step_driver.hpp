@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "steepest/core/parallel.hpp"
 #include "steepest/kernel_table.hpp"
-#include "steepest/parallel.hpp"
 #include "steepest/rules/plan.hpp"
 
 namespace steepest::bind {

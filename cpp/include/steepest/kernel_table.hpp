@@ -8,7 +8,8 @@
 #include <cstddef>
 #include <tuple>
 
-#include "steepest/common.hpp"
+#include "steepest/core/common.hpp"
+#include "steepest/core/isa.hpp"
 #include "steepest/rules/all.hpp"
 
 namespace steepest {
@@ -44,8 +45,6 @@ struct kernel_table {
     }
 };
 
-enum class isa { baseline = 0, v3 = 1, v4 = 2 };
-
 #define STEEPEST_DECLARE_TABLES(NS)                  \
     namespace NS {                                   \
     const kernel_table<float>& table_float();        \
@@ -56,13 +55,7 @@ STEEPEST_DECLARE_TABLES(isa_baseline)
 STEEPEST_DECLARE_TABLES(isa_v3)
 STEEPEST_DECLARE_TABLES(isa_v4)
 
-// Chosen once at import (dispatch.cpp), overridable for tests.
-isa selected_isa();
-void select_isa(isa which);
-bool isa_built(isa which);
-bool isa_supported(isa which);
-const char* isa_name(isa which);
-
+// The table of the selected ISA (dispatch.cpp).
 template <class T>
 const kernel_table<T>& kernels();
 template <>

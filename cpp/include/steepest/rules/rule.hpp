@@ -29,7 +29,7 @@
 #include <tuple>
 #include <type_traits>
 
-#include "steepest/common.hpp"
+#include "steepest/core/common.hpp"
 
 namespace steepest::rules {
 

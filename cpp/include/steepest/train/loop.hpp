@@ -32,8 +32,8 @@
 #include <cstring>
 #include <vector>
 
+#include "steepest/core/parallel.hpp"
 #include "steepest/model/dense.hpp"
-#include "steepest/parallel.hpp"
 #include "steepest/rules/plan.hpp"
 #include "steepest/schedule/schedules.hpp"
 
