@@ -61,9 +61,4 @@ step_plan<T> plan_step(const any_rule& r, long long t, double lr) {
     return std::visit([&](const auto& rule) { return plan_step<T>(rule, t, lr); }, r);
 }
 
-// How many state arrays the rule has, and whether its options use array k.
-inline std::size_t state_count(const any_rule& r) {
-    return std::visit([](const auto& rule) { return rule.state.size(); }, r);
-}
-
 }  // namespace steepest

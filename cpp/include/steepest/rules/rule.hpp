@@ -7,7 +7,8 @@
 //   doc                  one-line binding docstring
 //   uses_step            whether the functional step takes `step`
 //   state                names of the state arrays, in binding order (any count)
-//   required_when[k]     why state k may be omitted (nullptr: always needed)
+//   required_when[k]     the condition under which optional state k is needed,
+//                        for the error when it is missing (nullptr: always)
 //   variants             number of option-specialised kernels
 //   hyperparameters(v)   v.real(name, field, range) / v.flag(name, field) for
 //                        each hyperparameter, in binding order (lr excluded)
