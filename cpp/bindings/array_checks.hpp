@@ -1,6 +1,7 @@
 // Validation of everything a binding receives, done before any write so the
 // user's arrays stay untouched on error: arrays (type, dtype, shape,
-// contiguity, alignment, writeability, overlap) and hyperparameters.
+// contiguity, alignment, writeability, overlap), hyperparameters and ints.
+// The one home of the bindings' checks.
 // Mirrors steepest/_validation.py message for message.
 #pragma once
 
@@ -13,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "steepest/common.hpp"
+#include "steepest/core/common.hpp"
+#include "steepest/rules/rule.hpp"
 
 namespace steepest::bind {
 
@@ -27,6 +29,9 @@ namespace py = pybind11;
 }
 
 inline std::string py_repr(py::handle h) { return std::string(py::repr(h)); }
+inline std::string type_name(py::handle h) {
+    return std::string(py::str(py::type::of(h).attr("__name__")));
+}
 inline std::string repr_float(double x) { return py_repr(py::float_(x)); }
 
 inline std::string shape_str(const py::array& a) {
@@ -65,7 +70,7 @@ inline void unpack(const std::string& fn, list_arg& a) {
     }
     if (!py::isinstance<py::list>(a.obj) && !py::isinstance<py::tuple>(a.obj)) {
         type_error(fn, std::string(a.name) + " must be a numpy.ndarray or a list of them, got " +
-                           std::string(py::str(py::type::of(a.obj).attr("__name__"))));
+                           type_name(a.obj));
     }
     auto seq = py::reinterpret_borrow<py::sequence>(a.obj);
     a.items.reserve(seq.size());
@@ -73,7 +78,7 @@ inline void unpack(const std::string& fn, list_arg& a) {
         py::object item = seq[i];
         if (!py::isinstance<py::array>(item)) {
             type_error(fn, a.label(i) + " must be a numpy.ndarray, got " +
-                               std::string(py::str(py::type::of(item).attr("__name__"))));
+                               type_name(item));
         }
         a.items.push_back(py::reinterpret_borrow<py::array>(item));
     }
@@ -83,6 +88,30 @@ inline elem float_kind(const std::string& fn, const std::string& label, const py
     if (a.dtype().equal(py::dtype::of<float>())) return elem::f32;
     if (a.dtype().equal(py::dtype::of<double>())) return elem::f64;
     type_error(fn, label + " has dtype " + dtype_str(a) + "; expected float32 or float64");
+}
+
+inline py::array as_array(const std::string& fn, const std::string& label, py::handle h) {
+    if (!py::isinstance<py::array>(h)) {
+        type_error(fn, label + " must be a numpy.ndarray, got " + type_name(h));
+    }
+    return py::reinterpret_borrow<py::array>(h);
+}
+
+// C-contiguous, aligned, of dtype `dt`, writeable when `written`.
+inline void check_layout(const std::string& fn, const std::string& label, const py::array& a,
+                         const py::dtype& dt, bool written) {
+    if (!a.dtype().equal(dt)) {
+        type_error(fn,
+                   label + " has dtype " + dtype_str(a) + "; expected " + std::string(py::str(dt)));
+    }
+    const int flags = py::detail::array_proxy(a.ptr())->flags;
+    if (!(flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_)) {
+        value_error(fn, label + " must be C-contiguous");
+    }
+    if (!(flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) value_error(fn, label + " is not aligned");
+    if (written && !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_)) {
+        value_error(fn, label + " is read-only");
+    }
 }
 
 struct byte_range {
@@ -172,7 +201,7 @@ inline double real_arg(const std::string& fn, const char* name, py::handle h) {
     }
     if (!ok) {
         type_error(fn, std::string(name) + " must be a real number, got " +
-                           std::string(py::str(py::type::of(h).attr("__name__"))));
+                           type_name(h));
     }
     double x = PyFloat_AsDouble(o);
     if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
@@ -185,7 +214,7 @@ inline bool bool_arg(const std::string& fn, const char* name, py::handle h) {
     static py::handle np_bool = py::object(py::module_::import("numpy").attr("bool_")).release();
     if (PyObject_IsInstance(h.ptr(), np_bool.ptr()) == 1) return PyObject_IsTrue(h.ptr()) == 1;
     type_error(fn, std::string(name) + " must be a bool, got " +
-                       std::string(py::str(py::type::of(h).attr("__name__"))));
+                       type_name(h));
 }
 
 inline void check_between(const std::string& fn, const char* name, double x, double lo, double hi,
@@ -206,6 +235,32 @@ inline void check_positive(const std::string& fn, const char* name, double x) {
     }
 }
 
+// A real hyperparameter in the range its rule declares.
+inline void check_range(const std::string& fn, const char* name, double x, rules::range r) {
+    switch (r) {
+        case rules::range::nonnegative: return check_nonnegative(fn, name, x);
+        case rules::range::positive: return check_positive(fn, name, x);
+        case rules::range::unit_closed: return check_between(fn, name, x, 0.0, 1.0, false, "[0, 1]");
+        case rules::range::unit_open: return check_between(fn, name, x, 0.0, 1.0, true, "[0, 1)");
+    }
+}
+
+// An int (not bool) in [lo, hi].
+inline long long int_arg(const std::string& fn, const char* name, py::handle h, long long lo,
+                         long long hi) {
+    if (!PyIndex_Check(h.ptr()) || PyBool_Check(h.ptr())) {
+        type_error(fn, std::string(name) + " must be an int, got " + type_name(h));
+    }
+    auto value = py::reinterpret_steal<py::int_>(PyNumber_Index(h.ptr()));
+    int overflow = 0;
+    const long long x = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (overflow != 0 || x < lo || x > hi) {
+        value_error(fn, std::string(name) + " must be in [" + std::to_string(lo) + ", " +
+                            std::to_string(hi) + "], got " + std::string(py::str(value)));
+    }
+    return x;
+}
+
 // Any integer (Python int, NumPy integer) but bool, like operator.index.
 inline long long check_step(const std::string& fn, py::handle step) {
     PyObject* index = nullptr;
@@ -213,7 +268,7 @@ inline long long check_step(const std::string& fn, py::handle step) {
     if (index == nullptr) {
         PyErr_Clear();
         type_error(fn, "step must be an int, got " +
-                           std::string(py::str(py::type::of(step).attr("__name__"))));
+                           type_name(step));
     }
     auto as_int = py::reinterpret_steal<py::int_>(index);
     int overflow = 0;

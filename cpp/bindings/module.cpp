@@ -1,7 +1,7 @@
 // The extension module steepest._core: registration only.
 #include <pybind11/pybind11.h>
 
-#include "steepest/kernel_table.hpp"
+#include "steepest/core/isa.hpp"
 
 namespace py = pybind11;
 

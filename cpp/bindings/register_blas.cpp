@@ -6,7 +6,7 @@
 #include <string>
 
 #include "array_checks.hpp"
-#include "steepest/blas.hpp"
+#include "steepest/core/blas.hpp"
 
 namespace steepest::bind {
 namespace {
@@ -15,11 +15,7 @@ constexpr const char* kGemm = "_gemm";
 
 // A 2-D, C-contiguous, aligned float32/float64 array (read-only is fine).
 py::array check_matrix(const char* name, py::handle h) {
-    if (!py::isinstance<py::array>(h)) {
-        type_error(kGemm, std::string(name) + " must be a numpy.ndarray, got " +
-                              std::string(py::str(py::type::of(h).attr("__name__"))));
-    }
-    auto a = py::reinterpret_borrow<py::array>(h);
+    py::array a = as_array(kGemm, name, h);
     float_kind(kGemm, name, a);
     if (a.ndim() != 2) {
         value_error(kGemm, std::string(name) + " must be 2-D, got shape " + shape_str(a));

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "array_checks.hpp"
-#include "steepest/blas.hpp"
-#include "steepest/kernel_table.hpp"
-#include "steepest/parallel.hpp"
+#include "steepest/core/blas.hpp"
+#include "steepest/core/isa.hpp"
+#include "steepest/core/parallel.hpp"
 
 namespace steepest::bind {
 namespace {

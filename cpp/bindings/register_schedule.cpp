@@ -22,8 +22,6 @@ namespace sc = steepest::schedule;
 
 constexpr std::int64_t max_int = std::int64_t(1) << 53;  // ints must be exact in a double
 
-std::string type_name(py::handle h) { return std::string(py::str(py::type::of(h).attr("__name__"))); }
-
 bool is_bool(py::handle h) {
     static py::handle np_bool = py::object(py::module_::import("numpy").attr("bool_")).release();
     return PyBool_Check(h.ptr()) || PyObject_IsInstance(h.ptr(), np_bool.ptr()) == 1;

@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "rule_args.hpp"
 #include "schedule_desc.hpp"
+#include "steepest/rules/all.hpp"
+#include "steepest/rules/plan.hpp"
 #include "steepest/train/loop.hpp"
 
 namespace steepest::bind {
@@ -19,116 +22,49 @@ namespace {
 
 const std::string fn = "train_epoch";
 
-std::string type_name(py::handle h) {
-    return std::string(py::str(py::type::of(h).attr("__name__")));
-}
+py::array as_array(const std::string& label, py::handle h) { return bind::as_array(fn, label, h); }
 
-py::array as_array(const std::string& label, py::handle h) {
-    if (!py::isinstance<py::array>(h))
-        type_error(fn, label + " must be a numpy.ndarray, got " + type_name(h));
-    return py::reinterpret_borrow<py::array>(h);
-}
-
-// C-contiguous, aligned, of dtype `dt`, writeable when `written`.
 void check_layout(const std::string& label, const py::array& a, const py::dtype& dt, bool written) {
-    if (!a.dtype().equal(dt)) {
-        type_error(fn,
-                   label + " has dtype " + dtype_str(a) + "; expected " + std::string(py::str(dt)));
-    }
-    const int flags = py::detail::array_proxy(a.ptr())->flags;
-    if (!(flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_)) {
-        value_error(fn, label + " must be C-contiguous");
-    }
-    if (!(flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
-        value_error(fn, label + " is not aligned");
-    if (written && !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_)) {
-        value_error(fn, label + " is read-only");
-    }
+    bind::check_layout(fn, label, a, dt, written);
 }
 
-// An int (not bool) in [lo, hi].
-long long int_arg(const char* name, py::handle h, long long lo, long long hi) {
-    if (!PyIndex_Check(h.ptr()) || PyBool_Check(h.ptr())) {
-        type_error(fn, std::string(name) + " must be an int, got " + type_name(h));
-    }
-    auto value = py::reinterpret_steal<py::int_>(PyNumber_Index(h.ptr()));
-    int overflow = 0;
-    const long long x = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
-    if (overflow != 0 || x < lo || x > hi) {
-        value_error(fn, std::string(name) + " must be in [" + std::to_string(lo) + ", " +
-                            std::to_string(hi) + "], got " + std::string(py::str(value)));
-    }
-    return x;
+// "rule kind must be one of sgd, adagrad, ..., got x" lists the rules.
+std::string rule_names() {
+    std::string out;
+    rules::all::for_each([&out](auto tag) {
+        out += (out.empty() ? "" : ", ") + std::string(decltype(tag)::type::name);
+    });
+    return out;
 }
 
-rule read_rule(const py::dict& d, const std::vector<py::array>& params, py::dtype dt,
-               std::vector<std::vector<py::array>>& state) {
-    auto get = [&](const char* key) -> py::object {
-        if (!d.contains(key)) value_error(fn, std::string("rule lacks '") + key + "'");
-        return d[key];
-    };
-    auto num = [&](const char* key) { return real_arg(fn, key, get(key)); };
-    auto flag = [&](const char* key) { return bool_arg(fn, key, get(key)); };
-    std::string kind = py::str(get("kind"));
-    rule r;
-    if (kind == "SGD") {
-        r.kind = rule_kind::sgd;
-        r.momentum = num("momentum");
-        r.dampening = num("dampening");
-        r.nesterov = flag("nesterov");
-        check_nonnegative(fn, "momentum", r.momentum);
-        check_between(fn, "dampening", r.dampening, 0.0, 1.0, false, "[0, 1]");
-        if (r.nesterov && (r.momentum <= 0 || r.dampening != 0)) {
-            value_error(fn, "nesterov=True requires momentum > 0 and dampening == 0");
+// rule['state'][name]: a list of arrays shaped like the params, for each state
+// array the rule's options use (others are ignored, present or not).
+template <class Rule>
+void read_state(const Rule& r, const py::dict& d, const std::vector<py::array>& params,
+                const py::dtype& dt, std::vector<std::vector<py::array>>& state) {
+    if (!d.contains("state")) value_error(fn, "rule lacks 'state'");
+    py::object given = d["state"];
+    if (!py::isinstance<py::dict>(given)) {
+        type_error(fn, "rule['state'] must be a dict of state name -> list of arrays, got " +
+                           type_name(given));
+    }
+    auto by_name = py::reinterpret_borrow<py::dict>(given);
+    state.assign(Rule::state.size(), {});
+    for (std::size_t k = 0; k < Rule::state.size(); ++k) {
+        if (!r.uses(k)) continue;
+        const char* name = Rule::state[k];
+        const std::string label = std::string("rule['state']['") + name + "']";
+        if (!by_name.contains(name) || by_name[name].is_none()) {
+            value_error(fn, label + " is required by " + Rule::name + " with these options");
         }
-    } else if (kind == "Adagrad") {
-        r.kind = rule_kind::adagrad;
-        r.lr_decay = num("lr_decay");
-        r.eps = num("eps");
-        check_nonnegative(fn, "lr_decay", r.lr_decay);
-        check_positive(fn, "eps", r.eps);
-    } else if (kind == "RMSprop") {
-        r.kind = rule_kind::rmsprop;
-        r.alpha = num("alpha");
-        r.eps = num("eps");
-        r.momentum = num("momentum");
-        r.centered = flag("centered");
-        check_between(fn, "alpha", r.alpha, 0.0, 1.0, false, "[0, 1]");
-        check_positive(fn, "eps", r.eps);
-        check_nonnegative(fn, "momentum", r.momentum);
-    } else if (kind == "Adam" || kind == "AdamW") {
-        r.kind = kind == "Adam" ? rule_kind::adam : rule_kind::adamw;
-        r.beta1 = num("beta1");
-        r.beta2 = num("beta2");
-        r.eps = num("eps");
-        r.amsgrad = flag("amsgrad");
-        check_between(fn, "beta1", r.beta1, 0.0, 1.0, true, "[0, 1)");
-        check_between(fn, "beta2", r.beta2, 0.0, 1.0, true, "[0, 1)");
-        check_positive(fn, "eps", r.eps);
-    } else {
-        value_error(fn, "rule kind must be one of SGD, Adagrad, RMSprop, Adam, AdamW, got " + kind);
-    }
-    r.weight_decay = num("weight_decay");
-    r.maximize = flag("maximize");
-    check_nonnegative(fn, "weight_decay", r.weight_decay);
-    py::object slots = get("state");
-    if (!py::isinstance<py::list>(slots) || py::len(slots) != 3) {
-        type_error(fn, "rule['state'] must be a list of 3 slots (each None or a list of arrays)");
-    }
-    state.assign(3, {});
-    for (int k = 0; k < 3; ++k) {
-        py::object slot = py::reinterpret_borrow<py::list>(slots)[static_cast<std::size_t>(k)];
-        std::string label = "rule['state'][" + std::to_string(k) + "]";
-        if (!r.uses_slot(k)) continue;
-        if (slot.is_none())
-            value_error(fn, label + " is required by " + kind + " with these options");
-        if (!py::isinstance<py::list>(slot) || py::len(slot) != params.size()) {
+        py::object arrays = by_name[name];
+        if (!py::isinstance<py::list>(arrays) || py::len(arrays) != params.size()) {
             value_error(fn,
                         label + " must be a list of " + std::to_string(params.size()) + " arrays");
         }
         for (std::size_t i = 0; i < params.size(); ++i) {
             std::string item = label + "[" + std::to_string(i) + "]";
-            py::array a = as_array(item, py::reinterpret_borrow<py::list>(slot)[i]);
+            py::array a = as_array(item, py::reinterpret_borrow<py::list>(arrays)[i]);
             check_layout(item, a, dt, true);
             bool same = a.ndim() == params[i].ndim();
             for (py::ssize_t j = 0; same && j < a.ndim(); ++j)
@@ -137,10 +73,31 @@ rule read_rule(const py::dict& d, const std::vector<py::array>& params, py::dtyp
                 value_error(fn, item + " has shape " + shape_str(a) + " but params[" +
                                     std::to_string(i) + "] has shape " + shape_str(params[i]));
             }
-            state[static_cast<std::size_t>(k)].push_back(a);
+            state[k].push_back(a);
         }
     }
-    return r;
+}
+
+// {"kind": rule name, <its hyperparameters by name>, "state": {name: [arrays]}}
+any_rule read_rule(const py::dict& d, const std::vector<py::array>& params, const py::dtype& dt,
+                   std::vector<std::vector<py::array>>& state) {
+    auto get = [&](std::size_t, const char* key) -> py::object {
+        if (!d.contains(key)) value_error(fn, std::string("rule lacks '") + key + "'");
+        return d[key];
+    };
+    const std::string kind = py::str(get(0, "kind"));
+    any_rule out;
+    const bool known = rules::all::visit_named(kind.c_str(), [&](auto tag) {
+        typename decltype(tag)::type r{};
+        read_hyper(fn, r, get, hyper_pass::reals);
+        read_hyper(fn, r, get, hyper_pass::flags);
+        read_hyper(fn, r, get, hyper_pass::ranges);
+        check_combination(fn, r);
+        read_state(r, d, params, dt, state);
+        out = r;
+    });
+    if (!known) value_error(fn, "rule kind must be one of " + rule_names() + ", got " + kind);
+    return out;
 }
 
 // Everything one epoch needs, checked.
@@ -149,7 +106,7 @@ struct epoch_args {
     std::vector<index_t> units;  // n0 (features), ..., nL (outputs)
     elem kind = elem::f64;
     py::dtype dt;
-    rule r;
+    any_rule r;
     std::vector<std::vector<py::array>> state;
     long long step = 0;
     schedule::schedule sched;
@@ -291,8 +248,8 @@ train::epoch_result run(const epoch_args& a) {
     }
     train::optimizer<T> opt;
     opt.r = a.r;
-    for (std::size_t k = 0; k < 3; ++k) {
-        opt.state[k].assign(a.params.size(), nullptr);
+    opt.state.assign(a.state.size(), std::vector<T*>(a.params.size(), nullptr));
+    for (std::size_t k = 0; k < a.state.size(); ++k) {
         for (std::size_t i = 0; i < a.state[k].size(); ++i)
             opt.state[k][i] = data_of<T>(a.state[k][i]);
     }
@@ -337,7 +294,7 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
         type_error(fn, "rule must be a dict, got " + type_name(rule_));
     }
     a.r = read_rule(py::reinterpret_borrow<py::dict>(rule_), a.params, a.dt, a.state);
-    a.step = int_arg("step", step, 0, std::numeric_limits<long long>::max() - 1);
+    a.step = int_arg(fn, "step", step, 0, std::numeric_limits<long long>::max() - 1);
     a.has_sched = !sched.is_none();
     if (a.has_sched) a.sched = compile_schedule(sched);
     a.lr = real_arg(fn, "lr", lr);
@@ -358,14 +315,14 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     check_permutation(a.perm, n);
     check_targets(a, n);
     a.batch = static_cast<index_t>(
-        int_arg("batch_size", batch, 0, std::numeric_limits<long long>::max()));
+        int_arg(fn, "batch_size", batch, 0, std::numeric_limits<long long>::max()));
     a.act = read_activation(act);
     a.alpha = real_arg(fn, "alpha", alpha);
     a.l1_ratio = real_arg(fn, "l1_ratio", l1_ratio);
     check_nonnegative(fn, "alpha", a.alpha);
     check_between(fn, "l1_ratio", a.l1_ratio, 0.0, 1.0, false, "[0, 1]");
     // more threads than this is a typo, not a machine
-    a.n_threads = static_cast<int>(int_arg("n_threads", threads, 0, 4096));
+    a.n_threads = static_cast<int>(int_arg(fn, "n_threads", threads, 0, 4096));
     train::epoch_result res = a.kind == elem::f32 ? run<float>(a) : run<double>(a);
     if (res.stopped) throw py::error_already_set();  // what the signal handler raised
     return py::make_tuple(res.loss, res.steps);

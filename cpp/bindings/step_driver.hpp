@@ -9,13 +9,23 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "steepest/core/parallel.hpp"
 #include "steepest/kernel_table.hpp"
-#include "steepest/optim/rule.hpp"
-#include "steepest/parallel.hpp"
+#include "steepest/rules/plan.hpp"
 
 namespace steepest::bind {
 
-// A list argument and the segment slot it fills: -2 param, -1 grad, 0..2 state.
+// One array of a list argument with its companions; unused state pointers
+// are null.
+template <class T>
+struct segment {
+    T* param;
+    const T* grad;
+    T* state[max_state_slots];
+    index_t size;
+};
+
+// A list argument and the segment slot it fills: -2 param, -1 grad, k >= 0 state k.
 // `use` is false for optional state the chosen options do not need (it is
 // then ignored, whatever was passed); everything in use must be arrays.
 struct slot_arg {
@@ -36,7 +46,7 @@ struct prepared {
 template <class T>
 segment<T> make_segment(const std::vector<list_arg>& args, const std::vector<int>& slots,
                         std::size_t i) {
-    segment<T> s{nullptr, nullptr, {nullptr, nullptr, nullptr}, 0};
+    segment<T> s{};
     for (std::size_t k = 0; k < args.size(); ++k) {
         void* ptr = const_cast<void*>(args[k].items[i].data());
         if (slots[k] == -2) {
@@ -45,7 +55,7 @@ segment<T> make_segment(const std::vector<list_arg>& args, const std::vector<int
         } else if (slots[k] == -1) {
             s.grad = static_cast<const T*>(ptr);
         } else {
-            s.state[slots[k]] = static_cast<T*>(ptr);
+            s.state[static_cast<std::size_t>(slots[k])] = static_cast<T*>(ptr);
         }
     }
     return s;
@@ -82,8 +92,11 @@ void add_sizes(const std::vector<segment<T>>& segs, std::vector<index_t>& sizes)
 
 template <class T>
 void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c) {
-    auto off = [lo](T* q) { return q ? q + lo : q; };
-    leaf(s.param + lo, s.grad + lo, off(s.state[0]), off(s.state[1]), off(s.state[2]), hi - lo, c);
+    T* state[max_state_slots];
+    for (std::size_t k = 0; k < max_state_slots; ++k) {
+        state[k] = s.state[k] ? s.state[k] + lo : s.state[k];
+    }
+    leaf(s.param + lo, s.grad + lo, state, hi - lo, c);
 }
 
 // List position of the first non-finite gradient of this dtype, or `none`.

@@ -105,6 +105,9 @@ def set_parallel_grain(grain: int) -> None: ...
 def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
 def train_epoch(
     params: list[NDArray[Any]],
+    # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw", <hyperparameters
+    # under the functional steps' keyword names>, "state": {state name: list of
+    # arrays shaped like params}}: see models/_epoch.py native_rule
     rule: dict[str, Any],
     step: int,
     schedule: dict[str, Any] | None,

@@ -1,6 +1,6 @@
 """The BLAS steepest links (scipy-openblas32): linkage, loading and GEMM.
 
-Twins: ``cpp/include/steepest/blas.hpp`` (through the test-only binding
+Twins: ``cpp/include/steepest/core/blas.hpp`` (through the test-only binding
 ``_core._gemm`` in ``cpp/bindings/register_blas.cpp``) against ``numpy.matmul``.
 """
 

@@ -82,9 +82,7 @@ def epoch_calls(draw: Any) -> dict[str, Any]:
         kwargs["momentum"] = draw(st.sampled_from([0.0, 0.9]))
     opt = opt_cls([p.copy() for p in params], **kwargs, nonfinite="ignore")
     rule = native_rule(opt)
-    rule["state"] = [
-        None if s is None else [a.copy() for a in s] for s in rule["state"]
-    ]
+    rule["state"] = {k: [a.copy() for a in s] for k, s in rule["state"].items()}
     call: dict[str, Any] = {
         "params": params, "rule": rule, "step": draw(st.integers(0, 5)),
         "schedule": None, "lr": 0.01, "lr_scale": 1.0, "X": X, "y": y,
@@ -136,9 +134,9 @@ def epoch_calls(draw: Any) -> dict[str, Any]:
 
 def _snapshot(call: dict[str, Any]) -> list[np.ndarray]:
     arrays = [a for a in call["params"] if isinstance(a, np.ndarray)]
-    for slot in call["rule"].get("state") or []:
-        if isinstance(slot, list):
-            arrays += [a for a in slot if isinstance(a, np.ndarray)]
+    state = call["rule"].get("state")
+    for slot in state.values() if isinstance(state, dict) else []:
+        arrays += [a for a in slot if isinstance(a, np.ndarray)]
     return arrays + [
         a for k in ("X", "y", "perm") if isinstance(a := call[k], np.ndarray)
     ]

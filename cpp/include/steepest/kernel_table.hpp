@@ -1,27 +1,49 @@
 // The interface between the per-ISA kernel objects (cpp/src/optim_kernels.cpp,
 // compiled once per instruction-set level) and the bindings: a table of
-// function pointers per element type, one table per ISA.
+// function pointers per element type, one table per ISA. Each rule of
+// rules/all.hpp gets one leaf per option variant.
 #pragma once
 
-#include "steepest/common.hpp"
+#include <array>
+#include <cstddef>
+#include <tuple>
+
+#include "steepest/core/common.hpp"
+#include "steepest/core/isa.hpp"
+#include "steepest/rules/all.hpp"
 
 namespace steepest {
 
+// The most state arrays any rule has: what a piece of a step carries.
+constexpr std::size_t max_state_slots = rules::all::max_slots;
+
+template <class T, class Rule>
+using rule_leaves = std::array<leaf_fn<T>, Rule::variants>;
+
+namespace detail {
+template <class T, class List>
+struct leaves_of_list;
+template <class T, class... Rules>
+struct leaves_of_list<T, rules::rule_list<Rules...>> {
+    using type = std::tuple<rule_leaves<T, Rules>...>;
+};
+}  // namespace detail
+
 template <class T>
 struct kernel_table {
-    leaf_fn<T> sgd[2][3][2];      // [weight decay][momentum_kind][first step]
-    leaf_fn<T> adagrad[2];        // [weight decay]
-    leaf_fn<T> rmsprop[2][2][2];  // [weight decay][centered][momentum]
-    leaf_fn<T> adam[2][2][2];     // [L2][decoupled][amsgrad]
+    typename detail::leaves_of_list<T, rules::all>::type by_rule;  // indexed by variant()
     bool (*all_finite)(const T*, index_t);
     double (*sum_squares)(const T*, index_t);
     double (*max_abs)(const T*, index_t);
     double (*sum_abs_pow)(const T*, index_t, double);
     void (*scale)(T*, index_t, T);
     leaf_fn<T> traffic;  // roofline probe for the benchmarks
-};
 
-enum class isa { baseline = 0, v3 = 1, v4 = 2 };
+    template <class Rule>
+    const rule_leaves<T, Rule>& leaves() const {
+        return std::get<rules::index_of<Rule, rules::all>::value>(by_rule);
+    }
+};
 
 #define STEEPEST_DECLARE_TABLES(NS)                  \
     namespace NS {                                   \
@@ -33,13 +55,7 @@ STEEPEST_DECLARE_TABLES(isa_baseline)
 STEEPEST_DECLARE_TABLES(isa_v3)
 STEEPEST_DECLARE_TABLES(isa_v4)
 
-// Chosen once at import (dispatch.cpp), overridable for tests.
-isa selected_isa();
-void select_isa(isa which);
-bool isa_built(isa which);
-bool isa_supported(isa which);
-const char* isa_name(isa which);
-
+// The table of the selected ISA (dispatch.cpp).
 template <class T>
 const kernel_table<T>& kernels();
 template <>

@@ -110,36 +110,37 @@ def _native_epoch(
     return loss, steps
 
 
-_STATE_SLOTS = {
-    "SGD": ("momentum_buffer",),
-    "Adagrad": ("state_sum",),
-    "RMSprop": ("square_avg", "momentum_buffer", "grad_avg"),
-    "Adam": ("m", "v", "v_max"),
-    "AdamW": ("m", "v", "v_max"),
+# Class name -> rule name of the C++ list (cpp/include/steepest/rules/all.hpp).
+_NATIVE_RULES = {
+    "SGD": "sgd",
+    "Adagrad": "adagrad",
+    "RMSprop": "rmsprop",
+    "Adam": "adam",
+    "AdamW": "adamw",
 }
 
 
 def native_rule(opt: Optimizer) -> dict[str, Any]:
     """The update rule of ``opt`` as the C++ loop reads it.
 
-    ``{"kind": class name, <hyperparameters>, "state": [3 slots, each a
-    list of arrays or None]}``; slots follow the functional signatures (SGD:
-    momentum_buffer; Adagrad: state_sum; RMSprop: square_avg,
-    momentum_buffer, grad_avg; Adam: m, v, v_max).
+    ``{"kind": rule name, <hyperparameters under the functional step's
+    keyword names>, "state": {state name: list of arrays}}``: the kind is the
+    functional step's stem ("sgd" for ``sgd_step``...) and the state is
+    ``opt.state``, which holds the arrays the options use (Adam: m, v and,
+    with amsgrad, v_max).
     """
     kind = type(opt).__name__
-    if kind not in _STATE_SLOTS:
+    if kind not in _NATIVE_RULES:
         msg = (
             f"optimizer {kind} has no native training loop; use one of "
-            f"{sorted(_STATE_SLOTS)} or backend='reference'"
+            f"{sorted(_NATIVE_RULES)} or backend='reference'"
         )
         raise TypeError(msg)
     rule = dict(opt.hyper)
     if "betas" in rule:
         rule["beta1"], rule["beta2"] = (float(b) for b in rule.pop("betas"))
-    rule["kind"] = kind
-    slots = [opt.state.get(name) for name in _STATE_SLOTS[kind]]
-    rule["state"] = slots + [None] * (3 - len(slots))
+    rule["kind"] = _NATIVE_RULES[kind]
+    rule["state"] = dict(opt.state)
     return rule
 
 

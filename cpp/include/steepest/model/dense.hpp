@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "steepest/blas.hpp"
+#include "steepest/core/blas.hpp"
 #include "steepest/model/activations.hpp"
 #include "steepest/model/losses.hpp"
 #include "steepest/model/penalty.hpp"

@@ -8,7 +8,7 @@
 
 #include <cmath>
 
-#include "steepest/common.hpp"
+#include "steepest/core/common.hpp"
 
 namespace steepest {
 

@@ -32,18 +32,18 @@
 #include <cstring>
 #include <vector>
 
+#include "steepest/core/parallel.hpp"
 #include "steepest/model/dense.hpp"
-#include "steepest/optim/rule.hpp"
-#include "steepest/parallel.hpp"
+#include "steepest/rules/plan.hpp"
 #include "steepest/schedule/schedules.hpp"
 
 namespace steepest::train {
 
-// The optimizer as the loop drives it: rule, per-param state slots, steps so far.
+// The optimizer as the loop drives it: rule, per-param state arrays, steps so far.
 template <class T>
 struct optimizer {
-    rule r;
-    std::vector<T*> state[3];  // state[slot][param], null where unused
+    any_rule r;
+    std::vector<std::vector<T*>> state;  // state[k][param] (k < the rule's count), null where unused
     long long steps = 0;
     const schedule::schedule* sched = nullptr;
     double lr = 0, lr_scale = 1;
@@ -183,11 +183,12 @@ T* param_of(model::network<T>& net, std::size_t i) {
 template <class T>
 void update_piece(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan,
                   std::size_t i, const T* g, index_t lo, index_t hi) {
-    auto at = [&](int slot) {
-        T* s = opt.state[slot][i];
-        return s ? s + lo : s;
-    };
-    plan.leaf(param_of(net, i) + lo, g, at(0), at(1), at(2), hi - lo, plan.coeffs());
+    T* s[max_state_slots] = {};
+    for (std::size_t k = 0; k < opt.state.size(); ++k) {
+        T* a = opt.state[k][i];
+        s[k] = a ? a + lo : a;
+    }
+    plan.leaf(param_of(net, i) + lo, g, s, hi - lo, plan.coeffs());
 }
 
 // Serial batch: loss and gradient on this thread, then the update (threaded

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <vector>
 
-#include "steepest/common.hpp"
+#include "steepest/core/common.hpp"
 
 #ifdef STEEPEST_HAVE_OPENMP
 #include <omp.h>

@@ -25,7 +25,7 @@
 #include <dlfcn.h>
 #endif
 
-#include "steepest/common.hpp"
+#include "steepest/core/common.hpp"
 
 namespace steepest::blas {
 

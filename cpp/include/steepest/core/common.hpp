@@ -1,6 +1,6 @@
 // Shared basics for every kernel family: index type, inlining and restrict
 // macros, an errno-free sqrt, and the uniform "leaf" signature that lets one
-// parallel driver run every optimizer over a list of arrays.
+// parallel driver run every update rule over a list of arrays.
 #pragma once
 
 #include <cstddef>
@@ -36,20 +36,11 @@ STEEPEST_INLINE T nan_max(T a, T b) {
     return (a > b || a != a) ? a : b;
 }
 
-// One contiguous piece of a parameter and its companions; unused state
-// pointers are null. Every optimizer leaf reads the same layout.
+// An ISA- and variant-specific update over `n` elements: s[k] is the rule's
+// state array k (null where the options leave it unused; the rule fixes the
+// count) and `coeffs` points to the rule's coefficients for the element type.
 template <class T>
-struct segment {
-    T* param;
-    const T* grad;
-    T* state[3];
-    index_t size;
-};
-
-// An ISA- and variant-specific update over `n` elements; `coeffs` points to
-// the optimizer's coefficient struct for the element type.
-template <class T>
-using leaf_fn = void (*)(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT g, T* s0, T* s1,
-                         T* s2, index_t n, const void* coeffs);
+using leaf_fn = void (*)(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT g, T* const* s,
+                         index_t n, const void* coeffs);
 
 }  // namespace steepest

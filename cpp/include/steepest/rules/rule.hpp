@@ -1,0 +1,119 @@
+// What an update rule is, for the code generated from the list in all.hpp.
+// A rule is a struct in steepest::rules holding its hyperparameters (in
+// double, as the user gave them) and describing everything else about itself:
+//
+//   name                 functional stem: the binding is <name>_step and the
+//                        training loop's rule dict says {"kind": name}
+//   doc                  one-line binding docstring
+//   uses_step            whether the functional step takes `step`
+//   state                names of the state arrays, in binding order (any count)
+//   required_when[k]     the condition under which optional state k is needed,
+//                        for the error when it is missing (nullptr: always)
+//   variants             number of option-specialised kernels
+//   hyperparameters(v)   v.real(name, field, range) / v.flag(name, field) for
+//                        each hyperparameter, in binding order (lr excluded)
+//   invalid()            a message for a bad combination of values, or nullptr
+//   uses(k)              whether state k is read and written under these options
+//   coeffs<T>            the per-step scalars the kernel reads
+//   plan<T>(t, lr)       those scalars for step t >= 1 at learning rate lr,
+//                        computed once in double and cast to T once
+//   variant(t)           which kernel step t runs, in [0, variants)
+//   weight()             serial cost per element relative to Adam (bench/run.py),
+//                        which sets the size above which threads are used
+//   chunk<T, V>(p, g, s, n, c)   kernel V over n elements; s[k] is state k
+//                        (null where unused). Always inline, one simd loop, no
+//                        branch on a hyperparameter inside it.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+
+#include "steepest/core/common.hpp"
+
+namespace steepest::rules {
+
+// The admissible values of a real hyperparameter (the checks' vocabulary).
+enum class range {
+    nonnegative,  // finite, >= 0
+    positive,     // finite, > 0
+    unit_closed,  // [0, 1]
+    unit_open,    // [0, 1)
+};
+
+// Stands for a rule in the list's visits (no rule object is made).
+template <class Rule>
+struct tag {
+    using type = Rule;
+};
+
+// A type list with the few operations the generated code needs.
+template <class... Rules>
+struct rule_list {
+    static constexpr std::size_t size = sizeof...(Rules);
+
+    // fn(tag<Rule>{}) for each rule in order.
+    template <class Fn>
+    static void for_each(Fn&& fn) {
+        (fn(tag<Rules>{}), ...);
+    }
+
+    // fn(tag<Rule>{}) for the rule named `name`; false if none is.
+    template <class Fn>
+    static bool visit_named(const char* name, Fn&& fn) {
+        bool found = false;
+        auto try_one = [&](auto t) {
+            if (found || !same_name(decltype(t)::type::name, name)) return;
+            found = true;
+            fn(t);
+        };
+        (try_one(tag<Rules>{}), ...);
+        return found;
+    }
+
+    // The largest state count over the rules.
+    static constexpr std::size_t max_slots = std::max({std::size_t{1}, Rules::state.size()...});
+
+ private:
+    static bool same_name(const char* a, const char* b) {
+        while (*a != '\0' && *a == *b) ++a, ++b;
+        return *a == *b;
+    }
+};
+
+// Position of Rule in a rule_list.
+template <class Rule, class List>
+struct index_of;
+
+template <class Rule, class... Rules>
+struct index_of<Rule, rule_list<Rules...>> {
+    static constexpr std::size_t value = [] {
+        constexpr bool same[] = {std::is_same_v<Rule, Rules>...};
+        std::size_t i = 0;
+        while (i < sizeof...(Rules) && !same[i]) ++i;
+        return i;
+    }();
+    static_assert(value < sizeof...(Rules), "the rule is not in the list");
+};
+
+namespace detail {
+
+struct hyper_counter {
+    std::size_t n = 0;
+    constexpr void real(const char*, double&, range) { ++n; }
+    constexpr void flag(const char*, bool&) { ++n; }
+};
+
+}  // namespace detail
+
+// How many hyperparameters Rule declares (its binding's arity depends on it).
+template <class Rule>
+constexpr std::size_t hyper_count() {
+    Rule r{};
+    detail::hyper_counter c;
+    r.hyperparameters(c);
+    return c.n;
+}
+
+}  // namespace steepest::rules
