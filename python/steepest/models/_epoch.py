@@ -110,38 +110,28 @@ def _native_epoch(
     return loss, steps
 
 
-# Class name -> rule name of the C++ list (cpp/include/steepest/rules/all.hpp).
-_NATIVE_RULES = {
-    "SGD": "sgd",
-    "Adagrad": "adagrad",
-    "RMSprop": "rmsprop",
-    "Adam": "adam",
-    "AdamW": "adamw",
-}
-
-
 def native_rule(opt: Optimizer) -> dict[str, Any]:
     """The update rule of ``opt`` as the C++ loop reads it.
 
     ``{"kind": rule name, <hyperparameters under the functional step's
     keyword names>, "state": {state name: list of arrays}}``: the kind is the
-    functional step's stem ("sgd" for ``sgd_step``...) and the state is
-    ``opt.state``, which holds the arrays the options use (Adam: m, v and,
-    with amsgrad, v_max).
+    spec row's name, which the C++ list (cpp/include/steepest/rules/all.hpp)
+    knows by the same name, and the state is ``opt.state``, which holds the
+    arrays the options use (Adam: m, v and, with amsgrad, v_max). A subclass
+    of a rule's class may change what a step does, so only the classes
+    themselves run natively.
     """
-    kind = type(opt).__name__
-    if kind not in _NATIVE_RULES:
+    rule = opt.rule
+    if type(opt).__name__ != rule.cls:
         msg = (
-            f"optimizer {kind} has no native training loop; use one of "
-            f"{sorted(_NATIVE_RULES)} or backend='reference'"
+            f"optimizer {type(opt).__name__} has no native training loop; use "
+            f"steepest.{rule.cls} itself or backend='reference'"
         )
         raise TypeError(msg)
-    rule = dict(opt.hyper)
-    if "betas" in rule:
-        rule["beta1"], rule["beta2"] = (float(b) for b in rule.pop("betas"))
-    rule["kind"] = _NATIVE_RULES[kind]
-    rule["state"] = dict(opt.state)
-    return rule
+    out = rule.step_kwargs(opt.hyper)
+    out["kind"] = rule.name
+    out["state"] = dict(opt.state)
+    return out
 
 
 def run_epoch(
