@@ -61,55 +61,6 @@ def _reference_loss_and_grad(net: Network) -> Any:
     )
 
 
-def _reference_epoch(
-    net: Network,
-    params: list[FloatArray],
-    opt: Optimizer,
-    X: FloatArray,
-    y: NDArray[Any],
-    perm: NDArray[np.intp],
-    batch_size: int | None,
-    lr_scale: float,
-) -> tuple[float, int]:
-    steps = 0
-
-    def step(grads: list[FloatArray]) -> None:
-        nonlocal steps
-        # opt.lr is the schedule's value at the step about to run
-        steps += opt.apply_step(grads, lr=opt.lr * lr_scale)
-
-    loss = reference_run_epoch(
-        _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
-        alpha=net.alpha, l1_ratio=net.l1_ratio,
-    )  # fmt: skip
-    return loss, steps
-
-
-def _native_epoch(
-    net: Network,
-    params: list[FloatArray],
-    opt: Optimizer,
-    X: FloatArray,
-    y: NDArray[Any],
-    perm: NDArray[np.intp],
-    batch_size: int | None,
-    lr_scale: float,
-    n_threads: int,
-) -> tuple[float, int]:
-    # here, not at the top: estimators on the reference backend need no extension
-    from .. import _core
-
-    schedule = opt.lr_schedule
-    loss, steps = _core.train_epoch(
-        params, native_rule(opt), opt.step_count,
-        None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
-        X, y, perm, 0 if batch_size is None else batch_size,
-        net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
-    )  # fmt: skip
-    opt.advance(steps)
-    return loss, steps
-
-
 def native_rule(opt: Optimizer) -> dict[str, Any]:
     """The update rule of ``opt`` as the C++ loop reads it.
 
@@ -159,10 +110,30 @@ def run_epoch(
     ``n_threads`` = 0 uses every core (OpenMP and BLAS).
     """
     if backend == "native":
-        return _native_epoch(
-            net, params, opt, X, y, perm, batch_size, lr_scale, n_threads
-        )
-    return _reference_epoch(net, params, opt, X, y, perm, batch_size, lr_scale)
+        # here, not at the top: estimators on the reference backend need no extension
+        from .. import _core
+
+        schedule = opt.lr_schedule
+        loss, steps = _core.train_epoch(
+            params, native_rule(opt), opt.step_count,
+            None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
+            X, y, perm, 0 if batch_size is None else batch_size,
+            net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
+        )  # fmt: skip
+        opt.advance(steps)
+        return loss, steps
+    steps = 0
+
+    def step(grads: list[FloatArray]) -> None:
+        nonlocal steps
+        # opt.lr is the schedule's value at the step about to run
+        steps += opt.apply_step(grads, lr=opt.lr * lr_scale)
+
+    loss = reference_run_epoch(
+        _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
+        alpha=net.alpha, l1_ratio=net.l1_ratio,
+    )  # fmt: skip
+    return loss, steps
 
 
 __all__ = ["FAMILIES", "Network", "native_rule", "run_epoch"]
