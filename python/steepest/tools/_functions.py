@@ -146,6 +146,34 @@ def quadratic_bowl(
     )  # fmt: skip
 
 
+def _planar(
+    name: str,
+    grid: Callable[[Any, Any], Any],
+    grad: Callable[[Any, Any], Any],
+    hess: Callable[[Any, Any], Any],
+    **points: Any,
+) -> Objective:
+    """An :class:`Objective` of two parameters from its formulas in ``x, y``.
+
+    ``grid`` is ``f`` on scalars or coordinate arrays, ``grad`` and ``hess``
+    give nested lists; ``points`` are the known points, start and bounds.
+    """
+
+    def f(v: Any) -> float:
+        x, y = _vec(v, 2, name)
+        return float(grid(x, y))
+
+    def grad_f(v: Any) -> Vector:
+        x, y = _vec(v, 2, name)
+        return np.array(grad(x, y), np.float64)
+
+    def hess_f(v: Any) -> NDArray[np.float64]:
+        x, y = _vec(v, 2, name)
+        return np.array(hess(x, y), np.float64)
+
+    return Objective(name=name, f=f, grad_f=grad_f, hess_f=hess_f, grid=grid, **points)
+
+
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Objective:
     """``f(x, y) = (a - x)^2 + b (y - x^2)^2``: a curved narrow valley, minimum ``(a, a^2)``.
 
@@ -156,29 +184,16 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Objective:
     >>> r.f([0.0, 0.0]), r.minima
     (1.0, ((1.0, 1.0),))
     """
-    name = "rosenbrock"
-
-    def grid(x: Any, y: Any) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = (a - x) ** 2 + b * (y - x**2) ** 2
-        return out
-
-    def f(v: Any) -> float:
-        x, y = _vec(v, 2, name)
-        return float(grid(x, y))
-
-    def grad_f(v: Any) -> Vector:
-        x, y = _vec(v, 2, name)
-        return np.array([2 * (x - a) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)])
-
-    def hess_f(v: Any) -> NDArray[np.float64]:
-        x, y = _vec(v, 2, name)
-        dxx = 2 - 4 * b * (y - x**2) + 8 * b * x**2
-        return np.array([[dxx, -4 * b * x], [-4 * b * x, 2 * b]])
-
-    return Objective(
-        name=name, f=f, grad_f=grad_f, hess_f=hess_f, minima=((a, a * a),),
-        stationary=(), start=(-1.5, 2.0), bounds=((-2.0, 2.0), (-1.0, 3.0)),
-        grid=grid,
+    return _planar(
+        "rosenbrock",
+        lambda x, y: (a - x) ** 2 + b * (y - x**2) ** 2,
+        lambda x, y: [2 * (x - a) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)],
+        lambda x, y: [
+            [2 - 4 * b * (y - x**2) + 8 * b * x**2, -4 * b * x],
+            [-4 * b * x, 2 * b],
+        ],
+        minima=((a, a * a),), stationary=(), start=(-1.5, 2.0),
+        bounds=((-2.0, 2.0), (-1.0, 3.0)),
     )  # fmt: skip
 
 
@@ -195,28 +210,13 @@ def saddle() -> Objective:
     >>> s.minima, s.stationary, s.hess_f([0.0, 0.0]).tolist()
     ((), ((0.0, 0.0),), [[2.0, 0.0], [0.0, -2.0]])
     """
-    name = "saddle"
-
-    def grid(x: Any, y: Any) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = x**2 - y**2
-        return out
-
-    def f(v: Any) -> float:
-        x, y = _vec(v, 2, name)
-        return float(grid(x, y))
-
-    def grad_f(v: Any) -> Vector:
-        x, y = _vec(v, 2, name)
-        return np.array([2 * x, -2 * y])
-
-    def hess_f(v: Any) -> NDArray[np.float64]:
-        _vec(v, 2, name)
-        return np.array([[2.0, 0.0], [0.0, -2.0]])
-
-    return Objective(
-        name=name, f=f, grad_f=grad_f, hess_f=hess_f, minima=(),
-        stationary=((0.0, 0.0),), start=(-1.5, 0.05), bounds=((-2.0, 2.0), (-2.0, 2.0)),
-        grid=grid,
+    return _planar(
+        "saddle",
+        lambda x, y: x**2 - y**2,
+        lambda x, y: [2 * x, -2 * y],
+        lambda x, y: [[2.0, 0.0], [0.0, -2.0]],
+        minima=(), stationary=((0.0, 0.0),), start=(-1.5, 0.05),
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
     )  # fmt: skip
 
 
@@ -233,26 +233,11 @@ def two_minima() -> Objective:
     >>> [t.f(m) for m in t.minima], t.f(t.stationary[0])
     ([0.0, 0.0], 1.0)
     """
-    name = "two_minima"
-
-    def grid(x: Any, y: Any) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = (x**2 - 1) ** 2 + y**2
-        return out
-
-    def f(v: Any) -> float:
-        x, y = _vec(v, 2, name)
-        return float(grid(x, y))
-
-    def grad_f(v: Any) -> Vector:
-        x, y = _vec(v, 2, name)
-        return np.array([4 * x * (x**2 - 1), 2 * y])
-
-    def hess_f(v: Any) -> NDArray[np.float64]:
-        x, _ = _vec(v, 2, name)
-        return np.array([[12 * x**2 - 4, 0.0], [0.0, 2.0]])
-
-    return Objective(
-        name=name, f=f, grad_f=grad_f, hess_f=hess_f, minima=((-1.0, 0.0), (1.0, 0.0)),
-        stationary=((0.0, 0.0),), start=(0.1, 1.5), bounds=((-2.0, 2.0), (-1.5, 2.0)),
-        grid=grid,
+    return _planar(
+        "two_minima",
+        lambda x, y: (x**2 - 1) ** 2 + y**2,
+        lambda x, y: [4 * x * (x**2 - 1), 2 * y],
+        lambda x, y: [[12 * x**2 - 4, 0.0], [0.0, 2.0]],
+        minima=((-1.0, 0.0), (1.0, 0.0)), stationary=((0.0, 0.0),), start=(0.1, 1.5),
+        bounds=((-2.0, 2.0), (-1.5, 2.0)),
     )  # fmt: skip
