@@ -25,20 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its status."""
     parser = argparse.ArgumentParser(prog="python -m steepest")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo_parser = commands.add_parser(
-        "demo",
-        help="train on real data with every optimizer",
-        description=demo.DESCRIPTION,
-    )
-    demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(run=demo.run)
-    bench_parser = commands.add_parser(
-        "bench",
-        help="benchmark the optimizer steps",
-        description=bench.DESCRIPTION,
-    )
-    bench.add_arguments(bench_parser)
-    bench_parser.set_defaults(run=bench.run)
+    for name, command, help_ in (
+        ("demo", demo, "train on real data with every optimizer"),
+        ("bench", bench, "benchmark the optimizer steps"),
+    ):
+        sub = commands.add_parser(name, help=help_, description=command.DESCRIPTION)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
