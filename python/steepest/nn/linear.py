@@ -29,26 +29,16 @@ import numpy as np
 from .. import _checks as v
 from ..typing import FloatArray
 from . import _inputs as c
+from ._dense import check_layer_model, single_layer_objective
 from ._init import INIT_KINDS, init_weight
 from ._losses import squared
-from ._penalty import add_penalty_grad, penalty_value
 
 
 def _check_model(fn: str, params: Any, X: Any) -> tuple[list[FloatArray], FloatArray]:
-    X = c.check_X(fn, X)
-    arrays = c.check_params(fn, params, X.dtype)
-    c.check_count(fn, arrays, 2, "coef, intercept")
-    coef, intercept = arrays
-    d = X.shape[1]
-    if coef.ndim not in (1, 2) or coef.shape[0] != d:
-        msg = (
-            f"{fn}: params[0] (coef) has shape {coef.shape}; expected ({d},) or "
-            f"({d}, n_targets) for X with {d} features"
-        )
-        raise ValueError(msg)
-    k = 1 if coef.ndim == 1 else coef.shape[1]
-    c.check_shape(fn, "params[1] (intercept)", intercept, (k,))
-    return arrays, X
+    return check_layer_model(
+        fn, params, X, min_outputs=0,
+        expected="({d},) or ({d}, n_targets)",
+    )  # fmt: skip
 
 
 def init_params(
@@ -142,10 +132,7 @@ def loss_and_grad(
     alpha, l1_ratio = c.check_penalty(fn, alpha, l1_ratio)
     Z = X @ coef + intercept
     loss, D = squared(Z, y)
-    g_coef = add_penalty_grad(coef, X.T @ D, alpha, l1_ratio)
-    g_intercept = np.sum(D, axis=0).reshape(intercept.shape)
-    total = loss + penalty_value([coef], alpha, l1_ratio)
-    return float(total), [g_coef, g_intercept]
+    return single_layer_objective([coef, intercept], X, loss, D, alpha, l1_ratio)
 
 
 __all__ = ["init_params", "loss_and_grad", "predict"]

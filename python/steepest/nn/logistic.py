@@ -40,27 +40,16 @@ from .. import _checks as v
 from ..typing import FloatArray
 from . import _inputs as c
 from ._activations import sigmoid
+from ._dense import check_layer_model, single_layer_objective
 from ._init import INIT_KINDS, init_weight
 from ._losses import binary, softmax, softmax_proba
-from ._penalty import add_penalty_grad, penalty_value
 
 
 def _check_model(fn: str, params: Any, X: Any) -> tuple[list[FloatArray], FloatArray]:
-    X = c.check_X(fn, X)
-    arrays = c.check_params(fn, params, X.dtype)
-    c.check_count(fn, arrays, 2, "coef, intercept")
-    coef, intercept = arrays
-    d = X.shape[1]
-    ok = coef.ndim == 1 or (coef.ndim == 2 and coef.shape[1] >= 2)
-    if not ok or coef.shape[0] != d:
-        msg = (
-            f"{fn}: params[0] (coef) has shape {coef.shape}; expected ({d},) (binary) "
-            f"or ({d}, n_classes >= 2) (multinomial) for X with {d} features"
-        )
-        raise ValueError(msg)
-    k = 1 if coef.ndim == 1 else coef.shape[1]
-    c.check_shape(fn, "params[1] (intercept)", intercept, (k,))
-    return arrays, X
+    return check_layer_model(
+        fn, params, X, min_outputs=2,
+        expected="({d},) (binary) or ({d}, n_classes >= 2) (multinomial)",
+    )  # fmt: skip
 
 
 def init_params(
@@ -165,10 +154,7 @@ def loss_and_grad(
     alpha, l1_ratio = c.check_penalty(fn, alpha, l1_ratio)
     Z = X @ coef + intercept
     loss, D = binary(Z, labels) if coef.ndim == 1 else softmax(Z, labels)
-    g_coef = add_penalty_grad(coef, X.T @ D, alpha, l1_ratio)
-    g_intercept = np.sum(D, axis=0).reshape(intercept.shape)
-    total = loss + penalty_value([coef], alpha, l1_ratio)
-    return float(total), [g_coef, g_intercept]
+    return single_layer_objective([coef, intercept], X, loss, D, alpha, l1_ratio)
 
 
 __all__ = [

@@ -49,9 +49,10 @@ from .. import _checks as v
 from ..typing import FloatArray
 from . import _inputs as c
 from ._activations import ACTIVATIONS, activate, derivative, sigmoid
+from ._dense import layer_grads
 from ._init import INIT_KINDS, init_weight
 from ._losses import binary, softmax, softmax_proba, squared
-from ._penalty import add_penalty_grad, penalty_value
+from ._penalty import penalty_value
 
 LOSSES = ("log_loss", "squared_error")
 
@@ -87,6 +88,13 @@ def _forward(
         Z = A[-1] @ params[i] + params[i + 1]
         A.append(Z if i == last else activate(activation, Z))
     return A
+
+
+def _output(fn: str, params: Any, X: Any, activation: Any) -> NDArray[Any]:
+    """Z (n, k) of checked params on checked X."""
+    params, X = _check_model(fn, params, X)
+    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
+    return _forward(params, X, activation)[-1]
 
 
 def init_params(
@@ -144,10 +152,7 @@ def decision_function(
     params: list[FloatArray], X: FloatArray, *, activation: str = "relu"
 ) -> FloatArray:
     """The output Z before any output function: (n,) when k = 1, else (n, k)."""
-    fn = "mlp.decision_function"
-    params, X = _check_model(fn, params, X)
-    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
-    Z: FloatArray = _forward(params, X, activation)[-1]
+    Z: FloatArray = _output("mlp.decision_function", params, X, activation)
     return Z[:, 0] if Z.shape[1] == 1 else Z
 
 
@@ -155,10 +160,7 @@ def predict_proba(
     params: list[FloatArray], X: FloatArray, *, activation: str = "relu"
 ) -> FloatArray:
     """Class probabilities (n, K) of a ``log_loss`` network (binary: 2 columns)."""
-    fn = "mlp.predict_proba"
-    params, X = _check_model(fn, params, X)
-    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
-    Z = _forward(params, X, activation)[-1]
+    Z = _output("mlp.predict_proba", params, X, activation)
     if Z.shape[1] == 1:
         out: FloatArray = np.concatenate([sigmoid(-Z), sigmoid(Z)], axis=1)
         return out
@@ -175,10 +177,8 @@ def predict(
 ) -> NDArray[Any]:
     """Class indices (``log_loss``; binary: z > 0) or the regression output."""
     fn = "mlp.predict"
-    params, X = _check_model(fn, params, X)
-    activation = v.choice(fn, "activation", activation, ACTIVATIONS)
+    Z = _output(fn, params, X, activation)
     loss = v.choice(fn, "loss", loss, LOSSES)
-    Z = _forward(params, X, activation)[-1]
     if loss == "squared_error":
         out: NDArray[Any] = Z[:, 0] if Z.shape[1] == 1 else Z
     elif Z.shape[1] == 1:
@@ -255,8 +255,9 @@ def loss_and_grad(
     grads: list[FloatArray] = [X] * len(params)  # placeholders, all overwritten
     for layer in range(len(weights) - 1, -1, -1):
         W, A_prev = weights[layer], A[layer]
-        grads[2 * layer] = add_penalty_grad(W, A_prev.T @ D, alpha, l1_ratio)
-        grads[2 * layer + 1] = np.sum(D, axis=0)
+        grads[2 * layer], grads[2 * layer + 1] = layer_grads(
+            W, A_prev, D, alpha, l1_ratio
+        )
         if layer > 0:
             D = D @ W.T
             gprime = derivative(activation, A_prev)
