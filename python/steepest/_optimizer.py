@@ -23,6 +23,35 @@ from ._rules import Rule
 from ._schedule_base import Schedule
 from .typing import ArrayOrList, FloatArray
 
+#: what to do with a ReduceLROnPlateau instead of giving it as an optimizer's lr
+_PLATEAU_USE = "call plateau.update(metric) each epoch and set opt.lr = plateau.lr"
+
+
+def schedule_of(
+    fn: str, name: str, value: Any, *, plateau_use: str = _PLATEAU_USE
+) -> Schedule | None:
+    """The schedule given as learning rate ``name``, None for a real number.
+
+    TypeError for anything else, a ReduceLROnPlateau with ``plateau_use``
+    (how to use one instead) in the message. Used by the optimizers and
+    the estimators' ``learning_rate``.
+    """
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, ReduceLROnPlateau):
+        msg = (
+            f"{fn}: {name} cannot be a ReduceLROnPlateau (it follows a metric, not "
+            f"the step); {plateau_use}"
+        )
+        raise TypeError(msg)
+    if not v.is_real(value):
+        msg = (
+            f"{fn}: {name} must be a real number or a steepest schedule, got "
+            f"{type(value).__name__}"
+        )
+        raise TypeError(msg)
+    return None
+
 
 class Optimizer:
     """Base class: params, state arrays, step count, state dict round trip.
@@ -83,7 +112,7 @@ class Optimizer:
         functional = _backend.package(name, self.backend).functional
         self._step_fn = getattr(functional, self._rule.step)
         hyper = dict(hyper)
-        self._schedule: Schedule | None = self._check_schedule(name, hyper.get("lr"))
+        self._schedule: Schedule | None = schedule_of(name, "lr", hyper.get("lr"))
         if self._schedule is not None:
             hyper["lr"] = self._schedule(0)
         self.hyper = self._rule.checked(name, hyper)
@@ -99,25 +128,6 @@ class Optimizer:
             for slot in self._rule.active(self.hyper)
         }
 
-    @staticmethod
-    def _check_schedule(fn: str, lr: Any) -> Schedule | None:
-        """The schedule given as ``lr``, None for a number; TypeError for other callables."""
-        if isinstance(lr, Schedule):
-            return lr
-        if isinstance(lr, ReduceLROnPlateau):
-            msg = (
-                f"{fn}: lr cannot be a ReduceLROnPlateau (it is driven by a metric, not "
-                "the step): call plateau.update(metric) each epoch and set opt.lr = plateau.lr"
-            )
-            raise TypeError(msg)
-        if callable(lr):
-            msg = (
-                f"{fn}: lr must be a real number or a steepest schedule, got "
-                f"{type(lr).__name__}"
-            )
-            raise TypeError(msg)
-        return None
-
     # -- public API ---------------------------------------------------------
     @property
     def lr(self) -> float:
@@ -129,7 +139,7 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float | Schedule) -> None:
         name = type(self).__name__
-        schedule = self._check_schedule(name, value)
+        schedule = schedule_of(name, "lr", value)
         lr = schedule(self.step_count) if schedule is not None else cast(float, value)
         v.check_nonnegative(name, "lr", lr)
         self.hyper["lr"] = float(lr)
@@ -296,4 +306,4 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} arrays, {args}, backend={self.backend!r})"
 
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "schedule_of"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _backend, _rules, optim
 from .. import _checks as v
+from .._optimizer import schedule_of
 from .._plateau import ReduceLROnPlateau
 from .._schedule_base import Schedule
 from ..optim import Optimizer
@@ -35,21 +36,8 @@ BACKENDS = _backend.BACKENDS
 
 def learning_rate(fn: str, name: str, value: Any) -> float | Schedule:
     """A finite float > 0 or a schedule (from either schedules module)."""
-    if isinstance(value, Schedule):
-        return value
-    if isinstance(value, ReduceLROnPlateau):
-        msg = (
-            f"{fn}: {name} cannot be a ReduceLROnPlateau (it follows a metric, not "
-            "the step); pass it as reduce_on_plateau="
-        )
-        raise TypeError(msg)
-    if not v.is_real(value):
-        msg = (
-            f"{fn}: {name} must be a real number or a steepest schedule, got "
-            f"{type(value).__name__}"
-        )
-        raise TypeError(msg)
-    return v.check_positive(fn, name, value)
+    schedule = schedule_of(fn, name, value, plateau_use="pass it as reduce_on_plateau=")
+    return schedule if schedule is not None else v.check_positive(fn, name, value)
 
 
 def plateau(fn: str, value: Any) -> ReduceLROnPlateau | None:
