@@ -149,15 +149,8 @@ class SequentialLR(_Native, _ref.SequentialLR):
     __doc__ = _ref.SequentialLR.__doc__
 
 
-#: every schedule kind, by description name
-KINDS: dict[str, type[Schedule]] = {
-    cls.kind: cls
-    for cls in (
-        Constant, ConstantLR, LinearLR, StepLR, MultiStepLR, ExponentialLR, InverseTimeLR,
-        PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
-        SequentialLR,
-    )
-}  # fmt: skip
+#: every schedule kind, by description name: the twin's list, each bound to its class here
+KINDS: dict[str, type[Schedule]] = {kind: globals()[kind] for kind in _ref.KINDS}
 
 
 def from_native(desc: dict[str, Any]) -> Schedule:
