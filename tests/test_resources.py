@@ -8,6 +8,7 @@ import os
 import sys
 import tracemalloc
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -29,6 +30,16 @@ resident_size_meaningful = pytest.mark.skipif(
 def resident_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def traced_peak(run: Callable[[], object]) -> int:
+    """The peak of NumPy/Python allocations (bytes) while ``run()`` runs."""
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 @linux_only
@@ -73,12 +84,7 @@ def test_a_step_allocates_nothing_array_sized() -> None:
     grads = [np.ones(1_000_000), np.ones(1_000_000, np.float32)]
     opt = steepest.Adam(params, lr=1e-3)
     opt.step(grads)
-    tracemalloc.start()
-    try:
-        opt.step(grads)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(lambda: opt.step(grads))
     assert peak < 64 * 1024, f"a step allocated {peak} bytes"
 
 
@@ -88,12 +94,7 @@ def test_fit_does_not_copy_a_matching_X(dtype: type) -> None:
     X = rng.standard_normal((40_000, 50)).astype(dtype)  # 8 or 16 MB
     y = (X[:, 0] > 0).astype(int)
     est = steepest.LogisticRegression(max_iter=3, tol=None, batch_size=256, dtype=dtype)
-    tracemalloc.start()
-    try:
-        est.fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(lambda: est.fit(X, y))
     # a per-epoch permutation and labels (~0.6 MB) are expected; a copy of X is not
     assert peak < X.nbytes / 4, (
         f"fit allocated {peak / 2**20:.1f} MiB for X of {X.nbytes / 2**20:.0f} MiB"
@@ -107,12 +108,7 @@ def test_fit_converts_a_float64_X_once_for_a_float32_model() -> None:
     est = steepest.LogisticRegression(
         max_iter=5, tol=None, batch_size=256, dtype=np.float32
     )
-    tracemalloc.start()
-    try:
-        est.fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(lambda: est.fit(X, y))
     converted = X.size * 4
     assert converted <= peak < 1.5 * converted, (
         peak
