@@ -43,6 +43,23 @@ def grad_sequence(
     ]
 
 
+def beside_functional(
+    case: Case, backend: str
+) -> tuple[Optimizer, list[np.ndarray], Any, list[np.ndarray], dict[str, Any]]:
+    """``case``'s optimizer on fresh params, and what replays it by hand.
+
+    Returns ``(opt, params, functional, mine, states)``: ``mine`` and
+    ``states`` are copies of the params and of the fresh state for the
+    functional module of ``backend``.
+    """
+    params = make_params()
+    mine = [p.copy() for p in params]
+    opt = cls_for(backend, case.cls)(params, **case.cls_kwargs)
+    states = {k: [a.copy() for a in arrays] for k, arrays in opt.state.items()}
+    functional = steepest.functional if backend == "native" else ref
+    return opt, params, functional, mine, states
+
+
 def assert_tree_equal(a: Any, b: Any, path: str = "") -> None:
     """Bit-for-bit equality of nested dicts/lists/tuples of arrays and scalars."""
     if isinstance(a, dict):
@@ -171,11 +188,7 @@ def test_backend_attribute() -> None:
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_class_equals_functional_and_lr_setter(case: Case, backend: str) -> None:
     """Five class steps (lr doubled through ``opt.lr`` after three) equal the functional calls."""
-    functional = steepest.functional if backend == "native" else ref
-    params = make_params()
-    mine = [p.copy() for p in params]
-    opt = cls_for(backend, case.cls)(params, **case.cls_kwargs)
-    states = {k: [a.copy() for a in arrays] for k, arrays in opt.state.items()}
+    opt, params, functional, mine, states = beside_functional(case, backend)
     lr = case.kwargs["lr"]
     for t, grads in enumerate(grad_sequence(params, 5), start=1):
         if t == 4:
@@ -265,11 +278,7 @@ def test_nonfinite_raise_is_the_default(backend: str) -> None:
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_apply_step_is_a_step_at_the_given_lr(case: Case, backend: str) -> None:
     """apply_step(lr=x) equals the functional step at x and counts like step()."""
-    functional = steepest.functional if backend == "native" else ref
-    params = make_params()
-    mine = [p.copy() for p in params]
-    opt = cls_for(backend, case.cls)(params, **case.cls_kwargs)
-    states = {k: [a.copy() for a in arrays] for k, arrays in opt.state.items()}
+    opt, params, functional, mine, states = beside_functional(case, backend)
     for t, grads in enumerate(grad_sequence(params, 3), start=1):
         lr = case.kwargs["lr"] * t / 4
         assert opt.apply_step(grads, lr=lr) is True
