@@ -152,3 +152,47 @@ def test_written_call_passes_the_rows_arguments(rule: Rule) -> None:
     if rule.takes_step:
         expected["step"] = 7
     assert kwargs == expected
+
+
+def binding_names(doc: str) -> list[str]:
+    """The argument names pybind11 writes on the first line of a function's doc."""
+    head = doc.splitlines()[0]
+    inside = head[head.index("(") + 1 : head.rindex(")")]
+    return [arg.split(":")[0].strip() for arg in inside.split(",")]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_binding_takes_the_reference_parameters_in_order(rule: Rule) -> None:
+    """The native step passes the reference's arguments positionally to the binding."""
+    core = getattr(steepest._core, rule.step)
+    reference = getattr(steepest.reference.functional, rule.step)
+    expected = list(inspect.signature(reference).parameters)
+    assert binding_names(core.__doc__) == expected
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_native_step_forwards_each_argument_to_its_place(rule: Rule) -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    def record(*args: Any) -> bool:
+        seen.append(args)
+        return False
+
+    reference = getattr(steepest.reference.functional, rule.step)
+    native = steepest.functional._native(reference, record)
+    params = inspect.signature(reference).parameters.values()
+    assert inspect.signature(native) == inspect.signature(reference)
+    assert native.__doc__ == reference.__doc__
+    assert native.__module__ == "steepest.functional"
+    positional = [f"<{p.name}>" for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    keywords = {p.name: f"<{p.name}>" for p in params if p.kind is p.KEYWORD_ONLY}
+    assert native(*positional, **keywords) is False
+    assert seen == [tuple(f"<{p.name}>" for p in params)]
+    # with only the required arguments, the others arrive at their defaults
+    required = [p for p in params if p.default is p.empty]
+    args = [f"<{p.name}>" for p in required if p.kind is p.POSITIONAL_OR_KEYWORD]
+    kwargs = {p.name: f"<{p.name}>" for p in required if p.kind is p.KEYWORD_ONLY}
+    native(*args, **kwargs)
+    assert seen[1] == tuple(
+        f"<{p.name}>" if p.default is p.empty else p.default for p in params
+    )

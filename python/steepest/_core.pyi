@@ -1,6 +1,6 @@
 # Hand-written stub of the extension module steepest._core (kept honest by
 # `python -m mypy.stubtest steepest._core`). Documentation: steepest.functional.
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 from numpy.typing import NDArray
@@ -9,78 +9,17 @@ _Arrays: TypeAlias = NDArray[Any] | Sequence[NDArray[Any]]
 
 __version__: str
 
-def sgd_step(
-    param: _Arrays,
-    grad: _Arrays,
-    momentum_buffer: _Arrays | None,
-    step: int,
-    lr: float,
-    momentum: float,
-    dampening: float,
-    nesterov: bool,
-    weight_decay: float,
-    maximize: bool,
-    nonfinite: str,
-) -> bool: ...
-def adagrad_step(
-    param: _Arrays,
-    grad: _Arrays,
-    state_sum: _Arrays,
-    step: int,
-    lr: float,
-    lr_decay: float,
-    weight_decay: float,
-    eps: float,
-    maximize: bool,
-    nonfinite: str,
-) -> bool: ...
-def rmsprop_step(
-    param: _Arrays,
-    grad: _Arrays,
-    square_avg: _Arrays,
-    momentum_buffer: _Arrays | None,
-    grad_avg: _Arrays | None,
-    lr: float,
-    alpha: float,
-    eps: float,
-    weight_decay: float,
-    momentum: float,
-    centered: bool,
-    maximize: bool,
-    nonfinite: str,
-) -> bool: ...
-def adam_step(
-    param: _Arrays,
-    grad: _Arrays,
-    m: _Arrays,
-    v: _Arrays,
-    v_max: _Arrays | None,
-    step: int,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    nonfinite: str,
-) -> bool: ...
-def adamw_step(
-    param: _Arrays,
-    grad: _Arrays,
-    m: _Arrays,
-    v: _Arrays,
-    v_max: _Arrays | None,
-    step: int,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    nonfinite: str,
-) -> bool: ...
+# The rule steps, one per row of steepest._rules: they take the arguments of
+# their twin in steepest.reference.functional, in its order, all positional
+# (tests/test_rules.py compares the names); steepest.functional types them.
+_Step: TypeAlias = Callable[..., bool]
+
+sgd_step: _Step
+adagrad_step: _Step
+rmsprop_step: _Step
+adam_step: _Step
+adamw_step: _Step
+
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(
     grads: _Arrays, max_norm: float, norm_type: float, error_if_nonfinite: bool

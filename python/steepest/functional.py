@@ -48,299 +48,66 @@ instruction set.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any, ParamSpec, cast
+
 from . import _core
+from .reference import functional as _ref
 from .typing import ArrayOrList
 
+_P = ParamSpec("_P")
 
-def sgd_step(
-    param: ArrayOrList,
-    grad: ArrayOrList,
-    momentum_buffer: ArrayOrList | None = None,
-    *,
-    step: int,
-    lr: float,
-    momentum: float = 0.0,
-    dampening: float = 0.0,
-    nesterov: bool = False,
-    weight_decay: float = 0.0,
-    maximize: bool = False,
-    nonfinite: str = "raise",
-) -> bool:
-    """Stochastic gradient descent, optionally with momentum (torch.optim.SGD).
 
-    Parameters
-    ----------
-    param, grad : ndarray or list of ndarray
-        Parameters (updated in place) and their gradients.
-    momentum_buffer : ndarray or list of ndarray, optional
-        Required when ``momentum != 0``; ignored at ``step == 1``, where it is
-        set to the gradient.
-    step, maximize, nonfinite
-        See the module documentation.
-    lr : float
-        Learning rate, >= 0.
-    momentum : float
-        Momentum factor ``mu`` >= 0.
-    dampening : float
-        In [0, 1]; scales the gradient's share of the buffer after step 1.
-    nesterov : bool
-        Nesterov momentum; requires ``momentum > 0`` and ``dampening == 0``.
-    weight_decay : float
-        L2 penalty ``wd`` >= 0 added to the gradient.
+def _native(ref: Callable[_P, bool], core: Callable[..., bool]) -> Callable[_P, bool]:
+    """The native step: ``ref``'s signature and docstring, calling ``core``.
 
-    Notes
-    -----
-    ::
-
-        g <- g + wd * p
-        b <- g  (step 1),  b <- mu * b + (1 - dampening) * g  (later)
-        g <- g + mu * b  (Nesterov)  or  g <- b
-        p <- p - lr * g
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from steepest.functional import sgd_step
-    >>> p = np.array([1.0, 2.0]); g = np.array([0.5, -0.5])
-    >>> sgd_step(p, g, step=1, lr=0.1)
-    True
-    >>> p
-    array([0.95, 2.05])
+    The reference is the one written-out source of both. The function is
+    compiled once from ``ref``'s parameter names, the way ``dataclasses``
+    builds methods, so that a call passes its arguments on positionally in
+    the order the binding takes them and costs what the hand-written wrapper
+    did (a ``*args, **kwargs`` forwarder or a ``Signature.bind`` would add
+    about a microsecond, as much as a step on a small array). Its globals
+    are this module's, so doctest finds it here and it pickles by this
+    module's name.
     """
-    return _core.sgd_step(
-        param, grad, momentum_buffer, step, lr, momentum, dampening, nesterov,
-        weight_decay, maximize, nonfinite,
-    )  # fmt: skip
-
-
-def adagrad_step(
-    param: ArrayOrList,
-    grad: ArrayOrList,
-    state_sum: ArrayOrList,
-    *,
-    step: int,
-    lr: float = 1e-2,
-    lr_decay: float = 0.0,
-    weight_decay: float = 0.0,
-    eps: float = 1e-10,
-    maximize: bool = False,
-    nonfinite: str = "raise",
-) -> bool:
-    """Adagrad (torch.optim.Adagrad).
-
-    Parameters
-    ----------
-    param, grad : ndarray or list of ndarray
-        Parameters (updated in place) and their gradients.
-    state_sum : ndarray or list of ndarray
-        Running sum of squared gradients; torch starts it at
-        ``initial_accumulator_value`` (the class does the same).
-    step, maximize, nonfinite
-        See the module documentation.
-    lr, lr_decay, weight_decay : float
-        Learning rate, its 1/t decay and the L2 penalty, all >= 0.
-    eps : float
-        > 0, added to the square root (outside it, as torch does).
-
-    Notes
-    -----
-    ::
-
-        g <- g + wd * p
-        clr = lr / (1 + (step - 1) * lr_decay)
-        s <- s + g * g
-        p <- p - clr * g / (sqrt(s) + eps)
-
-    References
-    ----------
-    Duchi, Hazan and Singer, "Adaptive subgradient methods for online learning
-    and stochastic optimization", JMLR 12, 2011.
-    """
-    return _core.adagrad_step(
-        param,
-        grad,
-        state_sum,
-        step,
-        lr,
-        lr_decay,
-        weight_decay,
-        eps,
-        maximize,
-        nonfinite,
+    # The signature sees through the reference's decorator (np.errstate).
+    signature = inspect.signature(ref)
+    params = signature.parameters.values()
+    positional = [p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    keywords = [p for p in params if p.kind is p.KEYWORD_ONLY]
+    if len(positional) + len(keywords) != len(params):
+        msg = f"_native: ref must take named parameters only, got {signature}"
+        raise TypeError(msg)
+    names = [p.name for p in positional]
+    star = ["*", *(p.name for p in keywords)] if keywords else []
+    source = (
+        "def make(core):\n"
+        f"    def {ref.__name__}({', '.join(names + star)}):\n"
+        f"        return core({', '.join(p.name for p in params)})\n"
+        f"    return {ref.__name__}\n"
     )
+    scope: dict[str, Any] = {}
+    code = compile(source, f"<steepest.functional.{ref.__name__}>", "exec")
+    exec(code, globals(), scope)  # noqa: S102 - the reference's own names
+    fn = scope["make"](core)
+    # The defaults are the reference's values, not their repr put into source.
+    fn.__defaults__ = tuple(p.default for p in positional if p.default is not p.empty)
+    fn.__kwdefaults__ = {
+        p.name: p.default for p in keywords if p.default is not p.empty
+    }
+    fn.__annotations__ = {p.name: p.annotation for p in params}
+    fn.__annotations__["return"] = signature.return_annotation
+    fn.__doc__ = ref.__doc__
+    fn.__qualname__ = ref.__qualname__
+    return cast(Callable[_P, bool], fn)
 
 
-def rmsprop_step(
-    param: ArrayOrList,
-    grad: ArrayOrList,
-    square_avg: ArrayOrList,
-    momentum_buffer: ArrayOrList | None = None,
-    grad_avg: ArrayOrList | None = None,
-    *,
-    lr: float = 1e-2,
-    alpha: float = 0.99,
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    momentum: float = 0.0,
-    centered: bool = False,
-    maximize: bool = False,
-    nonfinite: str = "raise",
-) -> bool:
-    """RMSprop, plain or centered, with optional momentum (torch.optim.RMSprop).
-
-    Parameters
-    ----------
-    param, grad : ndarray or list of ndarray
-        Parameters (updated in place) and their gradients.
-    square_avg : ndarray or list of ndarray
-        Running average of squared gradients ``v`` (starts at zero).
-    momentum_buffer : ndarray or list of ndarray, optional
-        Required when ``momentum != 0`` (starts at zero).
-    grad_avg : ndarray or list of ndarray, optional
-        Running average of gradients, required when ``centered``.
-    lr, weight_decay, momentum : float
-        All >= 0.
-    alpha : float
-        Smoothing constant in [0, 1].
-    eps : float
-        > 0, added outside the square root.
-    centered : bool
-        Normalise by the estimated variance instead of the second moment.
-    maximize, nonfinite
-        See the module documentation.
-
-    Notes
-    -----
-    ::
-
-        g <- g + wd * p
-        v <- alpha * v + (1 - alpha) * g * g
-        centered:  ga <- alpha * ga + (1 - alpha) * g;  d = sqrt(v - ga * ga) + eps
-        otherwise: d = sqrt(v) + eps
-        momentum:  b <- mu * b + g / d;  p <- p - lr * b
-        otherwise: p <- p - lr * g / d
-
-    References
-    ----------
-    Tieleman and Hinton, COURSERA Neural Networks lecture 6.5, 2012;
-    Graves, "Generating sequences with recurrent neural networks", 2013.
-    """
-    return _core.rmsprop_step(
-        param, grad, square_avg, momentum_buffer, grad_avg, lr, alpha, eps, weight_decay,
-        momentum, centered, maximize, nonfinite,
-    )  # fmt: skip
-
-
-def adam_step(
-    param: ArrayOrList,
-    grad: ArrayOrList,
-    m: ArrayOrList,
-    v: ArrayOrList,
-    v_max: ArrayOrList | None = None,
-    *,
-    step: int,
-    lr: float = 1e-3,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    amsgrad: bool = False,
-    maximize: bool = False,
-    nonfinite: str = "raise",
-) -> bool:
-    """Adam with bias correction, optionally AMSGrad (torch.optim.Adam).
-
-    Parameters
-    ----------
-    param, grad : ndarray or list of ndarray
-        Parameters (updated in place) and their gradients.
-    m, v : ndarray or list of ndarray
-        First and second moment estimates (start at zero).
-    v_max : ndarray or list of ndarray, optional
-        Running maximum of ``v``, required when ``amsgrad``.
-    step : int
-        Step number t >= 1, used in the bias corrections.
-    lr : float
-        Learning rate >= 0.
-    beta1, beta2 : float
-        Decay rates in [0, 1) (torch's ``betas``).
-    eps : float
-        > 0, added to ``sqrt(v_hat)`` (outside the root, torch's placement;
-        optax's ``eps_root`` would go inside).
-    weight_decay : float
-        L2 penalty added to the gradient (coupled; see :func:`adamw_step`).
-    amsgrad : bool
-        Use the running maximum of ``v`` (Reddi et al.).
-    maximize, nonfinite
-        See the module documentation.
-
-    Notes
-    -----
-    ::
-
-        g <- g + wd * p
-        m <- beta1 * m + (1 - beta1) * g
-        v <- beta2 * v + (1 - beta2) * g * g
-        v_max <- max(v_max, v)   and v_max replaces v below  (AMSGrad)
-        p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) * (1 / sqrt(1 - beta2^t)) + eps)
-
-    torch's formula; the reciprocal of ``sqrt(1 - beta2^t)`` is taken once per
-    step (torch divides by it per element), which moves one rounding and
-    leaves one division and one square root per element.
-
-    References
-    ----------
-    Kingma and Ba, "Adam: A method for stochastic optimization", ICLR 2015;
-    Reddi, Kale and Kumar, "On the convergence of Adam and beyond", ICLR 2018.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from steepest.functional import adam_step
-    >>> p = np.zeros(3, np.float32); g = np.ones(3, np.float32)
-    >>> m, v = np.zeros_like(p), np.zeros_like(p)
-    >>> adam_step(p, g, m, v, step=1, lr=0.1)
-    True
-    >>> p  # the first step moves each coordinate by about lr
-    array([-0.1, -0.1, -0.1], dtype=float32)
-    """
-    return _core.adam_step(
-        param, grad, m, v, v_max, step, lr, beta1, beta2, eps, weight_decay, amsgrad,
-        maximize, nonfinite,
-    )  # fmt: skip
-
-
-def adamw_step(
-    param: ArrayOrList,
-    grad: ArrayOrList,
-    m: ArrayOrList,
-    v: ArrayOrList,
-    v_max: ArrayOrList | None = None,
-    *,
-    step: int,
-    lr: float = 1e-3,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-    weight_decay: float = 1e-2,
-    amsgrad: bool = False,
-    maximize: bool = False,
-    nonfinite: str = "raise",
-) -> bool:
-    """AdamW: Adam with decoupled weight decay (torch.optim.AdamW).
-
-    Same parameters as :func:`adam_step`, but ``weight_decay`` (default 1e-2)
-    shrinks the parameters directly, ``p <- p * (1 - lr * wd)``, before the
-    Adam update, instead of entering the gradient.
-
-    References
-    ----------
-    Loshchilov and Hutter, "Decoupled weight decay regularization", ICLR 2019.
-    """
-    return _core.adamw_step(
-        param, grad, m, v, v_max, step, lr, beta1, beta2, eps, weight_decay, amsgrad,
-        maximize, nonfinite,
-    )  # fmt: skip
+sgd_step = _native(_ref.sgd_step, _core.sgd_step)
+adagrad_step = _native(_ref.adagrad_step, _core.adagrad_step)
+rmsprop_step = _native(_ref.rmsprop_step, _core.rmsprop_step)
+adam_step = _native(_ref.adam_step, _core.adam_step)
+adamw_step = _native(_ref.adamw_step, _core.adamw_step)
 
 
 def clip_grad_norm(

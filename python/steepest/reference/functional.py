@@ -1,12 +1,15 @@
 """Reference optimizer steps in plain NumPy: the specification.
 
-Each function has the signature and the errors of its twin in
-:mod:`steepest.functional` (see there for the full documentation); the
-hyperparameter checks are the rule's spec row (:mod:`steepest._rules`). Scalars
-that depend only on the step are computed once in double precision and cast
-to the array dtype (``T = p.dtype.type``), then the element-wise operations
-run in the dtype, in the order the C++ kernel (``cpp/include/steepest/optim``)
-performs them, which makes native and reference results bit-identical.
+Each step here is the one source of its native twin's signature and
+docstring: :mod:`steepest.functional` builds its steps from these (the
+common parameters, return value and errors are described there). The
+hyperparameter checks are the rule's spec row (:mod:`steepest._rules`).
+Scalars that depend only on the step are computed once in double precision
+and cast to the array dtype (``T = p.dtype.type``), then the element-wise
+operations run in the dtype, in the order the C++ kernel
+(``cpp/include/steepest/rules/``) performs them, which makes native and
+reference results bit-identical. The examples call the step of the module
+they are read in, so the doctests run each backend.
 """
 
 from __future__ import annotations
@@ -54,7 +57,46 @@ def sgd_step(
     maximize: bool = False,
     nonfinite: str = "raise",
 ) -> bool:
-    """Reference twin of :func:`steepest.functional.sgd_step`."""
+    """Stochastic gradient descent, optionally with momentum (torch.optim.SGD).
+
+    Parameters
+    ----------
+    param, grad : ndarray or list of ndarray
+        Parameters (updated in place) and their gradients.
+    momentum_buffer : ndarray or list of ndarray, optional
+        Required when ``momentum != 0``; ignored at ``step == 1``, where it is
+        set to the gradient.
+    step, maximize, nonfinite
+        See :mod:`steepest.functional`.
+    lr : float
+        Learning rate, >= 0.
+    momentum : float
+        Momentum factor ``mu`` >= 0.
+    dampening : float
+        In [0, 1]; scales the gradient's share of the buffer after step 1.
+    nesterov : bool
+        Nesterov momentum; requires ``momentum > 0`` and ``dampening == 0``.
+    weight_decay : float
+        L2 penalty ``wd`` >= 0 added to the gradient.
+
+    Notes
+    -----
+    ::
+
+        g <- g + wd * p
+        b <- g  (step 1),  b <- mu * b + (1 - dampening) * g  (later)
+        g <- g + mu * b  (Nesterov)  or  g <- b
+        p <- p - lr * g
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([1.0, 2.0]); g = np.array([0.5, -0.5])
+    >>> sgd_step(p, g, step=1, lr=0.1)
+    True
+    >>> p
+    array([0.95, 2.05])
+    """
     fn = "sgd_step"
     step = v.check_step(fn, step)
     h = BY_NAME["sgd"].check_step(fn, locals())
@@ -102,7 +144,36 @@ def adagrad_step(
     maximize: bool = False,
     nonfinite: str = "raise",
 ) -> bool:
-    """Reference twin of :func:`steepest.functional.adagrad_step`."""
+    """Adagrad (torch.optim.Adagrad).
+
+    Parameters
+    ----------
+    param, grad : ndarray or list of ndarray
+        Parameters (updated in place) and their gradients.
+    state_sum : ndarray or list of ndarray
+        Running sum of squared gradients; torch starts it at
+        ``initial_accumulator_value`` (the class does the same).
+    step, maximize, nonfinite
+        See :mod:`steepest.functional`.
+    lr, lr_decay, weight_decay : float
+        Learning rate, its 1/t decay and the L2 penalty, all >= 0.
+    eps : float
+        > 0, added to the square root (outside it, as torch does).
+
+    Notes
+    -----
+    ::
+
+        g <- g + wd * p
+        clr = lr / (1 + (step - 1) * lr_decay)
+        s <- s + g * g
+        p <- p - clr * g / (sqrt(s) + eps)
+
+    References
+    ----------
+    Duchi, Hazan and Singer, "Adaptive subgradient methods for online learning
+    and stochastic optimization", JMLR 12, 2011.
+    """
     fn = "adagrad_step"
     step = v.check_step(fn, step)
     h = BY_NAME["adagrad"].check_step(fn, locals())
@@ -144,7 +215,45 @@ def rmsprop_step(
     maximize: bool = False,
     nonfinite: str = "raise",
 ) -> bool:
-    """Reference twin of :func:`steepest.functional.rmsprop_step`."""
+    """RMSprop, plain or centered, with optional momentum (torch.optim.RMSprop).
+
+    Parameters
+    ----------
+    param, grad : ndarray or list of ndarray
+        Parameters (updated in place) and their gradients.
+    square_avg : ndarray or list of ndarray
+        Running average of squared gradients ``v`` (starts at zero).
+    momentum_buffer : ndarray or list of ndarray, optional
+        Required when ``momentum != 0`` (starts at zero).
+    grad_avg : ndarray or list of ndarray, optional
+        Running average of gradients, required when ``centered``.
+    lr, weight_decay, momentum : float
+        All >= 0.
+    alpha : float
+        Smoothing constant in [0, 1].
+    eps : float
+        > 0, added outside the square root.
+    centered : bool
+        Normalise by the estimated variance instead of the second moment.
+    maximize, nonfinite
+        See :mod:`steepest.functional`.
+
+    Notes
+    -----
+    ::
+
+        g <- g + wd * p
+        v <- alpha * v + (1 - alpha) * g * g
+        centered:  ga <- alpha * ga + (1 - alpha) * g;  d = sqrt(v - ga * ga) + eps
+        otherwise: d = sqrt(v) + eps
+        momentum:  b <- mu * b + g / d;  p <- p - lr * b
+        otherwise: p <- p - lr * g / d
+
+    References
+    ----------
+    Tieleman and Hinton, COURSERA Neural Networks lecture 6.5, 2012;
+    Graves, "Generating sequences with recurrent neural networks", 2013.
+    """
     fn = "rmsprop_step"
     h = BY_NAME["rmsprop"].check_step(fn, locals())
     lr, alpha, eps, weight_decay = h["lr"], h["alpha"], h["eps"], h["weight_decay"]
@@ -273,7 +382,61 @@ def adam_step(
     maximize: bool = False,
     nonfinite: str = "raise",
 ) -> bool:
-    """Reference twin of :func:`steepest.functional.adam_step`."""
+    """Adam with bias correction, optionally AMSGrad (torch.optim.Adam).
+
+    Parameters
+    ----------
+    param, grad : ndarray or list of ndarray
+        Parameters (updated in place) and their gradients.
+    m, v : ndarray or list of ndarray
+        First and second moment estimates (start at zero).
+    v_max : ndarray or list of ndarray, optional
+        Running maximum of ``v``, required when ``amsgrad``.
+    step : int
+        Step number t >= 1, used in the bias corrections.
+    lr : float
+        Learning rate >= 0.
+    beta1, beta2 : float
+        Decay rates in [0, 1) (torch's ``betas``).
+    eps : float
+        > 0, added to ``sqrt(v_hat)`` (outside the root, torch's placement;
+        optax's ``eps_root`` would go inside).
+    weight_decay : float
+        L2 penalty added to the gradient (coupled; see :func:`adamw_step`).
+    amsgrad : bool
+        Use the running maximum of ``v`` (Reddi et al.).
+    maximize, nonfinite
+        See :mod:`steepest.functional`.
+
+    Notes
+    -----
+    ::
+
+        g <- g + wd * p
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g * g
+        v_max <- max(v_max, v)   and v_max replaces v below  (AMSGrad)
+        p <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) * (1 / sqrt(1 - beta2^t)) + eps)
+
+    torch's formula; the reciprocal of ``sqrt(1 - beta2^t)`` is taken once per
+    step (torch divides by it per element), which moves one rounding and
+    leaves one division and one square root per element.
+
+    References
+    ----------
+    Kingma and Ba, "Adam: A method for stochastic optimization", ICLR 2015;
+    Reddi, Kale and Kumar, "On the convergence of Adam and beyond", ICLR 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.zeros(3, np.float32); g = np.ones(3, np.float32)
+    >>> m, v = np.zeros_like(p), np.zeros_like(p)
+    >>> adam_step(p, g, m, v, step=1, lr=0.1)
+    True
+    >>> p  # the first step moves each coordinate by about lr
+    array([-0.1, -0.1, -0.1], dtype=float32)
+    """
     return _adam_like(
         "adam_step", False, param, grad, m, v, v_max, step, lr, beta1, beta2, eps,
         weight_decay, amsgrad, maximize, nonfinite,
@@ -297,7 +460,16 @@ def adamw_step(
     maximize: bool = False,
     nonfinite: str = "raise",
 ) -> bool:
-    """Reference twin of :func:`steepest.functional.adamw_step`."""
+    """AdamW: Adam with decoupled weight decay (torch.optim.AdamW).
+
+    Same parameters as :func:`adam_step`, but ``weight_decay`` (default 1e-2)
+    shrinks the parameters directly, ``p <- p * (1 - lr * wd)``, before the
+    Adam update, instead of entering the gradient.
+
+    References
+    ----------
+    Loshchilov and Hutter, "Decoupled weight decay regularization", ICLR 2019.
+    """
     return _adam_like(
         "adamw_step", True, param, grad, m, v, v_max, step, lr, beta1, beta2, eps,
         weight_decay, amsgrad, maximize, nonfinite,
