@@ -128,6 +128,18 @@ class Optimizer:
             for slot in self._rule.active(self.hyper)
         }
 
+    def _init_from(self, args: Mapping[str, Any]) -> None:
+        """Construct from ``args``, the ``locals()`` of a class's constructor
+        whose signature lists the rule's hyperparameters (written out once)."""
+        hyper = {name: args[name] for name in self._rule.hyper_names}
+        Optimizer.__init__(
+            self,
+            args["params"],
+            hyper,
+            backend=args["backend"],
+            nonfinite=args["nonfinite"],
+        )
+
     # -- public API ---------------------------------------------------------
     @property
     def lr(self) -> float:

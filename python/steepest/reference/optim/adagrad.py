@@ -37,9 +37,4 @@ class Adagrad(Optimizer):
         nonfinite: str = "raise",
         backend: str | None = None,
     ) -> None:
-        hyper = {
-            "lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value, "eps": eps,
-            "maximize": maximize,
-        }  # fmt: skip
-        super().__init__(params, hyper, backend=backend, nonfinite=nonfinite)
+        self._init_from(locals())

@@ -45,11 +45,7 @@ class Adam(Optimizer):
         nonfinite: str = "raise",
         backend: str | None = None,
     ) -> None:
-        hyper = {
-            "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-            "amsgrad": amsgrad, "maximize": maximize,
-        }  # fmt: skip
-        super().__init__(params, hyper, backend=backend, nonfinite=nonfinite)
+        self._init_from(locals())
 
 
 class AdamW(Adam):
@@ -74,7 +70,4 @@ class AdamW(Adam):
         nonfinite: str = "raise",
         backend: str | None = None,
     ) -> None:
-        super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, maximize,
-            nonfinite=nonfinite, backend=backend,
-        )  # fmt: skip
+        self._init_from(locals())

@@ -37,8 +37,4 @@ class RMSprop(Optimizer):
         nonfinite: str = "raise",
         backend: str | None = None,
     ) -> None:
-        hyper = {
-            "lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
-            "momentum": momentum, "centered": centered, "maximize": maximize,
-        }  # fmt: skip
-        super().__init__(params, hyper, backend=backend, nonfinite=nonfinite)
+        self._init_from(locals())

@@ -50,8 +50,4 @@ class SGD(Optimizer):
         nonfinite: str = "raise",
         backend: str | None = None,
     ) -> None:
-        hyper = {
-            "lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
-            "weight_decay": weight_decay, "maximize": maximize,
-        }  # fmt: skip
-        super().__init__(params, hyper, backend=backend, nonfinite=nonfinite)
+        self._init_from(locals())
