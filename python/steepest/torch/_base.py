@@ -36,6 +36,9 @@ _FLAG_REASONS = {
     "differentiable": "a native step cannot be differentiated through",
 }
 
+# a constructor's locals() that are not hyperparameters
+_NOT_DEFAULTS = frozenset({"self", "params", "nonfinite", "__class__"})
+
 
 def scalar_dtype() -> torch.dtype:
     """The dtype of ``state["step"]``: torch's rule (float32 unless the default is float64)."""
@@ -90,6 +93,15 @@ class NativeOptimizer(torch.optim.Optimizer):
         self._check_group(defaults)
         self.nonfinite = v.check_nonfinite(name, nonfinite)
         super().__init__(params, defaults)
+
+    def _init_from(self, args: dict[str, Any]) -> None:
+        """Construct from ``args``, the ``locals()`` of a class's constructor
+        with torch's signature (written out once): all but ``params`` and
+        ``nonfinite`` are the defaults of its param groups, in that order."""
+        defaults = {k: val for k, val in args.items() if k not in _NOT_DEFAULTS}
+        NativeOptimizer.__init__(
+            self, args["params"], defaults, nonfinite=args["nonfinite"]
+        )
 
     # -- the rule --------------------------------------------------------------
     def _rule_for(self, group: dict[str, Any]) -> Rule:

@@ -53,13 +53,7 @@ class Adagrad(NativeOptimizer):
         fused: bool | None = None,
         nonfinite: str = "ignore",
     ) -> None:
-        defaults = {
-            "lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "foreach": foreach, "maximize": maximize,
-            "differentiable": differentiable, "fused": fused,
-        }  # fmt: skip
-        super().__init__(params, defaults, nonfinite=nonfinite)
+        self._init_from(locals())
 
     def _init_group(self, group: dict[str, Any]) -> None:
         # torch creates Adagrad's state with the optimizer, not at the first step

@@ -70,13 +70,7 @@ class Adam(NativeOptimizer):
         decoupled_weight_decay: bool = False,
         nonfinite: str = "ignore",
     ) -> None:
-        defaults = {
-            "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-            "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
-            "capturable": capturable, "differentiable": differentiable,
-            "fused": fused, "decoupled_weight_decay": decoupled_weight_decay,
-        }  # fmt: skip
-        super().__init__(params, defaults, nonfinite=nonfinite)
+        self._init_from(locals())
 
     def _rule_for(self, group: dict[str, Any]) -> Rule:
         return BY_NAME["adamw"] if group["decoupled_weight_decay"] else self._rule
@@ -107,11 +101,7 @@ class AdamW(Adam):
         fused: bool | None = None,
         nonfinite: str = "ignore",
     ) -> None:
-        super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
-            maximize=maximize, capturable=capturable, differentiable=differentiable,
-            fused=fused, decoupled_weight_decay=True, nonfinite=nonfinite,
-        )  # fmt: skip
+        self._init_from(dict(locals(), decoupled_weight_decay=True))
 
     _rule = BY_NAME["adamw"]
 

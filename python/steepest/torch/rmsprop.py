@@ -54,10 +54,4 @@ class RMSprop(NativeOptimizer):
         *,
         nonfinite: str = "ignore",
     ) -> None:
-        defaults = {
-            "lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-            "centered": centered, "weight_decay": weight_decay,
-            "capturable": capturable, "foreach": foreach, "maximize": maximize,
-            "differentiable": differentiable,
-        }  # fmt: skip
-        super().__init__(params, defaults, nonfinite=nonfinite)
+        self._init_from(locals())

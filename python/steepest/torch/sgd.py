@@ -66,12 +66,7 @@ class SGD(NativeOptimizer):
         fused: bool | None = None,
         nonfinite: str = "ignore",
     ) -> None:
-        defaults = {
-            "lr": lr, "momentum": momentum, "dampening": dampening,
-            "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
-            "foreach": foreach, "differentiable": differentiable, "fused": fused,
-        }  # fmt: skip
-        super().__init__(params, defaults, nonfinite=nonfinite)
+        self._init_from(locals())
 
     def _step_number(self, group: dict[str, Any], state: dict[str, Any]) -> int:
         # the kernel's step 1 sets the buffer to the gradient, as torch's first step
