@@ -2,7 +2,7 @@
 
 Each case names a functional step, the state arrays it needs (in positional
 order after ``param, grad``; None where an optional slot is unused), and the
-hyperparameters. Together they cover every option combination the kernels
+hyperparameters; the class and its torch-named keywords follow from them. Together they cover every option combination the kernels
 have as separate instantiations. Each row also carries ``known``: its params
 after three steps from ``KNOWN_P0`` with ``KNOWN_GRADS`` (state starting at
 zero, Adagrad's at the class's ``initial_accumulator_value``), worked out by
@@ -16,6 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The class of each step, under torch's name.
+CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
+           "adam_step": "Adam", "adamw_step": "AdamW"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Case:
@@ -23,10 +27,27 @@ class Case:
     fn: str  # name in steepest.functional
     states: tuple[str | None, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
-    uses_step: bool = True
-    cls: str = ""  # class in steepest (for class-level tests)
-    cls_kwargs: dict[str, Any] = field(default_factory=dict)
     known: tuple[float, ...] = ()  # params after KNOWN_GRADS, by hand
+    init: float = 0.0  # Adagrad's initial accumulator, given to the class
+    # Derived from the above: whether the step takes ``step=``, the class in
+    # steepest (for class-level tests) and its keywords, torch's names:
+    # ``betas`` for ``beta1, beta2``, ``initial_accumulator_value`` for init.
+    uses_step: bool = field(init=False)
+    cls: str = field(init=False)
+    cls_kwargs: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        kw = {k: x for k, x in self.kwargs.items() if k not in ("beta1", "beta2")}
+        if "beta1" in self.kwargs or "beta2" in self.kwargs:
+            kw["betas"] = (
+                self.kwargs.get("beta1", 0.9),
+                self.kwargs.get("beta2", 0.999),
+            )
+        if self.init:
+            kw["initial_accumulator_value"] = self.init
+        object.__setattr__(self, "uses_step", self.fn != "rmsprop_step")
+        object.__setattr__(self, "cls", CLASSES[self.fn])
+        object.__setattr__(self, "cls_kwargs", kw)
 
 
 # Exact in float32 and float64, so both dtypes start from the same numbers. The
@@ -41,88 +62,67 @@ KNOWN_GRADS = [
 
 
 CASES = [
-    Case("sgd", "sgd_step", (), {"lr": 0.05}, cls="SGD", cls_kwargs={"lr": 0.05},
+    Case("sgd", "sgd_step", (), {"lr": 0.05},
          known=(1.01875, -2.05, 0.5125, 2.9749999999999996, -0.44921875)),
     Case("sgd-wd-max", "sgd_step", (), {"lr": 0.05, "weight_decay": 0.1, "maximize": True},
-         cls="SGD", cls_kwargs={"lr": 0.05, "weight_decay": 0.1, "maximize": True},
-         known=(0.9663876875, -1.919776, 0.47997493750000003, 2.978852125, -0.049048874999999964)),
+         known=(0.9663876875, -1.919776, 0.47997493750000003, 2.978852125,
+                -0.049048874999999964)),
     Case("momentum", "sgd_step", ("momentum_buffer",), {"lr": 0.05, "momentum": 0.9},
-         cls="SGD", cls_kwargs={"lr": 0.05, "momentum": 0.9},
          known=(1.031125, -1.9869999999999999, 0.50125, 2.7365, -0.7919218750000001)),
     Case("momentum-damp-wd", "sgd_step", ("momentum_buffer",),
          {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
-         cls="SGD", cls_kwargs={"lr": 0.05, "momentum": 0.9, "dampening": 0.3,
-                                "weight_decay": 0.01},
          known=(1.0092632234075, -1.9455719437525, 0.499693456219375, 2.72729372506625,
                 -0.7910868424534375)),
     Case("nesterov", "sgd_step", ("momentum_buffer",),
          {"lr": 0.05, "momentum": 0.9, "nesterov": True},
-         cls="SGD", cls_kwargs={"lr": 0.05, "momentum": 0.9, "nesterov": True},
          known=(1.0467625, -2.0383, 0.513625, 2.73785, -0.9369484375)),
     Case("nesterov-wd", "sgd_step", ("momentum_buffer",),
          {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.05},
-         cls="SGD", cls_kwargs={"lr": 0.05, "momentum": 0.8, "nesterov": True,
-                                "weight_decay": 0.05},
          known=(1.0254153532499999, -2.01348379525, 0.5056487794375001, 2.740885031625,
                 -0.8306264765937501)),
-    Case("adagrad", "adagrad_step", ("state_sum",), {"lr": 0.1}, cls="Adagrad",
-         cls_kwargs={"lr": 0.1},
+    Case("adagrad", "adagrad_step", ("state_sum",), {"lr": 0.1},
          known=(0.979250953646142, -2.0248997321254376, 0.4894427191239916, 2.9168221279651703,
                 -0.3496094018179288)),
     Case("adagrad-decay-wd-max", "adagrad_step", ("state_sum",),
          {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "eps": 1e-6, "maximize": True},
-         cls="Adagrad", cls_kwargs={"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1,
-                                    "eps": 1e-6, "maximize": True,
-                                    "initial_accumulator_value": 0.1},
+         init=0.1,
          known=(0.9544093685638237, -1.9479866739975487, 0.45618414079467345, 3.071616965944054,
                 -0.1499511390417276)),
-    Case("rmsprop", "rmsprop_step", ("square_avg",), {"lr": 0.01}, uses_step=False,
-         cls="RMSprop", cls_kwargs={"lr": 0.01},
+    Case("rmsprop", "rmsprop_step", ("square_avg",), {"lr": 0.01},
          known=(0.9792140496348164, -2.025337508672089, 0.4895323201750918, 2.916887670627276,
                 -0.3496034766184012)),
     Case("rmsprop-centered", "rmsprop_step", ("square_avg", None, "grad_avg"),
-         {"lr": 0.01, "centered": True}, uses_step=False,
-         cls="RMSprop", cls_kwargs={"lr": 0.01, "centered": True},
+         {"lr": 0.01, "centered": True},
          known=(0.9788855642529688, -2.024996647729208, 0.48912019449722854, 2.915793281515339,
                 -0.35010536769144573)),
     Case("rmsprop-momentum-wd", "rmsprop_step", ("square_avg", "momentum_buffer"),
-         {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.01, "alpha": 0.9}, uses_step=False,
-         cls="RMSprop", cls_kwargs={"lr": 0.01, "momentum": 0.9, "weight_decay": 0.01,
-                                    "alpha": 0.9},
+         {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.01, "alpha": 0.9},
          known=(0.9656439032658691, -1.9670164794397018, 0.38265726767224095, 2.901801897523824,
                 -0.33559873123136325)),
     Case("rmsprop-centered-momentum-max", "rmsprop_step",
          ("square_avg", "momentum_buffer", "grad_avg"),
-         {"lr": 0.01, "momentum": 0.5, "centered": True, "maximize": True}, uses_step=False,
-         cls="RMSprop", cls_kwargs={"lr": 0.01, "momentum": 0.5, "centered": True,
-                                    "maximize": True},
+         {"lr": 0.01, "momentum": 0.5, "centered": True, "maximize": True},
          known=(1.048938092486003, -2.0279087529899593, 0.5611316760637199, 3.189978838377393,
                 -0.07431951640937116)),
-    Case("adam", "adam_step", ("m", "v"), {"lr": 0.01}, cls="Adam", cls_kwargs={"lr": 0.01},
+    Case("adam", "adam_step", ("m", "v"), {"lr": 0.01},
          known=(0.9977168805218888, -1.9912305275989592, 0.4957014937827727, 2.980223340805161,
                 -0.27188150981242976)),
     Case("adam-l2-max", "adam_step", ("m", "v"),
          {"lr": 0.01, "weight_decay": 0.1, "maximize": True, "beta1": 0.8, "beta2": 0.99},
-         cls="Adam", cls_kwargs={"lr": 0.01, "weight_decay": 0.1, "maximize": True,
-                                 "betas": (0.8, 0.99)},
          known=(0.9987689413031144, -2.003375326080567, 0.491029799457765, 3.017396586080652,
                 -0.2290135024992678)),
     Case("amsgrad", "adam_step", ("m", "v", "v_max"), {"lr": 0.01, "amsgrad": True},
-         cls="Adam", cls_kwargs={"lr": 0.01, "amsgrad": True},
          known=(0.9977168805218888, -1.9912305275989592, 0.4957014937827727, 2.980223340805161,
                 -0.2718732403190014)),
     Case("amsgrad-l2", "adam_step", ("m", "v", "v_max"),
          {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05},
-         cls="Adam", cls_kwargs={"lr": 0.01, "amsgrad": True, "weight_decay": 0.05},
          known=(0.995943448790693, -1.9892972788767322, 0.48440517553201334, 2.979544387186658,
                 -0.27180887788224134)),
-    Case("adamw", "adamw_step", ("m", "v"), {"lr": 0.01}, cls="AdamW",
-         cls_kwargs={"lr": 0.01},
+    Case("adamw", "adamw_step", ("m", "v"), {"lr": 0.01},
          known=(0.9974184162309844, -1.9906328538339757, 0.4955522529190542, 2.9793264132772266,
                 -0.2718038444508335)),
     Case("adamw-amsgrad", "adamw_step", ("m", "v", "v_max"),
          {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1},
-         cls="AdamW", cls_kwargs={"lr": 0.01, "amsgrad": True, "weight_decay": 0.1},
          known=(0.9947349276228445, -1.9852591789691223, 0.4942104346505875, 2.9712621535558204,
                 -0.27109727376981835)),
 ]  # fmt: skip

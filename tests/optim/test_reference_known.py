@@ -42,17 +42,22 @@ Grads = Sequence[Sequence[float]]
 # ``planted`` names a deliberate bug, used only by test_planted_bugs_are_caught.
 
 
+def signed_l2(g: float, x: float, weight_decay: float, maximize: bool,
+              planted: str) -> float:  # fmt: skip
+    """torch's order: the sign on the gradient, then the L2 term ``wd * x``."""
+    if planted == "maximize-after-wd":
+        g = g + weight_decay * x
+        return -g if maximize else g
+    return (-g if maximize else g) + weight_decay * x
+
+
 def sgd_by_hand(x: float, gs: Sequence[float], *, lr: float, momentum: float = 0.0,
                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
                 maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
     out: Trace = []
     b = 0.0
     for t, g in enumerate(gs, start=1):
-        if planted == "maximize-after-wd":
-            g = g + weight_decay * x
-            g = -g if maximize else g
-        else:
-            g = (-g if maximize else g) + weight_decay * x
+        g = signed_l2(g, x, weight_decay, maximize, planted)
         if momentum != 0:
             # torch: the first step sets buf = g, ignoring dampening.
             first = t == 1 and planted != "dampening-at-first-step"
@@ -70,11 +75,7 @@ def adagrad_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-2,
     out: Trace = []
     s = 0.0 if planted == "initial-ignored" else init
     for t, g in enumerate(gs, start=1):
-        if planted == "maximize-after-wd":
-            g = g + weight_decay * x
-            g = -g if maximize else g
-        else:
-            g = (-g if maximize else g) + weight_decay * x
+        g = signed_l2(g, x, weight_decay, maximize, planted)
         k = t if planted == "lr-decay-off-by-one" else t - 1
         clr = lr / (1 + k * lr_decay)
         s = s + g * g
@@ -90,11 +91,7 @@ def rmsprop_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-2, alpha: f
     out: Trace = []
     v = ga = b = 0.0
     for g in gs:
-        if planted == "maximize-after-wd":
-            g = g + weight_decay * x
-            g = -g if maximize else g
-        else:
-            g = (-g if maximize else g) + weight_decay * x
+        g = signed_l2(g, x, weight_decay, maximize, planted)
         v = alpha * v + (1 - alpha) * g * g
         if centered:
             ga = alpha * ga + (1 - alpha) * g
@@ -154,7 +151,7 @@ RULES: dict[str, Callable[..., Trace]] = {
 
 def initial_sum(case: Case) -> float:
     """Adagrad's starting accumulator, as the row's class is given it."""
-    return float(case.cls_kwargs.get("initial_accumulator_value", 0.0))
+    return float(case.init)
 
 
 def by_hand(case: Case, p0: Sequence[float] = KNOWN_P0, grads: Grads = KNOWN_GRADS,
@@ -180,12 +177,9 @@ def by_hand(case: Case, p0: Sequence[float] = KNOWN_P0, grads: Grads = KNOWN_GRA
 
 # -- option combinations beyond the table's rows ------------------------------------------
 
-_CLASS = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
-          "adam_step": "Adam", "adamw_step": "AdamW"}  # fmt: skip
-
 
 def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Case:
-    """A case built like a table row: states from the options, torch's class names."""
+    """A case built like a table row, its state slots chosen from the options."""
     states: tuple[str | None, ...] = {
         "sgd_step": ("momentum_buffer",) if kwargs.get("momentum") else (),
         "adagrad_step": ("state_sum",),
@@ -193,13 +187,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
                          "grad_avg" if kwargs.get("centered") else None),
         "adam_step": ("m", "v", "v_max") if kwargs.get("amsgrad") else ("m", "v"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
-    cls_kwargs = {k: x for k, x in kwargs.items() if k not in ("beta1", "beta2")}
-    if "beta1" in kwargs or "beta2" in kwargs:
-        cls_kwargs["betas"] = (kwargs.get("beta1", 0.9), kwargs.get("beta2", 0.999))
-    if init:
-        cls_kwargs["initial_accumulator_value"] = init
-    return Case(name, fn, states, kwargs, uses_step=fn != "rmsprop_step", cls=_CLASS[fn],
-                cls_kwargs=cls_kwargs)  # fmt: skip
+    return Case(name, fn, states, kwargs, init=init)
 
 
 EXTRA = [
