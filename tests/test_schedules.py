@@ -362,21 +362,11 @@ BAD: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
      ValueError, "InverseTimeLR: decay_steps must be an int >= 1, got 0"),
     ("inverse-stair-int", "InverseTimeLR", {"lr": 0.1, "decay_rate": 1.0, "staircase": 1},
      TypeError, "InverseTimeLR: staircase must be a bool, got int"),
-    ("milestones-decreasing", "MultiStepLR", {"lr": 0.1, "milestones": [30, 10]},
-     ValueError, ("MultiStepLR: milestones must be a list of strictly increasing ints >= 0, "
-                  "got [30, 10]")),
-    ("milestones-repeated", "MultiStepLR", {"lr": 0.1, "milestones": [10, 10]},
-     ValueError, ("MultiStepLR: milestones must be a list of strictly increasing ints >= 0, "
-                  "got [10, 10]")),
-    ("milestones-neg", "MultiStepLR", {"lr": 0.1, "milestones": [-1]},
-     ValueError, ("MultiStepLR: milestones must be a list of strictly increasing ints >= 0, "
-                  "got [-1]")),
-    ("milestones-float", "MultiStepLR", {"lr": 0.1, "milestones": [1.5]},
-     TypeError, ("MultiStepLR: milestones must be a list of strictly increasing ints >= 0, "
-                 "got [1.5]")),
-    ("milestones-int", "MultiStepLR", {"lr": 0.1, "milestones": 5},
-     TypeError, ("MultiStepLR: milestones must be a list of strictly increasing ints >= 0, "
-                 "got 5")),
+    *[(f"milestones-{name}", "MultiStepLR", {"lr": 0.1, "milestones": bad}, exc,
+       f"MultiStepLR: milestones must be a list of strictly increasing ints >= 0, got {bad}")
+      for name, bad, exc in [("decreasing", [30, 10], ValueError),
+                             ("repeated", [10, 10], ValueError), ("neg", [-1], ValueError),
+                             ("float", [1.5], TypeError), ("int", 5, TypeError)]],
     ("cyclic-max-below-base", "CyclicLR", {"base_lr": 0.1, "max_lr": 0.01},
      ValueError, "CyclicLR: max_lr must be >= base_lr, got max_lr=0.01 < base_lr=0.1"),
     ("cyclic-mode", "CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "mode": "sawtooth"},
