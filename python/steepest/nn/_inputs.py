@@ -60,10 +60,12 @@ def check_count(
 
 
 def check_shape(
-    fn: str, label: str, array: NDArray[Any], shape: tuple[int, ...]
+    fn: str, label: str, array: NDArray[Any], shape: tuple[int, ...], source: str = ""
 ) -> None:
+    """``array.shape == shape``; ``source`` names what the shape follows from."""
     if array.shape != shape:
-        msg = f"{fn}: {label} has shape {array.shape}; expected {shape}"
+        whence = f" (from {source})" if source else ""
+        msg = f"{fn}: {label} has shape {array.shape}; expected {shape}{whence}"
         raise ValueError(msg)
 
 
@@ -77,9 +79,7 @@ def check_target(
     if y.dtype != dtype:
         msg = f"{fn}: y has dtype {y.dtype} but X has dtype {dtype}"
         raise TypeError(msg)
-    if y.shape != shape:
-        msg = f"{fn}: y has shape {y.shape}; expected {shape} (from X and params)"
-        raise ValueError(msg)
+    check_shape(fn, "y", y, shape, "X and params")
     return y
 
 
@@ -91,9 +91,7 @@ def check_labels(fn: str, y: Any, n_samples: int, n_classes: int) -> NDArray[np.
     if not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
         msg = f"{fn}: y has dtype {y.dtype}; expected integer class indices"
         raise TypeError(msg)
-    if y.shape != (n_samples,):
-        msg = f"{fn}: y has shape {y.shape}; expected ({n_samples},) (from X)"
-        raise ValueError(msg)
+    check_shape(fn, "y", y, (n_samples,), "X")
     labels = y.astype(np.intp)
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         msg = (

@@ -45,9 +45,7 @@ def _check_perm(fn: str, perm: Any, n: int) -> NDArray[np.intp]:
         what = perm.dtype if isinstance(perm, np.ndarray) else type(perm).__name__
         msg = f"{fn}: perm must be an integer ndarray, got {what}"
         raise TypeError(msg)
-    if perm.shape != (n,):
-        msg = f"{fn}: perm has shape {perm.shape}; expected ({n},) (from X)"
-        raise ValueError(msg)
+    c.check_shape(fn, "perm", perm, (n,), "X")
     idx = perm.astype(np.intp)
     in_range = bool(np.all((idx >= 0) & (idx < n)))
     if not in_range or np.any(np.bincount(idx, minlength=n) != 1):
