@@ -50,17 +50,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, ParamSpec, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from . import _core
 from .reference import functional as _ref
-from .typing import ArrayOrList
 
 _P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-def _native(ref: Callable[_P, bool], core: Callable[..., bool]) -> Callable[_P, bool]:
-    """The native step: ``ref``'s signature and docstring, calling ``core``.
+def _native(ref: Callable[_P, _R], core: Callable[..., _R]) -> Callable[_P, _R]:
+    """The native function: ``ref``'s signature and docstring, calling ``core``.
 
     The reference is the one written-out source of both. The function is
     compiled once from ``ref``'s parameter names, the way ``dataclasses``
@@ -100,7 +100,7 @@ def _native(ref: Callable[_P, bool], core: Callable[..., bool]) -> Callable[_P, 
     fn.__annotations__["return"] = signature.return_annotation
     fn.__doc__ = ref.__doc__
     fn.__qualname__ = ref.__qualname__
-    return cast(Callable[_P, bool], fn)
+    return cast(Callable[_P, _R], fn)
 
 
 sgd_step = _native(_ref.sgd_step, _core.sgd_step)
@@ -108,45 +108,7 @@ adagrad_step = _native(_ref.adagrad_step, _core.adagrad_step)
 rmsprop_step = _native(_ref.rmsprop_step, _core.rmsprop_step)
 adam_step = _native(_ref.adam_step, _core.adam_step)
 adamw_step = _native(_ref.adamw_step, _core.adamw_step)
-
-
-def clip_grad_norm(
-    grads: ArrayOrList,
-    max_norm: float,
-    *,
-    norm_type: float = 2.0,
-    error_if_nonfinite: bool = False,
-) -> float:
-    """Scale gradients in place so that their global norm is at most ``max_norm``.
-
-    Follows ``torch.nn.utils.clip_grad_norm_``: the total norm is the
-    ``norm_type``-norm of all gradients together; if ``max_norm / (total +
-    1e-6)`` is below 1, every gradient is multiplied by it.
-
-    Parameters
-    ----------
-    grads : ndarray or list of ndarray
-        Gradients, modified in place (must be writeable, C-contiguous).
-    max_norm : float
-        Largest allowed norm, >= 0.
-    norm_type : float
-        p of the p-norm, > 0; ``math.inf`` for the largest absolute value.
-    error_if_nonfinite : bool
-        Raise ``ValueError`` (and scale nothing) when the total norm is NaN or inf.
-
-    Returns
-    -------
-    float
-        The total norm before clipping.
-
-    Notes
-    -----
-    The norm is accumulated in float64 (torch uses the gradients' dtype) over
-    fixed blocks summed in order, so it does not depend on the thread count;
-    it agrees with the reference to a relative 1e-12.
-    """
-    return _core.clip_grad_norm(grads, max_norm, norm_type, error_if_nonfinite)
-
+clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
     "adagrad_step",
