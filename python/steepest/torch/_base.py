@@ -10,6 +10,7 @@ What each rule keeps and which kernel it calls comes from its spec row
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, overload
@@ -57,6 +58,47 @@ def _plain(x: Any) -> Any:
 def number(x: Any) -> Any:
     """A hyperparameter given as a one-element tensor (torch allows ``lr``) as a float."""
     return x.item() if isinstance(x, torch.Tensor) else x
+
+
+_SEE_SGD = "See :class:`steepest.torch.SGD`."
+
+
+def class_doc(
+    rule: Rule,
+    summary: str,
+    hyper: str,
+    *,
+    as_in: str = "same defaults; ``eps`` must be > 0",
+    more: str = "",
+    nonfinite: str = _SEE_SGD,
+    notes: str,
+) -> str:
+    """The docstring of a class of :mod:`steepest.torch`, indented as in source.
+
+    ``hyper`` names the torch hyperparameters of its signature, ``as_in``
+    says what is as in ``torch.optim`` and ``more`` adds a sentence to it,
+    ``nonfinite`` describes that argument and ``notes`` (with any further
+    sections) ends the docstring; the rest comes from the spec row.
+    """
+    also = (
+        " (``foreach``/``fused`` also False);\n    "
+        if "fused" in rule.torch_flags
+        else "; "
+    )
+    text = (
+        f"{summary}; see :func:`steepest.functional.{rule.step}`.\n\n"
+        "Parameters\n----------\n"
+        "params : iterable of Tensor or of dict\n"
+        "    Tensors to optimise (dense, contiguous, CPU, float32/float64), or\n"
+        "    param groups as in torch.\n"
+        f"{hyper}\n    As in ``torch.optim.{rule.cls}`` ({as_in}).\n"
+        + (f"    {more}\n" if more else "")
+        + f"{', '.join(rule.torch_flags)}\n"
+        f"    Accepted at torch's defaults only{also}any other value raises ValueError.\n"
+        f'nonfinite : {{"ignore", "raise", "skip"}}\n    {nonfinite}\n\n'
+        f"Notes\n-----\n{notes}"
+    )
+    return textwrap.indent(text, "    ").lstrip() + "\n    "
 
 
 @dataclass

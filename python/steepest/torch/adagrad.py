@@ -11,31 +11,19 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME
-from ._base import NativeOptimizer
+from ._base import NativeOptimizer, class_doc
 
 
 class Adagrad(NativeOptimizer):
-    """Adagrad on CPU tensors; see :func:`steepest.functional.adagrad_step`.
-
-    Parameters
-    ----------
-    params : iterable of Tensor or of dict
-        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
-        param groups as in torch.
-    lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize
-        As in ``torch.optim.Adagrad`` (same defaults; ``eps`` must be > 0).
-    foreach, differentiable, fused
-        Accepted at torch's defaults only; any other value raises ValueError.
-    nonfinite : {"ignore", "raise", "skip"}
-        See :class:`steepest.torch.SGD`.
-
-    Notes
-    -----
-    State, as torch keeps it and created with each param group as torch
-    does: ``step`` (a scalar float tensor) and ``sum``, which starts at
-    ``initial_accumulator_value``.
-    """
-
+    __doc__ = class_doc(
+        BY_NAME["adagrad"],
+        "Adagrad on CPU tensors",
+        "lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize",
+        notes="""\
+State, as torch keeps it and created with each param group as torch
+does: ``step`` (a scalar float tensor) and ``sum``, which starts at
+``initial_accumulator_value``.""",
+    )
     _rule = BY_NAME["adagrad"]
 
     def __init__(

@@ -12,45 +12,32 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME, Rule
-from ._base import NativeOptimizer
+from ._base import NativeOptimizer, class_doc
 
 
 class Adam(NativeOptimizer):
-    """Adam on CPU tensors; see :func:`steepest.functional.adam_step`.
+    __doc__ = class_doc(
+        BY_NAME["adam"],
+        "Adam on CPU tensors",
+        "lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay",
+        more="``decoupled_weight_decay=True`` makes it :class:`AdamW`.",
+        notes="""\
+State, as torch keeps it: ``step`` (a scalar float tensor, the steps this
+param has taken), ``exp_avg``, ``exp_avg_sq`` and, with ``amsgrad``,
+``max_exp_avg_sq``. A state dict of ``torch.optim.Adam`` loads here and
+one of this class loads into torch's. Params of a group whose step counts
+differ (some had no gradient at times) take one kernel call per count.
 
-    Parameters
-    ----------
-    params : iterable of Tensor or of dict
-        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
-        param groups as in torch.
-    lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay
-        As in ``torch.optim.Adam`` (same defaults; ``eps`` must be > 0).
-        ``decoupled_weight_decay=True`` makes it :class:`AdamW`.
-    foreach, capturable, differentiable, fused
-        Accepted at torch's defaults only (``foreach``/``fused`` also False);
-        any other value raises ValueError.
-    nonfinite : {"ignore", "raise", "skip"}
-        See :class:`steepest.torch.SGD`.
-
-    Notes
-    -----
-    State, as torch keeps it: ``step`` (a scalar float tensor, the steps this
-    param has taken), ``exp_avg``, ``exp_avg_sq`` and, with ``amsgrad``,
-    ``max_exp_avg_sq``. A state dict of ``torch.optim.Adam`` loads here and
-    one of this class loads into torch's. Params of a group whose step counts
-    differ (some had no gradient at times) take one kernel call per count.
-
-    Examples
-    --------
-    >>> import torch, steepest.torch
-    >>> model = torch.nn.Linear(3, 1)
-    >>> opt = steepest.torch.Adam(model.parameters(), lr=1e-2)
-    >>> loss = model(torch.ones(4, 3)).square().mean()
-    >>> opt.zero_grad(); loss.backward(); opt.step()
-    >>> sorted(opt.state[model.weight])
-    ['exp_avg', 'exp_avg_sq', 'step']
-    """
-
+Examples
+--------
+>>> import torch, steepest.torch
+>>> model = torch.nn.Linear(3, 1)
+>>> opt = steepest.torch.Adam(model.parameters(), lr=1e-2)
+>>> loss = model(torch.ones(4, 3)).square().mean()
+>>> opt.zero_grad(); loss.backward(); opt.step()
+>>> sorted(opt.state[model.weight])
+['exp_avg', 'exp_avg_sq', 'step']""",
+    )
     _rule = BY_NAME["adam"]
 
     def __init__(

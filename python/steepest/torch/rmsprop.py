@@ -11,31 +11,19 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME
-from ._base import NativeOptimizer
+from ._base import NativeOptimizer, class_doc
 
 
 class RMSprop(NativeOptimizer):
-    """RMSprop on CPU tensors; see :func:`steepest.functional.rmsprop_step`.
-
-    Parameters
-    ----------
-    params : iterable of Tensor or of dict
-        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
-        param groups as in torch.
-    lr, alpha, eps, weight_decay, momentum, centered, maximize
-        As in ``torch.optim.RMSprop`` (same defaults; ``eps`` must be > 0).
-    capturable, foreach, differentiable
-        Accepted at torch's defaults only; any other value raises ValueError.
-    nonfinite : {"ignore", "raise", "skip"}
-        See :class:`steepest.torch.SGD`.
-
-    Notes
-    -----
-    State, as torch keeps it: ``step``, ``square_avg``, ``momentum_buffer``
-    (when ``momentum > 0``) and ``grad_avg`` (when ``centered``). The update
-    does not depend on the step count, so every param of a group takes one call.
-    """
-
+    __doc__ = class_doc(
+        BY_NAME["rmsprop"],
+        "RMSprop on CPU tensors",
+        "lr, alpha, eps, weight_decay, momentum, centered, maximize",
+        notes="""\
+State, as torch keeps it: ``step``, ``square_avg``, ``momentum_buffer``
+(when ``momentum > 0``) and ``grad_avg`` (when ``centered``). The update
+does not depend on the step count, so every param of a group takes one call.""",
+    )
     _rule = BY_NAME["rmsprop"]
 
     def __init__(

@@ -11,44 +11,34 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME, Slot
-from ._base import NativeOptimizer, _Item
+from ._base import NativeOptimizer, _Item, class_doc
 
 
 class SGD(NativeOptimizer):
-    """Stochastic gradient descent on CPU tensors; see :func:`steepest.functional.sgd_step`.
+    __doc__ = class_doc(
+        BY_NAME["sgd"],
+        "Stochastic gradient descent on CPU tensors",
+        "lr, momentum, dampening, weight_decay, nesterov, maximize",
+        as_in="same defaults",
+        nonfinite="""\
+What a NaN or inf gradient does (see :mod:`steepest.functional`);
+    ``"ignore"`` (default) is torch's behaviour. ``"skip"`` leaves the
+    whole param group (params and state) unchanged for that step.""",
+        notes="""\
+State, as torch keeps it: ``momentum_buffer`` once a param has taken a
+step with ``momentum != 0``, and no step count. A param without one takes
+torch's first step (the buffer becomes the gradient).
 
-    Parameters
-    ----------
-    params : iterable of Tensor or of dict
-        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
-        param groups as in torch.
-    lr, momentum, dampening, weight_decay, nesterov, maximize
-        As in ``torch.optim.SGD`` (same defaults).
-    foreach, differentiable, fused
-        Accepted at torch's defaults only (``foreach``/``fused`` also False);
-        any other value raises ValueError.
-    nonfinite : {"ignore", "raise", "skip"}
-        What a NaN or inf gradient does (see :mod:`steepest.functional`);
-        ``"ignore"`` (default) is torch's behaviour. ``"skip"`` leaves the
-        whole param group (params and state) unchanged for that step.
-
-    Notes
-    -----
-    State, as torch keeps it: ``momentum_buffer`` once a param has taken a
-    step with ``momentum != 0``, and no step count. A param without one takes
-    torch's first step (the buffer becomes the gradient).
-
-    Examples
-    --------
-    >>> import torch, steepest.torch
-    >>> w = torch.nn.Parameter(torch.tensor([1.0, -1.0]))
-    >>> opt = steepest.torch.SGD([w], lr=0.1, momentum=0.9)
-    >>> (w * w).sum().backward()
-    >>> opt.step()
-    >>> w.detach()
-    tensor([ 0.8000, -0.8000])
-    """
-
+Examples
+--------
+>>> import torch, steepest.torch
+>>> w = torch.nn.Parameter(torch.tensor([1.0, -1.0]))
+>>> opt = steepest.torch.SGD([w], lr=0.1, momentum=0.9)
+>>> (w * w).sum().backward()
+>>> opt.step()
+>>> w.detach()
+tensor([ 0.8000, -0.8000])""",
+    )
     _rule = BY_NAME["sgd"]
 
     def __init__(
