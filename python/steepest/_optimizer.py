@@ -11,6 +11,7 @@ one logic with different default backends.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
@@ -51,6 +52,26 @@ def schedule_of(
         )
         raise TypeError(msg)
     return None
+
+
+def class_doc(rule: Rule, summary: str, as_in: str, *, examples: str = "") -> str:
+    """The docstring of an optimizer class of a rule, indented as in source.
+
+    The hyperparameters are the row's, ``as_in`` says what they share with
+    ``torch.optim`` and ``examples`` is the Examples section (without its
+    head); :class:`steepest.SGD` documents the common arguments in full.
+    """
+    text = (
+        f"{summary}; see :func:`steepest.functional.{rule.step}`.\n\n"
+        "Parameters\n----------\n"
+        "params : list of ndarray\n    Arrays to optimise in place.\n"
+        f"{', '.join(rule.hyper_names)}\n"
+        f"    As in ``torch.optim.{rule.cls}`` ({as_in}).\n"
+        "nonfinite, backend\n    See :class:`steepest.SGD`.\n"
+    )
+    if examples:
+        text += f"\nExamples\n--------\n{examples}\n"
+    return textwrap.indent(text, "    ").lstrip() + "    "
 
 
 class Optimizer:
@@ -318,4 +339,4 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} arrays, {args}, backend={self.backend!r})"
 
 
-__all__ = ["Optimizer", "schedule_of"]
+__all__ = ["Optimizer", "class_doc", "schedule_of"]

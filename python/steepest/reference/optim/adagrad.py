@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from ..._optimizer import Optimizer
+from ..._optimizer import Optimizer, class_doc
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
 
 
 class Adagrad(Optimizer):
-    """Adagrad; see :func:`steepest.functional.adagrad_step`.
-
-    Parameters
-    ----------
-    params : list of ndarray
-        Arrays to optimise in place.
-    lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize
-        As in ``torch.optim.Adagrad`` (the accumulator starts at
-        ``initial_accumulator_value``, torch's convention; TensorFlow starts at 0.1).
-    nonfinite, backend
-        See :class:`steepest.SGD`.
-    """
-
+    __doc__ = class_doc(
+        BY_NAME["adagrad"],
+        "Adagrad",
+        "the accumulator starts at\n"
+        "    ``initial_accumulator_value``, torch's convention; TensorFlow starts at 0.1",
+    )
     _default_backend = "reference"
     _rule = BY_NAME["adagrad"]
 

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from ..._optimizer import Optimizer
+from ..._optimizer import Optimizer, class_doc
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
 
 
 class Adam(Optimizer):
-    """Adam with bias correction; see :func:`steepest.functional.adam_step`.
-
-    Parameters
-    ----------
-    params : list of ndarray
-        Arrays to optimise in place.
-    lr, betas, eps, weight_decay, amsgrad, maximize
-        As in ``torch.optim.Adam`` (L2 weight decay enters the gradient).
-    nonfinite, backend
-        See :class:`steepest.SGD`.
-
-    Examples
-    --------
-    >>> import numpy as np, steepest
-    >>> w = np.array([1.0, -1.0], dtype=np.float32)
-    >>> opt = steepest.Adam([w], lr=0.1)
-    >>> opt.step([np.array([0.5, -0.5], dtype=np.float32)])
-    >>> w  # the first step moves each coordinate by about lr
-    array([ 0.9, -0.9], dtype=float32)
-    """
-
+    __doc__ = class_doc(
+        BY_NAME["adam"],
+        "Adam with bias correction",
+        "L2 weight decay enters the gradient",
+        examples="""\
+>>> import numpy as np, steepest
+>>> w = np.array([1.0, -1.0], dtype=np.float32)
+>>> opt = steepest.Adam([w], lr=0.1)
+>>> opt.step([np.array([0.5, -0.5], dtype=np.float32)])
+>>> w  # the first step moves each coordinate by about lr
+array([ 0.9, -0.9], dtype=float32)""",
+    )
     _default_backend = "reference"
     _rule = BY_NAME["adam"]
 

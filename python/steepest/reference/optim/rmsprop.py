@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from ..._optimizer import Optimizer
+from ..._optimizer import Optimizer, class_doc
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
 
 
 class RMSprop(Optimizer):
-    """RMSprop; see :func:`steepest.functional.rmsprop_step`.
-
-    Parameters
-    ----------
-    params : list of ndarray
-        Arrays to optimise in place.
-    lr, alpha, eps, weight_decay, momentum, centered, maximize
-        As in ``torch.optim.RMSprop`` (eps outside the square root).
-    nonfinite, backend
-        See :class:`steepest.SGD`.
-    """
-
+    __doc__ = class_doc(BY_NAME["rmsprop"], "RMSprop", "eps outside the square root")
     _default_backend = "reference"
     _rule = BY_NAME["rmsprop"]
 
