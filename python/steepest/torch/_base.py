@@ -11,9 +11,9 @@ What each rule keeps and which kernel it calls comes from its spec row
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, NoReturn, overload
 
 import torch
 
@@ -110,6 +110,69 @@ class _Item:
     grad: torch.Tensor
     state: dict[str, Any]
     tensors: list[torch.Tensor]
+
+
+#: (is it so, the exception, what the message says after the tensor's name)
+_Problem = tuple[bool, type[Exception], str]
+
+
+def _param_problems(p: torch.Tensor) -> Iterator[_Problem]:
+    """What may be wrong with a param, in the order checked; lazily, as a
+    later check may not apply to a tensor that failed an earlier one."""
+    if p.is_complex():
+        why = "complex tensors are not supported"
+    elif p.is_floating_point():
+        why = (
+            f"{p.dtype} is not supported, only float32 and float64 (keep a "
+            "float32 copy of low-precision params to optimise)"
+        )
+    else:
+        why = "only float32 and float64 params can be optimised"
+    yield p.dtype not in _FLOATS, TypeError, f"has dtype {p.dtype}: {why}"
+    yield (
+        p.layout != torch.strided,
+        TypeError,
+        f"has layout {p.layout}; only dense (strided) tensors are supported",
+    )
+    yield (
+        not p.is_cpu,
+        ValueError,
+        f"is on device {p.device}; steepest updates CPU tensors only",
+    )
+    yield (
+        not p.is_contiguous(),
+        ValueError,
+        (
+            f"(shape {tuple(p.shape)}, strides {p.stride()}) is not contiguous; "
+            "steepest updates params in place, so it cannot copy them: optimise a "
+            "contiguous tensor"
+        ),
+    )
+
+
+def _grad_problems(p: torch.Tensor, g: torch.Tensor) -> Iterator[_Problem]:
+    """What may be wrong with the grad ``g`` of ``p``, in the order checked."""
+    yield (
+        g.layout != torch.strided,
+        TypeError,
+        f"is sparse ({g.layout}); sparse gradients are not supported",
+    )
+    yield g.dtype != p.dtype, TypeError, f"has dtype {g.dtype}, the param {p.dtype}"
+    yield not g.is_cpu, ValueError, f"is on device {g.device}, not the CPU"
+    yield (
+        g.shape != p.shape,
+        ValueError,
+        f"has shape {tuple(g.shape)}, the param {tuple(p.shape)}",
+    )
+
+
+def _raise_first(fn: str, what: str, problems: Iterable[_Problem]) -> NoReturn:
+    """Raise the first of ``problems`` that is so, as "fn: what <message>"."""
+    for is_so, error, message in problems:
+        if is_so:
+            msg = f"{fn}: {what} {message}"
+            raise error(msg)
+    raise AssertionError(what)  # pragma: no cover - only called after a check failed
 
 
 class NativeOptimizer(torch.optim.Optimizer):
@@ -236,32 +299,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         strided = p.layout == torch.strided
         if p.dtype in _FLOATS and strided and p.is_cpu and p.is_contiguous():
             return  # the usual case, decided by the cheapest attributes
-        fn = self._name()
-        if p.dtype not in _FLOATS:
-            if p.is_complex():
-                why = "complex tensors are not supported"
-            elif p.is_floating_point():
-                why = (
-                    f"{p.dtype} is not supported, only float32 and float64 (keep a "
-                    "float32 copy of low-precision params to optimise)"
-                )
-            else:
-                why = "only float32 and float64 params can be optimised"
-            msg = f"{fn}: {where} has dtype {p.dtype}: {why}"
-            raise TypeError(msg)
-        if p.layout != torch.strided:
-            msg = f"{fn}: {where} has layout {p.layout}; only dense (strided) tensors are supported"
-            raise TypeError(msg)
-        if not p.is_cpu:
-            msg = f"{fn}: {where} is on device {p.device}; steepest updates CPU tensors only"
-            raise ValueError(msg)
-        if not p.is_contiguous():
-            msg = (
-                f"{fn}: {where} (shape {tuple(p.shape)}, strides {p.stride()}) is not "
-                "contiguous; steepest updates params in place, so it cannot copy them: "
-                "optimise a contiguous tensor"
-            )
-            raise ValueError(msg)
+        _raise_first(self._name(), where, _param_problems(p))
 
     def _checked_grad(
         self, where: str, p: torch.Tensor, g: torch.Tensor
@@ -271,20 +309,7 @@ class NativeOptimizer(torch.optim.Optimizer):
             # grads are only read, so a strided one may be copied
             g = g if g.is_contiguous() else g.contiguous()
             return g.detach() if g.requires_grad else g
-        fn = self._name()
-        if g.layout != torch.strided:
-            msg = f"{fn}: the grad of {where} is sparse ({g.layout}); sparse gradients are not supported"
-            raise TypeError(msg)
-        if g.dtype != p.dtype:
-            msg = f"{fn}: the grad of {where} has dtype {g.dtype}, the param {p.dtype}"
-            raise TypeError(msg)
-        if not g.is_cpu:
-            msg = f"{fn}: the grad of {where} is on device {g.device}, not the CPU"
-            raise ValueError(msg)
-        if g.shape != p.shape:
-            msg = f"{fn}: the grad of {where} has shape {tuple(g.shape)}, the param {tuple(p.shape)}"
-            raise ValueError(msg)
-        raise AssertionError(where)  # pragma: no cover - every failing check raised
+        _raise_first(self._name(), f"the grad of {where}", _grad_problems(p, g))
 
     def _check_overlap(self) -> None:
         """ValueError if a param of the newest group shares memory with any param.
