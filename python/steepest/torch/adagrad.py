@@ -15,8 +15,9 @@ from ._base import NativeOptimizer, class_doc
 
 
 class Adagrad(NativeOptimizer):
+    _rule = BY_NAME["adagrad"]
     __doc__ = class_doc(
-        BY_NAME["adagrad"],
+        _rule,
         "Adagrad on CPU tensors",
         "lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize",
         notes="""\
@@ -24,7 +25,6 @@ State, as torch keeps it and created with each param group as torch
 does: ``step`` (a scalar float tensor) and ``sum``, which starts at
 ``initial_accumulator_value``.""",
     )
-    _rule = BY_NAME["adagrad"]
 
     def __init__(
         self,

@@ -16,8 +16,9 @@ from ._base import NativeOptimizer, class_doc
 
 
 class Adam(NativeOptimizer):
+    _rule = BY_NAME["adam"]
     __doc__ = class_doc(
-        BY_NAME["adam"],
+        _rule,
         "Adam on CPU tensors",
         "lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay",
         more="``decoupled_weight_decay=True`` makes it :class:`AdamW`.",
@@ -38,7 +39,6 @@ Examples
 >>> sorted(opt.state[model.weight])
 ['exp_avg', 'exp_avg_sq', 'step']""",
     )
-    _rule = BY_NAME["adam"]
 
     def __init__(
         self,

@@ -15,8 +15,9 @@ from ._base import NativeOptimizer, class_doc
 
 
 class RMSprop(NativeOptimizer):
+    _rule = BY_NAME["rmsprop"]
     __doc__ = class_doc(
-        BY_NAME["rmsprop"],
+        _rule,
         "RMSprop on CPU tensors",
         "lr, alpha, eps, weight_decay, momentum, centered, maximize",
         notes="""\
@@ -24,7 +25,6 @@ State, as torch keeps it: ``step``, ``square_avg``, ``momentum_buffer``
 (when ``momentum > 0``) and ``grad_avg`` (when ``centered``). The update
 does not depend on the step count, so every param of a group takes one call.""",
     )
-    _rule = BY_NAME["rmsprop"]
 
     def __init__(
         self,

@@ -15,8 +15,9 @@ from ._base import NativeOptimizer, _Item, class_doc
 
 
 class SGD(NativeOptimizer):
+    _rule = BY_NAME["sgd"]
     __doc__ = class_doc(
-        BY_NAME["sgd"],
+        _rule,
         "Stochastic gradient descent on CPU tensors",
         "lr, momentum, dampening, weight_decay, nesterov, maximize",
         as_in="same defaults",
@@ -39,7 +40,6 @@ Examples
 >>> w.detach()
 tensor([ 0.8000, -0.8000])""",
     )
-    _rule = BY_NAME["sgd"]
 
     def __init__(
         self,

@@ -8,14 +8,14 @@ from ...typing import ArrayOrList
 
 
 class Adagrad(Optimizer):
+    _rule = BY_NAME["adagrad"]
     __doc__ = class_doc(
-        BY_NAME["adagrad"],
+        _rule,
         "Adagrad",
         "the accumulator starts at\n"
         "    ``initial_accumulator_value``, torch's convention; TensorFlow starts at 0.1",
     )
     _default_backend = "reference"
-    _rule = BY_NAME["adagrad"]
 
     def __init__(
         self,

@@ -8,8 +8,9 @@ from ...typing import ArrayOrList
 
 
 class Adam(Optimizer):
+    _rule = BY_NAME["adam"]
     __doc__ = class_doc(
-        BY_NAME["adam"],
+        _rule,
         "Adam with bias correction",
         "L2 weight decay enters the gradient",
         examples="""\
@@ -21,7 +22,6 @@ class Adam(Optimizer):
 array([ 0.9, -0.9], dtype=float32)""",
     )
     _default_backend = "reference"
-    _rule = BY_NAME["adam"]
 
     def __init__(
         self,

@@ -8,9 +8,9 @@ from ...typing import ArrayOrList
 
 
 class RMSprop(Optimizer):
-    __doc__ = class_doc(BY_NAME["rmsprop"], "RMSprop", "eps outside the square root")
-    _default_backend = "reference"
     _rule = BY_NAME["rmsprop"]
+    __doc__ = class_doc(_rule, "RMSprop", "eps outside the square root")
+    _default_backend = "reference"
 
     def __init__(
         self,
