@@ -119,6 +119,14 @@ class Optimizer:
     #: the spec row of the update rule (set by each class)
     _rule: ClassVar[Rule]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__ is None:
+            # a class that only changes a default (steepest.optim's) reads as
+            # the class whose constructor it runs
+            owner = next(c for c in cls.__mro__ if "__init__" in vars(c))
+            cls.__doc__ = owner.__doc__
+
     def __init__(
         self,
         params: ArrayOrList,

@@ -2,7 +2,7 @@
 
 Each is its twin of :mod:`steepest.reference.optim` with the native backend as
 default (``backend="reference"`` still picks NumPy): state handling is one
-logic, only the math is twinned.
+logic, only the math is twinned. Each keeps its twin's docstring.
 """
 
 from __future__ import annotations
@@ -12,27 +12,22 @@ from ..reference import optim as _ref
 
 
 class SGD(_ref.SGD):
-    __doc__ = _ref.SGD.__doc__
     _default_backend = "native"
 
 
 class Adagrad(_ref.Adagrad):
-    __doc__ = _ref.Adagrad.__doc__
     _default_backend = "native"
 
 
 class RMSprop(_ref.RMSprop):
-    __doc__ = _ref.RMSprop.__doc__
     _default_backend = "native"
 
 
 class Adam(_ref.Adam):
-    __doc__ = _ref.Adam.__doc__
     _default_backend = "native"
 
 
 class AdamW(Adam, _ref.AdamW):
-    __doc__ = _ref.AdamW.__doc__
     _default_backend = "native"
 
 
