@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
+from steepest._rules import BY_CLASS
 from steepest.optim import Optimizer
 from steepest.reference import functional as ref
 
@@ -180,6 +181,15 @@ def test_backend_attribute() -> None:
         steepest.reference.SGD([np.ones(2)], lr=1.0, backend="native").backend
         == "native"
     )
+
+
+@pytest.mark.parametrize("name", sorted(BY_CLASS))
+def test_native_classes_read_as_their_twins(name: str) -> None:
+    # steepest.optim's classes only change the default backend
+    native = getattr(steepest.optim, name)
+    twin = getattr(steepest.reference.optim, name)
+    assert native.__doc__ == twin.__doc__
+    assert f":func:`steepest.functional.{BY_CLASS[name].step}`" in native.__doc__
 
 
 # -- the classes drive the functional layer faithfully ----------------------------------
