@@ -11,7 +11,7 @@ time; it shares no code with :mod:`steepest`. Every row of the case table
 and the option combinations the table leaves out (``EXTRA``), run on both
 backends in float64 and float32 and are compared after every step, states
 included. A few dyadic cases are checked against literals exact in binary.
-Twins under test: ``python/steepest/reference/functional.py`` and the native
+Twins under test: ``python/steepest/reference/functional/`` and the native
 kernels behind ``steepest.functional``.
 """
 

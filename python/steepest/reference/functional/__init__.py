@@ -1,0 +1,30 @@
+"""Reference optimizer steps in plain NumPy: the specification.
+
+Each step here is the one source of its native twin's signature and
+docstring: :mod:`steepest.functional` builds its steps from these (the
+common parameters, return value and errors are described there). The
+hyperparameter checks are the rule's spec row (:mod:`steepest._rules`).
+Scalars that depend only on the step are computed once in double precision
+and cast to the array dtype (``T = p.dtype.type``), then the element-wise
+operations run in the dtype, in the order the C++ kernel
+(``cpp/include/steepest/rules/``) performs them, which makes native and
+reference results bit-identical. The examples call the step of the module
+they are read in, so the doctests run each backend.
+"""
+
+from __future__ import annotations
+
+from ._adagrad import adagrad_step
+from ._adam import adam_step, adamw_step
+from ._clip import clip_grad_norm
+from ._rmsprop import rmsprop_step
+from ._sgd import sgd_step
+
+__all__ = [
+    "adagrad_step",
+    "adam_step",
+    "adamw_step",
+    "clip_grad_norm",
+    "rmsprop_step",
+    "sgd_step",
+]
