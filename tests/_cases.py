@@ -18,7 +18,7 @@ from typing import Any
 
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
-           "adam_step": "Adam", "adamw_step": "AdamW"}  # fmt: skip
+           "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,14 @@ CASES = [
          {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1},
          known=(0.9947349276228445, -1.9852591789691223, 0.4942104346505875, 2.9712621535558204,
                 -0.27109727376981835)),
+    Case("adamax", "adamax_step", ("m", "u"), {"lr": 0.01},
+         known=(0.9953956393800707, -1.9906970576182348, 0.496766362570402, 2.9813439970326,
+                -0.2677411927765624)),
+    Case("adamax-l2-eps-max", "adamax_step", ("m", "u"),
+         {"lr": 0.01, "weight_decay": 0.1, "eps": 1e-3, "maximize": True, "beta1": 0.8,
+          "beta2": 0.99},
+         known=(1.0024447164441084, -2.005346706464489, 0.49149183496534465, 3.016879540006257,
+                -0.23275856316807683)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

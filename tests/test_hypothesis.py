@@ -88,8 +88,9 @@ def hyperparameters(draw: st.DrawFn, fn: str, wild: bool) -> dict[str, Any]:
         kw |= {"alpha": pick(*closed), "eps": pick(*eps), "momentum": pick(*momentum),
                "centered": draw(st.booleans())}  # fmt: skip
     else:
-        kw |= {"beta1": pick(*beta), "beta2": pick(*beta), "eps": pick(*eps),
-               "amsgrad": draw(st.booleans())}  # fmt: skip
+        kw |= {"beta1": pick(*beta), "beta2": pick(*beta), "eps": pick(*eps)}
+        if fn != "adamax_step":
+            kw["amsgrad"] = draw(st.booleans())
     return kw
 
 
@@ -285,7 +286,9 @@ def valid_hyperparameters(draw: st.DrawFn, fn: str) -> dict[str, Any]:
                "centered": draw(st.booleans())}  # fmt: skip
     else:
         kw |= {"beta1": draw(st.floats(0.0, 0.99)), "beta2": draw(st.floats(0.0, 0.9999)),
-               "eps": draw(eps), "amsgrad": draw(st.booleans())}  # fmt: skip
+               "eps": draw(eps)}  # fmt: skip
+        if fn != "adamax_step":
+            kw["amsgrad"] = draw(st.booleans())
     return kw
 
 

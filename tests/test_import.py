@@ -97,7 +97,7 @@ def test_reference_mirrors_native_names_and_signatures() -> None:
         assert inspect.signature(getattr(native, name)) == inspect.signature(
             getattr(ref, name)
         ), name
-    for name in ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW"):
+    for name in ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax"):
         native_cls, ref_cls = getattr(steepest, name), getattr(steepest.reference, name)
         assert inspect.signature(native_cls) == inspect.signature(ref_cls), name
         # one logic: the native class is its twin with the native default backend

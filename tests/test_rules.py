@@ -95,7 +95,7 @@ def test_class_signature_follows_the_row(rule: Rule, module: str) -> None:
 
 def test_optimizer_names() -> None:
     assert list(_rules.OPTIMIZER_NAMES) == [
-        "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
+        "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax",
     ]  # fmt: skip
     rule, implied = _rules.OPTIMIZER_NAMES["nesterov"]
     assert rule.name == "sgd"

@@ -257,10 +257,11 @@ CLOSED = "in [0, 1]"
 BAD_HYPER: list[tuple[str, str, Any, str]] = [
     *[(fn, "lr", x, NONNEG) for fn in POSITIONAL for x in (-0.1, float("nan"), float("inf"))],
     *[(fn, "weight_decay", x, NONNEG) for fn in POSITIONAL for x in (-1e-4, float("nan"))],
-    *[(fn, "eps", x, POS) for fn in ("adagrad_step", "rmsprop_step", "adam_step", "adamw_step")
+    *[(fn, "eps", x, POS)
+      for fn in ("adagrad_step", "rmsprop_step", "adam_step", "adamw_step", "adamax_step")
       for x in (0.0, -1e-8, float("inf"))],
-    *[(fn, beta, x, HALF_OPEN) for fn in ("adam_step", "adamw_step") for beta in ("beta1", "beta2")
-      for x in (-0.1, 1.0, 1.5, float("nan"))],
+    *[(fn, beta, x, HALF_OPEN) for fn in ("adam_step", "adamw_step", "adamax_step")
+      for beta in ("beta1", "beta2") for x in (-0.1, 1.0, 1.5, float("nan"))],
     *[("rmsprop_step", "alpha", x, CLOSED) for x in (-0.1, 1.0000001, float("nan"))],
     *[("sgd_step", "dampening", x, CLOSED) for x in (-0.1, 1.5, float("nan"))],
     *[(fn, "momentum", x, NONNEG) for fn in ("sgd_step", "rmsprop_step")

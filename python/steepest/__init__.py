@@ -27,6 +27,7 @@ _LAZY_NAMES = {
     "Adagrad": "steepest.optim",
     "Adam": "steepest.optim",
     "AdamW": "steepest.optim",
+    "Adamax": "steepest.optim",
     "Optimizer": "steepest.optim",
     "RMSprop": "steepest.optim",
     "ConvergenceWarning": "steepest._errors",
@@ -68,7 +69,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         MLPClassifier,
         MLPRegressor,
     )
-    from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+    from .optim import SGD, Adagrad, Adam, Adamax, AdamW, Optimizer, RMSprop
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -121,6 +122,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
     "ConvergenceWarning",
     "DivergenceError",
     "LinearRegression",

@@ -318,6 +318,16 @@ RULES: tuple[Rule, ...] = (
         _ADAM_STATE,
         torch_flags=_ADAM_FLAGS,
     ),
+    Rule(
+        "adamax", "adamax_step", "Adamax",
+        (
+            Hyper("lr", 2e-3, _nonnegative),
+            *(h for h in _ADAM_HYPER if h.name in ("betas", "eps", "weight_decay")),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("m", "exp_avg"), Slot("u", "exp_inf")),
+        torch_flags=("foreach", "capturable", "differentiable"),
+    ),
 )  # fmt: skip
 
 #: rule name -> row

@@ -108,11 +108,13 @@ adagrad_step = _native(_ref.adagrad_step, _core.adagrad_step)
 rmsprop_step = _native(_ref.rmsprop_step, _core.rmsprop_step)
 adam_step = _native(_ref.adam_step, _core.adam_step)
 adamw_step = _native(_ref.adamw_step, _core.adamw_step)
+adamax_step = _native(_ref.adamax_step, _core.adamax_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
     "adagrad_step",
     "adam_step",
+    "adamax_step",
     "adamw_step",
     "clip_grad_norm",
     "rmsprop_step",

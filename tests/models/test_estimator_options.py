@@ -101,6 +101,7 @@ def test_validation_fraction_too_small_for_the_data() -> None:
         ("rmsprop", "RMSprop", {}),
         ("adam", "Adam", {"betas": (0.9, 0.999)}),
         ("adamw", "AdamW", {"weight_decay": 1e-2}),
+        ("adamax", "Adamax", {"betas": (0.9, 0.999)}),
         (steepest.Adam, "Adam", {}),
         (functools.partial(steepest.RMSprop, alpha=0.5), "RMSprop", {"alpha": 0.5}),
     ],

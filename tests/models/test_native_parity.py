@@ -45,6 +45,7 @@ OPTIMIZERS: list[tuple[str, type, dict[str, Any]]] = [
     ("rmsprop", steepest.RMSprop, {"lr": 0.003, "centered": True, "momentum": 0.5}),
     ("adam", steepest.Adam, {"lr": 0.01}),
     ("adamw-amsgrad", steepest.AdamW, {"lr": 0.003, "amsgrad": True}),
+    ("adamax", steepest.Adamax, {"lr": 0.01, "weight_decay": 1e-3}),
 ]
 
 BATCHES = [1, 32, None]

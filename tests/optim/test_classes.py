@@ -161,7 +161,9 @@ BAD_PARAMS: list[tuple[str, Any, type[Exception], str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize(
+    "name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax"]
+)
 @pytest.mark.parametrize(("make", "exc", "expected"), [c[1:] for c in BAD_PARAMS],
                          ids=[c[0] for c in BAD_PARAMS])  # fmt: skip
 def test_bad_params(

@@ -42,6 +42,8 @@ QUADRATIC_LR = {
     "amsgrad-l2": 0.03,  # 4.0e-14
     "adamw": 0.03,  # 1.1e-14
     "adamw-amsgrad": 0.03,  # 7.8e-15
+    "adamax": 0.03,  # 3.7e-15
+    "adamax-l2-eps-max": 0.03,  # 1.7e-28
 }
 
 
@@ -95,6 +97,7 @@ ROSENBROCK: list[tuple[str, str, dict[str, Any], int, float]] = [
     ),  # 8.2e-3 (constant lr: it oscillates)
     # Adagrad's step shrinks like 1/sqrt(t): slow along the curved valley.
     ("adagrad", "Adagrad", {"lr": 1.0}, 5000, 0.3),  # 8.9e-2
+    ("adamax", "Adamax", {"lr": 0.03}, 5000, 1e-3),  # 5.2e-6
 ]
 
 

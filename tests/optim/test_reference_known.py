@@ -140,12 +140,34 @@ def adam_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-3, beta1: floa
     return out
 
 
+def adamax_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: float = 0.9,
+                   beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+                   maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    out: Trace = []
+    m = u = 0.0
+    for t, g in enumerate(gs, start=1):
+        g = signed_l2(g, x, weight_decay, maximize, planted)
+        m = beta1 * m + (1 - beta1) * g
+        if planted == "eps-outside-max":  # Kingma and Ba's algorithm box has no eps
+            u = max(beta2 * u, abs(g))
+            denom = u + eps
+        else:
+            # torch: eps inside the maximum, so u itself never falls below eps.
+            u = max(beta2 * u, abs(g) + eps)
+            denom = u
+        clr = lr if planted == "no-bias-correction" else lr / (1 - beta1**t)
+        x = x - clr * m / denom
+        out.append((x, {"m": m, "u": u}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
     "rmsprop_step": rmsprop_by_hand,
     "adam_step": adam_by_hand,
     "adamw_step": lambda x, gs, **kw: adam_by_hand(x, gs, decoupled=True, **kw),
+    "adamax_step": adamax_by_hand,
 }
 
 
@@ -186,6 +208,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "rmsprop_step": ("square_avg", "momentum_buffer" if kwargs.get("momentum") else None,
                          "grad_avg" if kwargs.get("centered") else None),
         "adam_step": ("m", "v", "v_max") if kwargs.get("amsgrad") else ("m", "v"),
+        "adamax_step": ("m", "u"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -217,6 +240,8 @@ EXTRA = [
     _extra("adamw-max", "adamw_step", {"lr": 0.01, "weight_decay": 0.1, "maximize": True}),
     _extra("adamw-amsgrad-beta2", "adamw_step",
            {"lr": 0.05, "weight_decay": 0.5, "amsgrad": True, "beta2": 0.9}),
+    # beta2 low and eps large, so that u decays below |g| + eps and eps's place shows
+    _extra("adamax-eps-beta2", "adamax_step", {"lr": 0.01, "beta2": 0.5, "eps": 0.1}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -285,6 +310,9 @@ PLANTED = [
     ("adam-l2-max", "maximize-after-wd"),
     ("amsgrad", "amsgrad-max-of-corrected"),
     ("adamw", "decay-after-update"),
+    ("adamax", "no-bias-correction"),
+    ("adamax-l2-eps-max", "maximize-after-wd"),
+    ("adamax-eps-beta2", "eps-outside-max"),
 ]
 
 

@@ -67,6 +67,11 @@ CASES = [
     Case("Adam", {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True}),
     Case("AdamW", {"lr": 1e-2}),
     Case("AdamW", {"lr": 1e-2, "amsgrad": True, "weight_decay": 0.1}),
+    Case("Adamax", {"lr": 1e-2}),
+    Case(
+        "Adamax",
+        {"lr": 1e-2, "betas": (0.8, 0.99), "weight_decay": 1e-2, "maximize": True},
+    ),
 ]
 CASE_IDS = [c.id for c in CASES]
 

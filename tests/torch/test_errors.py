@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 import steepest.torch
 
-CLASSES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
+CLASSES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax"]
 
 
 def _param(*shape: int, **kwargs: Any) -> torch.Tensor:
@@ -130,6 +130,7 @@ def test_flags(cls: str, flag: str) -> None:
         ("Adam", {"betas": (1.0, 0.9)}, r"betas\[0\] must be in \[0, 1\)"),
         ("Adam", {"betas": (0.9,)}, "betas must be a pair"),
         ("AdamW", {"weight_decay": -0.1}, "weight_decay must be"),
+        ("Adamax", {"betas": (0.9, 1.0)}, r"betas\[1\] must be in \[0, 1\)"),
     ],
 )
 def test_hyperparameters(cls: str, kwargs: dict[str, Any], match: str) -> None:

@@ -21,6 +21,7 @@ INTEROP = [
         "RMSprop(lr=0.001,momentum=0.9,centered=True,weight_decay=0.01)",
         "Adam(lr=0.01,amsgrad=True,weight_decay=0.01)",
         "AdamW(lr=0.01,amsgrad=True,weight_decay=0.1)",
+        "Adamax(lr=0.01,betas=(0.8, 0.99),weight_decay=0.01,maximize=True)",
     ]
 ]
 INTEROP_IDS = [c.cls for c in INTEROP]

@@ -31,4 +31,8 @@ class AdamW(Adam, _ref.AdamW):
     _default_backend = "native"
 
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop"]
+class Adamax(_ref.Adamax):
+    _default_backend = "native"
+
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Optimizer", "RMSprop"]

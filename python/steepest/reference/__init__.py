@@ -13,7 +13,7 @@ import sys
 from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
-from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from .optim import SGD, Adagrad, Adam, Adamax, AdamW, RMSprop
 
 # the classes find this package's functional and schedules by backend name
 _backend.register("reference", sys.modules[__name__])
@@ -23,6 +23,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
     "RMSprop",
     "clip_grad_norm",
     "functional",

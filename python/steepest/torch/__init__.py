@@ -1,7 +1,7 @@
 """steepest's kernels behind ``torch.optim``: optimizers for CPU tensors.
 
-:class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam` and
-:class:`AdamW` subclass ``torch.optim.Optimizer`` with torch's constructor
+:class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
+:class:`AdamW` and :class:`Adamax` subclass ``torch.optim.Optimizer`` with torch's constructor
 signatures, defaults, param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
 with ``torch.optim.lr_scheduler`` and exchange state dicts with
@@ -27,7 +27,8 @@ from __future__ import annotations
 from ._base import NativeOptimizer
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "NativeOptimizer", "RMSprop"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NativeOptimizer", "RMSprop"]

@@ -1,6 +1,6 @@
 // Shared basics for every kernel family: index type, inlining and restrict
-// macros, an errno-free sqrt, and the uniform "leaf" signature that lets one
-// parallel driver run every update rule over a list of arrays.
+// macros, an errno-free sqrt and abs, and the uniform "leaf" signature that
+// lets one parallel driver run every update rule over a list of arrays.
 #pragma once
 
 #include <cstddef>
@@ -25,10 +25,12 @@ namespace steepest {
 
 using index_t = std::ptrdiff_t;
 
-// The builtin avoids std::sqrt's external-linkage inline copy, which the
+// The builtins avoid std::sqrt's external-linkage inline copy, which the
 // linker could merge across the per-ISA translation units.
 STEEPEST_INLINE float sqrt_(float x) { return __builtin_sqrtf(x); }
 STEEPEST_INLINE double sqrt_(double x) { return __builtin_sqrt(x); }
+STEEPEST_INLINE float abs_(float x) { return __builtin_fabsf(x); }
+STEEPEST_INLINE double abs_(double x) { return __builtin_fabs(x); }
 
 // NaN-propagating maximum with the semantics of numpy.maximum.
 template <class T>

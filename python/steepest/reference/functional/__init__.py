@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ._adagrad import adagrad_step
 from ._adam import adam_step, adamw_step
+from ._adamax import adamax_step
 from ._clip import clip_grad_norm
 from ._rmsprop import rmsprop_step
 from ._sgd import sgd_step
@@ -23,6 +24,7 @@ from ._sgd import sgd_step
 __all__ = [
     "adagrad_step",
     "adam_step",
+    "adamax_step",
     "adamw_step",
     "clip_grad_norm",
     "rmsprop_step",
