@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
-from steepest._rules import BY_CLASS
+from steepest._rules import BY_CLASS, REQUIRED, RULES
 from steepest.optim import Optimizer
 from steepest.reference import functional as ref
 
@@ -161,15 +161,14 @@ BAD_PARAMS: list[tuple[str, Any, type[Exception], str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax"]
-)
+@pytest.mark.parametrize("name", [r.cls for r in RULES])
 @pytest.mark.parametrize(("make", "exc", "expected"), [c[1:] for c in BAD_PARAMS],
                          ids=[c[0] for c in BAD_PARAMS])  # fmt: skip
 def test_bad_params(
     backend: str, name: str, make: Any, exc: type[Exception], expected: str
 ) -> None:
-    kwargs = {"lr": 0.1} if name == "SGD" else {}
+    # a class whose lr has no default (SGD, as in torch) is given one
+    kwargs = {"lr": 0.1} if BY_CLASS[name].defaults()["lr"] is REQUIRED else {}
     with pytest.raises(exc) as info:
         cls_for(backend, name)(make(), **kwargs)
     assert str(info.value) == f"{name}: {expected}"
