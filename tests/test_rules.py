@@ -9,7 +9,10 @@ Twins: ``python/steepest/_rules.py`` and ``tests/_cases.py``.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,12 +97,52 @@ def test_class_signature_follows_the_row(rule: Rule, module: str) -> None:
 
 
 def test_optimizer_names() -> None:
+    # The one pinned list of rule names in the tests (every other test reads
+    # RULES or the case table): it catches a row removed or renamed by accident,
+    # which would silently drop that rule's tests everywhere else.
     assert list(_rules.OPTIMIZER_NAMES) == [
         "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax",
     ]  # fmt: skip
     rule, implied = _rules.OPTIMIZER_NAMES["nesterov"]
     assert rule.name == "sgd"
     assert implied == {"momentum": 0.9, "nesterov": True}
+
+
+# Where a rule's class is exported: module -> the file that exports it.
+CLASS_HOMES = {
+    "steepest": "python/steepest/__init__.py",
+    "steepest.optim": "python/steepest/optim/__init__.py",
+    "steepest.reference": "python/steepest/reference/__init__.py",
+    "steepest.reference.optim": "python/steepest/reference/optim/__init__.py",
+}
+STEP_HOMES = {
+    "steepest.functional": "python/steepest/functional.py",
+    "steepest.reference.functional": "python/steepest/reference/functional/__init__.py",
+}
+CORE_STUB = Path(steepest.__file__).with_name("_core.pyi")
+
+
+def _exported(module: str, name: str, home: str) -> None:
+    found = importlib.import_module(module)
+    advice = f"add it (and to __all__) in {home}"
+    assert hasattr(found, name), f"{module}.{name} does not exist: {advice}"
+    assert name in found.__all__, f"{module}.{name} is not in __all__: {advice}"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_every_rule_is_exported_everywhere(rule: Rule) -> None:
+    for module, home in CLASS_HOMES.items():
+        _exported(module, rule.cls, home)
+    for module, home in STEP_HOMES.items():
+        _exported(module, rule.step, home)
+    stub = CORE_STUB.read_text(encoding="utf-8")
+    assert re.search(rf"^(def )?{rule.step}\b", stub, re.MULTILINE), (
+        f"steepest._core.{rule.step} is not typed: add it in python/steepest/_core.pyi"
+    )
+    # steepest.torch mirrors the classes torch.optim has (last: may skip)
+    torch = pytest.importorskip("torch")
+    if hasattr(torch.optim, rule.cls):
+        _exported("steepest.torch", rule.cls, "python/steepest/torch/__init__.py")
 
 
 def test_step_kwargs_map_class_hyperparameters() -> None:
