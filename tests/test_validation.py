@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
+from steepest import _rules
 from steepest.reference import functional as ref
 
 from ._cases import CASE_IDS, CASES, FULLEST, POSITIONAL, Case, call_step
@@ -254,20 +255,40 @@ NONNEG = "a finite number >= 0"
 POS = "a finite number > 0"
 HALF_OPEN = "in [0, 1)"
 CLOSED = "in [0, 1]"
+NAN, INF = float("nan"), float("inf")
+# Per check of the spec table: its interval text and the values it rejects.
+BAD_VALUES: dict[Any, tuple[str, tuple[float, ...]]] = {
+    _rules._nonnegative: (NONNEG, (-0.1, -0.01, -1e-4, -0.5, NAN, INF)),
+    _rules._positive: (POS, (0.0, -1e-8, INF)),
+    _rules._beta: (HALF_OPEN, (-0.1, 1.0, 1.5, NAN)),
+    _rules._unit: (CLOSED, (-0.1, 1.0000001, 1.5, NAN)),
+}
+
+
+def _range_checked(rule: _rules.Rule) -> list[tuple[str, Any]]:
+    """The step's numeric keywords with the check each gets, from the row."""
+    return [
+        (name, h.step_check or h.check)
+        for h in rule.hyper
+        if not h.is_flag
+        for name in ((h.name,) if h.to_step is None else h.to_step)
+    ]
+
+
 BAD_HYPER: list[tuple[str, str, Any, str]] = [
-    *[(fn, "lr", x, NONNEG) for fn in POSITIONAL for x in (-0.1, float("nan"), float("inf"))],
-    *[(fn, "weight_decay", x, NONNEG) for fn in POSITIONAL for x in (-1e-4, float("nan"))],
-    *[(fn, "eps", x, POS)
-      for fn in ("adagrad_step", "rmsprop_step", "adam_step", "adamw_step", "adamax_step")
-      for x in (0.0, -1e-8, float("inf"))],
-    *[(fn, beta, x, HALF_OPEN) for fn in ("adam_step", "adamw_step", "adamax_step")
-      for beta in ("beta1", "beta2") for x in (-0.1, 1.0, 1.5, float("nan"))],
-    *[("rmsprop_step", "alpha", x, CLOSED) for x in (-0.1, 1.0000001, float("nan"))],
-    *[("sgd_step", "dampening", x, CLOSED) for x in (-0.1, 1.5, float("nan"))],
-    *[(fn, "momentum", x, NONNEG) for fn in ("sgd_step", "rmsprop_step")
-      for x in (-0.5, float("inf"))],
-    ("adagrad_step", "lr_decay", -0.01, NONNEG),
-]  # fmt: skip
+    (rule.step, name, x, BAD_VALUES[check][0])
+    for rule in _rules.RULES
+    for name, check in _range_checked(rule)
+    if check in BAD_VALUES
+    for x in BAD_VALUES[check][1]
+]
+
+
+def test_every_range_check_has_bad_values() -> None:
+    # a new kind of check needs its interval text and bad values above
+    for rule in _rules.RULES:
+        for name, check in _range_checked(rule):
+            assert check in BAD_VALUES, (rule.step, name)
 
 
 @pytest.mark.parametrize(("fn", "name", "value", "text"), BAD_HYPER,
