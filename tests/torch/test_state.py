@@ -10,21 +10,22 @@ from ._train import CASE_IDS, CASES, STEPS, TOLERANCE, Case, optimizer, train, t
 
 torch = pytest.importorskip("torch")
 import steepest.torch
+from steepest._rules import BY_CLASS
 
 F32 = torch.float32
-# one case per class, with the optional state it can hold
+
+
+def _slots(case: Case) -> int:
+    """How many state arrays per param ``case`` keeps (its rule's active slots)."""
+    rule = BY_CLASS[case.cls]
+    return len(rule.active({**rule.defaults(), **case.kwargs}))
+
+
+# per class, every case that keeps the most state the class can hold
 INTEROP = [
-    CASES[CASE_IDS.index(name)]
-    for name in [
-        "SGD(lr=0.05,momentum=0.9,weight_decay=0.01)",
-        "Adagrad(lr=0.05,lr_decay=0.01,weight_decay=0.01,initial_accumulator_value=0.1)",
-        "RMSprop(lr=0.001,momentum=0.9,centered=True,weight_decay=0.01)",
-        "Adam(lr=0.01,amsgrad=True,weight_decay=0.01)",
-        "AdamW(lr=0.01,amsgrad=True,weight_decay=0.1)",
-        "Adamax(lr=0.01,betas=(0.8, 0.99),weight_decay=0.01,maximize=True)",
-    ]
+    c for c in CASES if _slots(c) == max(_slots(d) for d in CASES if d.cls == c.cls)
 ]
-INTEROP_IDS = [c.cls for c in INTEROP]
+INTEROP_IDS = [c.id for c in INTEROP]
 SPLIT = 20  # steps before the state dict is taken
 
 
