@@ -12,7 +12,7 @@ one logic with different default backends.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, cast
 
 import numpy as np
@@ -137,9 +137,13 @@ class Optimizer:
     ) -> None:
         name = type(self).__name__
         self.backend = backend if backend is not None else self._default_backend
-        # the backend's step function (a plain function: optimizers pickle)
+        # the backend's step function (a plain function: optimizers pickle) or,
+        # where the backend has one, the binding under it, which takes every
+        # argument in the row's step order (tests/test_rules.py)
         functional = _backend.package(name, self.backend).functional
-        self._step_fn = getattr(functional, self._rule.step)
+        step_fn = getattr(functional, self._rule.step)
+        self._core: Callable[..., Any] | None = getattr(step_fn, "core", None)
+        self._step_fn = step_fn if self._core is None else self._core
         hyper = dict(hyper)
         self._schedule: Schedule | None = schedule_of(name, "lr", hyper.get("lr"))
         if self._schedule is not None:
@@ -201,16 +205,9 @@ class Optimizer:
         if self._schedule is not None:
             self.hyper["lr"] = self._schedule(self.step_count)
         # _update written out: a Python call costs ~5 % of a small step
-        if self._rule.call(
-            self._step_fn,
-            self.params,
-            grads,
-            self.state,
-            self.hyper,
-            self.hyper["lr"],
-            self.step_count + 1,
-            self.nonfinite,
-        ):
+        call = self._rule.call if self._core is None else self._rule.call_positional
+        if call(self._step_fn, self.params, grads, self.state, self.hyper,
+                self.hyper["lr"], self.step_count + 1, self.nonfinite):  # fmt: skip
             self.step_count += 1
         else:
             self.skipped_steps += 1
@@ -241,9 +238,10 @@ class Optimizer:
             self.hyper["lr"] = self._schedule(self.step_count)
 
     def _update(self, grads: ArrayOrList, lr: float) -> bool:
+        call = self._rule.call if self._core is None else self._rule.call_positional
         applied = bool(
-            self._rule.call(self._step_fn, self.params, grads, self.state,
-                            self.hyper, lr, self.step_count + 1, self.nonfinite)
+            call(self._step_fn, self.params, grads, self.state, self.hyper, lr,
+                 self.step_count + 1, self.nonfinite)
         )  # fmt: skip
         if applied:
             self.step_count += 1

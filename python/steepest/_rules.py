@@ -94,6 +94,12 @@ class Rule:
     #: ``call(step_fn, params, grads, state, hyper, lr, step, nonfinite)``: the
     #: step with its arguments written out from the row (see ``_written_call``)
     call: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    #: the same with every argument positional, in :attr:`step_order`, for a
+    #: binding (``core`` of a native step), which takes them in that order
+    call_positional: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    #: the functional step's parameter names in order (tests/test_rules.py
+    #: holds both backends' signatures and the bindings to it)
+    step_order: tuple[str, ...] = field(init=False, repr=False, compare=False)
     #: every hyperparameter's name, in the class signature's order
     hyper_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
     #: the hyperparameters passed to the step under their own name
@@ -112,7 +118,12 @@ class Rule:
         object.__setattr__(self, "step_names", names)
         object.__setattr__(self, "step_splits", splits)
         object.__setattr__(self, "slot_names", tuple(s.name for s in self.state))
-        object.__setattr__(self, "call", _written_call(self))
+        arguments = _step_arguments(self)
+        object.__setattr__(self, "step_order", tuple(name for name, _ in arguments))
+        object.__setattr__(self, "call", _written_call(arguments, positional=False))
+        object.__setattr__(
+            self, "call_positional", _written_call(arguments, positional=True)
+        )
 
     def defaults(self) -> dict[str, Any]:
         """The class's hyperparameters with their defaults (REQUIRED for none)."""
@@ -190,29 +201,48 @@ class Rule:
         return out
 
 
-def _written_call(rule: Rule) -> Callable[..., Any]:
-    """The functional step's call of ``rule`` with every argument written out.
+def _step_arguments(rule: Rule) -> list[tuple[str, str]]:
+    """(parameter, expression) for each argument of the functional step, in order.
 
-    What a class would write by hand: the state arrays by name, then literal
-    keywords. A generic ``step_fn(*states, **kwargs)`` costs about 0.5 us more
-    per step, a third of a step on a small array. Built from the names in
-    the table (never from user input) the way ``dataclasses`` builds methods.
+    The expressions read the names of :func:`_written_call`'s functions.
     """
-    args = [f"state.get({s.name!r})" for s in rule.state]
+    args = [("param", "params"), ("grad", "grads")]
+    args += [(s.name, f"state.get({s.name!r})") for s in rule.state]
     if rule.takes_step:
-        args.append("step=step")
-    args.append("lr=lr")
+        args.append(("step", "step"))
+    args.append(("lr", "lr"))
     for h in rule.hyper:
         if h.name == "lr":
             continue
         if h.to_step is None:
-            args.append(f"{h.name}=hyper[{h.name!r}]")
-        else:
-            args += [f"{k}=hyper[{h.name!r}][{i}]" for i, k in enumerate(h.to_step)]
-    args.append("nonfinite=nonfinite")
+            args.append((h.name, f"hyper[{h.name!r}]"))
+        else:  # () for a hyperparameter only the class uses
+            args += [(k, f"hyper[{h.name!r}][{i}]") for i, k in enumerate(h.to_step)]
+    args.append(("nonfinite", "nonfinite"))
+    return args
+
+
+def _written_call(
+    arguments: list[tuple[str, str]], *, positional: bool
+) -> Callable[..., Any]:
+    """The functional step's call with every argument written out.
+
+    What a class would write by hand: the state arrays by name, then literal
+    keywords (or, for a binding, every argument in its place). A generic
+    ``step_fn(*states, **kwargs)`` costs about 0.5 us more per step, a third
+    of a step on a small array. Built from the names in the table (never
+    from user input) the way ``dataclasses`` builds methods.
+    """
+    # the arrays go by position, as the reference's signature puts them
+    # before its ``*``; the rest by keyword
+    arrays = 2 + sum(1 for _, e in arguments if e.startswith("state."))
+    passed = [
+        e if positional or i < arrays else f"{n}={e}"
+        for i, (n, e) in enumerate(arguments)
+    ]
     source = (
         "def call(step_fn, params, grads, state, hyper, lr, step, nonfinite):\n"
-        f"    return step_fn(params, grads, {', '.join(args)})\n"
+        f"    return step_fn({', '.join(passed)})\n"
     )
     namespace: dict[str, Any] = {}
     exec(source, namespace)  # noqa: S102 - the table's own names

@@ -100,6 +100,9 @@ def _native(ref: Callable[_P, _R], core: Callable[..., _R]) -> Callable[_P, _R]:
     fn.__annotations__["return"] = signature.return_annotation
     fn.__doc__ = ref.__doc__
     fn.__qualname__ = ref.__qualname__
+    # the binding itself, for callers that pass every argument in its place
+    # (the optimizer classes: one Python call less per step)
+    fn.core = core
     return cast(Callable[_P, _R], fn)
 
 
