@@ -5,14 +5,17 @@ Each error leaves the params (and the optimizer's groups) as they were.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 torch = pytest.importorskip("torch")
 import steepest.torch
+from steepest._rules import RULES
 
-CLASSES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax"]
+# every rule whose class torch.optim has (steepest.torch must have it too)
+CLASSES = [r.cls for r in RULES if hasattr(torch.optim, r.cls)]
 
 
 def _param(*shape: int, **kwargs: Any) -> torch.Tensor:
@@ -139,6 +142,45 @@ def test_hyperparameters(cls: str, kwargs: dict[str, Any], match: str) -> None:
     opt = getattr(steepest.torch, cls)([_param(2)])
     with pytest.raises(ValueError, match=match):
         opt.add_param_group({"params": [_param(2)], **kwargs})
+    assert len(opt.param_groups) == 1
+
+
+def _out_of_range() -> list[tuple[str, str, Any, str]]:
+    """(class, hyperparameter, -1 or a pair starting with it, message) wherever a
+    number hyperparameter's check in the spec row refuses that value."""
+    out = []
+    for rule in RULES:
+        if not hasattr(torch.optim, rule.cls):
+            continue
+        for h in rule.hyper:
+            if h.is_flag:
+                continue
+            bad = (-1.0, *h.default[1:]) if isinstance(h.default, tuple) else -1.0
+            try:
+                h.check(f"steepest.torch.{rule.cls}", h.name, bad)
+            except ValueError as e:
+                out.append((rule.cls, h.name, bad, str(e)))
+    return out
+
+
+OUT_OF_RANGE = _out_of_range()
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "bad", "message"),
+    OUT_OF_RANGE,
+    ids=[f"{cls}-{name}" for cls, name, _, _ in OUT_OF_RANGE],
+)
+def test_hyperparameter_out_of_its_rows_range(
+    cls: str, name: str, bad: Any, message: str
+) -> None:
+    """The class refuses what its spec row's check refuses, with that message."""
+    assert message.startswith(f"steepest.torch.{cls}: {name}")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(steepest.torch, cls)([_param(2)], **{name: bad})
+    opt = getattr(steepest.torch, cls)([_param(2)])
+    with pytest.raises(ValueError, match=re.escape(message)):
+        opt.add_param_group({"params": [_param(2)], name: bad})
     assert len(opt.param_groups) == 1
 
 
