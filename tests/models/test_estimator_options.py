@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import steepest
 from sklearn.base import clone
+from steepest._rules import OPTIMIZER_NAMES
 from steepest.reference.schedules import ExponentialLR, ReduceLROnPlateau
 
 from ._estimators import ESTIMATORS, small_case
@@ -91,22 +92,36 @@ def test_validation_fraction_too_small_for_the_data() -> None:
         est.fit(X, y)
 
 
-@pytest.mark.parametrize(
-    ("optimizer", "kind", "hyper"),
-    [
-        ("sgd", "SGD", {"momentum": 0.0, "nesterov": False}),
-        ("momentum", "SGD", {"momentum": 0.9, "nesterov": False}),
-        ("nesterov", "SGD", {"momentum": 0.9, "nesterov": True}),
-        ("adagrad", "Adagrad", {}),
-        ("rmsprop", "RMSprop", {}),
-        ("adam", "Adam", {"betas": (0.9, 0.999)}),
-        ("adamw", "AdamW", {"weight_decay": 1e-2}),
-        ("adamax", "Adamax", {"betas": (0.9, 0.999)}),
-        (steepest.Adam, "Adam", {}),
-        (functools.partial(steepest.RMSprop, alpha=0.5), "RMSprop", {"alpha": 0.5}),
-    ],
-    ids=str,
-)
+# What some optimizer= names imply, written out apart from the spec table (an
+# alias's implied values, AdamW's own default); every name's expectation is
+# its rule's defaults updated by its implied values and by this.
+PINNED: dict[str, dict[str, Any]] = {
+    "sgd": {"momentum": 0.0, "nesterov": False},
+    "momentum": {"momentum": 0.9, "nesterov": False},
+    "nesterov": {"momentum": 0.9, "nesterov": True},
+    "adam": {"betas": (0.9, 0.999)},
+    "adamw": {"weight_decay": 1e-2},
+}
+
+
+def _expected(name: str) -> dict[str, Any]:
+    rule, implied = OPTIMIZER_NAMES[name]
+    hyper = {k: x for k, x in rule.defaults().items() if k != "lr"}
+    return {**hyper, **implied, **PINNED.get(name, {})}
+
+
+SPECS: list[tuple[Any, str, dict[str, Any]]] = [
+    *((name, rule.cls, _expected(name)) for name, (rule, _) in OPTIMIZER_NAMES.items()),
+    (steepest.Adam, "Adam", {}),
+    (functools.partial(steepest.RMSprop, alpha=0.5), "RMSprop", {"alpha": 0.5}),
+]
+
+
+def test_pinned_names_exist() -> None:
+    assert set(PINNED) <= set(OPTIMIZER_NAMES)
+
+
+@pytest.mark.parametrize(("optimizer", "kind", "hyper"), SPECS, ids=str)
 def test_optimizer_specs(optimizer: Any, kind: str, hyper: dict[str, Any]) -> None:
     est, X, y = small_case("LinearRegression")
     est.set_params(optimizer=optimizer, max_iter=2, learning_rate=0.01).fit(X, y)
