@@ -1,8 +1,12 @@
 """Every optimizer actually optimises: an ill-conditioned quadratic and Rosenbrock.
 
-The learning rates and budgets below were chosen by a sweep (lr in 1e-3..1,
-float64, native backend); each threshold leaves a margin of at least ~5x over
-the value measured with the chosen settings, noted next to it.
+Every case of the table (tests/_cases.py) and every rule of steepest._rules is
+run. The learning rates and budgets below were chosen by a sweep (lr in
+1e-3..1, float64, native backend); each threshold leaves a margin of at least
+~5x over the value measured with the chosen settings, noted next to it. A case
+or rule without a tuned entry (a new rule's) is run at each rate of ``LR_GRID``
+in turn and passes at the first that converges; the failure message gives what
+each reached, from which to add the tuned entry.
 """
 
 from __future__ import annotations
@@ -13,15 +17,20 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
+from steepest._rules import RULES
 
 from .._cases import CASE_IDS, CASES, Case
+
+# The rates tried, smallest first, where no tuned one is given.
+LR_GRID = (1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 # f(x) = 0.5 * sum(a_i x_i^2), a_i geometric from 1 to 100: condition number 100.
 CURVATURE = np.geomspace(1.0, 100.0, 10)
 QUADRATIC_STEPS = 300
 QUADRATIC_FRACTION = 1e-4  # f must fall below this fraction of f(x0)
 
-# Per case: a learning rate that converges (SGD must stay below 2 / a_max = 0.02).
+# Per case: a learning rate that converges (SGD must stay below 2 / a_max = 0.02);
+# a case not listed is swept over LR_GRID.
 # The measured f / f(x0) after 300 float64 steps is in the comment.
 QUADRATIC_LR = {
     "sgd": 0.01,  # 1.0e-05
@@ -51,23 +60,48 @@ def quadratic(x: np.ndarray) -> float:
     return float(0.5 * np.sum(CURVATURE * x.astype(np.float64) ** 2))
 
 
-def test_every_case_has_a_learning_rate() -> None:
-    assert set(QUADRATIC_LR) == set(CASE_IDS)
+def test_tuned_rates_name_cases() -> None:
+    # a stale entry (a renamed or removed case) would otherwise go unnoticed
+    assert set(QUADRATIC_LR) <= set(CASE_IDS)
+
+
+def first_converging(
+    run: Any, rates: tuple[float, ...], goal: float, what: str
+) -> None:
+    """Pass if ``run(lr)`` (a distance to the optimum) falls below ``goal`` at a rate."""
+    reached: dict[float, float] = {}
+    for lr in rates:
+        # an untuned rate may diverge (run returns inf): the next is tried
+        with np.errstate(over="ignore", invalid="ignore"):
+            reached[lr] = run(lr)
+        if reached[lr] < goal:
+            return
+    pytest.fail(f"{what} did not reach {goal:g}; by lr: {reached}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_quadratic(case: Case, backend: str, dtype: type) -> None:
-    kwargs = dict(case.cls_kwargs, lr=QUADRATIC_LR[case.id])
     # maximize=True cases ascend -f, whose gradient is -A x: the same minimiser.
-    sign = -1.0 if kwargs.get("maximize") else 1.0
-    x = np.ones(CURVATURE.size, dtype)  # every eigendirection starts at 1
-    f0 = quadratic(x)
-    opt = getattr(steepest, case.cls)([x], backend=backend, **kwargs)
+    sign = -1.0 if case.cls_kwargs.get("maximize") else 1.0
     a = CURVATURE.astype(dtype)
-    for _ in range(QUADRATIC_STEPS):
-        opt.step([sign * a * x])
-    assert opt.step_count == QUADRATIC_STEPS
-    assert quadratic(x) < QUADRATIC_FRACTION * f0
+
+    def run(lr: float) -> float:
+        x = np.ones(CURVATURE.size, dtype)  # every eigendirection starts at 1
+        f0 = quadratic(x)
+        opt = getattr(steepest, case.cls)(
+            [x], backend=backend, **dict(case.cls_kwargs, lr=lr)
+        )
+        for _ in range(QUADRATIC_STEPS):
+            g = sign * a * x
+            if not np.isfinite(g).all():
+                return math.inf
+            opt.step([g])
+        assert opt.step_count == QUADRATIC_STEPS
+        return quadratic(x) / f0
+
+    tuned = QUADRATIC_LR.get(case.id)
+    rates = LR_GRID if tuned is None else (tuned,)
+    first_converging(run, rates, QUADRATIC_FRACTION, f"{case.id}: f / f(x0)")
 
 
 def rosenbrock_grad(z: np.ndarray) -> np.ndarray:
@@ -101,13 +135,30 @@ ROSENBROCK: list[tuple[str, str, dict[str, Any], int, float]] = [
 ]
 
 
+# Every rule without a row above gets one: its defaults but a swept lr, the
+# budget of the slowest row and the distance of the loosest.
+ROSENBROCK += [
+    (r.name, r.cls, {}, 5000, 0.3)
+    for r in RULES
+    if r.cls not in {row[1] for row in ROSENBROCK}
+]
+
+
 @pytest.mark.parametrize(("cls", "kwargs", "steps", "distance"), [r[1:] for r in ROSENBROCK],
                          ids=[r[0] for r in ROSENBROCK])  # fmt: skip
 def test_rosenbrock(cls: str, kwargs: dict[str, Any], steps: int, distance: float,
                     backend: str) -> None:  # fmt: skip
-    z = np.array([-1.5, 2.0])
-    start = math.dist(z, (1.0, 1.0))
-    opt = getattr(steepest, cls)([z], backend=backend, **kwargs)
-    for _ in range(steps):
-        opt.step([rosenbrock_grad(z)])
-    assert math.dist(z, (1.0, 1.0)) < min(distance, start)
+    start = math.dist((-1.5, 2.0), (1.0, 1.0))
+
+    def run(lr: float) -> float:
+        z = np.array([-1.5, 2.0])
+        opt = getattr(steepest, cls)([z], backend=backend, **dict(kwargs, lr=lr))
+        for _ in range(steps):
+            g = rosenbrock_grad(z)
+            if not np.isfinite(g).all():
+                return math.inf
+            opt.step([g])
+        return math.dist(z, (1.0, 1.0))
+
+    rates = (kwargs["lr"],) if "lr" in kwargs else LR_GRID
+    first_converging(run, rates, min(distance, start), f"{cls} on Rosenbrock: distance")
