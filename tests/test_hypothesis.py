@@ -25,6 +25,8 @@ import steepest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from steepest import _rules
+from steepest._rules import RULES
 from steepest.reference import functional as ref
 
 from ._cases import POSITIONAL
@@ -57,40 +59,63 @@ def _unit(lo: float = 0.0, hi: float = 1.0) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False)
 
 
+# Each step's keywords from its spec row, in signature order: (name, check).
+RULE_OF_STEP = {r.step: r for r in RULES}
+
+
+def _keywords(fn: str) -> list[tuple[str, Any]]:
+    return [
+        (name, h.step_check or h.check)
+        for h in RULE_OF_STEP[fn].hyper
+        for name in ((h.name,) if h.to_step is None else h.to_step)
+    ]
+
+
+# (valid strategy, *out-of-range values) per keyword; a keyword not named
+# here (a new rule's) gets those of its kind of check.
+_CLOSED = (_unit(), 1.0000001, -1e-3, NAN)
+_EPS = (st.sampled_from([1e-8, 1e-3, 1e-300]), 0.0, -1e-8, INF)
+_BETA = (_unit(0.0, 0.999), 1.0, -0.1, NAN)
+WILD: dict[str, tuple[Any, ...]] = {
+    "lr": (_unit(), -0.1, NAN, INF, -INF, None, "0.1", True, np.float32(0.5)),
+    "weight_decay": (st.sampled_from([0.0, 0.01, 0.5]), -0.01, NAN),
+    "momentum": (st.sampled_from([0.0, 0.5, 0.9]), -0.5, INF),
+    "dampening": _CLOSED,
+    "lr_decay": (_unit(), -1.0),
+    "alpha": _CLOSED,
+    "eps": _EPS,
+    "beta1": _BETA,
+    "beta2": _BETA,
+}
+WILD_BY_CHECK: dict[Any, tuple[Any, ...]] = {
+    _rules._nonnegative: (_unit(), -0.1, NAN),
+    _rules._positive: _EPS,
+    _rules._unit: _CLOSED,
+    _rules._beta: _BETA,
+}
+
+
 @st.composite
 def hyperparameters(draw: st.DrawFn, fn: str, wild: bool) -> dict[str, Any]:
     def pick(valid: st.SearchStrategy[Any], *invalid: Any) -> Any:
         return draw(_maybe(valid, invalid, wild))
 
-    closed = (_unit(), 1.0000001, -1e-3, NAN)
-    momentum = (st.sampled_from([0.0, 0.5, 0.9]), -0.5, INF)
-    eps = (st.sampled_from([1e-8, 1e-3, 1e-300]), 0.0, -1e-8, INF)
-    beta = (_unit(0.0, 0.999), 1.0, -0.1, NAN)
-    kw: dict[str, Any] = {
-        "lr": pick(_unit(), -0.1, NAN, INF, -INF, None, "0.1", True, np.float32(0.5)),
-        "weight_decay": pick(st.sampled_from([0.0, 0.01, 0.5]), -0.01, NAN),
-        "maximize": draw(st.booleans()),
-        "nonfinite": pick(
-            st.sampled_from(["raise", "skip", "ignore"]), "bogus", None, 1
-        ),
-    }
-    if fn != "rmsprop_step":
-        kw["step"] = pick(st.integers(1, 10**6), 0, -2, 1.5, True, None, np.int64(7), 2**63,
-                          -(2**70))  # fmt: skip
-    if fn == "sgd_step":
-        kw |= {"momentum": pick(*momentum), "dampening": pick(*closed)}
+    kw: dict[str, Any] = {}
+    for name, check in _keywords(fn):
+        if check is _rules._flag:
+            kw[name] = draw(st.booleans())
+        else:
+            kw[name] = pick(*WILD.get(name, WILD_BY_CHECK[check]))
+    if "nesterov" in kw:
         # Nesterov needs momentum > 0 and no dampening; a wild example ignores that.
         nesterov_ok = kw["momentum"] > 0 and kw["dampening"] == 0
-        kw["nesterov"] = draw(st.booleans()) if wild or nesterov_ok else False
-    elif fn == "adagrad_step":
-        kw |= {"lr_decay": pick(_unit(), -1.0), "eps": pick(*eps)}
-    elif fn == "rmsprop_step":
-        kw |= {"alpha": pick(*closed), "eps": pick(*eps), "momentum": pick(*momentum),
-               "centered": draw(st.booleans())}  # fmt: skip
-    else:
-        kw |= {"beta1": pick(*beta), "beta2": pick(*beta), "eps": pick(*eps)}
-        if fn != "adamax_step":
-            kw["amsgrad"] = draw(st.booleans())
+        kw["nesterov"] = kw["nesterov"] if wild or nesterov_ok else False
+    kw["nonfinite"] = pick(
+        st.sampled_from(["raise", "skip", "ignore"]), "bogus", None, 1
+    )
+    if RULE_OF_STEP[fn].takes_step:
+        kw["step"] = pick(st.integers(1, 10**6), 0, -2, 1.5, True, None, np.int64(7), 2**63,
+                          -(2**70))  # fmt: skip
     return kw
 
 
@@ -263,32 +288,42 @@ _STATE_RANGE = {"m": (2.0**-10, 2.0**-4), "momentum_buffer": (2.0**-10, 2.0**-4)
 _SECOND_MOMENT = (0.125, 2.0)
 
 
+_VALID_EPS = st.one_of(st.sampled_from([1e-10, 1e-8]), st.floats(1e-12, 1e-2))
+# A valid strategy per keyword; by kind of check for one not named here.
+VALID: dict[str, st.SearchStrategy[Any]] = {
+    "lr": st.floats(1e-3, 1.0),
+    "weight_decay": st.floats(1e-4, 0.5),  # always on
+    "momentum": st.one_of(st.just(0.0), st.floats(0.1, 0.99)),
+    "dampening": st.floats(0.0, 1.0),
+    "lr_decay": st.floats(0.0, 0.5),
+    "alpha": st.floats(0.0, 1.0),
+    "eps": _VALID_EPS,
+    "beta1": st.floats(0.0, 0.99),
+    "beta2": st.floats(0.0, 0.9999),
+}
+VALID_BY_CHECK: dict[Any, st.SearchStrategy[Any]] = {
+    _rules._nonnegative: st.floats(0.0, 0.5),
+    _rules._positive: _VALID_EPS,
+    _rules._unit: st.floats(0.0, 1.0),
+    _rules._beta: st.floats(0.0, 0.99),
+    _rules._flag: st.booleans(),
+}
+
+
 @st.composite
 def valid_hyperparameters(draw: st.DrawFn, fn: str) -> dict[str, Any]:
     """Every option of ``fn`` drawn, all in range, weight decay always on."""
-    kw: dict[str, Any] = {
-        "lr": draw(st.floats(1e-3, 1.0)),
-        "weight_decay": draw(st.floats(1e-4, 0.5)),
-        "maximize": draw(st.booleans()),
-        "nonfinite": draw(st.sampled_from(["raise", "skip", "ignore"])),
+    kw = {
+        name: draw(VALID.get(name, VALID_BY_CHECK[check]))
+        for name, check in _keywords(fn)
     }
-    eps = st.one_of(st.sampled_from([1e-10, 1e-8]), st.floats(1e-12, 1e-2))
-    if fn == "sgd_step":
+    if "nesterov" in kw:
+        # SGD's momentum kinds, each as likely (Nesterov: momentum, no dampening)
         kind = draw(st.sampled_from(["plain", "heavy-ball", "dampened", "nesterov"]))
         kw["momentum"] = 0.0 if kind == "plain" else draw(st.floats(0.1, 0.99))
         kw["dampening"] = draw(st.floats(0.0, 1.0)) if kind == "dampened" else 0.0
         kw["nesterov"] = kind == "nesterov"
-    elif fn == "adagrad_step":
-        kw |= {"lr_decay": draw(st.floats(0.0, 0.5)), "eps": draw(eps)}
-    elif fn == "rmsprop_step":
-        momentum = draw(st.floats(0.1, 0.99)) if draw(st.booleans()) else 0.0
-        kw |= {"alpha": draw(st.floats(0.0, 1.0)), "eps": draw(eps), "momentum": momentum,
-               "centered": draw(st.booleans())}  # fmt: skip
-    else:
-        kw |= {"beta1": draw(st.floats(0.0, 0.99)), "beta2": draw(st.floats(0.0, 0.9999)),
-               "eps": draw(eps)}  # fmt: skip
-        if fn != "adamax_step":
-            kw["amsgrad"] = draw(st.booleans())
+    kw["nonfinite"] = draw(st.sampled_from(["raise", "skip", "ignore"]))
     return kw
 
 
@@ -324,7 +359,7 @@ def updates(draw: st.DrawFn, fn: str) -> Update:
         lo, hi = _STATE_RANGE.get(name, _SECOND_MOMENT)
         values = arrays(lo, hi)
         states[name] = values if name in _STATE_RANGE else [np.abs(a) for a in values]
-    first = None if fn == "rmsprop_step" else draw(st.integers(1, 1000))
+    first = draw(st.integers(1, 1000)) if RULE_OF_STEP[fn].takes_step else None
     return Update(fn, kwargs, first, params, grads, states)
 
 
@@ -335,8 +370,11 @@ def test_updates_agree_bitwise(fn: str, data: st.DataObject) -> None:
     """Valid, finite, non-zero inputs reach the kernels: native == reference, bit for bit."""
     update = data.draw(updates(fn))
     kw = update.kwargs
-    options = [k for k in ("maximize", "nesterov", "centered", "amsgrad") if kw.get(k)]
-    options += [k for k in ("momentum", "dampening", "lr_decay") if kw.get(k)]
+    # the options switched on: flags, and numbers off by default (weight decay is on)
+    defaults = RULE_OF_STEP[fn].defaults()
+    options = [k for k, d in defaults.items() if d is False and kw.get(k)]
+    options += [k for k, d in defaults.items()
+                if d == 0.0 and d is not False and k != "weight_decay" and kw.get(k)]  # fmt: skip
     event(f"{update.fn} {' '.join(options)}".strip())
     results = []
     for module in BACKENDS:
