@@ -166,10 +166,13 @@ def test_checked_makes_flags_bools_and_runs_the_joint_check() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=IDS)
 def test_torch_state_names_are_torch_optims(rule: Rule) -> None:
     torch = pytest.importorskip("torch")
-    # every state slot switched on
-    on: dict[str, Any] = {s.when: True for s in rule.state if s.when}
-    if "momentum" in on:
-        on["momentum"] = 0.9
+    # every state slot switched on: a flag set, a number (momentum) made non-zero
+    defaults = rule.defaults()
+    on: dict[str, Any] = {
+        s.when: True if isinstance(defaults[s.when], bool) else 0.9
+        for s in rule.state
+        if s.when
+    }
     w = torch.nn.Parameter(torch.ones(3))
     opt = getattr(torch.optim, rule.cls)([w], lr=0.1, **on)
     w.grad = torch.ones(3)
