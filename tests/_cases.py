@@ -18,7 +18,8 @@ from typing import Any
 
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
-           "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax"}  # fmt: skip
+           "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
+           "adadelta_step": "Adadelta"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ class Case:
             )
         if self.init:
             kw["initial_accumulator_value"] = self.init
-        object.__setattr__(self, "uses_step", self.fn != "rmsprop_step")
+        object.__setattr__(
+            self, "uses_step", self.fn not in ("rmsprop_step", "adadelta_step")
+        )
         object.__setattr__(self, "cls", CLASSES[self.fn])
         object.__setattr__(self, "cls_kwargs", kw)
 
@@ -133,6 +136,13 @@ CASES = [
           "beta2": 0.99},
          known=(1.0024447164441084, -2.005346706464489, 0.49149183496534465, 3.016879540006257,
                 -0.23275856316807683)),
+    Case("adadelta", "adadelta_step", ("square_avg", "acc_delta"), {"lr": 1.0},
+         known=(1.0000944699373813, -2.002921806696688, 0.5008783579032245, 2.998167951179082,
+                -0.2531428545100315)),
+    Case("adadelta-l2-rho-max", "adadelta_step", ("square_avg", "acc_delta"),
+         {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1, "eps": 1e-3, "maximize": True},
+         known=(0.992476041644752, -1.963316343182825, 0.4746236948324166, 3.0114653598943018,
+                -0.22733029631246277)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 # (which runs this file first) loads neither the extension nor scikit-learn.
 _LAZY_NAMES = {
     "SGD": "steepest.optim",
+    "Adadelta": "steepest.optim",
     "Adagrad": "steepest.optim",
     "Adam": "steepest.optim",
     "AdamW": "steepest.optim",
@@ -69,7 +70,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         MLPClassifier,
         MLPRegressor,
     )
-    from .optim import SGD, Adagrad, Adam, Adamax, AdamW, Optimizer, RMSprop
+    from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Optimizer, RMSprop
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -119,6 +120,7 @@ _backend.register("native", sys.modules[__name__])
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",

@@ -20,6 +20,7 @@ rmsprop_step: _Step
 adam_step: _Step
 adamw_step: _Step
 adamax_step: _Step
+adadelta_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(
@@ -45,7 +46,8 @@ def set_parallel_grain(grain: int) -> None: ...
 def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
 def train_epoch(
     params: list[NDArray[Any]],
-    # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax",
+    # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax"
+    # | "adadelta",
     # <hyperparameters under the functional steps' keyword names>, "state":
     # {state name: list of arrays shaped like params}}: see models/_epoch.py
     # native_rule

@@ -358,6 +358,19 @@ RULES: tuple[Rule, ...] = (
         (Slot("m", "exp_avg"), Slot("u", "exp_inf")),
         torch_flags=("foreach", "capturable", "differentiable"),
     ),
+    Rule(
+        "adadelta", "adadelta_step", "Adadelta",
+        (
+            Hyper("lr", 1.0, _nonnegative),
+            Hyper("rho", 0.9, _unit),
+            Hyper("eps", 1e-6, _positive),
+            Hyper("weight_decay", 0.0, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("square_avg", "square_avg"), Slot("acc_delta", "acc_delta")),
+        takes_step=False,
+        torch_flags=("foreach", "capturable", "differentiable"),
+    ),
 )  # fmt: skip
 
 #: rule name -> row

@@ -112,9 +112,11 @@ rmsprop_step = _native(_ref.rmsprop_step, _core.rmsprop_step)
 adam_step = _native(_ref.adam_step, _core.adam_step)
 adamw_step = _native(_ref.adamw_step, _core.adamw_step)
 adamax_step = _native(_ref.adamax_step, _core.adamax_step)
+adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
+    "adadelta_step",
     "adagrad_step",
     "adam_step",
     "adamax_step",

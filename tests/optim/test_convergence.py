@@ -53,6 +53,9 @@ QUADRATIC_LR = {
     "adamw-amsgrad": 0.03,  # 7.8e-15
     "adamax": 0.03,  # 3.7e-15
     "adamax-l2-eps-max": 0.03,  # 1.7e-28
+    # Adadelta's steps start at about lr * sqrt(eps / (1 - rho)): above LR_GRID's top
+    "adadelta": 2.0,  # 6.7e-38 (1.5 to 2.2 all below 1e-7)
+    "adadelta-l2-rho-max": 0.03,  # 3.3e-06
 }
 
 

@@ -161,6 +161,28 @@ def adamax_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: fl
     return out
 
 
+def adadelta_by_hand(x: float, gs: Sequence[float], *, lr: float = 1.0, rho: float = 0.9,
+                     eps: float = 1e-6, weight_decay: float = 0.0, maximize: bool = False,
+                     planted: str = "") -> Trace:  # fmt: skip
+    out: Trace = []
+    v = u = 0.0
+    for g in gs:
+        g = signed_l2(g, x, weight_decay, maximize, planted)
+        v_old = v
+        v = rho * v + (1 - rho) * g * g
+        if planted == "eps-outside-sqrt":
+            d = (math.sqrt(u) + eps) / (math.sqrt(v) + eps) * g
+        elif planted == "old-square-avg":  # the step scaled before v takes in g
+            d = math.sqrt(u + eps) / math.sqrt(v_old + eps) * g
+        else:
+            # torch: the step uses u before its update, the new v, eps in both roots.
+            d = math.sqrt(u + eps) / math.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * d * d
+        x = x - lr * d
+        out.append((x, {"square_avg": v, "acc_delta": u}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -168,6 +190,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adam_step": adam_by_hand,
     "adamw_step": lambda x, gs, **kw: adam_by_hand(x, gs, decoupled=True, **kw),
     "adamax_step": adamax_by_hand,
+    "adadelta_step": adadelta_by_hand,
 }
 
 
@@ -209,6 +232,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
                          "grad_avg" if kwargs.get("centered") else None),
         "adam_step": ("m", "v", "v_max") if kwargs.get("amsgrad") else ("m", "v"),
         "adamax_step": ("m", "u"),
+        "adadelta_step": ("square_avg", "acc_delta"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -242,6 +266,8 @@ EXTRA = [
            {"lr": 0.05, "weight_decay": 0.5, "amsgrad": True, "beta2": 0.9}),
     # beta2 low and eps large, so that u decays below |g| + eps and eps's place shows
     _extra("adamax-eps-beta2", "adamax_step", {"lr": 0.01, "beta2": 0.5, "eps": 0.1}),
+    # eps large, so that its place (inside both roots) shows beyond the first step
+    _extra("adadelta-eps-rho", "adadelta_step", {"lr": 0.1, "rho": 0.95, "eps": 0.01}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -313,6 +339,9 @@ PLANTED = [
     ("adamax", "no-bias-correction"),
     ("adamax-l2-eps-max", "maximize-after-wd"),
     ("adamax-eps-beta2", "eps-outside-max"),
+    ("adadelta", "old-square-avg"),
+    ("adadelta-l2-rho-max", "maximize-after-wd"),
+    ("adadelta-eps-rho", "eps-outside-sqrt"),
 ]
 
 

@@ -35,4 +35,17 @@ class Adamax(_ref.Adamax):
     _default_backend = "native"
 
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Optimizer", "RMSprop"]
+class Adadelta(_ref.Adadelta):
+    _default_backend = "native"
+
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Optimizer",
+    "RMSprop",
+]

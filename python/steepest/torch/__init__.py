@@ -1,8 +1,9 @@
 """steepest's kernels behind ``torch.optim``: optimizers for CPU tensors.
 
 :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
-:class:`AdamW` and :class:`Adamax` subclass ``torch.optim.Optimizer`` with torch's constructor
-signatures, defaults, param groups and state names, so they drop into a
+:class:`AdamW`, :class:`Adamax` and :class:`Adadelta` subclass
+``torch.optim.Optimizer`` with torch's constructor signatures, defaults,
+param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
 with ``torch.optim.lr_scheduler`` and exchange state dicts with
 ``torch.optim``. Each step views params, gradients and state as NumPy arrays
@@ -25,10 +26,20 @@ running averages with ``lerp`` and divides by the bias correction per element.
 from __future__ import annotations
 
 from ._base import NativeOptimizer
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NativeOptimizer", "RMSprop"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NativeOptimizer",
+    "RMSprop",
+]

@@ -5,6 +5,7 @@
 // plus one entry here.
 #pragma once
 
+#include "steepest/rules/adadelta.hpp"
 #include "steepest/rules/adagrad.hpp"
 #include "steepest/rules/adam.hpp"
 #include "steepest/rules/adamax.hpp"
@@ -14,6 +15,6 @@
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta>;
 
 }  // namespace steepest::rules
