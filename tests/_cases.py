@@ -19,7 +19,7 @@ from typing import Any
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta"}  # fmt: skip
+           "adadelta_step": "Adadelta", "radam_step": "RAdam"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,19 @@ CASES = [
          {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1, "eps": 1e-3, "maximize": True},
          known=(0.992476041644752, -1.963316343182825, 0.4746236948324166, 3.0114653598943018,
                 -0.22733029631246277)),
+    # RAdam's first steps are un-rectified (rho_t > 5 from t = 6): the parity
+    # tests' 21 steps cross over, test_reference_known's RAdam run checks both
+    Case("radam", "radam_step", ("m", "v"), {"lr": 0.01},
+         known=(1.0015454457176152, -1.9921013789085258, 0.4996989706739173, 2.9627422800543792,
+                -0.3209219023111283)),
+    Case("radam-l2-max", "radam_step", ("m", "v"),
+         {"lr": 0.01, "weight_decay": 0.1, "maximize": True, "beta1": 0.8, "beta2": 0.99},
+         known=(0.9951531834016394, -2.000492524590164, 0.49865966290983604, 3.026063264344262,
+                -0.18102992622950817)),
+    Case("radam-decoupled", "radam_step", ("m", "v"),
+         {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
+         known=(0.9985506790597204, -1.9861294721716836, 0.498201785963391, 2.953808625475432,
+                -0.3200736624558652)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

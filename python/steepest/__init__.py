@@ -30,6 +30,7 @@ _LAZY_NAMES = {
     "AdamW": "steepest.optim",
     "Adamax": "steepest.optim",
     "Optimizer": "steepest.optim",
+    "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
     "ConvergenceWarning": "steepest._errors",
     "DivergenceError": "steepest._errors",
@@ -70,7 +71,17 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         MLPClassifier,
         MLPRegressor,
     )
-    from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Optimizer, RMSprop
+    from .optim import (
+        SGD,
+        Adadelta,
+        Adagrad,
+        Adam,
+        Adamax,
+        AdamW,
+        Optimizer,
+        RAdam,
+        RMSprop,
+    )
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -132,6 +143,7 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "Optimizer",
+    "RAdam",
     "RMSprop",
     "__version__",
     "available_isas",

@@ -371,6 +371,16 @@ RULES: tuple[Rule, ...] = (
         takes_step=False,
         torch_flags=("foreach", "capturable", "differentiable"),
     ),
+    Rule(
+        "radam", "radam_step", "RAdam",
+        (
+            *(h for h in _ADAM_HYPER if h.name in ("lr", "betas", "eps", "weight_decay")),
+            Hyper("decoupled_weight_decay", False, _flag),
+            Hyper("maximize", False, _flag),
+        ),
+        _ADAM_STATE[:2],
+        torch_flags=("foreach", "capturable", "differentiable"),
+    ),
 )  # fmt: skip
 
 #: rule name -> row

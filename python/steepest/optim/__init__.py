@@ -39,6 +39,10 @@ class Adadelta(_ref.Adadelta):
     _default_backend = "native"
 
 
+class RAdam(_ref.RAdam):
+    _default_backend = "native"
+
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -47,5 +51,6 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Optimizer",
+    "RAdam",
     "RMSprop",
 ]
