@@ -28,6 +28,7 @@ _LAZY_NAMES = {
     "Adagrad": "steepest.optim",
     "Adam": "steepest.optim",
     "AdamW": "steepest.optim",
+    "NAdam": "steepest.optim",
     "Adamax": "steepest.optim",
     "Optimizer": "steepest.optim",
     "RMSprop": "steepest.optim",
@@ -70,7 +71,17 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         MLPClassifier,
         MLPRegressor,
     )
-    from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Optimizer, RMSprop
+    from .optim import (
+        SGD,
+        Adadelta,
+        Adagrad,
+        Adam,
+        Adamax,
+        AdamW,
+        NAdam,
+        Optimizer,
+        RMSprop,
+    )
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -131,6 +142,7 @@ __all__ = [
     "LogisticRegression",
     "MLPClassifier",
     "MLPRegressor",
+    "NAdam",
     "Optimizer",
     "RMSprop",
     "__version__",

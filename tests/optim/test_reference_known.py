@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import steepest
 
-from .._cases import CASE_IDS, CASES, KNOWN_GRADS, KNOWN_P0, Case, call_step
+from .._cases import CASE_IDS, CASES, KNOWN_GRADS, KNOWN_P0, Case, call_step, new_state
 
 # Relative agreement with the hand values: float64 is a few roundings off
 # after three steps (measured <= 4.5e-16); float32 runs on inputs exact in
@@ -183,6 +183,40 @@ def adadelta_by_hand(x: float, gs: Sequence[float], *, lr: float = 1.0, rho: flo
     return out
 
 
+def nadam_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: float = 0.9,
+                  beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+                  momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False,
+                  maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    # torch's algorithm box: m_hat mixes the new momentum (weighted by mu_{t+1}
+    # over the product up to t + 1) and the gradient (by 1 - mu_t over the
+    # product up to t); the products in double, as steepest keeps them.
+    out: Trace = []
+    m = v = 0.0
+    prod = 1.0
+    for t, g in enumerate(gs, start=1):
+        if decoupled_weight_decay:
+            g = -g if maximize else g
+            x = x * (1 - lr * weight_decay)
+        else:
+            g = signed_l2(g, x, weight_decay, maximize, planted)
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        if planted == "mu-without-schedule":
+            mu = mu_next = beta1
+        prod = prod * mu
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        # planted: Adam's bias-corrected m, without Nesterov's look-ahead
+        if planted == "adam-momentum":
+            m_hat = m / (1 - beta1**t)
+        else:
+            m_hat = mu_next * m / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
+        v_hat = v / (1 - beta2**t)
+        x = x - lr * m_hat / (math.sqrt(v_hat) + eps)
+        out.append((x, {"exp_avg": m, "exp_avg_sq": v, "mu_product": prod}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -191,6 +225,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adamw_step": lambda x, gs, **kw: adam_by_hand(x, gs, decoupled=True, **kw),
     "adamax_step": adamax_by_hand,
     "adadelta_step": adadelta_by_hand,
+    "nadam_step": nadam_by_hand,
 }
 
 
@@ -233,6 +268,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adam_step": ("m", "v", "v_max") if kwargs.get("amsgrad") else ("m", "v"),
         "adamax_step": ("m", "u"),
         "adadelta_step": ("square_avg", "acc_delta"),
+        "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -268,6 +304,10 @@ EXTRA = [
     _extra("adamax-eps-beta2", "adamax_step", {"lr": 0.01, "beta2": 0.5, "eps": 0.1}),
     # eps large, so that its place (inside both roots) shows beyond the first step
     _extra("adadelta-eps-rho", "adadelta_step", {"lr": 0.1, "rho": 0.95, "eps": 0.01}),
+    # decoupled decay with maximize: the sign never touches the decay term
+    _extra("nadam-decoupled-max", "nadam_step",
+           {"lr": 0.01, "weight_decay": 0.5, "decoupled_weight_decay": True,
+            "maximize": True}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -285,7 +325,7 @@ def _close(got: Any, expected: Sequence[float], dtype: type, what: str) -> None:
 @pytest.mark.parametrize("case", KNOWN, ids=KNOWN_IDS)
 def test_functional_by_hand(case: Case, functional: ModuleType, dtype: type) -> None:
     p = np.array(KNOWN_P0, dtype)
-    states = {name: np.zeros(len(KNOWN_P0), dtype) for name in case.states if name}
+    states = {name: new_state(name, p, np.zeros_like) for name in case.states if name}
     if "state_sum" in states:
         states["state_sum"][...] = initial_sum(case)
     expected = by_hand(case)
@@ -342,6 +382,9 @@ PLANTED = [
     ("adadelta", "old-square-avg"),
     ("adadelta-l2-rho-max", "maximize-after-wd"),
     ("adadelta-eps-rho", "eps-outside-sqrt"),
+    ("nadam", "adam-momentum"),
+    ("nadam-l2-psi-max", "mu-without-schedule"),
+    ("nadam-l2-psi-max", "maximize-after-wd"),
 ]
 
 
