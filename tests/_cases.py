@@ -16,10 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta", "radam_step": "RAdam"}  # fmt: skip
+           "adadelta_step": "Adadelta", "radam_step": "RAdam",
+           "nadam_step": "NAdam"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -156,9 +159,34 @@ CASES = [
          {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
          known=(0.9985506790597204, -1.9861294721716836, 0.498201785963391, 2.953808625475432,
                 -0.3200736624558652)),
+    Case("nadam", "nadam_step", ("exp_avg", "exp_avg_sq", "mu_product"), {"lr": 0.01},
+         known=(0.9978668253071468, -2.0024418732585385, 0.4993184067821254, 2.9907136381570987,
+                -0.2618097758600132)),
+    Case("nadam-l2-psi-max", "nadam_step", ("exp_avg", "exp_avg_sq", "mu_product"),
+         {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.5, "beta2": 0.9,
+          "maximize": True},
+         known=(1.0004327041600907, -1.995236343780946, 0.4894174526524234, 3.008664862884396,
+                -0.2378615478837183)),
+    Case("nadam-decoupled-eps", "nadam_step", ("exp_avg", "exp_avg_sq", "mu_product"),
+         {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": True, "eps": 1e-3,
+          "beta1": 0.5},
+         known=(0.9672764039290302, -1.9716751390351737, 0.48671028548568684, 2.868433085248754,
+                -0.30494175697693526)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]
+
+# A per-param scalar of a rule's state (NAdam's mu_product) is one 0-d float64
+# array per param, not an array shaped like it: name -> value it starts at.
+SCALAR_STATE = {"mu_product": 1.0}
+
+
+def new_state(name: str, like: Any, make: Any) -> Any:
+    """The state ``name`` for the param ``like``: ``make(like)`` for an array
+    slot, a 0-d float64 array at its start for a scalar slot."""
+    if name in SCALAR_STATE:
+        return np.array(SCALAR_STATE[name], np.float64)
+    return make(like)
 
 
 def _positional() -> dict[str, tuple[str, ...]]:

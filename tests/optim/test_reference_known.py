@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import steepest
 
-from .._cases import CASE_IDS, CASES, KNOWN_GRADS, KNOWN_P0, Case, call_step
+from .._cases import CASE_IDS, CASES, KNOWN_GRADS, KNOWN_P0, Case, call_step, new_state
 
 # Relative agreement with the hand values: float64 is a few roundings off
 # after three steps (measured <= 4.5e-16); float32 runs on inputs exact in
@@ -219,6 +219,40 @@ def radam_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-3, beta1: flo
     return out
 
 
+def nadam_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: float = 0.9,
+                  beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+                  momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False,
+                  maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    # torch's algorithm box: m_hat mixes the new momentum (weighted by mu_{t+1}
+    # over the product up to t + 1) and the gradient (by 1 - mu_t over the
+    # product up to t); the products in double, as steepest keeps them.
+    out: Trace = []
+    m = v = 0.0
+    prod = 1.0
+    for t, g in enumerate(gs, start=1):
+        if decoupled_weight_decay:
+            g = -g if maximize else g
+            x = x * (1 - lr * weight_decay)
+        else:
+            g = signed_l2(g, x, weight_decay, maximize, planted)
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        if planted == "mu-without-schedule":
+            mu = mu_next = beta1
+        prod = prod * mu
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        # planted: Adam's bias-corrected m, without Nesterov's look-ahead
+        if planted == "adam-momentum":
+            m_hat = m / (1 - beta1**t)
+        else:
+            m_hat = mu_next * m / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
+        v_hat = v / (1 - beta2**t)
+        x = x - lr * m_hat / (math.sqrt(v_hat) + eps)
+        out.append((x, {"exp_avg": m, "exp_avg_sq": v, "mu_product": prod}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -228,6 +262,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adamax_step": adamax_by_hand,
     "adadelta_step": adadelta_by_hand,
     "radam_step": radam_by_hand,
+    "nadam_step": nadam_by_hand,
 }
 
 
@@ -271,6 +306,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adamax_step": ("m", "u"),
         "adadelta_step": ("square_avg", "acc_delta"),
         "radam_step": ("m", "v"),
+        "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -309,6 +345,10 @@ EXTRA = [
     # eps large, so that its place (outside the root, not bias-corrected) shows
     # once the steps are rectified (test_radam_rectified_by_hand)
     _extra("radam-eps-beta2", "radam_step", {"lr": 0.01, "beta2": 0.9, "eps": 0.1}),
+    # decoupled decay with maximize: the sign never touches the decay term
+    _extra("nadam-decoupled-max", "nadam_step",
+           {"lr": 0.01, "weight_decay": 0.5, "decoupled_weight_decay": True,
+            "maximize": True}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -326,7 +366,7 @@ def _close(got: Any, expected: Sequence[float], dtype: type, what: str) -> None:
 @pytest.mark.parametrize("case", KNOWN, ids=KNOWN_IDS)
 def test_functional_by_hand(case: Case, functional: ModuleType, dtype: type) -> None:
     p = np.array(KNOWN_P0, dtype)
-    states = {name: np.zeros(len(KNOWN_P0), dtype) for name in case.states if name}
+    states = {name: new_state(name, p, np.zeros_like) for name in case.states if name}
     if "state_sum" in states:
         states["state_sum"][...] = initial_sum(case)
     expected = by_hand(case)
@@ -386,6 +426,9 @@ PLANTED = [
     ("radam", "no-bias-correction"),
     ("radam-l2-max", "maximize-after-wd"),
     ("radam-decoupled", "decay-after-update"),
+    ("nadam", "adam-momentum"),
+    ("nadam-l2-psi-max", "mu-without-schedule"),
+    ("nadam-l2-psi-max", "maximize-after-wd"),
 ]
 
 

@@ -43,6 +43,10 @@ class RAdam(_ref.RAdam):
     _default_backend = "native"
 
 
+class NAdam(_ref.NAdam):
+    _default_backend = "native"
+
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -50,6 +54,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "NAdam",
     "Optimizer",
     "RAdam",
     "RMSprop",

@@ -1,7 +1,8 @@
 """steepest's kernels behind ``torch.optim``: optimizers for CPU tensors.
 
 :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
-:class:`AdamW`, :class:`Adamax`, :class:`Adadelta` and :class:`RAdam` subclass
+:class:`AdamW`, :class:`Adamax`, :class:`Adadelta`, :class:`RAdam` and
+:class:`NAdam` subclass
 ``torch.optim.Optimizer`` with torch's constructor signatures, defaults,
 param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
@@ -30,6 +31,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -41,6 +43,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "NAdam",
     "NativeOptimizer",
     "RAdam",
     "RMSprop",
