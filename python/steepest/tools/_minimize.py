@@ -102,8 +102,8 @@ def minimize(
         Learning rate, or a schedule from :mod:`steepest.schedules` (evaluated
         at the step index). Default: the name's default (0.01 for the SGD
         family, adagrad and rmsprop; 0.001 for adam/adamw; 0.002 for adamax;
-        1.0 for adadelta); for a class or partial, its own (``steepest.SGD``
-        has none: pass one).
+        1.0 for adadelta); for a class or partial, its own (torch's:
+        ``steepest.SGD``'s is 1e-3).
     tol : float, default 1e-6
         Stop, converged, when ``||grad f(x)|| <= tol``.
     ftol : float, optional
