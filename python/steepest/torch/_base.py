@@ -48,16 +48,41 @@ def scalar_dtype() -> torch.dtype:
     )
 
 
-def _plain(x: Any) -> Any:
-    """A group's value with one-element tensors as floats, also inside a pair (betas)."""
+def _plain(fn: str, name: str, x: Any) -> Any:
+    """A group's value ``name`` with tensors as numbers, also inside a pair (betas)."""
+    if isinstance(x, torch.Tensor):
+        return number(fn, name, x)
     if isinstance(x, (tuple, list)):
-        return type(x)(map(number, x))
-    return x.item() if isinstance(x, torch.Tensor) else x
+        return type(x)(
+            number(fn, f"{name}[{i}]", b) if isinstance(b, torch.Tensor) else b
+            for i, b in enumerate(x)
+        )
+    return x
 
 
-def number(x: Any) -> Any:
-    """A hyperparameter given as a one-element tensor (torch allows ``lr``) as a float."""
-    return x.item() if isinstance(x, torch.Tensor) else x
+def number(fn: str, name: str, x: torch.Tensor) -> Any:
+    """The number in a hyperparameter given as a tensor (torch allows ``lr``).
+
+    torch takes any one-element tensor; anything else is refused here with
+    the library's message rather than the RuntimeError of ``Tensor.item``.
+    The number itself is then checked as any other value of ``name``.
+    """
+    if x.is_complex() or x.dtype == torch.bool:
+        msg = (
+            f"{fn}: {name} must be a real number or a one-element real tensor, "
+            f"got a tensor of dtype {x.dtype}"
+        )
+        raise TypeError(msg)
+    if x.numel() != 1:
+        msg = (
+            f"{fn}: {name} must be a number or a one-element tensor, got a tensor "
+            f"of shape {tuple(x.shape)}"
+        )
+        raise ValueError(msg)
+    if not x.is_cpu:
+        msg = f"{fn}: {name} must be a CPU tensor, got one on device {x.device}"
+        raise ValueError(msg)
+    return x.item()
 
 
 _SEE_SGD = "See :class:`steepest.torch.SGD`."
@@ -213,9 +238,11 @@ class NativeOptimizer(torch.optim.Optimizer):
         """The rule a group runs (Adam's ``decoupled_weight_decay`` makes it AdamW)."""
         return self._rule
 
-    def _hyper(self, group: dict[str, Any]) -> dict[str, Any]:
-        """The rule's hyperparameters of ``group``, one-element tensors as floats."""
-        return {name: _plain(group[name]) for name in self._rule.hyper_names}
+    def _hyper(self, group: dict[str, Any], fn: str | None = None) -> dict[str, Any]:
+        """The rule's hyperparameters of ``group``, one-element tensors as numbers
+        (TypeError/ValueError from ``fn``, the class by default, for other tensors)."""
+        fn = fn or self._name()
+        return {name: _plain(fn, name, group[name]) for name in self._rule.hyper_names}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Raise ValueError for a hyperparameter out of range (flags as torch: unchecked)."""
@@ -232,7 +259,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         """Call the kernel on one bucket of params (``state`` under steepest's
         names); True if it applied the step."""
         rule = self._rule_for(group)
-        hyper = self._hyper(group)
+        hyper = self._hyper(group, rule.step)
         kernel = getattr(F, rule.step)
         return bool(
             rule.call(
@@ -271,7 +298,13 @@ class NativeOptimizer(torch.optim.Optimizer):
         for slot in slots:
             t = state.get(slot.torch)
             if t is None:
-                fill = self._rule.initial_value(slot, self._hyper(group))
+                # only a slot that starts at a hyperparameter reads the group here
+                # (the step's own reading reports a bad one, with its place)
+                fill = (
+                    self._rule.initial_value(slot, self._hyper(group))
+                    if slot.init
+                    else 0.0
+                )
                 t = state[slot.torch] = torch.full_like(
                     p, fill, memory_format=torch.contiguous_format
                 )
