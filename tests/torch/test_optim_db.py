@@ -6,7 +6,8 @@ that class on the CPU in float64 runs 30 steps on float64 params, without a
 learning-rate scheduler and with each scheduler set torch's entry lists:
 steepest.torch and torch.optim end at the same params (1e-12 relative) and
 state, and their state dicts load into each other's optimizer and go on
-alike. The rows come from the spec table, so a rule added later is run over
+alike; the NumPy classes of both backends (``steepest.Adam``, ...) take the
+same steps at the learning rate torch's scheduled group holds. The rows come from the spec table, so a rule added later is run over
 torch's configurations for it without an edit here.
 
 What steepest does not do is listed in ``UNSUPPORTED`` with the reason, and
@@ -25,6 +26,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("expecttest")  # torch's testing package imports it
+import steepest
+import steepest.reference
 import steepest.torch
 from steepest._rules import RULES, Rule
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -120,8 +123,7 @@ class Run:
 
     def step(self, *, schedule: bool = True) -> None:
         self.opt.zero_grad()
-        w, b = self.params
-        loss = (torch.tanh(w @ X + b) - Y).square().sum()
+        loss = _loss(*self.params)
         loss.backward()
         self.opt.step()
         for s in self.schedulers if schedule else ():
@@ -181,6 +183,36 @@ def test_configuration_matches_torch(
     _close_params(into_torch, ours)
     _close_params(back, ours)
     _close_params(ours, theirs)
+
+
+def _loss(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (torch.tanh(w @ X + b) - Y).square().sum()
+
+
+@pytest.mark.parametrize("module", ["steepest", "steepest.reference"])
+@pytest.mark.parametrize(("rule", "info", "oi", "sched"), CONFIGURATIONS)
+def test_numpy_classes_match_torch(
+    rule: Rule, info: OptimizerInfo, oi: Any, sched: int | None, module: str
+) -> None:
+    """The NumPy classes of both backends on the same configurations, each
+    step at the learning rate torch's (scheduled) param group holds."""
+    schedulers = [] if sched is None else list(info.scheduler_inputs[sched])
+    start = _start()
+    theirs = Run(info.optim_cls, oi.kwargs, start, schedulers)
+    arrays = [t.numpy().copy() for t in start]
+    kwargs = {k: x.item() if torch.is_tensor(x) else x for k, x in oi.kwargs.items()}
+    cls = getattr(steepest if module == "steepest" else steepest.reference, rule.cls)
+    opt = cls(arrays, **kwargs)
+    for _ in range(STEPS):
+        opt.lr = float(theirs.opt.param_groups[0]["lr"])
+        tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+        _loss(*tensors).backward()
+        opt.step([t.grad.numpy() for t in tensors])
+        theirs.step()
+    for a, p in zip(arrays, theirs.params, strict=True):
+        torch.testing.assert_close(
+            torch.from_numpy(a), p.detach(), rtol=RTOL, atol=ATOL
+        )
 
 
 @pytest.mark.parametrize("rule", TORCH_ROWS, ids=[r.cls for r in TORCH_ROWS])

@@ -333,7 +333,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         strided = g.layout == torch.strided
         if g.dtype == p.dtype and strided and g.is_cpu and g.shape == p.shape:
             # grads are only read, so a strided one may be copied (a param not
-            # contiguous has its grad laid out by _lay_out)
+            # contiguous has its grad laid out by _layout.lay_out)
             if not g.is_contiguous() and p.is_contiguous():
                 g = g.contiguous()
             return g.detach() if g.requires_grad else g
@@ -381,8 +381,8 @@ class NativeOptimizer(torch.optim.Optimizer):
         ------
         TypeError, ValueError
             A param is not a strided CPU float32/float64 tensor, it shares
-            memory with another param or within itself, a flag is not at its default or
-            a hyperparameter is out of range. The group is not added.
+            memory with another param or within itself, a flag is not at its
+            default or a hyperparameter is out of range. The group is not added.
         """
         super().add_param_group(param_group)
         group = self.param_groups[-1]

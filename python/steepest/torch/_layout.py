@@ -119,9 +119,10 @@ class Item:
     grad: torch.Tensor
     state: dict[str, Any]
     tensors: list[torch.Tensor]
-    #: a param not contiguous (see the module documentation): its grad and state are 1-D views
-    #: of dense blocks laid out alike (flat), or the kernel updates a copy
-    #: (gathered), written back once the step is applied
+    #: for a param that is not contiguous (see the module documentation): the
+    #: kernel takes 1-D views of the dense blocks of param, grad and state
+    #: (flat), or updates a copy of the param (gathered), written back once
+    #: the step is applied
     flat: bool = False
     gathered: torch.Tensor | None = None
 
