@@ -295,11 +295,8 @@ class NativeOptimizer(torch.optim.Optimizer):
             if t is None:
                 # only a slot that starts at a hyperparameter reads the group here
                 # (the step's own reading reports a bad one, with its place)
-                fill = (
-                    self._rule.initial_value(slot, self._hyper(group))
-                    if slot.init
-                    else 0.0
-                )
+                hyper = self._hyper(group) if isinstance(slot.init, str) else {}
+                fill = self._rule.initial_value(slot, hyper)
                 if slot.scalar:
                     t = state[slot.torch] = torch.tensor(fill, dtype=scalar_dtype())
                 else:
