@@ -19,7 +19,12 @@ from typing import Any
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta", "radam_step": "RAdam"}  # fmt: skip
+           "adadelta_step": "Adadelta", "radam_step": "RAdam", "rprop_step": "Rprop"}  # fmt: skip
+# The class's pair keywords and the functional keywords they split into, with
+# torch's defaults for a half given.
+PAIRS = {"betas": (("beta1", 0.9), ("beta2", 0.999)),
+         "etas": (("etaminus", 0.5), ("etaplus", 1.2)),
+         "step_sizes": (("step_size_min", 1e-6), ("step_size_max", 50.0))}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -32,22 +37,24 @@ class Case:
     init: float = 0.0  # Adagrad's initial accumulator, given to the class
     # Derived from the above: whether the step takes ``step=``, the class in
     # steepest (for class-level tests) and its keywords, torch's names:
-    # ``betas`` for ``beta1, beta2``, ``initial_accumulator_value`` for init.
+    # PAIRS (``betas`` for ``beta1, beta2``, ...), ``initial_accumulator_value``
+    # for init.
     uses_step: bool = field(init=False)
     cls: str = field(init=False)
     cls_kwargs: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        kw = {k: x for k, x in self.kwargs.items() if k not in ("beta1", "beta2")}
-        if "beta1" in self.kwargs or "beta2" in self.kwargs:
-            kw["betas"] = (
-                self.kwargs.get("beta1", 0.9),
-                self.kwargs.get("beta2", 0.999),
-            )
+        halves = {name for pair in PAIRS.values() for name, _ in pair}
+        kw = {k: x for k, x in self.kwargs.items() if k not in halves}
+        for pair, keys in PAIRS.items():
+            if any(name in self.kwargs for name, _ in keys):
+                kw[pair] = tuple(self.kwargs.get(name, d) for name, d in keys)
         if self.init:
             kw["initial_accumulator_value"] = self.init
         object.__setattr__(
-            self, "uses_step", self.fn not in ("rmsprop_step", "adadelta_step")
+            self,
+            "uses_step",
+            self.fn not in ("rmsprop_step", "adadelta_step", "rprop_step"),
         )
         object.__setattr__(self, "cls", CLASSES[self.fn])
         object.__setattr__(self, "cls_kwargs", kw)
@@ -156,6 +163,15 @@ CASES = [
          {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
          known=(0.9985506790597204, -1.9861294721716836, 0.498201785963391, 2.953808625475432,
                 -0.3200736624558652)),
+    # Rprop's step sizes start at lr (the class sets them; the step never reads lr).
+    # The known gradients flip sign, keep it and start at zero, element by element;
+    # the second row's bounds clamp both ways.
+    Case("rprop", "rprop_step", ("prev", "step_size"), {"lr": 0.05},
+         known=(0.9249999999999999, -1.9749999999999999, 0.45, 2.89, -0.36)),
+    Case("rprop-etas-clamped-max", "rprop_step", ("prev", "step_size"),
+         {"lr": 0.05, "etaminus": 0.25, "etaplus": 1.5, "step_size_min": 0.02,
+          "step_size_max": 0.06, "maximize": True},
+         known=(1.07, -2.03, 0.55, 3.11, -0.14)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

@@ -114,6 +114,7 @@ adamw_step = _native(_ref.adamw_step, _core.adamw_step)
 adamax_step = _native(_ref.adamax_step, _core.adamax_step)
 adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
 radam_step = _native(_ref.radam_step, _core.radam_step)
+rprop_step = _native(_ref.rprop_step, _core.rprop_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
@@ -125,5 +126,6 @@ __all__ = [
     "clip_grad_norm",
     "radam_step",
     "rmsprop_step",
+    "rprop_step",
     "sgd_step",
 ]

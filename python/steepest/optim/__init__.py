@@ -43,6 +43,10 @@ class RAdam(_ref.RAdam):
     _default_backend = "native"
 
 
+class Rprop(_ref.Rprop):
+    _default_backend = "native"
+
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -53,4 +57,5 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
 ]

@@ -13,7 +13,7 @@ import sys
 from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
-from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, RAdam, RMSprop
+from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, RAdam, RMSprop, Rprop
 
 # the classes find this package's functional and schedules by backend name
 _backend.register("reference", sys.modules[__name__])
@@ -27,6 +27,7 @@ __all__ = [
     "Adamax",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "clip_grad_norm",
     "functional",
     "models",

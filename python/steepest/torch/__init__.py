@@ -1,7 +1,8 @@
 """steepest's kernels behind ``torch.optim``: optimizers for CPU tensors.
 
 :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
-:class:`AdamW`, :class:`Adamax`, :class:`Adadelta` and :class:`RAdam` subclass
+:class:`AdamW`, :class:`Adamax`, :class:`Adadelta`, :class:`RAdam` and
+:class:`Rprop` subclass
 ``torch.optim.Optimizer`` with torch's constructor signatures, defaults,
 param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
@@ -32,6 +33,7 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -44,4 +46,5 @@ __all__ = [
     "NativeOptimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
 ]

@@ -11,11 +11,12 @@
 #include "steepest/rules/adamax.hpp"
 #include "steepest/rules/radam.hpp"
 #include "steepest/rules/rmsprop.hpp"
+#include "steepest/rules/rprop.hpp"
 #include "steepest/rules/rule.hpp"
 #include "steepest/rules/sgd.hpp"
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, rprop>;
 
 }  // namespace steepest::rules

@@ -21,6 +21,7 @@ from ._adamax import adamax_step
 from ._clip import clip_grad_norm
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
+from ._rprop import rprop_step
 from ._sgd import sgd_step
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "clip_grad_norm",
     "radam_step",
     "rmsprop_step",
+    "rprop_step",
     "sgd_step",
 ]

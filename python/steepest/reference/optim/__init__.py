@@ -14,6 +14,7 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Adamax",
     "RAdam",
     "RMSprop",
+    "Rprop",
 ]
