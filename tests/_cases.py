@@ -22,7 +22,12 @@ import numpy as np
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
            "adadelta_step": "Adadelta", "radam_step": "RAdam",
-           "nadam_step": "NAdam"}  # fmt: skip
+           "nadam_step": "NAdam", "rprop_step": "Rprop"}  # fmt: skip
+# The class's pair keywords and the functional keywords they split into, with
+# torch's defaults for a half given.
+PAIRS = {"betas": (("beta1", 0.9), ("beta2", 0.999)),
+         "etas": (("etaminus", 0.5), ("etaplus", 1.2)),
+         "step_sizes": (("step_size_min", 1e-6), ("step_size_max", 50.0))}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -35,22 +40,24 @@ class Case:
     init: float = 0.0  # Adagrad's initial accumulator, given to the class
     # Derived from the above: whether the step takes ``step=``, the class in
     # steepest (for class-level tests) and its keywords, torch's names:
-    # ``betas`` for ``beta1, beta2``, ``initial_accumulator_value`` for init.
+    # PAIRS (``betas`` for ``beta1, beta2``, ...), ``initial_accumulator_value``
+    # for init.
     uses_step: bool = field(init=False)
     cls: str = field(init=False)
     cls_kwargs: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        kw = {k: x for k, x in self.kwargs.items() if k not in ("beta1", "beta2")}
-        if "beta1" in self.kwargs or "beta2" in self.kwargs:
-            kw["betas"] = (
-                self.kwargs.get("beta1", 0.9),
-                self.kwargs.get("beta2", 0.999),
-            )
+        halves = {name for pair in PAIRS.values() for name, _ in pair}
+        kw = {k: x for k, x in self.kwargs.items() if k not in halves}
+        for pair, keys in PAIRS.items():
+            if any(name in self.kwargs for name, _ in keys):
+                kw[pair] = tuple(self.kwargs.get(name, d) for name, d in keys)
         if self.init:
             kw["initial_accumulator_value"] = self.init
         object.__setattr__(
-            self, "uses_step", self.fn not in ("rmsprop_step", "adadelta_step")
+            self,
+            "uses_step",
+            self.fn not in ("rmsprop_step", "adadelta_step", "rprop_step"),
         )
         object.__setattr__(self, "cls", CLASSES[self.fn])
         object.__setattr__(self, "cls_kwargs", kw)
@@ -172,6 +179,15 @@ CASES = [
           "beta1": 0.5},
          known=(0.9672764039290302, -1.9716751390351737, 0.48671028548568684, 2.868433085248754,
                 -0.30494175697693526)),
+    # Rprop's step sizes start at lr (the class sets them; the step never reads lr).
+    # The known gradients flip sign, keep it and start at zero, element by element;
+    # the second row's bounds clamp both ways.
+    Case("rprop", "rprop_step", ("prev", "step_size"), {"lr": 0.05},
+         known=(0.9249999999999999, -1.9749999999999999, 0.45, 2.89, -0.36)),
+    Case("rprop-etas-clamped-max", "rprop_step", ("prev", "step_size"),
+         {"lr": 0.05, "etaminus": 0.25, "etaplus": 1.5, "step_size_min": 0.02,
+          "step_size_max": 0.06, "maximize": True},
+         known=(1.07, -2.03, 0.55, 3.11, -0.14)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

@@ -65,9 +65,7 @@ RULE_OF_STEP = {r.step: r for r in RULES}
 
 def _keywords(fn: str) -> list[tuple[str, Any]]:
     return [
-        (name, h.step_check or h.check)
-        for h in RULE_OF_STEP[fn].hyper
-        for name in ((h.name,) if h.to_step is None else h.to_step)
+        (name, check) for h in RULE_OF_STEP[fn].hyper for name, check in h.step_checks()
     ]
 
 
@@ -92,6 +90,8 @@ WILD_BY_CHECK: dict[Any, tuple[Any, ...]] = {
     _rules._positive: _EPS,
     _rules._unit: _CLOSED,
     _rules._beta: _BETA,
+    _rules._eta_minus: (_unit(0.01, 0.99), 0.0, 1.0, NAN),
+    _rules._eta_plus: (st.floats(1.01, 5.0), 1.0, 0.5, INF),
 }
 
 
@@ -302,12 +302,17 @@ VALID: dict[str, st.SearchStrategy[Any]] = {
     "eps": _VALID_EPS,
     "beta1": st.floats(0.0, 0.99),
     "beta2": st.floats(0.0, 0.9999),
+    # Rprop's bounds, wide enough that every element moves
+    "step_size_min": st.floats(0.0, 1e-3),
+    "step_size_max": st.floats(1.0, 50.0),
 }
 VALID_BY_CHECK: dict[Any, st.SearchStrategy[Any]] = {
     _rules._nonnegative: st.floats(0.0, 0.5),
     _rules._positive: _VALID_EPS,
     _rules._unit: st.floats(0.0, 1.0),
     _rules._beta: st.floats(0.0, 0.99),
+    _rules._eta_minus: st.floats(0.1, 0.9),
+    _rules._eta_plus: st.floats(1.05, 3.0),
     _rules._flag: st.booleans(),
 }
 
@@ -369,6 +374,10 @@ def updates(draw: st.DrawFn, fn: str) -> Update:
         lo, hi = _STATE_RANGE.get(name, _SECOND_MOMENT)
         values = arrays(lo, hi)
         states[name] = values if name in _STATE_RANGE else [np.abs(a) for a in values]
+        if name == "prev":
+            # Rprop's last gradient starts at zero, as in torch: the first step
+            # moves every element (a drawn one could veto every move)
+            states[name] = [np.zeros_like(a) for a in values]
     first = draw(st.integers(1, 1000)) if RULE_OF_STEP[fn].takes_step else None
     return Update(fn, kwargs, first, params, grads, states)
 

@@ -274,16 +274,18 @@ BAD_VALUES: dict[Any, tuple[str, tuple[float, ...]]] = {
     _rules._positive: (POS, (0.0, -1e-8, INF)),
     _rules._beta: (HALF_OPEN, (-0.1, 1.0, 1.5, NAN)),
     _rules._unit: (CLOSED, (-0.1, 1.0000001, 1.5, NAN)),
+    _rules._eta_minus: ("in (0, 1)", (0.0, 1.0, -0.5, 1.5, NAN, INF)),
+    _rules._eta_plus: ("in (1, inf)", (1.0, 0.5, 0.0, -2.0, NAN, INF)),
 }
 
 
 def _range_checked(rule: _rules.Rule) -> list[tuple[str, Any]]:
     """The step's numeric keywords with the check each gets, from the row."""
     return [
-        (name, h.step_check or h.check)
+        (name, check)
         for h in rule.hyper
         if not h.is_flag
-        for name in ((h.name,) if h.to_step is None else h.to_step)
+        for name, check in h.step_checks()
     ]
 
 
@@ -518,11 +520,18 @@ def test_nonfinite_ignore(case: Case) -> None:
     results = []
     for module in BACKENDS:
         params, grads, states = _nonfinite_inputs(case, 2, np.nan)
+        last = params[2][-1].copy()
         assert (
             call_step(module, case, params, grads, states, 3, nonfinite="ignore")
             is True
         )
-        assert np.isnan(params[2][-1])  # the NaN went through
+        if case.fn == "rprop_step":
+            # Rprop moves by sign(g), 0 for NaN as torch.sign: the param
+            # stays and the NaN goes into the remembered gradient
+            assert params[2][-1] == last
+            assert np.isnan(states["prev"][2][-1])
+        else:
+            assert np.isnan(params[2][-1])  # the NaN went through
         assert np.isfinite(params[0]).all()
         results.append(_all_arrays(params, grads, states))
     for a, b in zip(*results, strict=True):

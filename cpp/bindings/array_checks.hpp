@@ -235,6 +235,14 @@ inline void check_positive(const std::string& fn, const char* name, double x) {
     }
 }
 
+// Finite and strictly between lo and hi (hi may be infinite).
+inline void check_open(const std::string& fn, const char* name, double x, double lo, double hi,
+                       const char* interval) {
+    if (!(std::isfinite(x) && x > lo && x < hi)) {
+        value_error(fn, std::string(name) + " must be in " + interval + ", got " + repr_float(x));
+    }
+}
+
 // A real hyperparameter in the range its rule declares.
 inline void check_range(const std::string& fn, const char* name, double x, rules::range r) {
     switch (r) {
@@ -242,6 +250,8 @@ inline void check_range(const std::string& fn, const char* name, double x, rules
         case rules::range::positive: return check_positive(fn, name, x);
         case rules::range::unit_closed: return check_between(fn, name, x, 0.0, 1.0, false, "[0, 1]");
         case rules::range::unit_open: return check_between(fn, name, x, 0.0, 1.0, true, "[0, 1)");
+        case rules::range::unit_interior: return check_open(fn, name, x, 0.0, 1.0, "(0, 1)");
+        case rules::range::above_one: return check_open(fn, name, x, 1.0, HUGE_VAL, "(1, inf)");
     }
 }
 

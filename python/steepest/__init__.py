@@ -33,6 +33,7 @@ _LAZY_NAMES = {
     "Optimizer": "steepest.optim",
     "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
+    "Rprop": "steepest.optim",
     "ConvergenceWarning": "steepest._errors",
     "DivergenceError": "steepest._errors",
     "LinearRegression": "steepest.models",
@@ -83,6 +84,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         Optimizer,
         RAdam,
         RMSprop,
+        Rprop,
     )
 
 try:
@@ -148,6 +150,7 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "__version__",
     "available_isas",
     "build_info",

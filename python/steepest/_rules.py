@@ -17,6 +17,7 @@ layer may read it.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -45,19 +46,27 @@ class Hyper:
     ``to_step`` names the functional keywords it becomes: None for its own
     name, ``("beta1", "beta2")`` for a pair, ``()`` when only the class uses it;
     ``step_check`` checks each of those keywords when ``check`` (of the class's
-    value) does not fit them. A hyperparameter whose default is a bool is a
-    flag (stored as a bool).
+    value) does not fit them, or is a tuple of checks, one per keyword (Rprop's
+    ``etas``: ``etaminus`` in (0, 1), ``etaplus`` above 1). A hyperparameter
+    whose default is a bool is a flag (stored as a bool).
     """
 
     name: str
     default: Any
     check: Check
     to_step: tuple[str, ...] | None = None
-    step_check: Check | None = None
+    step_check: Check | tuple[Check, ...] | None = None
 
     @property
     def is_flag(self) -> bool:
         return isinstance(self.default, bool)
+
+    def step_checks(self) -> tuple[tuple[str, Check], ...]:
+        """(functional keyword, its check) for each keyword this becomes."""
+        names = (self.name,) if self.to_step is None else self.to_step
+        if isinstance(self.step_check, tuple):
+            return tuple(zip(names, self.step_check, strict=True))
+        return tuple((name, self.step_check or self.check) for name in names)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ class Rule:
     check_together: Callable[[str, Mapping[str, Any]], None] | None = None
     #: torch.optim's code-path flags this class accepts (at their defaults only)
     torch_flags: tuple[str, ...] = ()
+    #: meant for full-batch gradients (Rprop): the estimators warn on mini-batches
+    full_batch: bool = False
     #: further optimizer names for the estimators: name -> hyperparameters implied
     aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: the learning rate the tools (minimize, demo, bench) start from where it is
@@ -175,21 +186,17 @@ class Rule:
         (TypeError for a non-number), then the flags made bools, then each
         number's range, then the check across hyperparameters.
         """
-        keys = [
-            (name, h)
-            for h in self.hyper
-            for name in ((h.name,) if h.to_step is None else h.to_step)
-        ]
-        out = {name: args[name] for name, _ in keys}
-        for name, h in keys:
+        keys = [(name, check, h) for h in self.hyper for name, check in h.step_checks()]
+        out = {name: args[name] for name, _, _ in keys}
+        for name, _, h in keys:
             if not h.is_flag:
                 out[name] = v.real(fn, name, out[name])
-        for name, h in keys:
+        for name, check, h in keys:
             if h.is_flag:
-                out[name] = h.check(fn, name, out[name])
-        for name, h in keys:
+                out[name] = check(fn, name, out[name])
+        for name, check, h in keys:
             if not h.is_flag:
-                (h.step_check or h.check)(fn, name, out[name])
+                check(fn, name, out[name])
         if self.check_together is not None:
             self.check_together(fn, out)
         return out
@@ -277,6 +284,37 @@ _flag: Check = v.flag
 _beta: Check = functools.partial(
     v.check_between, lo=0.0, hi=1.0, hi_open=True, interval="[0, 1)"
 )
+
+
+_eta_minus: Check = functools.partial(
+    v.check_between, lo=0.0, hi=1.0, lo_open=True, hi_open=True, interval="(0, 1)"
+)
+_eta_plus: Check = functools.partial(
+    v.check_between,
+    lo=1.0,
+    hi=math.inf,
+    lo_open=True,
+    hi_open=True,
+    interval="(1, inf)",
+)
+
+
+def _pair(fn: str, name: str, pair: Any, what: str) -> None:
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        msg = f"{fn}: {name} must be a pair {what}, got {pair!r}"
+        raise ValueError(msg)
+
+
+def _etas(fn: str, name: str, etas: Any) -> None:
+    _pair(fn, name, etas, "(etaminus, etaplus)")
+    _eta_minus(fn, f"{name}[0]", etas[0])
+    _eta_plus(fn, f"{name}[1]", etas[1])
+
+
+def _step_sizes(fn: str, name: str, sizes: Any) -> None:
+    _pair(fn, name, sizes, "(min, max)")
+    for i, x in enumerate(sizes):
+        _nonnegative(fn, f"{name}[{i}]", x)
 
 
 def _betas(fn: str, name: str, betas: Any) -> None:
@@ -416,6 +454,22 @@ RULES: tuple[Rule, ...] = (
             Slot("mu_product", "mu_product", init=1.0, scalar=True),
         ),
         torch_flags=("foreach", "capturable", "differentiable"),
+    ),
+    Rule(
+        "rprop", "rprop_step", "Rprop",
+        (
+            Hyper("lr", 1e-2, _nonnegative),
+            Hyper("etas", (0.5, 1.2), _etas, to_step=("etaminus", "etaplus"),
+                  step_check=(_eta_minus, _eta_plus)),
+            Hyper("step_sizes", (1e-6, 50.0), _step_sizes,
+                  to_step=("step_size_min", "step_size_max"), step_check=_nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        # the step sizes start at lr; the update itself never reads lr
+        (Slot("prev", "prev"), Slot("step_size", "step_size", init="lr")),
+        takes_step=False,
+        full_batch=True,
+        torch_flags=("capturable", "foreach", "differentiable"),
     ),
 )  # fmt: skip
 

@@ -115,6 +115,7 @@ adamax_step = _native(_ref.adamax_step, _core.adamax_step)
 adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
 radam_step = _native(_ref.radam_step, _core.radam_step)
 nadam_step = _native(_ref.nadam_step, _core.nadam_step)
+rprop_step = _native(_ref.rprop_step, _core.rprop_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
@@ -127,5 +128,6 @@ __all__ = [
     "nadam_step",
     "radam_step",
     "rmsprop_step",
+    "rprop_step",
     "sgd_step",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import steepest
 from sklearn.base import clone
-from steepest._rules import OPTIMIZER_NAMES
+from steepest._rules import BY_CLASS, OPTIMIZER_NAMES, RULES
 from steepest.reference.schedules import ExponentialLR, ReduceLROnPlateau
 
 from ._estimators import ESTIMATORS, small_case
@@ -124,6 +124,9 @@ def test_pinned_names_exist() -> None:
 @pytest.mark.parametrize(("optimizer", "kind", "hyper"), SPECS, ids=str)
 def test_optimizer_specs(optimizer: Any, kind: str, hyper: dict[str, Any]) -> None:
     est, X, y = small_case("LinearRegression")
+    # a full-batch rule (Rprop) gets what it is meant for (else it warns)
+    if BY_CLASS[kind].full_batch:
+        est.set_params(batch_size=None)
     est.set_params(optimizer=optimizer, max_iter=2, learning_rate=0.01).fit(X, y)
     opt = est._optimizer
     assert type(opt).__name__ == kind
@@ -133,6 +136,35 @@ def test_optimizer_specs(optimizer: Any, kind: str, hyper: dict[str, Any]) -> No
     for key, value in hyper.items():
         assert opt.hyper[key] == value, key
     assert np.all(np.isfinite(est.coef_))
+
+
+FULL_BATCH = [r.name for r in RULES if r.full_batch]
+
+
+@pytest.mark.parametrize("name", FULL_BATCH)
+def test_full_batch_rule_warns_on_mini_batches(name: str) -> None:
+    est, X, y = small_case("LinearRegression")
+    est.set_params(optimizer=name, max_iter=2, batch_size=10)
+    with pytest.warns(UserWarning, match="meant for full-batch") as caught:
+        est.fit(X, y)
+    # the message names the sizes and the fix, and points at the caller
+    message = str(caught[0].message)
+    assert "batch_size=10 is smaller than the 100 training samples" in message
+    assert "batch_size=None" in message
+    assert caught[0].filename == __file__
+    with pytest.warns(UserWarning, match="meant for full-batch") as caught:
+        clone(est).partial_fit(X[:50], y[:50])
+    assert "than the 50 training samples" in str(caught[0].message)
+    assert caught[0].filename == __file__
+    # full batches, or a batch_size covering the data, train without a word
+    for batch in (None, 100, 500):
+        clone(est).set_params(batch_size=batch).fit(X, y)
+        clone(est).set_params(batch_size=batch).partial_fit(X, y)
+
+
+def test_full_batch_rules() -> None:
+    # guards the test above against running on no rule
+    assert FULL_BATCH == ["rprop"]
 
 
 def test_optimizer_params_override_the_name() -> None:

@@ -253,6 +253,28 @@ def nadam_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: flo
     return out
 
 
+def rprop_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-2, etaminus: float = 0.5,
+                  etaplus: float = 1.2, step_size_min: float = 1e-6,
+                  step_size_max: float = 50.0, maximize: bool = False,
+                  planted: str = "") -> Trace:  # fmt: skip
+    out: Trace = []
+    prev, size = 0.0, lr  # the step size starts at lr, as torch's state does
+    for g in gs:
+        g = -g if maximize else g
+        q = g * prev
+        f = etaplus if q > 0 else etaminus if q < 0 else 1.0
+        old = size
+        size = size * f if planted == "no-clamp" else min(max(size * f, step_size_min),
+                                                           step_size_max)  # fmt: skip
+        if q < 0 and planted != "keep-flipped-grad":
+            g = 0.0  # after a sign change: no move now, and no change seen next step
+        sign = (g > 0) - (g < 0)
+        x = x - sign * (old if planted == "old-step-size" else size)
+        prev = g
+        out.append((x, {"prev": prev, "step_size": size}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -263,6 +285,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adadelta_step": adadelta_by_hand,
     "radam_step": radam_by_hand,
     "nadam_step": nadam_by_hand,
+    "rprop_step": rprop_by_hand,
 }
 
 
@@ -307,6 +330,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adadelta_step": ("square_avg", "acc_delta"),
         "radam_step": ("m", "v"),
         "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
+        "rprop_step": ("prev", "step_size"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -369,6 +393,8 @@ def test_functional_by_hand(case: Case, functional: ModuleType, dtype: type) -> 
     states = {name: new_state(name, p, np.zeros_like) for name in case.states if name}
     if "state_sum" in states:
         states["state_sum"][...] = initial_sum(case)
+    if "step_size" in states:  # Rprop's start, as its class sets it
+        states["step_size"][...] = case.kwargs["lr"]
     expected = by_hand(case)
     for t, (g, (params, hand_states)) in enumerate(zip(KNOWN_GRADS, expected, strict=True),
                                                     start=1):  # fmt: skip
@@ -429,6 +455,9 @@ PLANTED = [
     ("nadam", "adam-momentum"),
     ("nadam-l2-psi-max", "mu-without-schedule"),
     ("nadam-l2-psi-max", "maximize-after-wd"),
+    ("rprop", "keep-flipped-grad"),
+    ("rprop", "old-step-size"),
+    ("rprop-etas-clamped-max", "no-clamp"),
 ]
 
 

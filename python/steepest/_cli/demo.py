@@ -87,9 +87,11 @@ def make_estimator(
     """A classifier with the demo's settings (tol=None: every run takes ``epochs``)."""
     from ..models import LogisticRegression, MLPClassifier
 
+    # a rule meant for full batches (Rprop) gets one per epoch
+    batch = None if OPTIMIZER_NAMES[optimizer][0].full_batch else 32
     common: dict[str, Any] = {
         "optimizer": optimizer, "learning_rate": LEARNING_RATES[optimizer],
-        "batch_size": 32, "max_iter": epochs, "tol": None, "random_state": seed,
+        "batch_size": batch, "max_iter": epochs, "tol": None, "random_state": seed,
         "backend": backend,
     }  # fmt: skip
     if model == "logistic":

@@ -142,6 +142,8 @@ class SteepestEstimator(TrainingLoop):
                 rng, X.shape[0], opts.validation_fraction, fn
             )
             X, y, val = X[train], y[train], (X[held], y[held])
+        # stack: here, _fit_setup, fit, the user's call
+        o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
         return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng)
 
     # -- partial_fit --------------------------------------------------------------
@@ -184,6 +186,8 @@ class SteepestEstimator(TrainingLoop):
             params = self._kept_params(fn, opts, n_features, "partial_fit")
             rng = self._rng
         opt = self._optimizer_for(fn, opts, params, rng)
+        # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
+        o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
         return TrainingRun(fn, opts, net, params, opt, (X, y), None, rng)
 
     # -- weights and optimizer ------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +109,26 @@ def build_optimizer(
         raise ValueError(msg) from err
 
 
+def warn_if_mini_batch(
+    fn: str, opt: Optimizer, batch_size: int | None, n_samples: int, stacklevel: int
+) -> None:
+    """UserWarning when a rule meant for full batches (Rprop) gets mini-batches.
+
+    ``n_samples`` is what one epoch trains on (a ``partial_fit`` chunk). Warned,
+    not refused: a batch holding most of the data may still train.
+    ``stacklevel`` counts from this function to the user's call.
+    """
+    if opt.rule.full_batch and batch_size is not None and batch_size < n_samples:
+        msg = (
+            f"{fn}: optimizer {opt.rule.cls} is meant for full-batch gradients, but "
+            f"batch_size={batch_size} is smaller than the {n_samples} training "
+            "samples: it follows only the gradients' signs, which mini-batch noise "
+            "flips, shrinking its step sizes; pass batch_size=None for one full "
+            "batch per epoch"
+        )
+        warnings.warn(msg, UserWarning, stacklevel=stacklevel)
+
+
 @dataclass(frozen=True)
 class FitOptions:
     """The hyperparameters every estimator shares, checked."""
@@ -192,4 +213,5 @@ __all__ = [
     "make_rng",
     "optimizer_factory",
     "read_options",
+    "warn_if_mini_batch",
 ]

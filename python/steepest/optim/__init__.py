@@ -47,6 +47,10 @@ class NAdam(_ref.NAdam):
     _default_backend = "native"
 
 
+class Rprop(_ref.Rprop):
+    _default_backend = "native"
+
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -58,4 +62,5 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
 ]

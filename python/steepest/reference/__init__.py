@@ -13,7 +13,18 @@ import sys
 from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
-from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
+from .optim import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    NAdam,
+    RAdam,
+    RMSprop,
+    Rprop,
+)
 
 # the classes find this package's functional and schedules by backend name
 _backend.register("reference", sys.modules[__name__])
@@ -28,6 +39,7 @@ __all__ = [
     "NAdam",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "clip_grad_norm",
     "functional",
     "models",

@@ -1,10 +1,8 @@
 """steepest's kernels behind ``torch.optim``: optimizers for CPU tensors.
 
-:class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
-:class:`AdamW`, :class:`Adamax`, :class:`Adadelta`, :class:`RAdam` and
-:class:`NAdam` subclass
-``torch.optim.Optimizer`` with torch's constructor signatures, defaults,
-param groups and state names, so they drop into a
+Each class here (one per steepest rule, see ``__all__``) subclasses
+``torch.optim.Optimizer``; those torch.optim also has keep torch's
+constructor signatures, defaults, param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
 with ``torch.optim.lr_scheduler`` and exchange state dicts with
 ``torch.optim``. Each step views params, gradients and state as NumPy arrays
@@ -39,6 +37,7 @@ from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -52,4 +51,5 @@ __all__ = [
     "NativeOptimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
 ]

@@ -485,6 +485,13 @@ class NativeOptimizer(torch.optim.Optimizer):
         fn = self._name()
         for flag in self._rule.torch_flags:
             self._check_flag(fn, flag, group[flag])
+        try:
+            # a hyperparameter set on the group since (by a user or a scheduler)
+            # is refused before any state is created from it (Rprop's step sizes)
+            self._hyper(group, self._rule_for(group).step)
+        except (TypeError, ValueError) as err:
+            msg = f"{fn}.step: param group {gi}: {err}"
+            raise type(err)(msg) from err
         buckets: dict[int, list[_Item]] = {}
         slots = self._rule.active(group)
         laid_out = False  # whether some param is not contiguous

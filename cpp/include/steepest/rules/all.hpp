@@ -12,11 +12,12 @@
 #include "steepest/rules/radam.hpp"
 #include "steepest/rules/nadam.hpp"
 #include "steepest/rules/rmsprop.hpp"
+#include "steepest/rules/rprop.hpp"
 #include "steepest/rules/rule.hpp"
 #include "steepest/rules/sgd.hpp"
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam, rprop>;
 
 }  // namespace steepest::rules

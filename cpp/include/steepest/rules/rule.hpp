@@ -42,10 +42,12 @@ namespace steepest::rules {
 
 // The admissible values of a real hyperparameter (the checks' vocabulary).
 enum class range {
-    nonnegative,  // finite, >= 0
-    positive,     // finite, > 0
-    unit_closed,  // [0, 1]
-    unit_open,    // [0, 1)
+    nonnegative,    // finite, >= 0
+    positive,       // finite, > 0
+    unit_closed,    // [0, 1]
+    unit_open,      // [0, 1)
+    unit_interior,  // (0, 1)
+    above_one,      // finite, > 1
 };
 
 // One per-param scalar of a rule's state, held in double while a step is

@@ -22,6 +22,7 @@ from ._clip import clip_grad_norm
 from ._nadam import nadam_step
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
+from ._rprop import rprop_step
 from ._sgd import sgd_step
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "nadam_step",
     "radam_step",
     "rmsprop_step",
+    "rprop_step",
     "sgd_step",
 ]

@@ -15,6 +15,7 @@ from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "NAdam",
     "RAdam",
     "RMSprop",
+    "Rprop",
 ]
