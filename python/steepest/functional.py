@@ -114,6 +114,7 @@ adamw_step = _native(_ref.adamw_step, _core.adamw_step)
 adamax_step = _native(_ref.adamax_step, _core.adamax_step)
 adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
 nadam_step = _native(_ref.nadam_step, _core.nadam_step)
+asgd_step = _native(_ref.asgd_step, _core.asgd_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
@@ -122,6 +123,7 @@ __all__ = [
     "adam_step",
     "adamax_step",
     "adamw_step",
+    "asgd_step",
     "clip_grad_norm",
     "nadam_step",
     "rmsprop_step",

@@ -217,6 +217,26 @@ def nadam_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: flo
     return out
 
 
+def asgd_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0,
+                 maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    # torch: step t moves by the eta stored at the end of step t - 1 (the
+    # initial lr at t = 1) and averages with that mu (1: ax copies x).
+    out: Trace = []
+    ax, eta, mu = 0.0, lr, 1.0
+    for t, g in enumerate(gs, start=1):
+        g = signed_l2(g, x, weight_decay, maximize, planted)
+        if planted == "eta-of-this-step":
+            eta = lr / (1 + lambd * lr * t) ** alpha
+        x = x * (1 - lambd * eta)
+        x = x - eta * g
+        ax = x if mu == 1 else ax + mu * (x - ax)
+        eta = lr / (1 + lambd * lr * t) ** alpha
+        mu = 1 / max(1, t - t0)
+        out.append((x, {"ax": ax, "eta": eta, "mu": mu}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -226,6 +246,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adamax_step": adamax_by_hand,
     "adadelta_step": adadelta_by_hand,
     "nadam_step": nadam_by_hand,
+    "asgd_step": asgd_by_hand,
 }
 
 
@@ -269,6 +290,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adamax_step": ("m", "u"),
         "adadelta_step": ("square_avg", "acc_delta"),
         "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
+        "asgd_step": ("ax", "eta", "mu"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -308,6 +330,9 @@ EXTRA = [
     _extra("nadam-decoupled-max", "nadam_step",
            {"lr": 0.01, "weight_decay": 0.5, "decoupled_weight_decay": True,
             "maximize": True}),
+    # averaging from the second step (t0 = 0), a steep eta decay (alpha = 1)
+    _extra("asgd-t0-zero-alpha", "asgd_step", {"lr": 0.1, "lambd": 0.5, "alpha": 1.0,
+                                               "t0": 0.0}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -325,7 +350,11 @@ def _close(got: Any, expected: Sequence[float], dtype: type, what: str) -> None:
 @pytest.mark.parametrize("case", KNOWN, ids=KNOWN_IDS)
 def test_functional_by_hand(case: Case, functional: ModuleType, dtype: type) -> None:
     p = np.array(KNOWN_P0, dtype)
-    states = {name: new_state(name, p, np.zeros_like) for name in case.states if name}
+    states = {
+        name: new_state(name, p, np.zeros_like, case.kwargs)
+        for name in case.states
+        if name
+    }
     if "state_sum" in states:
         states["state_sum"][...] = initial_sum(case)
     expected = by_hand(case)
@@ -385,6 +414,8 @@ PLANTED = [
     ("nadam", "adam-momentum"),
     ("nadam-l2-psi-max", "mu-without-schedule"),
     ("nadam-l2-psi-max", "maximize-after-wd"),
+    ("asgd-t0-decay-l2-max", "eta-of-this-step"),
+    ("asgd-t0-decay-l2-max", "maximize-after-wd"),
 ]
 
 

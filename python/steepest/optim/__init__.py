@@ -43,7 +43,12 @@ class NAdam(_ref.NAdam):
     _default_backend = "native"
 
 
+class ASGD(_ref.ASGD):
+    _default_backend = "native"
+
+
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",

@@ -1,7 +1,8 @@
 """steepest's kernels behind ``torch.optim``: optimizers for CPU tensors.
 
 :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
-:class:`AdamW`, :class:`Adamax`, :class:`Adadelta` and :class:`NAdam` subclass
+:class:`AdamW`, :class:`Adamax`, :class:`Adadelta`, :class:`NAdam` and
+:class:`ASGD` subclass
 ``torch.optim.Optimizer`` with torch's constructor signatures, defaults,
 param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
@@ -30,11 +31,13 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .asgd import ASGD
 from .nadam import NAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",

@@ -9,6 +9,7 @@
 #include "steepest/rules/adagrad.hpp"
 #include "steepest/rules/adam.hpp"
 #include "steepest/rules/adamax.hpp"
+#include "steepest/rules/asgd.hpp"
 #include "steepest/rules/nadam.hpp"
 #include "steepest/rules/rmsprop.hpp"
 #include "steepest/rules/rule.hpp"
@@ -16,6 +17,6 @@
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, nadam>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, nadam, asgd>;
 
 }  // namespace steepest::rules
