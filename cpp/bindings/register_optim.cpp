@@ -129,7 +129,8 @@ void register_rule(py::module_& m) {
     names.insert(names.end(), hyper.names.begin(), hyper.names.end());
     names.push_back("nonfinite");
     constexpr std::size_t arity =
-        2 + Rule::state.size() + rules::scalar_count<Rule>() + (Rule::uses_step ? 1 : 0) + 1 + rules::hyper_count<Rule>() + 1;
+        2 + Rule::state.size() + rules::scalar_count<Rule>() + (Rule::uses_step ? 1 : 0) + 1 +
+        rules::hyper_count<Rule>() + 1;
     register_rule<Rule>(m, names, std::make_index_sequence<arity>{});
 }
 

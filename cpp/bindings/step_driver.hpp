@@ -114,13 +114,12 @@ std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
 // or float64 array per param, as many as params, written after the step.
 struct scalar_arg {
     std::vector<py::array> items;
+    std::vector<bool> single;  // stored as float32
 
     rules::scalar_cell cell(std::size_t i) const {
-        const py::array& a = items[i];
-        const bool single = a.dtype().equal(py::dtype::of<float>());
-        const void* d = a.data();
-        return {single ? double(*static_cast<const float*>(d)) : *static_cast<const double*>(d),
-                single};
+        const void* d = items[i].data();
+        return {single[i] ? double(*static_cast<const float*>(d)) : *static_cast<const double*>(d),
+                single[i]};
     }
 
     void store(std::size_t i, const rules::scalar_cell& c) const {
@@ -141,9 +140,10 @@ inline scalar_arg check_scalars(const std::string& fn, const char* name, py::han
         value_error(fn, std::string(name) + " has " + std::to_string(a.items.size()) +
                             " arrays but param has " + std::to_string(count));
     }
+    std::vector<bool> single(count);
     for (std::size_t i = 0; i < count; ++i) {
         const py::array& x = a.items[i];
-        float_kind(fn, a.label(i), x);
+        single[i] = float_kind(fn, a.label(i), x) == elem::f32;
         if (x.ndim() != 0) {
             value_error(fn, a.label(i) + " has shape " + shape_str(x) + "; expected a 0-d array");
         }
@@ -155,7 +155,7 @@ inline scalar_arg check_scalars(const std::string& fn, const char* name, py::han
             value_error(fn, a.label(i) + " is read-only");
         }
     }
-    return {std::move(a.items)};
+    return {std::move(a.items), std::move(single)};
 }
 
 // The plans of one dtype's segments: one shared by all, or one per segment
