@@ -3,7 +3,8 @@
 This is steepest's contract: the classes in :mod:`steepest.optim` only hold
 state and call these. Every function takes single arrays or lists of arrays
 (all lists the same length; a list may mix float32 and float64 params, each
-state array matching its param), checks everything before writing anything,
+state array matching its param, a per-param scalar of the state, such as
+NAdam's ``mu_product``, a 0-d array), checks everything before writing anything,
 releases the GIL and updates all arrays in one native call.
 :mod:`steepest.reference.functional` has the same functions in plain NumPy,
 and the two agree bit for bit (see ``tests/optim/test_parity.py``).

@@ -100,6 +100,9 @@ def asgd_step(
     )
     etas = v.check_scalars(fn, "eta", eta, len(arrays[0]))
     mus = v.check_scalars(fn, "mu", mu, len(arrays[0]))
+    v.check_scalar_overlap(
+        fn, [("param", param), ("grad", grad), ("ax", ax)], [("eta", eta), ("mu", mu)]
+    )
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
     lr, lambd, wd = h["lr"], h["lambd"], h["weight_decay"]
