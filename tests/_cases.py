@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from steepest._rules import RULES
 
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
            "adadelta_step": "Adadelta", "radam_step": "RAdam",
-           "nadam_step": "NAdam", "rprop_step": "Rprop"}  # fmt: skip
+           "nadam_step": "NAdam", "rprop_step": "Rprop",
+           "asgd_step": "ASGD"}  # fmt: skip
 # The class's pair keywords and the functional keywords they split into, with
 # torch's defaults for a half given.
 PAIRS = {"betas": (("beta1", 0.9), ("beta2", 0.999)),
@@ -188,20 +190,35 @@ CASES = [
          {"lr": 0.05, "etaminus": 0.25, "etaplus": 1.5, "step_size_min": 0.02,
           "step_size_max": 0.06, "maximize": True},
          known=(1.07, -2.03, 0.55, 3.11, -0.14)),
+    # t0 = 0.5: ax copies p for two steps, then averages (mu = 1 / 1.5)
+    Case("asgd-t0-decay-l2-max", "asgd_step", ("ax", "eta", "mu"),
+         {"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 0.5, "weight_decay": 0.1,
+          "maximize": True},
+         known=(0.9518088170194928, -1.890435412023127, 0.47265489344485423, 2.9339467397316774,
+                -0.04734145086188616)),
+    Case("asgd", "asgd_step", ("ax", "eta", "mu"), {"lr": 0.05},
+         known=(1.0187348438825479, -2.0499697190151736, 0.5124924219413568, 2.9749555316400156,
+                -0.4492130049318288)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]
 
-# A per-param scalar of a rule's state (NAdam's mu_product) is one 0-d float64
-# array per param, not an array shaped like it: name -> value it starts at.
-SCALAR_STATE = {"mu_product": 1.0}
+# A per-param scalar of a rule's state (NAdam's mu_product, ASGD's eta and mu)
+# is one 0-d float64 array per param, not an array shaped like it.
+_SCALAR_SLOTS = {s.name: (r, s) for r in RULES for s in r.state if s.scalar}
+SCALAR_STATE = frozenset(_SCALAR_SLOTS)
 
 
-def new_state(name: str, like: Any, make: Any) -> Any:
+def new_state(
+    name: str, like: Any, make: Any, kwargs: dict[str, Any] | None = None
+) -> Any:
     """The state ``name`` for the param ``like``: ``make(like)`` for an array
-    slot, a 0-d float64 array at its start for a scalar slot."""
-    if name in SCALAR_STATE:
-        return np.array(SCALAR_STATE[name], np.float64)
+    slot; for a scalar slot a 0-d float64 array where its rule starts it (under
+    the rule's defaults updated by ``kwargs``: ASGD's eta starts at lr)."""
+    if name in _SCALAR_SLOTS:
+        rule, slot = _SCALAR_SLOTS[name]
+        hyper = {**rule.defaults(), **(kwargs or {})}
+        return np.array(rule.initial_value(slot, hyper), np.float64)
     return make(like)
 
 

@@ -656,6 +656,28 @@ def test_scalar_state_rejected(fn: str, name: str, bad: Callable[[str], Replacem
     assert message == f"{fn}: {expected.format(n=name)}"
 
 
+# (step, scalar, what it shares memory with): a param, the grad, each array
+# state, each other scalar
+SCALAR_OVERLAPS = [(fn, name, other) for fn, name in SCALAR_FNS
+                   for other in POSITIONAL[fn] if other != name]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fn", "name", "other"), SCALAR_OVERLAPS,
+                         ids=["-".join(c) for c in SCALAR_OVERLAPS])  # fmt: skip
+def test_scalar_state_overlapping_rejected(fn: str, name: str, other: str) -> None:
+    # The scalars are written after the arrays: one sharing memory with an
+    # array or another scalar would clobber it (or be clobbered).
+    names = POSITIONAL[fn]
+    scalar = other in SCALAR_STATE
+
+    def inside(a: dict[str, np.ndarray]) -> np.ndarray:
+        return a[other] if scalar else a[other][1:2].reshape(())
+
+    first, second = sorted([other, name], key=names.index) if scalar else (other, name)
+    message = raise_on_both(lambda: make_call(fn, **{name: inside}), ValueError)
+    assert message == f"{fn}: {second} overlaps {first} in memory"
+
+
 @pytest.mark.parametrize(
     ("fn", "name"), SCALAR_FNS, ids=[f"{f}-{n}" for f, n in SCALAR_FNS]
 )

@@ -85,10 +85,13 @@ bool rule_step(const std::string& fn, const py::handle* a) {
     prepared prep = prepare(fn, given);
     if constexpr (K > 0) {
         std::vector<scalar_arg> scalars;
+        std::vector<slot_arg> scalar_args;
         const std::size_t count = prep.f32.size() + prep.f64.size();
         for (std::size_t s = 0; s < K; ++s) {
             scalars.push_back(check_scalars(fn, Rule::scalars[s], a[2 + S + s], count));
+            scalar_args.push_back({Rule::scalars[s], a[2 + S + s], static_cast<int>(s)});
         }
+        check_scalar_overlap(fn, given, scalar_args);
         return scalar_rule_step(fn, r, prep, mode, t, lr, scalars);
     } else {
         return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr));
@@ -129,7 +132,8 @@ void register_rule(py::module_& m) {
     names.insert(names.end(), hyper.names.begin(), hyper.names.end());
     names.push_back("nonfinite");
     constexpr std::size_t arity =
-        2 + Rule::state.size() + rules::scalar_count<Rule>() + (Rule::uses_step ? 1 : 0) + 1 + rules::hyper_count<Rule>() + 1;
+        2 + Rule::state.size() + rules::scalar_count<Rule>() + (Rule::uses_step ? 1 : 0) + 1 +
+        rules::hyper_count<Rule>() + 1;
     register_rule<Rule>(m, names, std::make_index_sequence<arity>{});
 }
 

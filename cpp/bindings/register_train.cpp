@@ -271,7 +271,9 @@ train::epoch_result run(const epoch_args& a) {
     if (!a.scalars.empty()) {
         opt.scalars.assign(a.params.size(), scalar_row{});
         for (std::size_t i = 0; i < a.params.size(); ++i) {
-            for (std::size_t k = 0; k < a.scalars.size(); ++k) opt.scalars[i][k] = a.scalars[k].cell(i);
+            for (std::size_t k = 0; k < a.scalars.size(); ++k) {
+                opt.scalars[i][k] = a.scalars[k].cell(i);
+            }
         }
     }
     opt.steps = a.step;
@@ -300,7 +302,9 @@ train::epoch_result run(const epoch_args& a) {
         limit = saved;
         // the steps applied count, whatever ended the epoch
         for (std::size_t i = 0; i < opt.scalars.size(); ++i) {
-            for (std::size_t k = 0; k < a.scalars.size(); ++k) a.scalars[k].store(i, opt.scalars[i][k]);
+            for (std::size_t k = 0; k < a.scalars.size(); ++k) {
+                a.scalars[k].store(i, opt.scalars[i][k]);
+            }
         }
         return res;
     } catch (...) {

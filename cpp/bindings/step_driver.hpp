@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <atomic>
 #include <string>
 #include <utility>
@@ -114,13 +115,12 @@ std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
 // or float64 array per param, as many as params, written after the step.
 struct scalar_arg {
     std::vector<py::array> items;
+    std::vector<bool> single;  // stored as float32
 
     rules::scalar_cell cell(std::size_t i) const {
-        const py::array& a = items[i];
-        const bool single = a.dtype().equal(py::dtype::of<float>());
-        const void* d = a.data();
-        return {single ? double(*static_cast<const float*>(d)) : *static_cast<const double*>(d),
-                single};
+        const void* d = items[i].data();
+        return {single[i] ? double(*static_cast<const float*>(d)) : *static_cast<const double*>(d),
+                single[i]};
     }
 
     void store(std::size_t i, const rules::scalar_cell& c) const {
@@ -141,9 +141,10 @@ inline scalar_arg check_scalars(const std::string& fn, const char* name, py::han
         value_error(fn, std::string(name) + " has " + std::to_string(a.items.size()) +
                             " arrays but param has " + std::to_string(count));
     }
+    std::vector<bool> single(count);
     for (std::size_t i = 0; i < count; ++i) {
         const py::array& x = a.items[i];
-        float_kind(fn, a.label(i), x);
+        single[i] = float_kind(fn, a.label(i), x) == elem::f32;
         if (x.ndim() != 0) {
             value_error(fn, a.label(i) + " has shape " + shape_str(x) + "; expected a 0-d array");
         }
@@ -155,7 +156,53 @@ inline scalar_arg check_scalars(const std::string& fn, const char* name, py::han
             value_error(fn, a.label(i) + " is read-only");
         }
     }
-    return {std::move(a.items)};
+    return {std::move(a.items), std::move(single)};
+}
+
+// ValueError if a per-param scalar shares memory with an array in use or
+// another scalar: the step writes the scalars after the arrays. Ranges are
+// swept in address order (ties in argument order); mirrors
+// steepest._checks.check_scalar_overlap message for message.
+inline void check_scalar_overlap(const std::string& fn, const std::vector<slot_arg>& given,
+                                 const std::vector<slot_arg>& scalars) {
+    struct range {
+        std::uintptr_t lo, hi;
+        std::size_t order, index;
+        bool scalar;
+    };
+    std::vector<list_arg> lists;
+    std::vector<range> ranges;
+    auto add = [&](const slot_arg& s, bool scalar) {
+        if (!s.use) return;
+        lists.emplace_back(s.name, s.obj, false);
+        list_arg& a = lists.back();
+        unpack(fn, a);
+        for (std::size_t i = 0; i < a.items.size(); ++i) {
+            const py::array& x = a.items[i];
+            if (x.nbytes() == 0) continue;
+            const auto lo = reinterpret_cast<std::uintptr_t>(x.data());
+            ranges.push_back({lo, lo + static_cast<std::uintptr_t>(x.nbytes()),
+                              lists.size() - 1, i, scalar});
+        }
+    };
+    for (const slot_arg& s : given) add(s, false);
+    for (const slot_arg& s : scalars) add(s, true);
+    std::sort(ranges.begin(), ranges.end(), [](const range& a, const range& b) {
+        return a.lo != b.lo ? a.lo < b.lo : a.order != b.order ? a.order < b.order
+                                                               : a.index < b.index;
+    });
+    const range none{0, 0, 0, 0, false};
+    const range* top = &none;
+    const range* top_scalar = &none;
+    for (const range& r : ranges) {
+        const range* holder = r.scalar ? top : top_scalar;
+        if (r.lo < holder->hi) {
+            value_error(fn, lists[r.order].label(r.index) + " overlaps " +
+                                lists[holder->order].label(holder->index) + " in memory");
+        }
+        if (r.hi > top->hi) top = &r;
+        if (r.scalar && r.hi > top_scalar->hi) top_scalar = &r;
+    }
 }
 
 // The plans of one dtype's segments: one shared by all, or one per segment

@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 # Everything native is imported on first use, so that `import steepest.reference`
 # (which runs this file first) loads neither the extension nor scikit-learn.
 _LAZY_NAMES = {
+    "ASGD": "steepest.optim",
     "SGD": "steepest.optim",
     "Adadelta": "steepest.optim",
     "Adagrad": "steepest.optim",
@@ -74,6 +75,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         MLPRegressor,
     )
     from .optim import (
+        ASGD,
         SGD,
         Adadelta,
         Adagrad,
@@ -134,6 +136,7 @@ _backend.register("native", sys.modules[__name__])
 
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",

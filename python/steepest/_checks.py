@@ -149,6 +149,39 @@ def check_scalars(fn: str, name: str, obj: Any, count: int) -> list[FloatArray]:
     return arrays
 
 
+def check_scalar_overlap(
+    fn: str, args: Sequence[tuple[str, Any]], scalars: Sequence[tuple[str, Any]]
+) -> None:
+    """ValueError if a per-param scalar shares memory with any array or another
+    scalar (all checked already). The step writes the scalars after the arrays,
+    so an overlap would clobber one or the other; arrays among themselves are
+    :func:`check_lists`' business. Ranges are swept in address order (ties in
+    argument order), the message naming the later one and the one it overlaps."""
+    ranges = []
+    for order, (name, obj, is_scalar) in enumerate(
+        [(n, o, False) for n, o in args] + [(n, o, True) for n, o in scalars]
+    ):
+        arrays, single = unpack(fn, name, obj)
+        for i, x in enumerate(arrays):
+            if x.nbytes:
+                lo = x.__array_interface__["data"][0]
+                ranges.append(
+                    (lo, order, i, lo + x.nbytes, _label(name, i, single), is_scalar)
+                )
+    ranges.sort(key=lambda r: r[:3])
+    top: tuple[int, str] = (0, "")
+    top_scalar: tuple[int, str] = (0, "")
+    for lo, _, _, hi, label, is_scalar in ranges:
+        holder = top if is_scalar else top_scalar
+        if lo < holder[0]:
+            msg = f"{fn}: {label} overlaps {holder[1]} in memory"
+            raise ValueError(msg)
+        if hi > top[0]:
+            top = (hi, label)
+        if is_scalar and hi > top_scalar[0]:
+            top_scalar = (hi, label)
+
+
 def labels(fn: str, name: str, obj: Any) -> list[str]:
     """Labels of a list argument's items as messages print them."""
     arrays, single = unpack(fn, name, obj)

@@ -202,6 +202,7 @@ class Optimizer:
         v.check_nonnegative(name, "lr", lr)
         self.hyper["lr"] = float(lr)
         self._schedule = schedule
+        self._restart_lr_state(float(lr))
 
     @property
     def rule(self) -> Rule:
@@ -238,6 +239,17 @@ class Optimizer:
         if self._schedule is not None:
             self.hyper["lr"] = self._schedule(self.step_count)
         return applied
+
+    def _restart_lr_state(self, lr: float) -> None:
+        """Before the first step, the state that starts at the learning rate
+        (ASGD's ``eta``) restarts at a newly set ``lr``, as torch's, which it
+        creates at the first step from the group's lr then."""
+        if self.step_count:
+            return
+        for slot in self._rule.active(self.hyper):
+            if slot.init == "lr":
+                for a in self.state[slot.name]:
+                    a[...] = lr
 
     def advance(self, steps: int) -> None:
         """Count ``steps`` updates that something else applied to params and state.

@@ -471,6 +471,23 @@ RULES: tuple[Rule, ...] = (
         full_batch=True,
         torch_flags=("capturable", "foreach", "differentiable"),
     ),
+    Rule(
+        "asgd", "asgd_step", "ASGD",
+        (
+            Hyper("lr", 1e-2, _nonnegative),
+            Hyper("lambd", 1e-4, _nonnegative),
+            Hyper("alpha", 0.75, _nonnegative),
+            Hyper("t0", 1e6, _nonnegative),
+            Hyper("weight_decay", 0.0, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (
+            Slot("ax", "ax"),
+            Slot("eta", "eta", init="lr", scalar=True),
+            Slot("mu", "mu", init=1.0, scalar=True),
+        ),
+        torch_flags=("foreach", "differentiable", "capturable"),
+    ),
 )  # fmt: skip
 
 #: rule name -> row

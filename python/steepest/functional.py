@@ -3,7 +3,8 @@
 This is steepest's contract: the classes in :mod:`steepest.optim` only hold
 state and call these. Every function takes single arrays or lists of arrays
 (all lists the same length; a list may mix float32 and float64 params, each
-state array matching its param), checks everything before writing anything,
+state array matching its param, a per-param scalar of the state, such as
+NAdam's ``mu_product``, a 0-d array), checks everything before writing anything,
 releases the GIL and updates all arrays in one native call.
 :mod:`steepest.reference.functional` has the same functions in plain NumPy,
 and the two agree bit for bit (see ``tests/optim/test_parity.py``).
@@ -116,6 +117,7 @@ adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
 radam_step = _native(_ref.radam_step, _core.radam_step)
 nadam_step = _native(_ref.nadam_step, _core.nadam_step)
 rprop_step = _native(_ref.rprop_step, _core.rprop_step)
+asgd_step = _native(_ref.asgd_step, _core.asgd_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
@@ -124,6 +126,7 @@ __all__ = [
     "adam_step",
     "adamax_step",
     "adamw_step",
+    "asgd_step",
     "clip_grad_norm",
     "nadam_step",
     "radam_step",

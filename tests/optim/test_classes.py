@@ -529,3 +529,34 @@ def test_load_state_dict_rejects_bad_scalar_state(backend: str, how: str) -> Non
     ):
         opt.load_state_dict(source)
     assert_tree_equal(opt.state_dict(), before)
+
+
+def test_asgd_averaged_params_average_the_iterates(backend: str) -> None:
+    # t0 = 1: ax copies p for three steps (mu = 1 until t - t0 > 1), then
+    # averages with mu = 1/2, 1/3, ...: the mean of the iterates from step 3.
+    w = np.array([1.0, -2.0, 0.5])
+    opt = cls_for(backend, "ASGD")([w], lr=0.1, lambd=0.0, t0=1.0)
+    iterates = []
+    for _ in range(6):
+        opt.step([2 * w])
+        iterates.append(w.copy())
+        assert opt.averaged_params[0] is opt.state["ax"][0]  # live, not a copy
+    np.testing.assert_allclose(opt.averaged_params[0], np.mean(iterates[2:], axis=0),
+                               rtol=1e-15)  # fmt: skip
+    assert not np.allclose(opt.averaged_params[0], w)
+
+
+def test_asgd_eta_follows_an_lr_set_before_the_first_step(backend: str) -> None:
+    # torch creates eta at the first step from the lr then; after it, a new
+    # lr first acts at the next step (eta is the step's stored step size).
+    w = np.ones(2)
+    opt = cls_for(backend, "ASGD")([w], lr=0.1, lambd=0.0)
+    opt.lr = 0.5
+    assert float(opt.state["eta"][0]) == 0.5
+    opt.step([np.ones(2)])
+    assert w.tolist() == [0.5, 0.5]
+    opt.lr = 0.25
+    assert float(opt.state["eta"][0]) == 0.5  # the next step still moves by 0.5
+    opt.step([np.ones(2)])
+    assert w.tolist() == [0.0, 0.0]
+    assert float(opt.state["eta"][0]) == 0.25

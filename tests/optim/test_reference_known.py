@@ -275,6 +275,26 @@ def rprop_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-2, etaminus: 
     return out
 
 
+def asgd_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0,
+                 maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    # torch: step t moves by the eta stored at the end of step t - 1 (the
+    # initial lr at t = 1) and averages with that mu (1: ax copies x).
+    out: Trace = []
+    ax, eta, mu = 0.0, lr, 1.0
+    for t, g in enumerate(gs, start=1):
+        g = signed_l2(g, x, weight_decay, maximize, planted)
+        if planted == "eta-of-this-step":
+            eta = lr / (1 + lambd * lr * t) ** alpha
+        x = x * (1 - lambd * eta)
+        x = x - eta * g
+        ax = x if mu == 1 else ax + mu * (x - ax)
+        eta = lr / (1 + lambd * lr * t) ** alpha
+        mu = 1 / max(1, t - t0)
+        out.append((x, {"ax": ax, "eta": eta, "mu": mu}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -286,6 +306,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "radam_step": radam_by_hand,
     "nadam_step": nadam_by_hand,
     "rprop_step": rprop_by_hand,
+    "asgd_step": asgd_by_hand,
 }
 
 
@@ -331,6 +352,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "radam_step": ("m", "v"),
         "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
         "rprop_step": ("prev", "step_size"),
+        "asgd_step": ("ax", "eta", "mu"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -373,6 +395,9 @@ EXTRA = [
     _extra("nadam-decoupled-max", "nadam_step",
            {"lr": 0.01, "weight_decay": 0.5, "decoupled_weight_decay": True,
             "maximize": True}),
+    # averaging from the second step (t0 = 0), a steep eta decay (alpha = 1)
+    _extra("asgd-t0-zero-alpha", "asgd_step", {"lr": 0.1, "lambd": 0.5, "alpha": 1.0,
+                                               "t0": 0.0}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -390,7 +415,11 @@ def _close(got: Any, expected: Sequence[float], dtype: type, what: str) -> None:
 @pytest.mark.parametrize("case", KNOWN, ids=KNOWN_IDS)
 def test_functional_by_hand(case: Case, functional: ModuleType, dtype: type) -> None:
     p = np.array(KNOWN_P0, dtype)
-    states = {name: new_state(name, p, np.zeros_like) for name in case.states if name}
+    states = {
+        name: new_state(name, p, np.zeros_like, case.kwargs)
+        for name in case.states
+        if name
+    }
     if "state_sum" in states:
         states["state_sum"][...] = initial_sum(case)
     if "step_size" in states:  # Rprop's start, as its class sets it
@@ -458,6 +487,8 @@ PLANTED = [
     ("rprop", "keep-flipped-grad"),
     ("rprop", "old-step-size"),
     ("rprop-etas-clamped-max", "no-clamp"),
+    ("asgd-t0-decay-l2-max", "eta-of-this-step"),
+    ("asgd-t0-decay-l2-max", "maximize-after-wd"),
 ]
 
 

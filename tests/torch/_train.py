@@ -81,6 +81,13 @@ TUNED = [
     # so that torch's own float32 run ends 7.4e-5 from its float64 one
     Case("Adadelta", {"lr": 1.0}),
     Case("Adadelta", {"lr": 1.0, "rho": 0.5, "weight_decay": 1e-2, "maximize": True}),
+    # the table's rows maximize (diverging here) or never average in 50 steps;
+    # t0 = 10 averages the last 39 iterates
+    Case("ASGD", {"lr": 1e-2}),
+    Case(
+        "ASGD",
+        {"lr": 5e-2, "lambd": 1e-2, "alpha": 0.5, "t0": 10.0, "weight_decay": 1e-2},
+    ),
 ]
 
 

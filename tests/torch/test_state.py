@@ -211,3 +211,39 @@ def test_float64_and_mixed_groups() -> None:
     assert opt.state[a]["exp_avg"].dtype == torch.float64
     torch.testing.assert_close(a.detach(), torch.full((3,), 0.9, dtype=torch.float64))
     torch.testing.assert_close(b.detach(), torch.full((2,), 0.9))
+
+
+def test_asgd_averaged_params_are_torchs_ax() -> None:
+    # One tensor per param in param_groups order: the state's ax once the
+    # param has stepped (torch's, step for step), the param itself before.
+    ours, theirs, X, y = twins(torch.float64)
+    kwargs = {"lr": 5e-2, "t0": 2.0}
+    opt = steepest.torch.ASGD(ours.parameters(), **kwargs)
+    ref = torch.optim.ASGD(theirs.parameters(), **kwargs)
+    before = opt.averaged_params()
+    assert all(a is p or a.data_ptr() == p.data_ptr()
+               for a, p in zip(before, ours.parameters(), strict=True))  # fmt: skip
+    train(ours, opt, X, y, 10)
+    train(theirs, ref, X, y, 10)
+    averaged = opt.averaged_params()
+    assert len(averaged) == len(list(ours.parameters()))
+    for a, p, q in zip(averaged, ours.parameters(), theirs.parameters(), strict=True):
+        assert a is opt.state[p]["ax"]
+        torch.testing.assert_close(a, ref.state[q]["ax"], rtol=1e-12, atol=0)
+        assert not torch.allclose(a, p)  # averaging started (t0 = 2)
+
+
+def test_nadam_keeps_torchs_float32_mu_product() -> None:
+    # float64 params with torch's float32 mu_product: the steps follow
+    # torch's rounding of the product, not a float64 one.
+    ours, theirs, X, y = twins(torch.float64)
+    opt = steepest.torch.NAdam(ours.parameters(), lr=1e-2)
+    ref = torch.optim.NAdam(theirs.parameters(), lr=1e-2)
+    train(ours, opt, X, y, 20)
+    train(theirs, ref, X, y, 20)
+    for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+        mu = opt.state[p]["mu_product"]
+        assert mu.dtype == torch.float32
+        assert mu.shape == ()
+        assert mu.item() == ref.state[q]["mu_product"].item()
+        torch.testing.assert_close(p, q, rtol=1e-13, atol=0)

@@ -51,7 +51,12 @@ class Rprop(_ref.Rprop):
     _default_backend = "native"
 
 
+class ASGD(_ref.ASGD):
+    _default_backend = "native"
+
+
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",

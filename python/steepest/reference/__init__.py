@@ -14,6 +14,7 @@ from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
 from .optim import (
+    ASGD,
     SGD,
     Adadelta,
     Adagrad,
@@ -30,6 +31,7 @@ from .optim import (
 _backend.register("reference", sys.modules[__name__])
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",

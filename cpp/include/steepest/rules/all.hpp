@@ -10,6 +10,7 @@
 #include "steepest/rules/adam.hpp"
 #include "steepest/rules/adamax.hpp"
 #include "steepest/rules/radam.hpp"
+#include "steepest/rules/asgd.hpp"
 #include "steepest/rules/nadam.hpp"
 #include "steepest/rules/rmsprop.hpp"
 #include "steepest/rules/rprop.hpp"
@@ -18,6 +19,7 @@
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam, rprop>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam, rprop,
+                      asgd>;
 
 }  // namespace steepest::rules

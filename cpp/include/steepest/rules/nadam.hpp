@@ -62,7 +62,9 @@ struct nadam {
         T b1, omb1, b2, omb2, inv_bc2_sqrt, eps, wd, decay, c_g, c_m, sign;
     };
 
-    double mu_at(double t) const { return beta1 * (1.0 - 0.5 * std::pow(0.96, t * momentum_decay)); }
+    double mu_at(double t) const {
+        return beta1 * (1.0 - 0.5 * std::pow(0.96, t * momentum_decay));
+    }
 
     template <class T>
     coeffs<T> plan(long long t, double lr, scalar_cell* s) const {

@@ -44,7 +44,7 @@ template <class T>
 struct optimizer {
     any_rule r;
     std::vector<std::vector<T*>> state;  // state[k][param] (k < the rule's count), null where unused
-    std::vector<scalar_row> scalars;     // per param, for a rule keeping scalars (else empty)
+    std::vector<scalar_row> scalars;  // per param, for a rule keeping scalars (else empty)
     long long steps = 0;
     const schedule::schedule* sched = nullptr;
     double lr = 0, lr_scale = 1;

@@ -18,6 +18,7 @@ from ._adadelta import adadelta_step
 from ._adagrad import adagrad_step
 from ._adam import adam_step, adamw_step
 from ._adamax import adamax_step
+from ._asgd import asgd_step
 from ._clip import clip_grad_norm
 from ._nadam import nadam_step
 from ._radam import radam_step
@@ -31,6 +32,7 @@ __all__ = [
     "adam_step",
     "adamax_step",
     "adamw_step",
+    "asgd_step",
     "clip_grad_norm",
     "nadam_step",
     "radam_step",

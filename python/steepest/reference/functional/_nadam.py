@@ -123,6 +123,16 @@ def nadam_step(
         ],
     )
     products = v.check_scalars(fn, "mu_product", mu_product, len(arrays[0]))
+    v.check_scalar_overlap(
+        fn,
+        [
+            ("param", param),
+            ("grad", grad),
+            ("exp_avg", exp_avg),
+            ("exp_avg_sq", exp_avg_sq),
+        ],
+        [("mu_product", mu_product)],
+    )
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
     lr, beta1, beta2, eps = h["lr"], h["beta1"], h["beta2"], h["eps"]
