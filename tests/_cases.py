@@ -19,7 +19,7 @@ from typing import Any
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta"}  # fmt: skip
+           "adadelta_step": "Adadelta", "lamb_step": "Lamb"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,15 @@ CASES = [
          {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1, "eps": 1e-3, "maximize": True},
          known=(0.992476041644752, -1.963316343182825, 0.4746236948324166, 3.0114653598943018,
                 -0.22733029631246277)),
+    # optax.lamb: one trust ratio over the row's five elements (one array)
+    Case("lamb", "lamb_step", ("m", "v"), {"lr": 0.01},
+         known=(1.006809114125658, -1.9933544139781765, 0.4967668114258592, 2.956929086583678,
+                -0.31060526767502644)),
+    Case("lamb-wd-max", "lamb_step", ("m", "v"),
+         {"lr": 0.05, "weight_decay": 0.1, "maximize": True, "beta1": 0.8, "beta2": 0.99,
+          "eps": 1e-3},
+         known=(0.934149805072989, -1.9626376210912786, 0.5201774488958688, 3.0979824921039647,
+                0.03939824378577904)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

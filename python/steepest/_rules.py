@@ -371,6 +371,20 @@ RULES: tuple[Rule, ...] = (
         takes_step=False,
         torch_flags=("foreach", "capturable", "differentiable"),
     ),
+    # optax.lamb's update and defaults (optax has no default lr: see Lamb's
+    # docstring); torch.optim has no Lamb, the state takes Adam's torch names
+    Rule(
+        "lamb", "lamb_step", "Lamb",
+        (
+            Hyper("lr", 1e-3, _nonnegative),
+            Hyper("betas", (0.9, 0.999), _betas, to_step=("beta1", "beta2"), step_check=_beta),
+            Hyper("eps", 1e-6, _positive),
+            Hyper("eps_root", 0.0, _nonnegative),
+            Hyper("weight_decay", 0.0, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("m", "exp_avg"), Slot("v", "exp_avg_sq")),
+    ),
 )  # fmt: skip
 
 #: rule name -> row

@@ -39,6 +39,10 @@ class Adadelta(_ref.Adadelta):
     _default_backend = "native"
 
 
+class Lamb(_ref.Lamb):
+    _default_backend = "native"
+
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -46,6 +50,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lamb",
     "Optimizer",
     "RMSprop",
 ]

@@ -30,6 +30,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .lamb import Lamb
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -40,6 +41,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lamb",
     "NativeOptimizer",
     "RMSprop",
 ]
