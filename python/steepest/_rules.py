@@ -90,6 +90,10 @@ class Rule:
     torch_flags: tuple[str, ...] = ()
     #: further optimizer names for the estimators: name -> hyperparameters implied
     aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: whether torch.optim has the class (the benchmark times torch's only then)
+    in_torch: bool = True
+    #: arrays a second pass reads again (LAMB's p, m, v), for the benchmark's traffic
+    rereads: int = 0
     # Derived once, for the per-step call (a few hundred ns count there):
     #: ``call(step_fn, params, grads, state, hyper, lr, step, nonfinite)``: the
     #: step with its arguments written out from the row (see ``_written_call``)
@@ -384,6 +388,8 @@ RULES: tuple[Rule, ...] = (
             Hyper("maximize", False, _flag),
         ),
         (Slot("m", "exp_avg"), Slot("v", "exp_avg_sq")),
+        in_torch=False,
+        rereads=3,
     ),
 )  # fmt: skip
 

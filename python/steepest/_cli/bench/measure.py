@@ -39,13 +39,15 @@ CONTENDERS = (*LOCAL_CONTENDERS, *TORCH_FLAGS)
 
 @dataclass(frozen=True)
 class Rule:
-    """One optimizer configuration; the class and kwargs exist in torch.optim too."""
+    """One optimizer configuration; the class and kwargs exist in torch.optim
+    too where ``in_torch``."""
 
     key: str
     label: str
     cls: str
     kwargs: dict[str, Any]
     arrays: int  # arrays read plus arrays written per element and step
+    in_torch: bool = True
 
 
 def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
@@ -53,8 +55,9 @@ def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
     spec, implied = OPTIMIZER_NAMES[name]
     kwargs = {"lr": spec.suggested_lr(), **implied, **extra}
     # p and g read and p written, then each state array read and written
-    arrays = 3 + 2 * len(spec.active({**spec.defaults(), **kwargs}))
-    return Rule(key, label, spec.cls, kwargs, arrays)
+    # (and any a second pass reads again)
+    arrays = 3 + 2 * len(spec.active({**spec.defaults(), **kwargs})) + spec.rereads
+    return Rule(key, label, spec.cls, kwargs, arrays, spec.in_torch)
 
 
 # every optimizer name of the spec rows (labelled by class unless named here),
@@ -252,7 +255,7 @@ def run_table(
                     m = row[contender]
                     m.seconds, m.calls = time_call(stepper.step, budget, repeats)
                     del stepper  # its state goes before the next contender's comes
-                if worker is not None:
+                if worker is not None and rule.in_torch:
                     got = measure_torch(
                         worker, rule, size, dtype, 0, expected, budget, repeats
                     )

@@ -16,25 +16,29 @@ from ._common import _grads_finite, _quiet
 
 #: the native first pass's block (``measure_block`` in rules/plan.hpp)
 _BLOCK = 16384
-_LANES = 8
+_LANES = 32
 
 
 def _sum_squares(x: FloatArray) -> float:
     """sum(x**2) in float64, associated as the native first pass adds it.
 
     Blocks of ``_BLOCK`` elements in order; inside one, element i goes to
-    lane i % 8, each lane adds in index order, then the lanes in order.
+    lane i % 32, each lane adds in index order, then the lanes in order.
     ``cumsum`` is the sequential sum numpy guarantees (``sum`` pairs);
-    padding with zeros adds exact zeros.
+    padding the last block with zeros adds exact zeros.
     """
     wide = x.astype(np.float64).ravel()
     sq = wide * wide
-    blocks = -(-sq.size // _BLOCK)
-    padded = np.zeros(blocks * _BLOCK)
-    padded[: sq.size] = sq
-    lanes = np.cumsum(padded.reshape(blocks, _BLOCK // _LANES, _LANES), axis=1)[:, -1]
+    full = sq.size // _BLOCK * _BLOCK
+    rows = sq[:full].reshape(-1, _BLOCK // _LANES, _LANES)
+    sums = list(np.cumsum(np.cumsum(rows, axis=1)[:, -1], axis=1)[:, -1])
+    if full < sq.size:
+        last = np.zeros(-(-(sq.size - full) // _LANES) * _LANES)
+        last[: sq.size - full] = sq[full:]
+        lanes = np.cumsum(last.reshape(-1, _LANES), axis=0)[-1]
+        sums.append(np.cumsum(lanes)[-1])
     total = 0.0
-    for block in np.cumsum(lanes, axis=1)[:, -1]:
+    for block in sums:
         total += float(block)
     return total
 
@@ -94,10 +98,12 @@ def lamb_step(
         r = ||p|| / ||u||  per array, 1 when either norm is 0
         p <- p - (lr * r) * u
 
-    optax's order of operations; the norms are summed in float64 in a fixed
-    association (that of the native kernel, whatever its thread count), and
-    ``-lr * r`` is one scalar in double cast once (optax multiplies ``u`` by
-    ``r`` and then by ``-lr`` in the dtype).
+    optax's order of operations, with the per-step scalars computed once in
+    double and cast: the inverse bias corrections multiply (optax divides by
+    the corrections per element) and ``-lr * r`` is one scalar (optax
+    multiplies ``u`` by ``r`` and then by ``-lr`` in the dtype). The norms
+    are summed in float64 in a fixed association (that of the native
+    kernel, whatever its thread count).
 
     References
     ----------
@@ -126,14 +132,14 @@ def lamb_step(
         return False
     lr, beta1, beta2 = h["lr"], h["beta1"], h["beta2"]
     eps, eps_root, wd = h["eps"], h["eps_root"], h["weight_decay"]
-    bc1 = 1.0 - beta1**t
-    bc2 = 1.0 - beta2**t
+    inv_bc1 = 1.0 / (1.0 - beta1**t)
+    inv_bc2 = 1.0 / (1.0 - beta2**t)
     for p, g0, mi, vi in zip(*arrays, strict=True):
         T = p.dtype.type
         g = g0 * T(-1.0 if h["maximize"] else 1.0)
         mi[...] = T(1.0 - beta1) * g + T(beta1) * mi
         vi[...] = T(1.0 - beta2) * (g * g) + T(beta2) * vi
-        u = (mi / T(bc1)) / (np.sqrt(vi / T(bc2) + T(eps_root)) + T(eps))
+        u = (mi * T(inv_bc1)) / (np.sqrt(vi * T(inv_bc2) + T(eps_root)) + T(eps))
         if wd != 0:
             u = u + T(wd) * p
         p_norm = math.sqrt(_sum_squares(p))
