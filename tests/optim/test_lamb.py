@@ -11,6 +11,13 @@ import pytest
 import steepest
 from steepest.reference import functional as ref
 
+from ..models.test_native_parity import (  # the fixture too, for usefixtures
+    MODELS,
+    WIDE,
+    assert_backends_agree,
+    split_everything,  # noqa: F401
+)
+
 
 def test_trust_ratio_is_per_array(functional: ModuleType) -> None:
     # Two arrays stepped together move as each stepped alone; scaling one
@@ -87,3 +94,13 @@ def test_zero_norms_leave_the_update_unscaled(functional: ModuleType) -> None:
     q = np.array([1.0, 2.0])
     functional.lamb_step(q, np.zeros(2), np.zeros(2), np.zeros(2), step=1, lr=0.1)
     assert q.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("model", [WIDE, MODELS[5]], ids=lambda m: m[0])
+@pytest.mark.usefixtures("split_everything")
+def test_training_loop_split_over_threads(model: tuple, dtype: type) -> None:
+    # The split epoch reduces each share's gradient on its thread, then one
+    # thread takes the two-pass step over every array: as the reference does.
+    lamb = ("lamb", steepest.Lamb, {"lr": 1e-2, "weight_decay": 1e-3})
+    loss = assert_backends_agree(model, lamb, 13, dtype)
+    assert loss[-1] < loss[0]
