@@ -16,10 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta", "lamb_step": "Lamb"}  # fmt: skip
+           "adadelta_step": "Adadelta", "radam_step": "RAdam",
+           "nadam_step": "NAdam", "lamb_step": "Lamb"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,32 @@ CASES = [
          {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1, "eps": 1e-3, "maximize": True},
          known=(0.992476041644752, -1.963316343182825, 0.4746236948324166, 3.0114653598943018,
                 -0.22733029631246277)),
+    # RAdam's first steps are un-rectified (rho_t > 5 from t = 6): the parity
+    # tests' 21 steps cross over, test_reference_known's RAdam run checks both
+    Case("radam", "radam_step", ("m", "v"), {"lr": 0.01},
+         known=(1.0015454457176152, -1.9921013789085258, 0.4996989706739173, 2.9627422800543792,
+                -0.3209219023111283)),
+    Case("radam-l2-max", "radam_step", ("m", "v"),
+         {"lr": 0.01, "weight_decay": 0.1, "maximize": True, "beta1": 0.8, "beta2": 0.99},
+         known=(0.9951531834016394, -2.000492524590164, 0.49865966290983604, 3.026063264344262,
+                -0.18102992622950817)),
+    Case("radam-decoupled", "radam_step", ("m", "v"),
+         {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
+         known=(0.9985506790597204, -1.9861294721716836, 0.498201785963391, 2.953808625475432,
+                -0.3200736624558652)),
+    Case("nadam", "nadam_step", ("exp_avg", "exp_avg_sq", "mu_product"), {"lr": 0.01},
+         known=(0.9978668253071468, -2.0024418732585385, 0.4993184067821254, 2.9907136381570987,
+                -0.2618097758600132)),
+    Case("nadam-l2-psi-max", "nadam_step", ("exp_avg", "exp_avg_sq", "mu_product"),
+         {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.5, "beta2": 0.9,
+          "maximize": True},
+         known=(1.0004327041600907, -1.995236343780946, 0.4894174526524234, 3.008664862884396,
+                -0.2378615478837183)),
+    Case("nadam-decoupled-eps", "nadam_step", ("exp_avg", "exp_avg_sq", "mu_product"),
+         {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": True, "eps": 1e-3,
+          "beta1": 0.5},
+         known=(0.9672764039290302, -1.9716751390351737, 0.48671028548568684, 2.868433085248754,
+                -0.30494175697693526)),
     # optax.lamb: one trust ratio over the row's five elements (one array)
     Case("lamb", "lamb_step", ("m", "v"), {"lr": 0.01},
          known=(1.006809114125658, -1.9933544139781765, 0.4967668114258592, 2.956929086583678,
@@ -155,6 +184,18 @@ CASES = [
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]
+
+# A per-param scalar of a rule's state (NAdam's mu_product) is one 0-d float64
+# array per param, not an array shaped like it: name -> value it starts at.
+SCALAR_STATE = {"mu_product": 1.0}
+
+
+def new_state(name: str, like: Any, make: Any) -> Any:
+    """The state ``name`` for the param ``like``: ``make(like)`` for an array
+    slot, a 0-d float64 array at its start for a scalar slot."""
+    if name in SCALAR_STATE:
+        return np.array(SCALAR_STATE[name], np.float64)
+    return make(like)
 
 
 def _positional() -> dict[str, tuple[str, ...]]:

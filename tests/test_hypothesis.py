@@ -29,7 +29,7 @@ from steepest import _rules
 from steepest._rules import RULES
 from steepest.reference import functional as ref
 
-from ._cases import POSITIONAL
+from ._cases import POSITIONAL, SCALAR_STATE
 
 BACKENDS: list[ModuleType] = [steepest.functional, ref]
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -171,6 +171,8 @@ def specs(draw: st.DrawFn) -> Spec:
     layouts: dict[str, list[str]] = {}
     for name in POSITIONAL[fn]:
         dts, shp = list(item_dtypes), list(shapes)
+        if name in SCALAR_STATE:  # one 0-d array per param (NAdam's mu_product)
+            shp = [()] * n
         if (
             wild and draw(st.integers(0, 9)) == 0
         ):  # now and then a mismatching dtype or shape
@@ -356,6 +358,14 @@ def updates(draw: st.DrawFn, fn: str) -> Update:
     grads = [arrays(*_VALUES) for _ in range(steps)]
     states = {}
     for name in POSITIONAL[fn][2:]:
+        if name in SCALAR_STATE:  # 0-d, in torch's float32 or steepest's float64
+            states[name] = [
+                np.array(
+                    draw(st.floats(0.01, 1.0)), draw(st.sampled_from(["f4", "f8"]))
+                )
+                for _ in range(n)
+            ]
+            continue
         lo, hi = _STATE_RANGE.get(name, _SECOND_MOMENT)
         values = arrays(lo, hi)
         states[name] = values if name in _STATE_RANGE else [np.abs(a) for a in values]

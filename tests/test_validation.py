@@ -23,7 +23,16 @@ import steepest
 from steepest import _rules
 from steepest.reference import functional as ref
 
-from ._cases import CASE_IDS, CASES, FULLEST, POSITIONAL, Case, call_step
+from ._cases import (
+    CASE_IDS,
+    CASES,
+    FULLEST,
+    POSITIONAL,
+    SCALAR_STATE,
+    Case,
+    call_step,
+    new_state,
+)
 
 NATIVE: ModuleType = steepest.functional
 BACKENDS = [NATIVE, ref]
@@ -62,7 +71,10 @@ def make_call(
 ) -> Call:
     """Valid arguments for ``fn`` (fixed seed), with some arrays replaced."""
     rng = np.random.default_rng(7)
-    base = {name: _start(name, shape, rng).astype(dtype) for name in POSITIONAL[fn]}
+    base = {
+        name: new_state(name, shape, lambda s, n=name: _start(n, s, rng).astype(dtype))
+        for name in POSITIONAL[fn]
+    }
     args = []
     for name in POSITIONAL[fn]:
         value = replace.pop(name, base[name])
@@ -460,7 +472,8 @@ def _nonfinite_inputs(case: Case, where: int, value: float, dtype: type = np.flo
     params = [rng.standard_normal(n).astype(dtype) for n in SIZES]
     grads = [rng.standard_normal(n).astype(dtype) for n in SIZES]
     grads[where][-1] = value
-    states = {name: [_start(name, (n,), rng).astype(dtype) for n in SIZES]
+    states = {name: [new_state(name, n, lambda n, k=name: _start(k, (n,), rng).astype(dtype))
+                     for n in SIZES]
               for name in case.states if name}  # fmt: skip
     return params, grads, states
 
@@ -602,6 +615,55 @@ def test_clip_errors(
     build: Callable[[], Call], exc: type[Exception], expected: str
 ) -> None:
     assert raise_on_both(build, exc) == f"clip_grad_norm: {expected}"
+
+
+# -- per-param scalar state (0-d arrays: NAdam's mu_product) -------------------------------
+
+SCALAR_FNS = [(fn, name) for fn, names in POSITIONAL.items() for name in names
+              if name in SCALAR_STATE]  # fmt: skip
+SCALAR_BAD: list[tuple[str, Callable[[str], Replacement], type[Exception], str]] = [
+    ("shaped-like-param", lambda n: lambda a: np.zeros(4), ValueError,
+     "{n} has shape (4,); expected a 0-d array"),
+    ("int", lambda n: np.array(1), TypeError, "{n} has dtype int64; expected float32 or float64"),
+    ("read-only", lambda n: lambda a: readonly(a[n]), ValueError, "{n} is read-only"),
+    ("two-for-one", lambda n: lambda a: [a[n], np.ones(())], ValueError,
+     "{n} has 2 arrays but param has 1"),
+    ("list-item", lambda n: lambda a: [1.0], TypeError,
+     "{n}[0] must be a numpy.ndarray, got float"),
+    ("none", lambda n: None, TypeError,
+     "{n} must be a numpy.ndarray or a list of them, got NoneType"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fn", "name"), SCALAR_FNS, ids=[f"{f}-{n}" for f, n in SCALAR_FNS]
+)
+@pytest.mark.parametrize(("bad", "exc", "expected"), [b[1:] for b in SCALAR_BAD],
+                         ids=[b[0] for b in SCALAR_BAD])  # fmt: skip
+def test_scalar_state_rejected(fn: str, name: str, bad: Callable[[str], Replacement],
+                               exc: type[Exception], expected: str) -> None:  # fmt: skip
+    # Same message on both backends, nothing written (the scalars included).
+    message = raise_on_both(lambda: make_call(fn, **{name: bad(name)}), exc)
+    assert message == f"{fn}: {expected.format(n=name)}"
+
+
+@pytest.mark.parametrize(
+    ("fn", "name"), SCALAR_FNS, ids=[f"{f}-{n}" for f, n in SCALAR_FNS]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scalar_state_kept_in_its_dtype(fn: str, name: str, dtype: type) -> None:
+    # A float32 scalar (torch's 0-d tensor) rounds to float32 on both backends,
+    # alike; float64 keeps more digits. Params stay float64 either way.
+    out = []
+    for module in BACKENDS:
+        call = make_call(fn, **{name: np.array(0.75, dtype)})
+        assert call.run(module) is True
+        scalar = call.args[POSITIONAL[fn].index(name)]
+        assert scalar.dtype == dtype
+        out.append((float(scalar), call.args[0].tolist()))
+    assert out[0] == out[1]
+    assert out[0][0] != 0.75
+    assert (out[0][0] == float(np.float32(out[0][0]))) == (dtype == np.float32)
 
 
 # -- None where an array is required (in a subprocess: a crash must not take the suite) ---

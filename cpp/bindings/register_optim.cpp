@@ -15,11 +15,49 @@
 namespace steepest::bind {
 namespace {
 
-// a: param, grad, the rule's state, [step,] lr, its hyperparameters, nonfinite.
+// Step plans per param from each param's scalars (updated in `cells`), for
+// the segments of one dtype.
+template <class T, class Rule>
+std::vector<step_plan<T>> plans_per_param(const Rule& r, long long t, double lr,
+                                          const std::vector<std::size_t>& index,
+                                          std::vector<scalar_row>& cells) {
+    std::vector<step_plan<T>> out;
+    out.reserve(index.size());
+    for (std::size_t i : index) out.push_back(plan_step<T>(r, t, lr, cells[i].data()));
+    return out;
+}
+
+// The step of a rule keeping per-param scalars: one plan per param; the
+// scalars are written back only when the step was applied.
+template <class Rule>
+bool scalar_rule_step(const std::string& fn, const Rule& r, const prepared& prep,
+                      nonfinite_mode mode, long long t, double lr,
+                      const std::vector<scalar_arg>& scalars) {
+    const std::size_t n = prep.f32.size() + prep.f64.size();
+    std::vector<scalar_row> cells(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < scalars.size(); ++k) cells[i][k] = scalars[k].cell(i);
+    }
+    const auto p32 = plans_per_param<float>(r, t, lr, prep.f32_index, cells);
+    const auto p64 = plans_per_param<double>(r, t, lr, prep.f64_index, cells);
+    const double weight = r.weight();
+    if (!run_step(fn, prep, mode, plan_list<float>{p32.data(), true},
+                  plan_list<double>{p64.data(), true}, weight)) {
+        return false;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < scalars.size(); ++k) scalars[k].store(i, cells[i][k]);
+    }
+    return true;
+}
+
+// a: param, grad, the rule's state arrays and scalars, [step,] lr, its
+// hyperparameters, nonfinite.
 template <class Rule>
 bool rule_step(const std::string& fn, const py::handle* a) {
     constexpr std::size_t S = Rule::state.size();
-    std::size_t k = 2 + S;
+    constexpr std::size_t K = rules::scalar_count<Rule>();
+    std::size_t k = 2 + S + K;
     long long t = 1;
     if constexpr (Rule::uses_step) t = check_step(fn, a[k++]);
     const double lr = real_arg(fn, "lr", a[k++]);
@@ -45,7 +83,16 @@ bool rule_step(const std::string& fn, const py::handle* a) {
         given.push_back({Rule::state[s], a[2 + s], static_cast<int>(s), use});
     }
     prepared prep = prepare(fn, given);
-    return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr));
+    if constexpr (K > 0) {
+        std::vector<scalar_arg> scalars;
+        const std::size_t count = prep.f32.size() + prep.f64.size();
+        for (std::size_t s = 0; s < K; ++s) {
+            scalars.push_back(check_scalars(fn, Rule::scalars[s], a[2 + S + s], count));
+        }
+        return scalar_rule_step(fn, r, prep, mode, t, lr, scalars);
+    } else {
+        return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr));
+    }
 }
 
 template <std::size_t>
@@ -71,6 +118,9 @@ void register_rule(py::module_& m) {
     static_assert(Rule::variants >= 1, "a rule has at least one kernel");
     std::vector<const char*> names{"param", "grad"};
     for (const char* s : Rule::state) names.push_back(s);
+    if constexpr (rules::scalar_count<Rule>() > 0) {
+        for (const char* s : Rule::scalars) names.push_back(s);
+    }
     if (Rule::uses_step) names.push_back("step");
     names.push_back("lr");
     Rule r{};
@@ -79,7 +129,7 @@ void register_rule(py::module_& m) {
     names.insert(names.end(), hyper.names.begin(), hyper.names.end());
     names.push_back("nonfinite");
     constexpr std::size_t arity =
-        2 + Rule::state.size() + (Rule::uses_step ? 1 : 0) + 1 + rules::hyper_count<Rule>() + 1;
+        2 + Rule::state.size() + rules::scalar_count<Rule>() + (Rule::uses_step ? 1 : 0) + 1 + rules::hyper_count<Rule>() + 1;
     register_rule<Rule>(m, names, std::make_index_sequence<arity>{});
 }
 

@@ -16,6 +16,7 @@
 #include "steepest/rules/all.hpp"
 #include "steepest/rules/plan.hpp"
 #include "steepest/train/loop.hpp"
+#include "step_driver.hpp"
 
 namespace steepest::bind {
 namespace {
@@ -39,9 +40,11 @@ std::string rule_names() {
 
 // rule['state'][name]: a list of arrays shaped like the params, for each state
 // array the rule's options use (others are ignored, present or not).
+// A rule keeping per-param scalars finds them there too: a list of 0-d arrays.
 template <class Rule>
 void read_state(const Rule& r, const py::dict& d, const std::vector<py::array>& params,
-                const py::dtype& dt, std::vector<std::vector<py::array>>& state) {
+                const py::dtype& dt, std::vector<std::vector<py::array>>& state,
+                std::vector<scalar_arg>& scalars) {
     if (!d.contains("state")) value_error(fn, "rule lacks 'state'");
     py::object given = d["state"];
     if (!py::isinstance<py::dict>(given)) {
@@ -76,11 +79,22 @@ void read_state(const Rule& r, const py::dict& d, const std::vector<py::array>& 
             state[k].push_back(a);
         }
     }
+    scalars.clear();
+    if constexpr (rules::scalar_count<Rule>() > 0) {
+        for (const char* name : Rule::scalars) {
+            const std::string label = std::string("rule['state']['") + name + "']";
+            if (!by_name.contains(name) || !py::isinstance<py::list>(by_name[name])) {
+                value_error(fn, label + " must be a list of " + std::to_string(params.size()) +
+                                    " 0-d arrays");
+            }
+            scalars.push_back(check_scalars(fn, label.c_str(), by_name[name], params.size()));
+        }
+    }
 }
 
 // {"kind": rule name, <its hyperparameters by name>, "state": {name: [arrays]}}
 any_rule read_rule(const py::dict& d, const std::vector<py::array>& params, const py::dtype& dt,
-                   std::vector<std::vector<py::array>>& state) {
+                   std::vector<std::vector<py::array>>& state, std::vector<scalar_arg>& scalars) {
     auto get = [&](std::size_t, const char* key) -> py::object {
         if (!d.contains(key)) value_error(fn, std::string("rule lacks '") + key + "'");
         return d[key];
@@ -93,7 +107,7 @@ any_rule read_rule(const py::dict& d, const std::vector<py::array>& params, cons
         read_hyper(fn, r, get, hyper_pass::flags);
         read_hyper(fn, r, get, hyper_pass::ranges);
         check_combination(fn, r);
-        read_state(r, d, params, dt, state);
+        read_state(r, d, params, dt, state, scalars);
         out = r;
     });
     if (!known) value_error(fn, "rule kind must be one of " + rule_names() + ", got " + kind);
@@ -108,6 +122,7 @@ struct epoch_args {
     py::dtype dt;
     any_rule r;
     std::vector<std::vector<py::array>> state;
+    std::vector<scalar_arg> scalars;  // the rule's per-param scalars, if it keeps any
     long long step = 0;
     schedule::schedule sched;
     bool has_sched = false;
@@ -253,6 +268,12 @@ train::epoch_result run(const epoch_args& a) {
         for (std::size_t i = 0; i < a.state[k].size(); ++i)
             opt.state[k][i] = data_of<T>(a.state[k][i]);
     }
+    if (!a.scalars.empty()) {
+        opt.scalars.assign(a.params.size(), scalar_row{});
+        for (std::size_t i = 0; i < a.params.size(); ++i) {
+            for (std::size_t k = 0; k < a.scalars.size(); ++k) opt.scalars[i][k] = a.scalars[k].cell(i);
+        }
+    }
     opt.steps = a.step;
     opt.sched = a.has_sched ? &a.sched : nullptr;
     opt.lr = a.lr;
@@ -277,6 +298,10 @@ train::epoch_result run(const epoch_args& a) {
     try {
         train::epoch_result res = train::run_epoch(net, opt, in, a.batch, check);
         limit = saved;
+        // the steps applied count, whatever ended the epoch
+        for (std::size_t i = 0; i < opt.scalars.size(); ++i) {
+            for (std::size_t k = 0; k < a.scalars.size(); ++k) a.scalars[k].store(i, opt.scalars[i][k]);
+        }
         return res;
     } catch (...) {
         limit = saved;
@@ -293,7 +318,7 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     if (!py::isinstance<py::dict>(rule_)) {
         type_error(fn, "rule must be a dict, got " + type_name(rule_));
     }
-    a.r = read_rule(py::reinterpret_borrow<py::dict>(rule_), a.params, a.dt, a.state);
+    a.r = read_rule(py::reinterpret_borrow<py::dict>(rule_), a.params, a.dt, a.state, a.scalars);
     a.step = int_arg(fn, "step", step, 0, std::numeric_limits<long long>::max() - 1);
     a.has_sched = !sched.is_none();
     if (a.has_sched) a.sched = compile_schedule(sched);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "array_checks.hpp"
@@ -109,10 +110,70 @@ std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
     return none;
 }
 
-// A two-pass rule's step over one dtype's segments (rules/plan.hpp).
+// A per-param scalar of a rule's state (rules::scalar_cell): a 0-d float32
+// or float64 array per param, as many as params, written after the step.
+struct scalar_arg {
+    std::vector<py::array> items;
+
+    rules::scalar_cell cell(std::size_t i) const {
+        const py::array& a = items[i];
+        const bool single = a.dtype().equal(py::dtype::of<float>());
+        const void* d = a.data();
+        return {single ? double(*static_cast<const float*>(d)) : *static_cast<const double*>(d),
+                single};
+    }
+
+    void store(std::size_t i, const rules::scalar_cell& c) const {
+        void* d = const_cast<void*>(items[i].data());
+        if (c.single) {
+            *static_cast<float*>(d) = static_cast<float>(c.value);
+        } else {
+            *static_cast<double*>(d) = c.value;
+        }
+    }
+};
+
+inline scalar_arg check_scalars(const std::string& fn, const char* name, py::handle obj,
+                                std::size_t count) {
+    list_arg a{name, obj, true};
+    unpack(fn, a);
+    if (a.items.size() != count) {
+        value_error(fn, std::string(name) + " has " + std::to_string(a.items.size()) +
+                            " arrays but param has " + std::to_string(count));
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const py::array& x = a.items[i];
+        float_kind(fn, a.label(i), x);
+        if (x.ndim() != 0) {
+            value_error(fn, a.label(i) + " has shape " + shape_str(x) + "; expected a 0-d array");
+        }
+        const int flags = x.flags();
+        if (!(flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+            value_error(fn, a.label(i) + " is not aligned");
+        }
+        if (!(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_)) {
+            value_error(fn, a.label(i) + " is read-only");
+        }
+    }
+    return {std::move(a.items)};
+}
+
+// The plans of one dtype's segments: one shared by all, or one per segment
+// (a rule keeping per-param scalars plans each param's step from its own).
+template <class T>
+struct plan_list {
+    const step_plan<T>* first;
+    bool per_segment;
+    const step_plan<T>& operator[](std::size_t i) const { return first[per_segment ? i : 0]; }
+};
+
+// A two-pass rule's step over one dtype's segments (rules/plan.hpp); one
+// plan for all (a two-pass rule keeps no per-param scalars).
 template <class T>
 bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
-                       const step_plan<T>& plan) {
+                       plan_list<T> plans) {
+    if (segs.empty()) return true;
+    const step_plan<T>& plan = plans[0];
     std::vector<index_t> sizes;
     add_sizes(segs, sizes);
     auto at = [&segs](std::size_t i, index_t lo) {
@@ -132,8 +193,8 @@ bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
 
 // Both dtypes' segments; with a check, every gradient is scanned before
 // anything is written. False when the step was skipped.
-inline bool run_two_pass_step(const prepared& prep, nonfinite_mode mode,
-                              const step_plan<float>& p32, const step_plan<double>& p64) {
+inline bool run_two_pass_step(const prepared& prep, nonfinite_mode mode, plan_list<float> p32,
+                              plan_list<double> p64) {
     if (mode != nonfinite_mode::ignore && !prep.f32.empty() && !prep.f64.empty()) {
         // a mixed list: every array checked before the first dtype is written
         const std::size_t none = prep.f32.size() + prep.f64.size();
@@ -146,13 +207,12 @@ inline bool run_two_pass_step(const prepared& prep, nonfinite_mode mode,
 }
 
 // Runs one step over all segments (float ones first, then double ones, as one
-// index space); the plans' weight sets the size above which threads are used.
+// index space); `weight` sets the size above which threads are used.
 // With a finiteness check,
 // every gradient is scanned before any array is written, in the same
 // parallel region. Returns false when the step was skipped.
 inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode,
-                     const step_plan<float>& p32, const step_plan<double>& p64) {
-    const double weight = p32.weight;
+                     plan_list<float> p32, plan_list<double> p64, double weight) {
     std::vector<index_t> sizes;
     sizes.reserve(prep.f32.size() + prep.f64.size());
     add_sizes(prep.f32, sizes);
@@ -160,13 +220,13 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
     const std::size_t n32 = prep.f32.size();
     auto update = [&](std::size_t i, index_t lo, index_t hi) {
         if (i < n32) {
-            run_leaf(p32.leaf, prep.f32[i], lo, hi, p32.coeffs());
+            run_leaf(p32[i].leaf, prep.f32[i], lo, hi, p32[i].coeffs());
         } else {
-            run_leaf(p64.leaf, prep.f64[i - n32], lo, hi, p64.coeffs());
+            run_leaf(p64[i - n32].leaf, prep.f64[i - n32], lo, hi, p64[i - n32].coeffs());
         }
     };
     bool finite = true;
-    if (p32.measure != nullptr) {
+    if (n32 > 0 ? p32[0].measure != nullptr : p64[0].measure != nullptr) {
         py::gil_scoped_release nogil;
         finite = run_two_pass_step(prep, mode, p32, p64);
     } else {
@@ -189,6 +249,13 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
     std::string label = prep.grad_single ? prep.grad_name
                                          : prep.grad_name + "[" + std::to_string(bad) + "]";
     value_error(fn, label + " contains NaN or inf; nothing was updated (nonfinite='raise')");
+}
+
+// The same with one plan per dtype (a rule without per-param scalars).
+inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode,
+                     const step_plan<float>& p32, const step_plan<double>& p64) {
+    return run_step(fn, prep, mode, plan_list<float>{&p32, false}, plan_list<double>{&p64, false},
+                    p32.weight);
 }
 
 }  // namespace steepest::bind

@@ -125,6 +125,30 @@ def check_lists(
     return [arrays for arrays, _ in unpacked]
 
 
+def check_scalars(fn: str, name: str, obj: Any, count: int) -> list[FloatArray]:
+    """Validate a per-param scalar of a rule's state: one 0-d float32/float64
+    writeable array per param (``count`` of them); returns the arrays."""
+    arrays, single = unpack(fn, name, obj)
+    if len(arrays) != count:
+        msg = f"{fn}: {name} has {len(arrays)} arrays but param has {count}"
+        raise ValueError(msg)
+    for i, x in enumerate(arrays):
+        label = _label(name, i, single)
+        if x.dtype not in _FLOAT_DTYPES:
+            msg = f"{fn}: {label} has dtype {x.dtype}; expected float32 or float64"
+            raise TypeError(msg)
+        if x.ndim != 0:
+            msg = f"{fn}: {label} has shape {x.shape}; expected a 0-d array"
+            raise ValueError(msg)
+        if not x.flags.aligned:
+            msg = f"{fn}: {label} is not aligned"
+            raise ValueError(msg)
+        if not x.flags.writeable:
+            msg = f"{fn}: {label} is read-only"
+            raise ValueError(msg)
+    return arrays
+
+
 def labels(fn: str, name: str, obj: Any) -> list[str]:
     """Labels of a list argument's items as messages print them."""
     arrays, single = unpack(fn, name, obj)

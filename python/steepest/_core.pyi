@@ -21,6 +21,8 @@ adam_step: _Step
 adamw_step: _Step
 adamax_step: _Step
 adadelta_step: _Step
+radam_step: _Step
+nadam_step: _Step
 lamb_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
@@ -48,7 +50,7 @@ def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
 def train_epoch(
     params: list[NDArray[Any]],
     # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax"
-    # | "adadelta" | "lamb",
+    # | "adadelta" | "radam" | "nadam" | "lamb",
     # <hyperparameters under the functional steps' keyword names>, "state":
     # {state name: list of arrays shaped like params}}: see models/_epoch.py
     # native_rule

@@ -20,7 +20,7 @@ import numpy as np
 from . import _backend
 from . import _checks as v
 from ._plateau import ReduceLROnPlateau
-from ._rules import Rule
+from ._rules import Rule, Slot
 from ._schedule_base import Schedule
 from .typing import ArrayOrList, FloatArray
 
@@ -52,6 +52,19 @@ def schedule_of(
         )
         raise TypeError(msg)
     return None
+
+
+def _layout(slot: Slot, param: FloatArray) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """Shape and dtype of ``slot``'s state for ``param``: the param's, or a
+    0-d float64 array for a per-param scalar (kept in double)."""
+    if slot.scalar:
+        return (), np.dtype(np.float64)
+    return param.shape, param.dtype
+
+
+def _full(layout: tuple[tuple[int, ...], np.dtype[Any]], value: float) -> FloatArray:
+    shape, dtype = layout
+    return np.full(shape, value, dtype)
 
 
 def class_doc(rule: Rule, summary: str, as_in: str, *, examples: str = "") -> str:
@@ -155,7 +168,7 @@ class Optimizer:
         self.skipped_steps = 0
         self.state: dict[str, list[FloatArray]] = {
             slot.name: [
-                np.full(p.shape, self._rule.initial_value(slot, self.hyper), p.dtype)
+                _full(_layout(slot, p), self._rule.initial_value(slot, self.hyper))
                 for p in self.params
             ]
             for slot in self._rule.active(self.hyper)
@@ -289,8 +302,10 @@ class Optimizer:
         saved = self._check_saved_state(fn, state_dict["state"], hyper)
         # Fresh owned arrays: the state may gain or lose entries with the
         # hyperparameters, and the caller keeps the dict it passed.
+        slots = {s.name: s for s in self._rule.state}
         self.state = {
-            key: [cast(FloatArray, np.array(a, dtype=p.dtype, order="C", copy=True))
+            key: [cast(FloatArray, np.array(a, dtype=_layout(slots[key], p)[1], order="C",
+                                            copy=True))
                   for a, p in zip(arrays, self.params, strict=True)]
             for key, arrays in saved.items()
         }  # fmt: skip
@@ -326,6 +341,7 @@ class Optimizer:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
             msg = f"{fn}: state has {got}, expected keys {sorted(expected)}"
             raise ValueError(msg)
+        slots = {s.name: s for s in self._rule.state}
         for key, arrays in state.items():
             if not isinstance(arrays, (list, tuple)) or len(arrays) != len(self.params):
                 msg = (
@@ -333,10 +349,11 @@ class Optimizer:
                 )
                 raise ValueError(msg)
             for i, (a, p) in enumerate(zip(arrays, self.params, strict=True)):
+                shape, dtype = _layout(slots[key], p)
                 if (
                     not isinstance(a, np.ndarray)
-                    or a.dtype != p.dtype
-                    or a.shape != p.shape
+                    or a.dtype != dtype
+                    or a.shape != shape
                 ):
                     what = (
                         (a.dtype, a.shape)
@@ -344,9 +361,14 @@ class Optimizer:
                         else type(a).__name__
                     )
                     msg = (
-                        f"{fn}: state[{key!r}][{i}] is {what} but params[{i}] "
-                        f"is {(p.dtype, p.shape)}"
+                        f"{fn}: state[{key!r}][{i}] is {what}; expected "
+                        f"{(dtype, shape)} for params[{i}] {(p.dtype, p.shape)}"
                     )
+                    if not slots[key].scalar:  # the message tests pin
+                        msg = (
+                            f"{fn}: state[{key!r}][{i}] is {what} but params[{i}] "
+                            f"is {(p.dtype, p.shape)}"
+                        )
                     raise ValueError(msg)
         return dict(state)
 

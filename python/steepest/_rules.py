@@ -64,13 +64,21 @@ class Slot:
     """One state array per param: its name here (the functional argument) and in torch.
 
     ``when`` names the hyperparameter that switches it on (None: always on);
-    ``init`` the one it starts at (None: zeros).
+    ``init`` the one it starts at (None: zeros), or a constant (a float).
+
+    A ``scalar`` slot holds one number per param, where torch keeps a 0-d
+    tensor (NAdam's ``mu_product``): a 0-d float64 array per param (torch's
+    own float32 tensor in :mod:`steepest.torch`), read and written in place
+    by the step like the other state; every change rounds to the array's
+    dtype and the step reads the value stored. Scalar slots come after the
+    array slots (the step's positional order).
     """
 
     name: str
     torch: str
     when: str | None = None
-    init: str | None = None
+    init: str | float | None = None
+    scalar: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,10 @@ class Rule:
     slot_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        kinds = [s.scalar for s in self.state]
+        if kinds != sorted(kinds):
+            msg = f"Rule {self.name}: scalar slots must follow the array slots"
+            raise ValueError(msg)
         names = tuple(h.name for h in self.hyper if h.to_step is None)
         splits = tuple((h.name, h.to_step) for h in self.hyper if h.to_step)
         object.__setattr__(self, "hyper_names", tuple(h.name for h in self.hyper))
@@ -194,8 +206,12 @@ class Rule:
         return tuple(s.torch for s in self.active(hyper))
 
     def initial_value(self, slot: Slot, hyper: Mapping[str, Any]) -> float:
-        """What ``slot`` starts at: 0 or the hyperparameter it names."""
-        return 0.0 if slot.init is None else float(hyper[slot.init])
+        """What ``slot`` starts at: 0, its constant or the hyperparameter it names."""
+        if slot.init is None:
+            return 0.0
+        if isinstance(slot.init, str):
+            return float(hyper[slot.init])
+        return float(slot.init)
 
     def step_kwargs(self, hyper: Mapping[str, Any]) -> dict[str, Any]:
         """The functional step's keywords (but ``step`` and ``nonfinite``) from ``hyper``."""
@@ -373,6 +389,32 @@ RULES: tuple[Rule, ...] = (
         ),
         (Slot("square_avg", "square_avg"), Slot("acc_delta", "acc_delta")),
         takes_step=False,
+        torch_flags=("foreach", "capturable", "differentiable"),
+    ),
+    Rule(
+        "radam", "radam_step", "RAdam",
+        (
+            *(h for h in _ADAM_HYPER if h.name in ("lr", "betas", "eps", "weight_decay")),
+            Hyper("decoupled_weight_decay", False, _flag),
+            Hyper("maximize", False, _flag),
+        ),
+        _ADAM_STATE[:2],
+        torch_flags=("foreach", "capturable", "differentiable"),
+    ),
+    Rule(
+        "nadam", "nadam_step", "NAdam",
+        (
+            Hyper("lr", 2e-3, _nonnegative),
+            *(h for h in _ADAM_HYPER if h.name in ("betas", "eps", "weight_decay")),
+            Hyper("momentum_decay", 4e-3, _nonnegative),
+            Hyper("decoupled_weight_decay", False, _flag),
+            Hyper("maximize", False, _flag),
+        ),
+        (
+            Slot("exp_avg", "exp_avg"),
+            Slot("exp_avg_sq", "exp_avg_sq"),
+            Slot("mu_product", "mu_product", init=1.0, scalar=True),
+        ),
         torch_flags=("foreach", "capturable", "differentiable"),
     ),
     # optax.lamb's update and defaults (optax has no default lr: see Lamb's

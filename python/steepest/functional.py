@@ -113,6 +113,8 @@ adam_step = _native(_ref.adam_step, _core.adam_step)
 adamw_step = _native(_ref.adamw_step, _core.adamw_step)
 adamax_step = _native(_ref.adamax_step, _core.adamax_step)
 adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
+radam_step = _native(_ref.radam_step, _core.radam_step)
+nadam_step = _native(_ref.nadam_step, _core.nadam_step)
 lamb_step = _native(_ref.lamb_step, _core.lamb_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
@@ -124,6 +126,8 @@ __all__ = [
     "adamw_step",
     "clip_grad_norm",
     "lamb_step",
+    "nadam_step",
+    "radam_step",
     "rmsprop_step",
     "sgd_step",
 ]

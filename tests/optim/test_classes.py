@@ -504,3 +504,28 @@ def test_state_dict_moves_between_backends() -> None:
         reference.step(g)
     assert_tree_equal(native.params, reference.params)
     assert_tree_equal(native.state, reference.state)
+
+
+SCALAR_CORRUPTIONS = {
+    "shaped-like-param": lambda a: np.ones(4),
+    "float32": lambda a: a.astype(np.float32),
+    "one-element": lambda a: a.reshape(1),
+}
+
+
+@pytest.mark.parametrize("how", sorted(SCALAR_CORRUPTIONS))
+def test_load_state_dict_rejects_bad_scalar_state(backend: str, how: str) -> None:
+    # A per-param scalar (NAdam's mu_product) is a 0-d float64 array per param.
+    opt = _trained("NAdam", {"lr": 0.01}, backend, 3, seed=1)
+    source = _trained("NAdam", {"lr": 0.02}, backend, 5, seed=2).state_dict()
+    source["state"]["mu_product"][1] = SCALAR_CORRUPTIONS[how](
+        source["state"]["mu_product"][1]
+    )
+    before = copy.deepcopy(opt.state_dict())
+    with pytest.raises(
+        ValueError,
+        match=r"^NAdam.load_state_dict: state\['mu_product'\]\[1\] is .*; expected "
+        r"\(dtype\('float64'\), \(\)\)",
+    ):
+        opt.load_state_dict(source)
+    assert_tree_equal(opt.state_dict(), before)

@@ -7,12 +7,14 @@ steps of the same random gradients through both backends.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import steepest
 from steepest.reference import functional as ref
 
-from .._cases import CASE_IDS, CASES, Case, call_step
+from .._cases import CASE_IDS, CASES, Case, call_step, new_state
 
 STEPS = 21
 
@@ -26,7 +28,11 @@ def _states(case: Case, params: list[np.ndarray], rng: np.random.Generator) -> d
             return (rng.random(p.shape) * 0.1 - 0.05).astype(p.dtype)
         return (rng.random(p.shape) * 0.1 + 0.1).astype(p.dtype)
 
-    return {name: [start(name, p) for p in params] for name in case.states if name}
+    return {
+        name: [new_state(name, p, functools.partial(start, name)) for p in params]
+        for name in case.states
+        if name
+    }
 
 
 def _copy(states: dict) -> dict:

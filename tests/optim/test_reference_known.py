@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import steepest
 
-from .._cases import CASE_IDS, CASES, KNOWN_GRADS, KNOWN_P0, Case, call_step
+from .._cases import CASE_IDS, CASES, KNOWN_GRADS, KNOWN_P0, Case, call_step, new_state
 
 # Relative agreement with the hand values: float64 is a few roundings off
 # after three steps (measured <= 4.5e-16); float32 runs on inputs exact in
@@ -183,6 +183,76 @@ def adadelta_by_hand(x: float, gs: Sequence[float], *, lr: float = 1.0, rho: flo
     return out
 
 
+def radam_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-3, beta1: float = 0.9,
+                  beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+                  decoupled_weight_decay: bool = False, maximize: bool = False,
+                  planted: str = "") -> Trace:  # fmt: skip
+    out: Trace = []
+    m = v = 0.0
+    rho_inf = 2 / (1 - beta2) - 1
+    for t, g in enumerate(gs, start=1):
+        if decoupled_weight_decay:
+            g = -g if maximize else g
+            if planted != "decay-after-update":
+                x = x * (1 - lr * weight_decay)
+        else:
+            g = signed_l2(g, x, weight_decay, maximize, planted)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m if planted == "no-bias-correction" else m / (1 - beta1**t)
+        rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        if rho_t > 5 and planted != "never-rectified":
+            if planted == "eps-bias-corrected":  # Adam's placement
+                l_t = 1 / (math.sqrt(v / (1 - beta2**t)) + eps)
+            else:
+                l_t = math.sqrt(1 - beta2**t) / (math.sqrt(v) + eps)
+            r_t = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                            / ((rho_inf - 4) * (rho_inf - 2) * rho_t))  # fmt: skip
+            if planted == "no-rectification-term":
+                r_t = 1.0
+            x = x - lr * m_hat * r_t * l_t
+        else:
+            x = x - lr * m_hat
+        if planted == "decay-after-update":
+            x = x * (1 - lr * weight_decay)
+        out.append((x, {"m": m, "v": v}))
+    return out
+
+
+def nadam_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: float = 0.9,
+                  beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+                  momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False,
+                  maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    # torch's algorithm box: m_hat mixes the new momentum (weighted by mu_{t+1}
+    # over the product up to t + 1) and the gradient (by 1 - mu_t over the
+    # product up to t); the products in double, as steepest keeps them.
+    out: Trace = []
+    m = v = 0.0
+    prod = 1.0
+    for t, g in enumerate(gs, start=1):
+        if decoupled_weight_decay:
+            g = -g if maximize else g
+            x = x * (1 - lr * weight_decay)
+        else:
+            g = signed_l2(g, x, weight_decay, maximize, planted)
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        if planted == "mu-without-schedule":
+            mu = mu_next = beta1
+        prod = prod * mu
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        # planted: Adam's bias-corrected m, without Nesterov's look-ahead
+        if planted == "adam-momentum":
+            m_hat = m / (1 - beta1**t)
+        else:
+            m_hat = mu_next * m / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
+        v_hat = v / (1 - beta2**t)
+        x = x - lr * m_hat / (math.sqrt(v_hat) + eps)
+        out.append((x, {"exp_avg": m, "exp_avg_sq": v, "mu_product": prod}))
+    return out
+
+
 def lamb_by_hand(xs: Sequence[float], gss: Sequence[Sequence[float]], *, lr: float = 1e-3,
                  beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-6,
                  eps_root: float = 0.0, weight_decay: float = 0.0, maximize: bool = False,
@@ -227,6 +297,8 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adamw_step": lambda x, gs, **kw: adam_by_hand(x, gs, decoupled=True, **kw),
     "adamax_step": adamax_by_hand,
     "adadelta_step": adadelta_by_hand,
+    "radam_step": radam_by_hand,
+    "nadam_step": nadam_by_hand,
 }
 
 
@@ -274,6 +346,8 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adam_step": ("m", "v", "v_max") if kwargs.get("amsgrad") else ("m", "v"),
         "adamax_step": ("m", "u"),
         "adadelta_step": ("square_avg", "acc_delta"),
+        "radam_step": ("m", "v"),
+        "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
         "lamb_step": ("m", "v"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
@@ -310,6 +384,13 @@ EXTRA = [
     _extra("adamax-eps-beta2", "adamax_step", {"lr": 0.01, "beta2": 0.5, "eps": 0.1}),
     # eps large, so that its place (inside both roots) shows beyond the first step
     _extra("adadelta-eps-rho", "adadelta_step", {"lr": 0.1, "rho": 0.95, "eps": 0.01}),
+    # eps large, so that its place (outside the root, not bias-corrected) shows
+    # once the steps are rectified (test_radam_rectified_by_hand)
+    _extra("radam-eps-beta2", "radam_step", {"lr": 0.01, "beta2": 0.9, "eps": 0.1}),
+    # decoupled decay with maximize: the sign never touches the decay term
+    _extra("nadam-decoupled-max", "nadam_step",
+           {"lr": 0.01, "weight_decay": 0.5, "decoupled_weight_decay": True,
+            "maximize": True}),
     # eps_root large, so that its place (under the root) shows
     _extra("lamb-eps-root", "lamb_step", {"lr": 0.05, "eps_root": 0.1, "beta2": 0.9}),
 ]  # fmt: skip
@@ -329,7 +410,7 @@ def _close(got: Any, expected: Sequence[float], dtype: type, what: str) -> None:
 @pytest.mark.parametrize("case", KNOWN, ids=KNOWN_IDS)
 def test_functional_by_hand(case: Case, functional: ModuleType, dtype: type) -> None:
     p = np.array(KNOWN_P0, dtype)
-    states = {name: np.zeros(len(KNOWN_P0), dtype) for name in case.states if name}
+    states = {name: new_state(name, p, np.zeros_like) for name in case.states if name}
     if "state_sum" in states:
         states["state_sum"][...] = initial_sum(case)
     expected = by_hand(case)
@@ -386,6 +467,12 @@ PLANTED = [
     ("adadelta", "old-square-avg"),
     ("adadelta-l2-rho-max", "maximize-after-wd"),
     ("adadelta-eps-rho", "eps-outside-sqrt"),
+    ("radam", "no-bias-correction"),
+    ("radam-l2-max", "maximize-after-wd"),
+    ("radam-decoupled", "decay-after-update"),
+    ("nadam", "adam-momentum"),
+    ("nadam-l2-psi-max", "mu-without-schedule"),
+    ("nadam-l2-psi-max", "maximize-after-wd"),
     ("lamb", "no-trust-ratio"),
     ("lamb", "no-bias-correction"),
     ("lamb-wd-max", "decay-after-ratio"),
@@ -398,6 +485,50 @@ def test_planted_bugs_are_caught(case_id: str, planted: str) -> None:
     case = KNOWN[KNOWN_IDS.index(case_id)]
     right = np.array([params for params, _ in by_hand(case)])
     wrong = np.array([params for params, _ in by_hand(case, planted=planted)])
+    gap = np.max(np.abs(wrong - right) / np.abs(right))
+    assert gap > max(1e3 * RTOL[np.float64], RTOL[np.float32])
+
+
+# -- RAdam past its un-rectified start ---------------------------------------------------
+# Three steps never reach rho_t > 5 (t = 6 for every beta2 >= 0.9), so the RAdam
+# rows run nine steps here: five un-rectified, then four rectified.
+RADAM_GRADS = KNOWN_GRADS * 3
+RADAM_CASES = [c for c in KNOWN if c.fn == "radam_step"]
+# The "radam" row's params after the nine steps, printed from radam_by_hand.
+RADAM_KNOWN = (1.004073910644345, -1.9938529556552116, 0.5006930907849173, 2.948850903227113,
+               -0.3569932736564308)  # fmt: skip
+
+
+@pytest.mark.parametrize("case", RADAM_CASES, ids=[c.id for c in RADAM_CASES])
+def test_radam_rectified_by_hand(
+    case: Case, functional: ModuleType, dtype: type
+) -> None:
+    p = np.array(KNOWN_P0, dtype)
+    states = {"m": np.zeros_like(p), "v": np.zeros_like(p)}
+    expected = by_hand(case, grads=RADAM_GRADS)
+    for t, (g, (params, hand_states)) in enumerate(zip(RADAM_GRADS, expected, strict=True),
+                                                    start=1):  # fmt: skip
+        assert call_step(functional, case, p, np.array(g, dtype), states, t) is True
+        _close(p, params, dtype, f"param after step {t}")
+        for name, value in states.items():
+            _close(value, hand_states[name], dtype, f"{name} after step {t}")
+    if case.id == "radam":
+        _close(p, RADAM_KNOWN, dtype, "param: RADAM_KNOWN")
+        hand = tuple(expected[-1][0])
+        np.testing.assert_allclose(RADAM_KNOWN, hand, rtol=1e-15, atol=0,
+                                   err_msg=f"RADAM_KNOWN = {hand!r}")  # fmt: skip
+
+
+@pytest.mark.parametrize(("case_id", "planted"), [
+    ("radam", "never-rectified"),
+    ("radam", "no-rectification-term"),
+    ("radam-eps-beta2", "eps-bias-corrected"),
+])  # fmt: skip
+def test_radam_rectified_bugs_are_caught(case_id: str, planted: str) -> None:
+    case = KNOWN[KNOWN_IDS.index(case_id)]
+    right = np.array([params for params, _ in by_hand(case, grads=RADAM_GRADS)])
+    wrong = np.array([params for params, _ in by_hand(case, grads=RADAM_GRADS,
+                                                      planted=planted)])  # fmt: skip
     gap = np.max(np.abs(wrong - right) / np.abs(right))
     assert gap > max(1e3 * RTOL[np.float64], RTOL[np.float32])
 

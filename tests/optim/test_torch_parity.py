@@ -26,12 +26,23 @@ TOLERANCES = {np.float64: (1e-13, 0.0), np.float32: (1e-5, 1e-6)}
 def _torch_run(
     case: Case, params: list[np.ndarray], grads: list[list[np.ndarray]]
 ) -> list:
-    tensors = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in params]
-    opt = getattr(torch.optim, case.cls)(tensors, foreach=False, **case.cls_kwargs)
-    for gs in grads:
-        for t, g in zip(tensors, gs, strict=True):
-            t.grad = torch.from_numpy(g.copy())
-        opt.step()
+    # torch keeps per-param scalar state (NAdam's mu_product) in its default
+    # dtype, float32 unless set; steepest's classes keep it in float64, so
+    # float64 params compare with torch run at a float64 default
+    # (steepest.torch, which keeps torch's float32 tensor, is compared with
+    # torch as it is in tests/torch/).
+    saved = torch.get_default_dtype()
+    if params[0].dtype == np.float64:
+        torch.set_default_dtype(torch.float64)
+    try:
+        tensors = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in params]
+        opt = getattr(torch.optim, case.cls)(tensors, foreach=False, **case.cls_kwargs)
+        for gs in grads:
+            for t, g in zip(tensors, gs, strict=True):
+                t.grad = torch.from_numpy(g.copy())
+            opt.step()
+    finally:
+        torch.set_default_dtype(saved)
     return [t.detach().numpy() for t in tensors]
 
 

@@ -39,6 +39,14 @@ class Adadelta(_ref.Adadelta):
     _default_backend = "native"
 
 
+class RAdam(_ref.RAdam):
+    _default_backend = "native"
+
+
+class NAdam(_ref.NAdam):
+    _default_backend = "native"
+
+
 class Lamb(_ref.Lamb):
     _default_backend = "native"
 
@@ -51,6 +59,8 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lamb",
+    "NAdam",
     "Optimizer",
+    "RAdam",
     "RMSprop",
 ]

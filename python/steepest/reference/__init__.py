@@ -13,7 +13,18 @@ import sys
 from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
-from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lamb, RMSprop
+from .optim import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Lamb,
+    NAdam,
+    RAdam,
+    RMSprop,
+)
 
 # the classes find this package's functional and schedules by backend name
 _backend.register("reference", sys.modules[__name__])
@@ -26,6 +37,8 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lamb",
+    "NAdam",
+    "RAdam",
     "RMSprop",
     "clip_grad_norm",
     "functional",

@@ -1,7 +1,8 @@
 """steepest's kernels behind ``torch.optim``: optimizers for CPU tensors.
 
 :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
-:class:`AdamW`, :class:`Adamax` and :class:`Adadelta` subclass
+:class:`AdamW`, :class:`Adamax`, :class:`Adadelta`, :class:`RAdam` and
+:class:`NAdam` subclass
 ``torch.optim.Optimizer`` with torch's constructor signatures, defaults,
 param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
@@ -31,6 +32,8 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .lamb import Lamb
+from .nadam import NAdam
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -42,6 +45,8 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lamb",
+    "NAdam",
     "NativeOptimizer",
+    "RAdam",
     "RMSprop",
 ]

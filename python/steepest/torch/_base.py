@@ -264,7 +264,8 @@ class NativeOptimizer(torch.optim.Optimizer):
     ) -> list[torch.Tensor]:
         """The tensors of ``p`` for the rule's active ``slots``, created on first
         use (torch's lazy init) where the rule says they start (zeros, or
-        Adagrad's ``initial_accumulator_value``)."""
+        Adagrad's ``initial_accumulator_value``); a per-param scalar (NAdam's
+        ``mu_product``) is a 0-d tensor of torch's scalar dtype, as torch's."""
         if "step" not in state:
             state["step"] = torch.zeros((), dtype=scalar_dtype())
         out = []
@@ -272,9 +273,12 @@ class NativeOptimizer(torch.optim.Optimizer):
             t = state.get(slot.torch)
             if t is None:
                 fill = self._rule.initial_value(slot, self._hyper(group))
-                t = state[slot.torch] = torch.full_like(
-                    p, fill, memory_format=torch.contiguous_format
-                )
+                if slot.scalar:
+                    t = state[slot.torch] = torch.tensor(fill, dtype=scalar_dtype())
+                else:
+                    t = state[slot.torch] = torch.full_like(
+                        p, fill, memory_format=torch.contiguous_format
+                    )
             out.append(t)
         return out
 
@@ -387,14 +391,22 @@ class NativeOptimizer(torch.optim.Optimizer):
                 if flag in self._rule.torch_flags:
                     group[flag] = None
             self._fix_group(group)
+        scalars = {"step"} | {s.torch for s in self._rule.state if s.scalar}
         for p, st in self.state.items():
             for key, value in list(st.items()):
-                if key == "step":
+                if key in scalars:
                     if not torch.is_tensor(value):
                         st[key] = torch.tensor(float(value), dtype=scalar_dtype())
-                elif torch.is_tensor(value) and not value.is_contiguous():
+                    if key != "step" and st[key].shape != ():
+                        msg = (
+                            f"{self._name()}: loaded state {key!r} has shape "
+                            f"{tuple(st[key].shape)}; expected a 0-d tensor"
+                        )
+                        raise ValueError(msg)
+                    continue
+                if torch.is_tensor(value) and not value.is_contiguous():
                     st[key] = value.contiguous()
-                if key != "step" and torch.is_tensor(p) and st[key].shape != p.shape:
+                if torch.is_tensor(p) and st[key].shape != p.shape:
                     msg = (
                         f"{self._name()}: loaded state {key!r} has shape "
                         f"{tuple(st[key].shape)} but its param {tuple(p.shape)}"

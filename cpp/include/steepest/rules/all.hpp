@@ -10,12 +10,14 @@
 #include "steepest/rules/adam.hpp"
 #include "steepest/rules/adamax.hpp"
 #include "steepest/rules/lamb.hpp"
+#include "steepest/rules/radam.hpp"
+#include "steepest/rules/nadam.hpp"
 #include "steepest/rules/rmsprop.hpp"
 #include "steepest/rules/rule.hpp"
 #include "steepest/rules/sgd.hpp"
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, lamb>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam, lamb>;
 
 }  // namespace steepest::rules

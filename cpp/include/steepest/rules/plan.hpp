@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstring>
@@ -59,18 +60,31 @@ void rescale_as(const void* c, const double* totals, void* out) {
 }
 }  // namespace detail
 
-// The plan of step t (t >= 1, counting applied steps) at learning rate lr.
+// The per-param scalars of one param (rules::scalar_cell), for any rule.
+using scalar_row = std::array<rules::scalar_cell, rules::all::max_scalars>;
+
+// The plan of step t (t >= 1, counting applied steps) at learning rate lr;
+// `s` is the param's scalars (updated), ignored by a rule that keeps none.
 template <class T, class Rule>
-step_plan<T> plan_step(const Rule& r, long long t, double lr) {
+step_plan<T> plan_step(const Rule& r, long long t, double lr, rules::scalar_cell* s = nullptr) {
     using coeffs = typename Rule::template coeffs<T>;
     static_assert(std::is_trivially_copyable_v<coeffs>, "coefficients travel as bytes");
     step_plan<T> p;
-    p.leaf = kernels<T>().template leaves<Rule>()[static_cast<std::size_t>(r.variant(t))];
+    const auto& leaves = kernels<T>().template leaves<Rule>();
     p.weight = r.weight();
-    const coeffs c = r.template plan<T>(t, lr);
+    coeffs c;
+    std::size_t v;
+    if constexpr (rules::scalar_count<Rule>() > 0) {
+        v = static_cast<std::size_t>(r.variant(t, s));
+        c = r.template plan<T>(t, lr, s);
+    } else {
+        v = static_cast<std::size_t>(r.variant(t));
+        c = r.template plan<T>(t, lr);
+    }
+    p.leaf = leaves[v];
     std::memcpy(p.coeff_bytes, &c, sizeof c);
     if constexpr (rules::sums_of<Rule>::value > 0) {
-        p.measure = kernels<T>().template measures<Rule>()[static_cast<std::size_t>(r.variant(t))];
+        p.measure = kernels<T>().template measures<Rule>()[v];
         p.sums = rules::sums_of<Rule>::value;
         p.rescale = &detail::rescale_as<T, Rule>;
     }
@@ -78,8 +92,18 @@ step_plan<T> plan_step(const Rule& r, long long t, double lr) {
 }
 
 template <class T>
-step_plan<T> plan_step(const any_rule& r, long long t, double lr) {
-    return std::visit([&](const auto& rule) { return plan_step<T>(rule, t, lr); }, r);
+step_plan<T> plan_step(const any_rule& r, long long t, double lr,
+                       rules::scalar_cell* s = nullptr) {
+    return std::visit([&](const auto& rule) { return plan_step<T>(rule, t, lr, s); }, r);
+}
+
+// How many per-param scalars the rule keeps.
+inline std::size_t scalar_count(const any_rule& r) {
+    return std::visit(
+        [](const auto& rule) {
+            return rules::scalar_count<std::remove_cv_t<std::remove_reference_t<decltype(rule)>>>();
+        },
+        r);
 }
 
 // The arrays of one piece of a step, offset to its first element.

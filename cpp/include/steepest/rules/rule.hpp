@@ -23,6 +23,12 @@
 //   chunk<T, V>(p, g, s, n, c)   kernel V over n elements; s[k] is state k
 //                        (null where unused). Always inline, one simd loop, no
 //                        branch on a hyperparameter inside it.
+// A rule whose state also holds one number per param (torch: a 0-d tensor,
+// such as NAdam's mu_product) declares, besides:
+//   scalars              their names, in binding order after the arrays
+//   variant(t, s)        and plan<T>(t, lr, s) in place of the two above,
+//                        s[k] being param's scalar k (a scalar_cell); plan
+//                        reads and updates them, variant is asked first.
 //
 // A two-pass rule, whose update needs a sum over each whole array (LAMB's
 // per-tensor norms), declares three more; the driver (rules/plan.hpp) runs
@@ -52,6 +58,44 @@ enum class range {
     unit_closed,  // [0, 1]
     unit_open,    // [0, 1)
 };
+
+// One per-param scalar of a rule's state, held in double while a step is
+// planned. torch keeps such a number in a 0-d tensor of its scalar dtype
+// (float32 unless the default dtype is float64); `single` marks one stored in
+// float32, so that every change rounds as torch's tensor would and the
+// coefficients derive from the value stored.
+struct scalar_cell {
+    double value = 0;
+    bool single = false;
+
+    // torch's `x *= c` on the tensor: in float32, c is rounded first.
+    double mul(double c) {
+        value = single ? double(float(value) * float(c)) : value * c;
+        return value;
+    }
+    // torch's `x.copy_(c)`
+    double set(double c) {
+        value = single ? double(float(c)) : c;
+        return value;
+    }
+};
+
+namespace detail {
+template <class Rule, class = void>
+struct scalar_count_of {
+    static constexpr std::size_t value = 0;
+};
+template <class Rule>
+struct scalar_count_of<Rule, std::void_t<decltype(Rule::scalars)>> {
+    static constexpr std::size_t value = Rule::scalars.size();
+};
+}  // namespace detail
+
+// How many per-param scalars Rule keeps (0 unless it declares `scalars`).
+template <class Rule>
+constexpr std::size_t scalar_count() {
+    return detail::scalar_count_of<Rule>::value;
+}
 
 // Stands for a rule in the list's visits (no rule object is made).
 template <class Rule>
@@ -85,6 +129,9 @@ struct rule_list {
 
     // The largest state count over the rules.
     static constexpr std::size_t max_slots = std::max({std::size_t{1}, Rules::state.size()...});
+    // The largest per-param scalar count over the rules (at least 1).
+    static constexpr std::size_t max_scalars =
+        std::max({std::size_t{1}, detail::scalar_count_of<Rules>::value...});
 
  private:
     static bool same_name(const char* a, const char* b) {

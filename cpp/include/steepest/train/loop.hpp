@@ -44,6 +44,7 @@ template <class T>
 struct optimizer {
     any_rule r;
     std::vector<std::vector<T*>> state;  // state[k][param] (k < the rule's count), null where unused
+    std::vector<scalar_row> scalars;     // per param, for a rule keeping scalars (else empty)
     long long steps = 0;
     const schedule::schedule* sched = nullptr;
     double lr = 0, lr_scale = 1;
@@ -179,10 +180,25 @@ T* param_of(model::network<T>& net, std::size_t i) {
     return i % 2 == 0 ? net.weights[i / 2] : net.biases[i / 2];
 }
 
+// The plans of step t at learning rate lr: one for every param, or one per
+// param from its scalars (`cells`, updated) for a rule keeping them.
+template <class T>
+void plan_params(const optimizer<T>& opt, long long t, double lr, std::vector<scalar_row>& cells,
+                 std::vector<step_plan<T>>& out) {
+    out.clear();
+    if (cells.empty()) {
+        out.push_back(plan_step<T>(opt.r, t, lr));
+        return;
+    }
+    for (scalar_row& c : cells) out.push_back(plan_step<T>(opt.r, t, lr, c.data()));
+}
+
 // The update of param i on elements [lo, hi) from grad g (already offset).
 template <class T>
-void update_piece(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan,
-                  std::size_t i, const T* g, index_t lo, index_t hi) {
+void update_piece(model::network<T>& net, optimizer<T>& opt,
+                  const std::vector<step_plan<T>>& plans, std::size_t i, const T* g, index_t lo,
+                  index_t hi) {
+    const step_plan<T>& plan = plans[plans.size() == 1 ? 0 : i];
     T* s[max_state_slots] = {};
     for (std::size_t k = 0; k < opt.state.size(); ++k) {
         T* a = opt.state[k][i];
@@ -214,16 +230,18 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
                index_t count) {
     const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, b);
     if (!std::isfinite(J)) return J;
-    const step_plan<T> plan = plan_step<T>(opt.r, opt.steps + 1, opt.lr_after(opt.steps));
+    std::vector<step_plan<T>> plans;
+    plan_params(opt, opt.steps + 1, opt.lr_after(opt.steps), opt.scalars, plans);
+    const double weight = plans[0].weight;
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
-        update_piece(net, opt, plan, i, ws.grads[i].data() + lo, lo, hi);
+        update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi);
     };
-    if (plan.measure != nullptr) {
-        two_pass_update(net, opt, plan, ws.grads, sizes);
-    } else if (count < grain_for(plan.weight) || max_threads() <= 1) {
+    if (plans[0].measure != nullptr) {
+        two_pass_update(net, opt, plans[0], ws.grads, sizes);
+    } else if (count < grain_for(weight) || max_threads() <= 1) {
         for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
     } else {
-        for_each_piece(sizes, plan.weight, run);
+        for_each_piece(sizes, weight, run);
     }
     opt.steps += 1;
     return J;
@@ -253,6 +271,8 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
         const index_t e1 =
             t + 1 == threads ? count : std::min(count, (count * (t + 1) / threads) / 16 * 16);
         long long step = first;
+        std::vector<step_plan<T>> plans;
+        std::vector<scalar_row> cells;
         for (index_t s = 0; s < n; s += B) {
             const index_t b = std::min(B, n - s);
             const std::int64_t* rows = in.perm + s;
@@ -291,7 +311,10 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                 }
                 break;
             }
-            const step_plan<T> plan = plan_step<T>(opt.r, step + 1, opt.lr_after(step));
+            // every thread plans every param from the same scalars; thread 0
+            // stores the new ones once all have read them (second barrier)
+            cells = opt.scalars;
+            plan_params(opt, step + 1, opt.lr_after(step), cells, plans);
             visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
                 T* g = tws[0].grads[i].data() + lo;
                 for (int u = 1; u < threads; ++u) {
@@ -300,16 +323,16 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                     for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
                 }
                 if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
-                if (plan.measure == nullptr) update_piece(net, opt, plan, i, g, lo, hi);
+                if (plans[0].measure == nullptr) update_piece(net, opt, plans, i, g, lo, hi);
             });
-            if (plan.measure != nullptr) {
+            if (plans[0].measure != nullptr) {
                 // a two-pass rule needs every share's gradient: thread 0 steps
                 // alone (its totals, like everything else, are thread-count free)
                 barrier.wait();
                 if (t == 0) {
                     const int saved = calling_thread_limit();
                     calling_thread_limit() = 1;
-                    two_pass_update(net, opt, plan, tws[0].grads, sizes);
+                    two_pass_update(net, opt, plans[0], tws[0].grads, sizes);
                     calling_thread_limit() = saved;
                 }
             }
@@ -319,6 +342,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                 stopped = s + b < n && check.poll();  // the calling thread (OpenMP's master)
             }
             barrier.wait();  // the next batch reads the updated params
+            if (t == 0) opt.scalars = cells;  // read by the others after the next first barrier
             if (stopped) break;
         }
         if (t == 0) last = step;

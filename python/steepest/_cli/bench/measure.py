@@ -54,9 +54,10 @@ def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
     """A row for optimizer name ``name``: class, torch's lr and traffic from the spec."""
     spec, implied = OPTIMIZER_NAMES[name]
     kwargs = {"lr": spec.suggested_lr(), **implied, **extra}
-    # p and g read and p written, then each state array read and written
-    # (and any a second pass reads again)
-    arrays = 3 + 2 * len(spec.active({**spec.defaults(), **kwargs})) + spec.rereads
+    # p and g read and p written, then each state array read and written (a
+    # per-param scalar is no traffic), and any a second pass reads again
+    active = spec.active({**spec.defaults(), **kwargs})
+    arrays = 3 + 2 * sum(1 for slot in active if not slot.scalar) + spec.rereads
     return Rule(key, label, spec.cls, kwargs, arrays, spec.in_torch)
 
 

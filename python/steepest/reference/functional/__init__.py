@@ -20,6 +20,8 @@ from ._adam import adam_step, adamw_step
 from ._adamax import adamax_step
 from ._clip import clip_grad_norm
 from ._lamb import lamb_step
+from ._nadam import nadam_step
+from ._radam import radam_step
 from ._rmsprop import rmsprop_step
 from ._sgd import sgd_step
 
@@ -31,6 +33,8 @@ __all__ = [
     "adamw_step",
     "clip_grad_norm",
     "lamb_step",
+    "nadam_step",
+    "radam_step",
     "rmsprop_step",
     "sgd_step",
 ]
