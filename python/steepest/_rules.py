@@ -28,7 +28,8 @@ Check = Callable[[str, str, Any], object]
 
 
 class _Required:
-    """The default of a hyperparameter that has none (SGD's ``lr``, as in torch)."""
+    """The default of a hyperparameter that has none (no row's today: torch
+    gave SGD's ``lr`` a default, 1e-3, and so does steepest)."""
 
     def __repr__(self) -> str:
         return "REQUIRED"
@@ -98,6 +99,9 @@ class Rule:
     torch_flags: tuple[str, ...] = ()
     #: further optimizer names for the estimators: name -> hyperparameters implied
     aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the learning rate the tools (minimize, demo, bench) start from where it is
+    #: not the default: SGD's 1e-3 barely moves their problems, they keep 1e-2
+    tools_lr: float | None = None
     #: whether torch.optim has the class (the benchmark times torch's only then)
     in_torch: bool = True
     #: arrays a second pass reads again (LAMB's p, m, v), for the benchmark's traffic
@@ -146,9 +150,8 @@ class Rule:
         return {h.name: h.default for h in self.hyper}
 
     def suggested_lr(self) -> float:
-        """torch's default learning rate, 0.01 for a rule without one (SGD)."""
-        lr = self.defaults()["lr"]
-        return 1e-2 if lr is REQUIRED else float(lr)
+        """The tools' learning rate: :attr:`tools_lr`, else torch's default."""
+        return float(self.defaults()["lr"]) if self.tools_lr is None else self.tools_lr
 
     def checked(
         self, fn: str, hyper: Mapping[str, Any], *, flags: bool = True
@@ -311,7 +314,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "sgd", "sgd_step", "SGD",
         (
-            Hyper("lr", REQUIRED, _nonnegative),
+            Hyper("lr", 1e-3, _nonnegative),
             Hyper("momentum", 0.0, _nonnegative),
             Hyper("dampening", 0.0, _unit),
             Hyper("nesterov", False, _flag),
@@ -325,6 +328,7 @@ RULES: tuple[Rule, ...] = (
             "momentum": {"momentum": 0.9},
             "nesterov": {"momentum": 0.9, "nesterov": True},
         },
+        tools_lr=1e-2,
     ),
     Rule(
         "adagrad", "adagrad_step", "Adagrad",

@@ -58,10 +58,26 @@ def test_layout_and_sparse_grad() -> None:
     assert torch.equal(emb.weight.detach(), before)
 
 
-def test_non_contiguous_param() -> None:
-    p = torch.zeros(4, 6).t()
-    with pytest.raises(ValueError, match=r"strides \(1, 6\)\) is not contiguous"):
+def test_param_sharing_memory_with_itself() -> None:
+    # strided params are stepped (tests/torch/test_layout.py); an expanded one
+    # has elements that are one memory location, so no in-place update fits it
+    p = torch.zeros(4, 1).expand(4, 6)
+    with pytest.raises(
+        ValueError, match=r"strides \(1, 0\)\) has elements sharing memory"
+    ):
         steepest.torch.Adam([p])
+    opt = steepest.torch.Adam([torch.zeros(3)])
+    with pytest.raises(ValueError, match=r"\[1\]\['params'\]\[0\] .* sharing memory"):
+        opt.add_param_group({"params": [torch.zeros(2, 1).expand(2, 2)]})
+    assert len(opt.param_groups) == 1
+    # added contiguous, then swapped for an expanded view: refused at the step
+    w = torch.zeros(4, 6)
+    opt = steepest.torch.Adam([w])
+    w.data = torch.ones(4, 1).expand(4, 6)
+    w.grad = torch.ones(4, 6)
+    with pytest.raises(ValueError, match="sharing memory"):
+        opt.step()
+    assert torch.equal(w, torch.ones(4, 6))
 
 
 def test_non_contiguous_grad_is_read_through_a_copy() -> None:
@@ -86,6 +102,13 @@ def test_overlapping_params_are_refused_when_added() -> None:
         opt.add_param_group({"params": [base[5:]]})
     assert len(opt.param_groups) == 1  # not added
     steepest.torch.Adam([base[:5], base[5:]])  # disjoint views of one buffer: fine
+    # views with gaps: their spans interleave (conservatively refused) or overlap
+    grid = torch.zeros(4, 6)
+    with pytest.raises(ValueError, match="overlaps"):
+        steepest.torch.Adam([grid[:, :3], grid[:, 3:]])
+    with pytest.raises(ValueError, match="overlaps"):  # grid[3, :3] twice
+        steepest.torch.Adam([grid[:, :3], grid[3]])
+    steepest.torch.Adam([grid[:2, :3], grid[2:]])  # apart: fine
 
 
 def test_overlap_reaching_the_kernel() -> None:

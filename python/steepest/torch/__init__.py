@@ -13,10 +13,15 @@ group in one native call with the GIL released.
 
 Needs the optional dependency torch (``pip install steepest[torch]``).
 
-Only dense, contiguous CPU tensors of float32 or float64 are accepted;
-anything else (CUDA, float16/bfloat16, complex, sparse gradients, strided
-views, params sharing memory) raises TypeError or ValueError naming the param
-as ``param_groups[i]['params'][j]``. torch's ``foreach``, ``fused``,
+Strided CPU tensors of float32 or float64 are accepted, in any layout torch
+accepts: a dense one other than C order (``channels_last`` conv weights, a
+transposed matrix) is updated in place with its grad and state in its own
+layout, as torch keeps them; a view with gaps (a slice) is updated through a
+contiguous copy written back after the step, two extra reads and writes of
+the param per step. Anything else (CUDA, float16/bfloat16, complex, sparse
+gradients, params sharing memory with each other or within themselves, as an
+expanded view) raises TypeError or ValueError naming the param as
+``param_groups[i]['params'][j]``. torch's ``foreach``, ``fused``,
 ``capturable`` and ``differentiable`` are accepted at their defaults only.
 
 The rules are those of ``torch.optim``; results agree with it to rounding

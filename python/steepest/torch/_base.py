@@ -1,9 +1,10 @@
 """The ``torch.optim.Optimizer`` subclass behind every class of :mod:`steepest.torch`.
 
 It owns what is common to the rules: checking tensors (CPU, strided,
-contiguous, float32/float64) and flags, lazy state in ``self.state[p]`` under
-torch's names, NumPy views of params, grads and state (no copies), one native
-call per param group and step count, and the repair of loaded state dicts.
+float32/float64) and flags, lazy state in ``self.state[p]`` under torch's
+names, NumPy views of params, grads and state (no copies; a param that is not
+contiguous is handled by ``._layout``), one native call per param group and
+step count, and the repair of loaded state dicts.
 What each rule keeps and which kernel it calls comes from its spec row
 (:mod:`steepest._rules`): torch's state names, the checks, the step's keywords.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn, overload
 
 import torch
@@ -21,6 +21,11 @@ from .. import _checks as v
 from .. import functional as F
 from .._rules import Rule, Slot
 from ..typing import FloatArray
+from . import _layout
+from ._layout import kernel_arrays, lay_out
+
+#: one param about to be stepped (the classes' ``_advance`` reads it)
+_Item = _layout.Item
 
 _FLOATS = (torch.float32, torch.float64)
 # flags of torch.optim that choose how torch computes, with their only accepted value
@@ -48,16 +53,41 @@ def scalar_dtype() -> torch.dtype:
     )
 
 
-def _plain(x: Any) -> Any:
-    """A group's value with one-element tensors as floats, also inside a pair (betas)."""
+def _plain(fn: str, name: str, x: Any) -> Any:
+    """A group's value ``name`` with tensors as numbers, also inside a pair (betas)."""
+    if isinstance(x, torch.Tensor):
+        return number(fn, name, x)
     if isinstance(x, (tuple, list)):
-        return type(x)(map(number, x))
-    return x.item() if isinstance(x, torch.Tensor) else x
+        return type(x)(
+            number(fn, f"{name}[{i}]", b) if isinstance(b, torch.Tensor) else b
+            for i, b in enumerate(x)
+        )
+    return x
 
 
-def number(x: Any) -> Any:
-    """A hyperparameter given as a one-element tensor (torch allows ``lr``) as a float."""
-    return x.item() if isinstance(x, torch.Tensor) else x
+def number(fn: str, name: str, x: torch.Tensor) -> Any:
+    """The number in a hyperparameter given as a tensor (torch allows ``lr``).
+
+    torch takes any one-element tensor; anything else is refused here with
+    the library's message rather than the RuntimeError of ``Tensor.item``.
+    The number itself is then checked as any other value of ``name``.
+    """
+    if x.is_complex() or x.dtype == torch.bool:
+        msg = (
+            f"{fn}: {name} must be a real number or a one-element real tensor, "
+            f"got a tensor of dtype {x.dtype}"
+        )
+        raise TypeError(msg)
+    if x.numel() != 1:
+        msg = (
+            f"{fn}: {name} must be a number or a one-element tensor, got a tensor "
+            f"of shape {tuple(x.shape)}"
+        )
+        raise ValueError(msg)
+    if not x.is_cpu:
+        msg = f"{fn}: {name} must be a CPU tensor, got one on device {x.device}"
+        raise ValueError(msg)
+    return x.item()
 
 
 _SEE_SGD = "See :class:`steepest.torch.SGD`."
@@ -89,8 +119,8 @@ def class_doc(
         f"{summary}; see :func:`steepest.functional.{rule.step}`.\n\n"
         "Parameters\n----------\n"
         "params : iterable of Tensor or of dict\n"
-        "    Tensors to optimise (dense, contiguous, CPU, float32/float64), or\n"
-        "    param groups as in torch.\n"
+        "    Tensors to optimise (strided, CPU, float32/float64; any layout, see\n"
+        "    :mod:`steepest.torch`), or param groups as in torch.\n"
         f"{hyper}\n    As in ``torch.optim.{rule.cls}`` ({as_in}).\n"
         + (f"    {more}\n" if more else "")
         + f"{', '.join(rule.torch_flags)}\n"
@@ -99,17 +129,6 @@ def class_doc(
         f"Notes\n-----\n{notes}"
     )
     return textwrap.indent(text, "    ").lstrip() + "\n    "
-
-
-@dataclass
-class _Item:
-    """One param of a group about to be stepped, with its grad and state tensors."""
-
-    index: int
-    param: torch.Tensor
-    grad: torch.Tensor
-    state: dict[str, Any]
-    tensors: list[torch.Tensor]
 
 
 #: (is it so, the exception, what the message says after the tensor's name)
@@ -140,12 +159,12 @@ def _param_problems(p: torch.Tensor) -> Iterator[_Problem]:
         f"is on device {p.device}; steepest updates CPU tensors only",
     )
     yield (
-        not p.is_contiguous(),
+        _layout.overlaps_itself(p),
         ValueError,
         (
-            f"(shape {tuple(p.shape)}, strides {p.stride()}) is not contiguous; "
-            "steepest updates params in place, so it cannot copy them: optimise a "
-            "contiguous tensor"
+            f"(shape {tuple(p.shape)}, strides {p.stride()}) has elements sharing "
+            "memory (an expanded view?); steepest updates params in place, element "
+            "by element: optimise a tensor that owns each element"
         ),
     )
 
@@ -213,9 +232,11 @@ class NativeOptimizer(torch.optim.Optimizer):
         """The rule a group runs (Adam's ``decoupled_weight_decay`` makes it AdamW)."""
         return self._rule
 
-    def _hyper(self, group: dict[str, Any]) -> dict[str, Any]:
-        """The rule's hyperparameters of ``group``, one-element tensors as floats."""
-        return {name: _plain(group[name]) for name in self._rule.hyper_names}
+    def _hyper(self, group: dict[str, Any], fn: str | None = None) -> dict[str, Any]:
+        """The rule's hyperparameters of ``group``, one-element tensors as numbers
+        (TypeError/ValueError from ``fn``, the class by default, for other tensors)."""
+        fn = fn or self._name()
+        return {name: _plain(fn, name, group[name]) for name in self._rule.hyper_names}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Raise ValueError for a hyperparameter out of range (flags as torch: unchecked)."""
@@ -232,7 +253,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         """Call the kernel on one bucket of params (``state`` under steepest's
         names); True if it applied the step."""
         rule = self._rule_for(group)
-        hyper = self._hyper(group)
+        hyper = self._hyper(group, rule.step)
         kernel = getattr(F, rule.step)
         return bool(
             rule.call(
@@ -272,13 +293,14 @@ class NativeOptimizer(torch.optim.Optimizer):
         for slot in slots:
             t = state.get(slot.torch)
             if t is None:
-                fill = self._rule.initial_value(slot, self._hyper(group))
+                # only a slot that starts at a hyperparameter reads the group here
+                # (the step's own reading reports a bad one, with its place)
+                hyper = self._hyper(group) if isinstance(slot.init, str) else {}
+                fill = self._rule.initial_value(slot, hyper)
                 if slot.scalar:
                     t = state[slot.torch] = torch.tensor(fill, dtype=scalar_dtype())
                 else:
-                    t = state[slot.torch] = torch.full_like(
-                        p, fill, memory_format=torch.contiguous_format
-                    )
+                    t = state[slot.torch] = _layout.new_state(p, fill)
             out.append(t)
         return out
 
@@ -300,9 +322,10 @@ class NativeOptimizer(torch.optim.Optimizer):
         raise ValueError(msg)
 
     def _check_param(self, where: str, p: torch.Tensor) -> None:
-        strided = p.layout == torch.strided
-        if p.dtype in _FLOATS and strided and p.is_cpu and p.is_contiguous():
-            return  # the usual case, decided by the cheapest attributes
+        ok = p.dtype in _FLOATS and p.layout == torch.strided and p.is_cpu
+        # the usual case first, decided by the cheapest attributes
+        if ok and (p.is_contiguous() or not _layout.overlaps_itself(p)):
+            return
         _raise_first(self._name(), where, _param_problems(p))
 
     def _checked_grad(
@@ -310,8 +333,10 @@ class NativeOptimizer(torch.optim.Optimizer):
     ) -> torch.Tensor:
         strided = g.layout == torch.strided
         if g.dtype == p.dtype and strided and g.is_cpu and g.shape == p.shape:
-            # grads are only read, so a strided one may be copied
-            g = g if g.is_contiguous() else g.contiguous()
+            # grads are only read, so a strided one may be copied (a param not
+            # contiguous has its grad laid out by _layout.lay_out)
+            if not g.is_contiguous() and p.is_contiguous():
+                g = g.contiguous()
             return g.detach() if g.requires_grad else g
         _raise_first(self._name(), f"the grad of {where}", _grad_problems(p, g))
 
@@ -320,10 +345,13 @@ class NativeOptimizer(torch.optim.Optimizer):
 
         One sweep over the params sorted by address: a span overlaps an earlier
         one of a set exactly when it starts before the largest end in that set.
+        A span runs from a param's first element to its last, so views with
+        gaps whose spans interleave (``w[:, :3]`` and ``w[:, 3:]``) count as
+        overlapping: refused, never updated twice.
         """
         last = len(self.param_groups) - 1
         spans = sorted(
-            (p.data_ptr(), p.data_ptr() + p.numel() * p.element_size(), gi, j)
+            (p.data_ptr(), p.data_ptr() + _layout.span_bytes(p), gi, j)
             for gi, group in enumerate(self.param_groups)
             for j, p in enumerate(group["params"])
             if p.numel()
@@ -353,9 +381,9 @@ class NativeOptimizer(torch.optim.Optimizer):
         Raises
         ------
         TypeError, ValueError
-            A param is not a dense CPU float32/float64 contiguous tensor, it
-            shares memory with another param, a flag is not at its default or
-            a hyperparameter is out of range. The group is not added.
+            A param is not a strided CPU float32/float64 tensor, it shares
+            memory with another param or within itself, a flag is not at its
+            default or a hyperparameter is out of range. The group is not added.
         """
         super().add_param_group(param_group)
         group = self.param_groups[-1]
@@ -380,8 +408,9 @@ class NativeOptimizer(torch.optim.Optimizer):
 
         Missing hyperparameters take the defaults, ``foreach``/``fused`` of a
         torch.optim state dict are reset to None (they only chose torch's code
-        path), a number ``step`` becomes a tensor and strided state tensors are
-        made contiguous.
+        path), a number ``step`` becomes a tensor and a state tensor laid out
+        otherwise than its param is copied to the param's layout (contiguous
+        for a param that is not dense; see ``._layout``).
         """
         super().__setstate__(state)
         for group in self.param_groups:
@@ -404,14 +433,14 @@ class NativeOptimizer(torch.optim.Optimizer):
                         )
                         raise ValueError(msg)
                     continue
-                if torch.is_tensor(value) and not value.is_contiguous():
-                    st[key] = value.contiguous()
                 if torch.is_tensor(p) and st[key].shape != p.shape:
                     msg = (
                         f"{self._name()}: loaded state {key!r} has shape "
                         f"{tuple(st[key].shape)} but its param {tuple(p.shape)}"
                     )
                     raise ValueError(msg)
+                if torch.is_tensor(value) and torch.is_tensor(p):
+                    st[key] = _layout.laid_out_for(p, value)
 
     def _fix_group(self, group: dict[str, Any]) -> None:
         """Hook for a class that pins a hyperparameter (AdamW's decoupled decay)."""
@@ -439,8 +468,8 @@ class NativeOptimizer(torch.optim.Optimizer):
         Raises
         ------
         TypeError, ValueError
-            A param or grad is not a dense contiguous CPU float32/float64
-            tensor, params overlap in memory, a hyperparameter is out of range,
+            A param or grad is not a strided CPU float32/float64 tensor,
+            params overlap in memory, a hyperparameter is out of range,
             or (``nonfinite="raise"``) a gradient is not finite. Nothing of
             the failing group has been written.
         """
@@ -458,6 +487,7 @@ class NativeOptimizer(torch.optim.Optimizer):
             self._check_flag(fn, flag, group[flag])
         buckets: dict[int, list[_Item]] = {}
         slots = self._rule.active(group)
+        laid_out = False  # whether some param is not contiguous
         for j, p in enumerate(group["params"]):
             if p.grad is None:
                 continue
@@ -467,15 +497,21 @@ class NativeOptimizer(torch.optim.Optimizer):
             state = self.state[p]
             tensors = self._state_tensors(group, p, state, slots)
             item = _Item(j, p, grad, state, tensors)
+            if not p.is_contiguous():
+                lay_out(item, slots)
+                laid_out = True
             buckets.setdefault(self._step_number(group, state), []).append(item)
         for step, items in buckets.items():
-            # zero copy: CPU tensors and these arrays share memory
-            params = [it.param.detach().numpy() for it in items]
-            grads = [it.grad.numpy() for it in items]
-            arrays = {
-                slot.name: [it.tensors[k].numpy() for it in items]
-                for k, slot in enumerate(slots)
-            }
+            if laid_out:
+                params, grads, arrays = kernel_arrays(items, slots)
+            else:
+                # zero copy: CPU tensors and these arrays share memory
+                params = [it.param.detach().numpy() for it in items]
+                grads = [it.grad.numpy() for it in items]
+                arrays = {
+                    slot.name: [it.tensors[k].numpy() for it in items]
+                    for k, slot in enumerate(slots)
+                }
             try:
                 applied = self._run(group, params, grads, arrays, step)
             except (TypeError, ValueError) as err:
@@ -486,6 +522,9 @@ class NativeOptimizer(torch.optim.Optimizer):
                 )
                 raise type(err)(msg) from err
             if applied:
+                for it in items:
+                    if it.gathered is not None:  # the whole step, or nothing
+                        it.param.detach().copy_(it.gathered)
                 self._advance(group, items)
                 # autograd must see the in-place write, as with torch's own ops
                 torch.autograd.graph.increment_version([it.param for it in items])

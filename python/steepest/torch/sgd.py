@@ -12,6 +12,7 @@ import torch
 
 from .._rules import BY_NAME, Slot
 from ._base import NativeOptimizer, _Item, class_doc
+from ._layout import new_state
 
 
 class SGD(NativeOptimizer):
@@ -73,11 +74,7 @@ tensor([ 0.8000, -0.8000])""",
             return []
         buf = state.get("momentum_buffer")
         # a new buffer joins the state only once a step has filled it
-        return [
-            buf
-            if buf is not None
-            else torch.empty_like(p, memory_format=torch.contiguous_format)
-        ]
+        return [buf if buf is not None else new_state(p, None)]
 
     def _advance(self, group: dict[str, Any], items: list[_Item]) -> None:
         if group["momentum"] != 0:

@@ -17,7 +17,7 @@ def sgd_step(
     momentum_buffer: ArrayOrList | None = None,
     *,
     step: int,
-    lr: float,
+    lr: float = 1e-3,
     momentum: float = 0.0,
     dampening: float = 0.0,
     nesterov: bool = False,
@@ -37,7 +37,7 @@ def sgd_step(
     step, maximize, nonfinite
         See :mod:`steepest.functional`.
     lr : float
-        Learning rate, >= 0.
+        Learning rate, >= 0 (default 1e-3, as in torch).
     momentum : float
         Momentum factor ``mu`` >= 0.
     dampening : float

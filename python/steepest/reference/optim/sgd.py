@@ -14,8 +14,8 @@ class SGD(Optimizer):
     ----------
     params : list of ndarray
         Arrays to optimise in place (float32/float64, C-contiguous, writeable).
-    lr : float
-        Learning rate (required, as in torch).
+    lr : float, default 1e-3
+        Learning rate (torch's default).
     momentum, dampening, nesterov, weight_decay, maximize
         As in ``torch.optim.SGD``.
     nonfinite : {"raise", "skip", "ignore"}
@@ -40,7 +40,7 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: ArrayOrList,
-        lr: float,
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         nesterov: bool = False,
