@@ -24,7 +24,7 @@ CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSpro
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
            "adadelta_step": "Adadelta", "radam_step": "RAdam",
            "nadam_step": "NAdam", "rprop_step": "Rprop",
-           "asgd_step": "ASGD"}  # fmt: skip
+           "asgd_step": "ASGD", "lamb_step": "Lamb"}  # fmt: skip
 # The class's pair keywords and the functional keywords they split into, with
 # torch's defaults for a half given.
 PAIRS = {"betas": (("beta1", 0.9), ("beta2", 0.999)),
@@ -199,6 +199,15 @@ CASES = [
     Case("asgd", "asgd_step", ("ax", "eta", "mu"), {"lr": 0.05},
          known=(1.0187348438825479, -2.0499697190151736, 0.5124924219413568, 2.9749555316400156,
                 -0.4492130049318288)),
+    # optax.lamb: one trust ratio over the row's five elements (one array)
+    Case("lamb", "lamb_step", ("m", "v"), {"lr": 0.01},
+         known=(1.006809114125658, -1.9933544139781765, 0.4967668114258592, 2.956929086583678,
+                -0.31060526767502644)),
+    Case("lamb-wd-max", "lamb_step", ("m", "v"),
+         {"lr": 0.05, "weight_decay": 0.1, "maximize": True, "beta1": 0.8, "beta2": 0.99,
+          "eps": 1e-3},
+         known=(0.934149805072989, -1.9626376210912786, 0.5201774488958688, 3.0979824921039647,
+                0.03939824378577904)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

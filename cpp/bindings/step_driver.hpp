@@ -214,6 +214,45 @@ struct plan_list {
     const step_plan<T>& operator[](std::size_t i) const { return first[per_segment ? i : 0]; }
 };
 
+// A two-pass rule's step over one dtype's segments (rules/plan.hpp); one
+// plan for all (a two-pass rule keeps no per-param scalars).
+template <class T>
+bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
+                       plan_list<T> plans) {
+    if (segs.empty()) return true;
+    const step_plan<T>& plan = plans[0];
+    std::vector<index_t> sizes;
+    add_sizes(segs, sizes);
+    auto at = [&segs](std::size_t i, index_t lo) {
+        const segment<T>& s = segs[i];
+        piece_args<T> a{s.param + lo, s.grad + lo, {}};
+        for (std::size_t k = 0; k < max_state_slots; ++k) {
+            a.s[k] = s.state[k] ? s.state[k] + lo : s.state[k];
+        }
+        return a;
+    };
+    if (mode == nonfinite_mode::ignore) return run_two_pass(plan, sizes, at, no_check{});
+    auto check = [&segs](std::size_t i, index_t lo, index_t hi) {
+        return kernels<T>().all_finite(segs[i].grad + lo, hi - lo);
+    };
+    return run_two_pass(plan, sizes, at, check);
+}
+
+// Both dtypes' segments; with a check, every gradient is scanned before
+// anything is written. False when the step was skipped.
+inline bool run_two_pass_step(const prepared& prep, nonfinite_mode mode, plan_list<float> p32,
+                              plan_list<double> p64) {
+    if (mode != nonfinite_mode::ignore && !prep.f32.empty() && !prep.f64.empty()) {
+        // a mixed list: every array checked before the first dtype is written
+        const std::size_t none = prep.f32.size() + prep.f64.size();
+        if (first_nonfinite(prep.f32, prep.f32_index, none) != none ||
+            first_nonfinite(prep.f64, prep.f64_index, none) != none) {
+            return false;
+        }
+    }
+    return two_pass_segments(prep.f32, mode, p32) && two_pass_segments(prep.f64, mode, p64);
+}
+
 // Runs one step over all segments (float ones first, then double ones, as one
 // index space); `weight` sets the size above which threads are used.
 // With a finiteness check,
@@ -234,7 +273,10 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
         }
     };
     bool finite = true;
-    {
+    if (n32 > 0 ? p32[0].measure != nullptr : p64[0].measure != nullptr) {
+        py::gil_scoped_release nogil;
+        finite = run_two_pass_step(prep, mode, p32, p64);
+    } else {
         py::gil_scoped_release nogil;
         if (mode == nonfinite_mode::ignore) {
             for_each_piece(sizes, weight, update);

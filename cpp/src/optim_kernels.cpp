@@ -27,6 +27,17 @@ rule_leaves<T, Rule> leaves_of(std::integer_sequence<int, V...>) {
     return {&rule_leaf<T, Rule, V>...};
 }
 
+template <class T, class Rule, int V>
+void measure_leaf(T* p, const T* g, T* const* s, index_t n, const void* c, double* out) {
+    using coeffs = typename Rule::template coeffs<T>;
+    Rule::template measure<T, V>(p, g, s, n, *static_cast<const coeffs*>(c), out);
+}
+
+template <class T, class Rule, int... V>
+rule_measures<T, Rule> measures_of(std::integer_sequence<int, V...>) {
+    return {&measure_leaf<T, Rule, V>...};
+}
+
 template <class T>
 void traffic_leaf(T* p, const T* g, T* const* s, index_t n, const void*) {
     traffic_chunk(p, g, s[0], s[1], n);
@@ -50,6 +61,10 @@ kernel_table<T> make_table() {
         using Rule = typename decltype(tag)::type;
         std::get<rules::index_of<Rule, rules::all>::value>(t.by_rule) =
             leaves_of<T, Rule>(std::make_integer_sequence<int, Rule::variants>{});
+        if constexpr (rules::sums_of<Rule>::value > 0) {
+            std::get<rules::index_of<Rule, rules::all>::value>(t.measures_by_rule) =
+                measures_of<T, Rule>(std::make_integer_sequence<int, Rule::variants>{});
+        }
     });
     t.all_finite = &all_finite<T>;
     t.sum_squares = &sum_squares<T>;

@@ -25,6 +25,7 @@ radam_step: _Step
 nadam_step: _Step
 rprop_step: _Step
 asgd_step: _Step
+lamb_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(
@@ -51,7 +52,7 @@ def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
 def train_epoch(
     params: list[NDArray[Any]],
     # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax"
-    # | "adadelta" | "radam" | "nadam" | "rprop" | "asgd",
+    # | "adadelta" | "radam" | "nadam" | "rprop" | "asgd" | "lamb",
     # <hyperparameters under the functional steps' keyword names>, "state":
     # {state name: list of arrays shaped like params}}: see models/_epoch.py
     # native_rule

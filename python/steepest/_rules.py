@@ -113,6 +113,10 @@ class Rule:
     #: the learning rate the tools (minimize, demo, bench) start from where it is
     #: not the default: SGD's 1e-3 barely moves their problems, they keep 1e-2
     tools_lr: float | None = None
+    #: whether torch.optim has the class (the benchmark times torch's only then)
+    in_torch: bool = True
+    #: arrays a second pass reads again (LAMB's p, m, v), for the benchmark's traffic
+    rereads: int = 0
     # Derived once, for the per-step call (a few hundred ns count there):
     #: ``call(step_fn, params, grads, state, hyper, lr, step, nonfinite)``: the
     #: step with its arguments written out from the row (see ``_written_call``)
@@ -487,6 +491,22 @@ RULES: tuple[Rule, ...] = (
             Slot("mu", "mu", init=1.0, scalar=True),
         ),
         torch_flags=("foreach", "differentiable", "capturable"),
+    ),
+    # optax.lamb's update and defaults (optax has no default lr: see Lamb's
+    # docstring); torch.optim has no Lamb, the state takes Adam's torch names
+    Rule(
+        "lamb", "lamb_step", "Lamb",
+        (
+            Hyper("lr", 1e-3, _nonnegative),
+            Hyper("betas", (0.9, 0.999), _betas, to_step=("beta1", "beta2"), step_check=_beta),
+            Hyper("eps", 1e-6, _positive),
+            Hyper("eps_root", 0.0, _nonnegative),
+            Hyper("weight_decay", 0.0, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("m", "exp_avg"), Slot("v", "exp_avg_sq")),
+        in_torch=False,
+        rereads=3,
     ),
 )  # fmt: skip
 

@@ -118,6 +118,7 @@ radam_step = _native(_ref.radam_step, _core.radam_step)
 nadam_step = _native(_ref.nadam_step, _core.nadam_step)
 rprop_step = _native(_ref.rprop_step, _core.rprop_step)
 asgd_step = _native(_ref.asgd_step, _core.asgd_step)
+lamb_step = _native(_ref.lamb_step, _core.lamb_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
@@ -128,6 +129,7 @@ __all__ = [
     "adamw_step",
     "asgd_step",
     "clip_grad_norm",
+    "lamb_step",
     "nadam_step",
     "radam_step",
     "rmsprop_step",

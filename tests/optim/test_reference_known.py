@@ -295,6 +295,42 @@ def asgd_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-2, lambd: floa
     return out
 
 
+def lamb_by_hand(xs: Sequence[float], gss: Sequence[Sequence[float]], *, lr: float = 1e-3,
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-6,
+                 eps_root: float = 0.0, weight_decay: float = 0.0, maximize: bool = False,
+                 planted: str = "") -> list[Trace]:  # fmt: skip
+    """optax.lamb on one array: Adam's direction, then ||x|| / ||u|| over all of it."""
+    n = len(xs)
+    xs = list(xs)
+    m, v = [0.0] * n, [0.0] * n
+    out: list[Trace] = [[] for _ in range(n)]
+    for t, gs in enumerate(gss, start=1):
+        u = [0.0] * n
+        for i in range(n):
+            g = -gs[i] if maximize else gs[i]
+            m[i] = (1 - beta1) * g + beta1 * m[i]
+            v[i] = (1 - beta2) * (g * g) + beta2 * v[i]
+            m_hat = m[i] if planted == "no-bias-correction" else m[i] / (1 - beta1**t)
+            v_hat = v[i] if planted == "no-bias-correction" else v[i] / (1 - beta2**t)
+            u[i] = m_hat / (math.sqrt(v_hat + eps_root) + eps) + weight_decay * xs[i]
+        x_norm = math.sqrt(sum(x * x for x in xs))
+        u_norm = math.sqrt(sum(w * w for w in u))
+        if planted == "decay-after-ratio":  # the weight decay left out of ||u|| and r
+            u_norm = math.sqrt(
+                sum((w - weight_decay * x) ** 2 for w, x in zip(u, xs, strict=True))
+            )
+        r = 1.0 if x_norm == 0 or u_norm == 0 else x_norm / u_norm
+        if planted == "no-trust-ratio":
+            r = 1.0
+        xs = [x - lr * r * w for x, w in zip(xs, u, strict=True)]
+        for i in range(n):
+            out[i].append((xs[i], {"m": m[i], "v": v[i]}))
+    return out
+
+
+#: rules whose update couples the elements of an array: called on all of it
+WHOLE: dict[str, Callable[..., list[Trace]]] = {"lamb_step": lamb_by_hand}
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -325,7 +361,12 @@ def by_hand(case: Case, p0: Sequence[float] = KNOWN_P0, grads: Grads = KNOWN_GRA
         kw["init"] = initial_sum(case)
     if planted:
         kw["planted"] = planted
-    traces = [RULES[case.fn](x, [g[i] for g in grads], **kw) for i, x in enumerate(p0)]
+    if case.fn in WHOLE:
+        traces = WHOLE[case.fn](p0, grads, **kw)
+    else:
+        traces = [
+            RULES[case.fn](x, [g[i] for g in grads], **kw) for i, x in enumerate(p0)
+        ]
     steps = []
     for t in range(len(grads)):
         params = [trace[t][0] for trace in traces]
@@ -353,6 +394,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
         "rprop_step": ("prev", "step_size"),
         "asgd_step": ("ax", "eta", "mu"),
+        "lamb_step": ("m", "v"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -398,6 +440,8 @@ EXTRA = [
     # averaging from the second step (t0 = 0), a steep eta decay (alpha = 1)
     _extra("asgd-t0-zero-alpha", "asgd_step", {"lr": 0.1, "lambd": 0.5, "alpha": 1.0,
                                                "t0": 0.0}),
+    # eps_root large, so that its place (under the root) shows
+    _extra("lamb-eps-root", "lamb_step", {"lr": 0.05, "eps_root": 0.1, "beta2": 0.9}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -489,6 +533,9 @@ PLANTED = [
     ("rprop-etas-clamped-max", "no-clamp"),
     ("asgd-t0-decay-l2-max", "eta-of-this-step"),
     ("asgd-t0-decay-l2-max", "maximize-after-wd"),
+    ("lamb", "no-trust-ratio"),
+    ("lamb", "no-bias-correction"),
+    ("lamb-wd-max", "decay-after-ratio"),
 ]
 
 

@@ -19,6 +19,9 @@ constexpr std::size_t max_state_slots = rules::all::max_slots;
 
 template <class T, class Rule>
 using rule_leaves = std::array<leaf_fn<T>, Rule::variants>;
+// A two-pass rule's first passes, by variant (empty for a one-pass rule).
+template <class T, class Rule>
+using rule_measures = std::array<measure_fn<T>, rules::sums_of<Rule>::value ? Rule::variants : 0>;
 
 namespace detail {
 template <class T, class List>
@@ -26,12 +29,14 @@ struct leaves_of_list;
 template <class T, class... Rules>
 struct leaves_of_list<T, rules::rule_list<Rules...>> {
     using type = std::tuple<rule_leaves<T, Rules>...>;
+    using measures = std::tuple<rule_measures<T, Rules>...>;
 };
 }  // namespace detail
 
 template <class T>
 struct kernel_table {
     typename detail::leaves_of_list<T, rules::all>::type by_rule;  // indexed by variant()
+    typename detail::leaves_of_list<T, rules::all>::measures measures_by_rule;
     bool (*all_finite)(const T*, index_t);
     double (*sum_squares)(const T*, index_t);
     double (*max_abs)(const T*, index_t);
@@ -42,6 +47,10 @@ struct kernel_table {
     template <class Rule>
     const rule_leaves<T, Rule>& leaves() const {
         return std::get<rules::index_of<Rule, rules::all>::value>(by_rule);
+    }
+    template <class Rule>
+    const rule_measures<T, Rule>& measures() const {
+        return std::get<rules::index_of<Rule, rules::all>::value>(measures_by_rule);
     }
 };
 

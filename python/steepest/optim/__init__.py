@@ -55,6 +55,10 @@ class ASGD(_ref.ASGD):
     _default_backend = "native"
 
 
+class Lamb(_ref.Lamb):
+    _default_backend = "native"
+
+
 __all__ = [
     "ASGD",
     "SGD",
@@ -63,6 +67,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lamb",
     "NAdam",
     "Optimizer",
     "RAdam",

@@ -102,8 +102,8 @@ def minimize(
     lr : float or schedule, optional
         Learning rate, or a schedule from :mod:`steepest.schedules` (evaluated
         at the step index). Default: the name's default (0.01 for the SGD
-        family, adagrad and rmsprop; torch's default for the others); for a
-        class or partial, its own.
+        family, adagrad and rmsprop; torch's default for the others, 0.001
+        for lamb); for a class or partial, its own.
     tol : float, default 1e-6
         Stop, converged, when ``||grad f(x)|| <= tol``.
     ftol : float, optional

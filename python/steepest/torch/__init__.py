@@ -35,6 +35,7 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
+from .lamb import Lamb
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -49,6 +50,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lamb",
     "NAdam",
     "NativeOptimizer",
     "RAdam",

@@ -45,4 +45,10 @@ template <class T>
 using leaf_fn = void (*)(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT g, T* const* s,
                          index_t n, const void* coeffs);
 
+// The first pass of a two-pass rule (rules/rule.hpp): a leaf that also writes
+// the rule's sums over its `n` elements into out[0..sums).
+template <class T>
+using measure_fn = void (*)(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT g, T* const* s,
+                            index_t n, const void* coeffs, double* out);
+
 }  // namespace steepest

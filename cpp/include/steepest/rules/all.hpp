@@ -9,6 +9,7 @@
 #include "steepest/rules/adagrad.hpp"
 #include "steepest/rules/adam.hpp"
 #include "steepest/rules/adamax.hpp"
+#include "steepest/rules/lamb.hpp"
 #include "steepest/rules/radam.hpp"
 #include "steepest/rules/asgd.hpp"
 #include "steepest/rules/nadam.hpp"
@@ -20,6 +21,6 @@
 namespace steepest::rules {
 
 using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam, rprop,
-                      asgd>;
+                      asgd, lamb>;
 
 }  // namespace steepest::rules

@@ -8,11 +8,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
+#include "steepest/core/parallel.hpp"
 #include "steepest/kernel_table.hpp"
 #include "steepest/rules/all.hpp"
 
@@ -40,9 +43,22 @@ struct step_plan {
     leaf_fn<T> leaf = nullptr;
     double weight = 1.0;
     alignas(storage::align) unsigned char coeff_bytes[storage::size];  // the rule's coeffs<T>
+    // A two-pass rule's first pass and the step from its totals (else null, 0).
+    measure_fn<T> measure = nullptr;
+    int sums = 0;
+    void (*rescale)(const void* coeffs, const double* totals, void* out) = nullptr;
 
     const void* coeffs() const { return coeff_bytes; }
 };
+
+namespace detail {
+template <class T, class Rule>
+void rescale_as(const void* c, const double* totals, void* out) {
+    using coeffs = typename Rule::template coeffs<T>;
+    const coeffs r = Rule::template rescale<T>(*static_cast<const coeffs*>(c), totals);
+    std::memcpy(out, &r, sizeof r);
+}
+}  // namespace detail
 
 // The per-param scalars of one param (rules::scalar_cell), for any rule.
 using scalar_row = std::array<rules::scalar_cell, rules::all::max_scalars>;
@@ -57,14 +73,21 @@ step_plan<T> plan_step(const Rule& r, long long t, double lr, rules::scalar_cell
     const auto& leaves = kernels<T>().template leaves<Rule>();
     p.weight = r.weight();
     coeffs c;
+    std::size_t v;
     if constexpr (rules::scalar_count<Rule>() > 0) {
-        p.leaf = leaves[static_cast<std::size_t>(r.variant(t, s))];
+        v = static_cast<std::size_t>(r.variant(t, s));
         c = r.template plan<T>(t, lr, s);
     } else {
-        p.leaf = leaves[static_cast<std::size_t>(r.variant(t))];
+        v = static_cast<std::size_t>(r.variant(t));
         c = r.template plan<T>(t, lr);
     }
+    p.leaf = leaves[v];
     std::memcpy(p.coeff_bytes, &c, sizeof c);
+    if constexpr (rules::sums_of<Rule>::value > 0) {
+        p.measure = kernels<T>().template measures<Rule>()[v];
+        p.sums = rules::sums_of<Rule>::value;
+        p.rescale = &detail::rescale_as<T, Rule>;
+    }
     return p;
 }
 
@@ -81,6 +104,83 @@ inline std::size_t scalar_count(const any_rule& r) {
             return rules::scalar_count<std::remove_cv_t<std::remove_reference_t<decltype(rule)>>>();
         },
         r);
+}
+
+// The arrays of one piece of a step, offset to its first element.
+template <class T>
+struct piece_args {
+    T* p;
+    const T* g;
+    T* s[max_state_slots];
+};
+
+// The blocks a two-pass rule's first pass runs on: their sums are added in
+// block order, so an array's totals do not depend on the thread count.
+// Twin: steepest.reference.functional._lamb._sum_squares.
+constexpr index_t measure_block = 16384;
+
+// run_two_pass's check when nothing is to be checked (nonfinite="ignore").
+struct no_check {
+    bool operator()(std::size_t, index_t, index_t) const { return true; }
+};
+
+// One step of a two-pass plan over arrays of `sizes`; at(i, lo) gives array
+// i's piece_args at element lo. check(i, lo, hi) -> bool runs on every block
+// before anything is written; false from any skips the step (returns false).
+// Pass 1 (state, sums) over fixed blocks in one parallel region; each array's
+// coefficients from its totals; pass 2 (param) over pieces in another.
+template <class T, class At, class Check>
+bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, At&& at,
+                  Check&& check) {
+    struct block {
+        std::size_t seg;
+        index_t lo, hi;
+    };
+    std::vector<block> blocks;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        for (index_t lo = 0; lo < sizes[i]; lo += measure_block) {
+            blocks.push_back({i, lo, std::min(sizes[i], lo + measure_block)});
+        }
+    }
+    const auto S = static_cast<std::size_t>(plan.sums);
+    std::vector<double> part(blocks.size() * S, 0.0);
+    const double w = plan.weight * static_cast<double>(measure_block);
+    const index_t grain = std::max<index_t>(1, grain_for(w));
+    std::atomic<bool> ok{true};
+    team(static_cast<index_t>(blocks.size()), grain, 1, [&](index_t b, index_t e) {
+        if constexpr (!std::is_same_v<std::decay_t<Check>, no_check>) {
+            bool mine = true;
+            for (index_t j = b; j < e && mine; ++j) {
+                const block& bl = blocks[static_cast<std::size_t>(j)];
+                mine = check(bl.seg, bl.lo, bl.hi);
+            }
+            if (!mine) ok.store(false, std::memory_order_relaxed);
+            team_barrier();
+            if (!ok.load(std::memory_order_relaxed)) return;
+        }
+        for (index_t j = b; j < e; ++j) {
+            const auto u = static_cast<std::size_t>(j);
+            const block& bl = blocks[u];
+            piece_args<T> a = at(bl.seg, bl.lo);
+            plan.measure(a.p, a.g, a.s, bl.hi - bl.lo, plan.coeffs(), part.data() + u * S);
+        }
+    });
+    if (!ok) return false;
+    std::vector<step_plan<T>> per(sizes.size(), plan);
+    std::vector<double> totals(S);
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        std::fill(totals.begin(), totals.end(), 0.0);
+        for (; j < blocks.size() && blocks[j].seg == i; ++j) {
+            for (std::size_t k = 0; k < S; ++k) totals[k] += part[j * S + k];
+        }
+        plan.rescale(plan.coeffs(), totals.data(), per[i].coeff_bytes);
+    }
+    for_each_piece(sizes, plan.weight, [&](std::size_t i, index_t lo, index_t hi) {
+        piece_args<T> a = at(i, lo);
+        plan.leaf(a.p, a.g, a.s, hi - lo, per[i].coeffs());
+    });
+    return true;
 }
 
 }  // namespace steepest

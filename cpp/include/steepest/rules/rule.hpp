@@ -29,6 +29,17 @@
 //   variant(t, s)        and plan<T>(t, lr, s) in place of the two above,
 //                        s[k] being param's scalar k (a scalar_cell); plan
 //                        reads and updates them, variant is asked first.
+//
+// A two-pass rule, whose update needs a sum over each whole array (LAMB's
+// per-tensor norms), declares three more; the driver (rules/plan.hpp) runs
+// measure over fixed blocks, adds each array's block sums in block order
+// (so the totals do not depend on the thread count), then chunk:
+//   sums                 how many per-array sums the first pass yields (> 0)
+//   measure<T, V>(p, g, s, n, c, out)   first pass over n elements: writes
+//                        what it can (state) and its sums over them to out[k]
+//   rescale<T>(c, totals)   the coeffs<T> of one array's second pass, from
+//                        the step's c and that array's totals (in double)
+//   chunk<T, V>          the second pass, with that array's coefficients
 #pragma once
 
 #include <algorithm>
@@ -155,6 +166,13 @@ struct hyper_counter {
 };
 
 }  // namespace detail
+
+// Rule::sums for a two-pass rule, else 0.
+template <class Rule, class = void>
+struct sums_of : std::integral_constant<int, 0> {};
+template <class Rule>
+struct sums_of<Rule, std::void_t<decltype(Rule::sums)>>
+    : std::integral_constant<int, Rule::sums> {};
 
 // How many hyperparameters Rule declares (its binding's arity depends on it).
 template <class Rule>

@@ -207,6 +207,21 @@ void update_piece(model::network<T>& net, optimizer<T>& opt,
     plan.leaf(param_of(net, i) + lo, g, s, hi - lo, plan.coeffs());
 }
 
+// A two-pass rule's step over every param (rules/plan.hpp), from grads g.
+template <class T>
+void two_pass_update(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan,
+                     const std::vector<std::vector<T>>& g, const std::vector<index_t>& sizes) {
+    auto at = [&](std::size_t i, index_t lo) {
+        piece_args<T> a{param_of(net, i) + lo, g[i].data() + lo, {}};
+        for (std::size_t k = 0; k < opt.state.size(); ++k) {
+            T* s = opt.state[k][i];
+            a.s[k] = s ? s + lo : s;
+        }
+        return a;
+    };
+    run_two_pass(plan, sizes, at, no_check{});
+}
+
 // Serial batch: loss and gradient on this thread, then the update (threaded
 // only when the parameters are many).
 template <class T>
@@ -221,7 +236,9 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
         update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi);
     };
-    if (count < grain_for(weight) || max_threads() <= 1) {
+    if (plans[0].measure != nullptr) {
+        two_pass_update(net, opt, plans[0], ws.grads, sizes);
+    } else if (count < grain_for(weight) || max_threads() <= 1) {
         for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
     } else {
         for_each_piece(sizes, weight, run);
@@ -306,8 +323,19 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                     for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
                 }
                 if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
-                update_piece(net, opt, plans, i, g, lo, hi);
+                if (plans[0].measure == nullptr) update_piece(net, opt, plans, i, g, lo, hi);
             });
+            if (plans[0].measure != nullptr) {
+                // a two-pass rule needs every share's gradient: thread 0 steps
+                // alone (its totals, like everything else, are thread-count free)
+                barrier.wait();
+                if (t == 0) {
+                    const int saved = calling_thread_limit();
+                    calling_thread_limit() = 1;
+                    two_pass_update(net, opt, plans[0], tws[0].grads, sizes);
+                    calling_thread_limit() = saved;
+                }
+            }
             ++step;
             if (t == 0) {
                 total += double(J) * double(b);

@@ -39,13 +39,15 @@ CONTENDERS = (*LOCAL_CONTENDERS, *TORCH_FLAGS)
 
 @dataclass(frozen=True)
 class Rule:
-    """One optimizer configuration; the class and kwargs exist in torch.optim too."""
+    """One optimizer configuration; the class and kwargs exist in torch.optim
+    too where ``in_torch``."""
 
     key: str
     label: str
     cls: str
     kwargs: dict[str, Any]
     arrays: int  # arrays read plus arrays written per element and step
+    in_torch: bool = True
 
 
 def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
@@ -53,10 +55,10 @@ def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
     spec, implied = OPTIMIZER_NAMES[name]
     kwargs = {"lr": spec.suggested_lr(), **implied, **extra}
     # p and g read and p written, then each state array read and written (a
-    # per-param scalar is no traffic)
+    # per-param scalar is no traffic), and any a second pass reads again
     active = spec.active({**spec.defaults(), **kwargs})
-    arrays = 3 + 2 * sum(1 for slot in active if not slot.scalar)
-    return Rule(key, label, spec.cls, kwargs, arrays)
+    arrays = 3 + 2 * sum(1 for slot in active if not slot.scalar) + spec.rereads
+    return Rule(key, label, spec.cls, kwargs, arrays, spec.in_torch)
 
 
 # every optimizer name of the spec rows (labelled by class unless named here),
@@ -254,7 +256,7 @@ def run_table(
                     m = row[contender]
                     m.seconds, m.calls = time_call(stepper.step, budget, repeats)
                     del stepper  # its state goes before the next contender's comes
-                if worker is not None:
+                if worker is not None and rule.in_torch:
                     got = measure_torch(
                         worker, rule, size, dtype, 0, expected, budget, repeats
                     )

@@ -20,6 +20,7 @@ from ._adam import adam_step, adamw_step
 from ._adamax import adamax_step
 from ._asgd import asgd_step
 from ._clip import clip_grad_norm
+from ._lamb import lamb_step
 from ._nadam import nadam_step
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
@@ -34,6 +35,7 @@ __all__ = [
     "adamw_step",
     "asgd_step",
     "clip_grad_norm",
+    "lamb_step",
     "nadam_step",
     "radam_step",
     "rmsprop_step",

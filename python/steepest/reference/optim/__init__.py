@@ -13,6 +13,7 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
+from .lamb import Lamb
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -27,6 +28,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lamb",
     "NAdam",
     "RAdam",
     "RMSprop",
