@@ -19,7 +19,7 @@ from typing import Any
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta"}  # fmt: skip
+           "adadelta_step": "Adadelta", "lion_step": "Lion"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,9 @@ class Case:
         if self.init:
             kw["initial_accumulator_value"] = self.init
         object.__setattr__(
-            self, "uses_step", self.fn not in ("rmsprop_step", "adadelta_step")
+            self,
+            "uses_step",
+            self.fn not in ("rmsprop_step", "adadelta_step", "lion_step"),
         )
         object.__setattr__(self, "cls", CLASSES[self.fn])
         object.__setattr__(self, "cls_kwargs", kw)
@@ -143,6 +145,15 @@ CASES = [
          {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1, "eps": 1e-3, "maximize": True},
          known=(0.992476041644752, -1.963316343182825, 0.4746236948324166, 3.0114653598943018,
                 -0.22733029631246277)),
+    # Lion (optax.lion; torch.optim has none): the third element's first
+    # interpolation is exactly 0, whose sign is 0; the last one's momentum
+    # outweighs its third gradient, so the sign is not the gradient's.
+    Case("lion", "lion_step", ("m",), {"lr": 0.01},
+         known=(0.989970100298999, -2.009940100598998, 0.49998510014999953, 2.989910300898997,
+                -0.27999220007599973)),
+    Case("lion-betas-nowd-max", "lion_step", ("m",),
+         {"lr": 0.01, "beta1": 0.5, "beta2": 0.9, "weight_decay": 0.0, "maximize": True},
+         known=(1.01, -1.9899999999999998, 0.5, 3.01, -0.21999999999999997)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

@@ -29,6 +29,7 @@ _LAZY_NAMES = {
     "Adam": "steepest.optim",
     "AdamW": "steepest.optim",
     "Adamax": "steepest.optim",
+    "Lion": "steepest.optim",
     "Optimizer": "steepest.optim",
     "RMSprop": "steepest.optim",
     "ConvergenceWarning": "steepest._errors",
@@ -70,7 +71,17 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         MLPClassifier,
         MLPRegressor,
     )
-    from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Optimizer, RMSprop
+    from .optim import (
+        SGD,
+        Adadelta,
+        Adagrad,
+        Adam,
+        Adamax,
+        AdamW,
+        Lion,
+        Optimizer,
+        RMSprop,
+    )
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -128,6 +139,7 @@ __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
     "LinearRegression",
+    "Lion",
     "LogisticRegression",
     "MLPClassifier",
     "MLPRegressor",

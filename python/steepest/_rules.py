@@ -371,6 +371,18 @@ RULES: tuple[Rule, ...] = (
         takes_step=False,
         torch_flags=("foreach", "capturable", "differentiable"),
     ),
+    Rule(
+        "lion", "lion_step", "Lion",
+        (
+            Hyper("lr", 1e-4, _nonnegative),
+            Hyper("betas", (0.9, 0.99), _betas, to_step=("beta1", "beta2"),
+                  step_check=_beta),
+            Hyper("weight_decay", 1e-3, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("m", "exp_avg"),),
+        takes_step=False,
+    ),
 )  # fmt: skip
 
 #: rule name -> row

@@ -113,6 +113,7 @@ adam_step = _native(_ref.adam_step, _core.adam_step)
 adamw_step = _native(_ref.adamw_step, _core.adamw_step)
 adamax_step = _native(_ref.adamax_step, _core.adamax_step)
 adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
+lion_step = _native(_ref.lion_step, _core.lion_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
@@ -122,6 +123,7 @@ __all__ = [
     "adamax_step",
     "adamw_step",
     "clip_grad_norm",
+    "lion_step",
     "rmsprop_step",
     "sgd_step",
 ]

@@ -183,6 +183,35 @@ def adadelta_by_hand(x: float, gs: Sequence[float], *, lr: float = 1.0, rho: flo
     return out
 
 
+def lion_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-4, beta1: float = 0.9,
+                 beta2: float = 0.99, weight_decay: float = 1e-3, maximize: bool = False,
+                 planted: str = "") -> Trace:  # fmt: skip
+    """The paper's algorithm 2 (as optax.lion): torch.optim has no Lion."""
+    out: Trace = []
+    m = 0.0
+    for g in gs:
+        g = -g if maximize else g
+        if planted == "momentum-first":  # the update interpolates with the new m
+            m = beta2 * m + (1 - beta2) * g
+        c = beta1 * m + (1 - beta1) * g
+        if planted == "l2-decay":  # weight decay in the gradient, before the sign
+            c = c + (1 - beta1) * weight_decay * x
+        s = 1.0 if c > 0 else -1.0 if c < 0 else 0.0
+        if planted == "sign-of-zero-is-one":
+            s = 1.0 if c >= 0 else -1.0
+        if planted == "l2-decay":
+            x = x - lr * s
+        elif planted == "decay-after-update":
+            x = x - lr * s
+            x = x - lr * weight_decay * x
+        else:
+            x = x - lr * (s + weight_decay * x)
+        if planted != "momentum-first":
+            m = beta2 * m + (1 - beta2) * g
+        out.append((x, {"m": m}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -191,6 +220,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adamw_step": lambda x, gs, **kw: adam_by_hand(x, gs, decoupled=True, **kw),
     "adamax_step": adamax_by_hand,
     "adadelta_step": adadelta_by_hand,
+    "lion_step": lion_by_hand,
 }
 
 
@@ -233,6 +263,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adam_step": ("m", "v", "v_max") if kwargs.get("amsgrad") else ("m", "v"),
         "adamax_step": ("m", "u"),
         "adadelta_step": ("square_avg", "acc_delta"),
+        "lion_step": ("m",),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -268,6 +299,10 @@ EXTRA = [
     _extra("adamax-eps-beta2", "adamax_step", {"lr": 0.01, "beta2": 0.5, "eps": 0.1}),
     # eps large, so that its place (inside both roots) shows beyond the first step
     _extra("adadelta-eps-rho", "adadelta_step", {"lr": 0.1, "rho": 0.95, "eps": 0.01}),
+    # beta1 high and beta2 low: the update follows the previous gradient's sign,
+    # so using the momentum before or after its update shows; a large decay
+    _extra("lion-momentum-wd", "lion_step",
+           {"lr": 0.05, "beta1": 0.99, "beta2": 0.1, "weight_decay": 0.5}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -342,6 +377,10 @@ PLANTED = [
     ("adadelta", "old-square-avg"),
     ("adadelta-l2-rho-max", "maximize-after-wd"),
     ("adadelta-eps-rho", "eps-outside-sqrt"),
+    ("lion", "sign-of-zero-is-one"),
+    ("lion-momentum-wd", "momentum-first"),
+    ("lion-momentum-wd", "l2-decay"),
+    ("lion-momentum-wd", "decay-after-update"),
 ]
 
 

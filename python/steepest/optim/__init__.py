@@ -39,6 +39,10 @@ class Adadelta(_ref.Adadelta):
     _default_backend = "native"
 
 
+class Lion(_ref.Lion):
+    _default_backend = "native"
+
+
 __all__ = [
     "SGD",
     "Adadelta",
@@ -46,6 +50,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lion",
     "Optimizer",
     "RMSprop",
 ]

@@ -13,7 +13,7 @@ import sys
 from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
-from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, RMSprop
+from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, RMSprop
 
 # the classes find this package's functional and schedules by backend name
 _backend.register("reference", sys.modules[__name__])
@@ -25,6 +25,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lion",
     "RMSprop",
     "clip_grad_norm",
     "functional",

@@ -6,9 +6,11 @@
 param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
 with ``torch.optim.lr_scheduler`` and exchange state dicts with
-``torch.optim``. Each step views params, gradients and state as NumPy arrays
-(CPU tensors share their memory, nothing is copied) and updates each param
-group in one native call with the GIL released.
+``torch.optim``; :class:`Lion`, which torch.optim lacks, follows
+``optax.lion`` under the names of the common PyTorch port. Each step views
+params, gradients and state as NumPy arrays (CPU tensors share their memory,
+nothing is copied) and updates each param group in one native call with the
+GIL released.
 
 Needs the optional dependency torch (``pip install steepest[torch]``).
 
@@ -30,6 +32,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .lion import Lion
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -40,6 +43,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lion",
     "NativeOptimizer",
     "RMSprop",
 ]

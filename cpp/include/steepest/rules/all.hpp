@@ -9,12 +9,13 @@
 #include "steepest/rules/adagrad.hpp"
 #include "steepest/rules/adam.hpp"
 #include "steepest/rules/adamax.hpp"
+#include "steepest/rules/lion.hpp"
 #include "steepest/rules/rmsprop.hpp"
 #include "steepest/rules/rule.hpp"
 #include "steepest/rules/sgd.hpp"
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, lion>;
 
 }  // namespace steepest::rules

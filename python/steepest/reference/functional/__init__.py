@@ -19,6 +19,7 @@ from ._adagrad import adagrad_step
 from ._adam import adam_step, adamw_step
 from ._adamax import adamax_step
 from ._clip import clip_grad_norm
+from ._lion import lion_step
 from ._rmsprop import rmsprop_step
 from ._sgd import sgd_step
 
@@ -29,6 +30,7 @@ __all__ = [
     "adamax_step",
     "adamw_step",
     "clip_grad_norm",
+    "lion_step",
     "rmsprop_step",
     "sgd_step",
 ]
