@@ -19,7 +19,8 @@ from typing import Any
 # The class of each step, under torch's name.
 CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta", "lion_step": "Lion"}  # fmt: skip
+           "adadelta_step": "Adadelta", "lion_step": "Lion",
+           "adabelief_step": "AdaBelief"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,15 @@ CASES = [
     Case("lion-betas-nowd-max", "lion_step", ("m",),
          {"lr": 0.01, "beta1": 0.5, "beta2": 0.9, "weight_decay": 0.0, "maximize": True},
          known=(1.01, -1.9899999999999998, 0.5, 3.01, -0.21999999999999997)),
+    # AdaBelief (optax.adabelief; torch.optim has none)
+    Case("adabelief", "adabelief_step", ("m", "s"), {"lr": 0.01},
+         known=(0.9971806736394655, -1.9902419991166886, 0.4950889251304349, 2.977498391295325,
+                -0.27422538467768837)),
+    Case("adabelief-eps-betas-max", "adabelief_step", ("m", "s"),
+         {"lr": 0.01, "beta1": 0.8, "beta2": 0.9, "eps": 1e-3, "eps_root": 1e-4,
+          "maximize": True},
+         known=(1.0028035510166764, -2.009377547138585, 0.5051050903175762, 3.0249554787494364,
+                -0.2238350648415306)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

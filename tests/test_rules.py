@@ -102,7 +102,7 @@ def test_optimizer_names() -> None:
     # which would silently drop that rule's tests everywhere else.
     assert list(_rules.OPTIMIZER_NAMES) == [
         "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax",
-        "adadelta", "lion",
+        "adadelta", "lion", "adabelief",
     ]  # fmt: skip
     rule, implied = _rules.OPTIMIZER_NAMES["nesterov"]
     assert rule.name == "sgd"

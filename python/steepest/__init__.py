@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 # (which runs this file first) loads neither the extension nor scikit-learn.
 _LAZY_NAMES = {
     "SGD": "steepest.optim",
+    "AdaBelief": "steepest.optim",
     "Adadelta": "steepest.optim",
     "Adagrad": "steepest.optim",
     "Adam": "steepest.optim",
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
     )
     from .optim import (
         SGD,
+        AdaBelief,
         Adadelta,
         Adagrad,
         Adam,
@@ -131,6 +133,7 @@ _backend.register("native", sys.modules[__name__])
 
 __all__ = [
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",

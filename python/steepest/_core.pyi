@@ -22,6 +22,7 @@ adamw_step: _Step
 adamax_step: _Step
 adadelta_step: _Step
 lion_step: _Step
+adabelief_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(
@@ -48,7 +49,7 @@ def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
 def train_epoch(
     params: list[NDArray[Any]],
     # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax"
-    # | "adadelta" | "lion",
+    # | "adadelta" | "lion" | "adabelief",
     # <hyperparameters under the functional steps' keyword names>, "state":
     # {state name: list of arrays shaped like params}}: see models/_epoch.py
     # native_rule

@@ -114,9 +114,11 @@ adamw_step = _native(_ref.adamw_step, _core.adamw_step)
 adamax_step = _native(_ref.adamax_step, _core.adamax_step)
 adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
 lion_step = _native(_ref.lion_step, _core.lion_step)
+adabelief_step = _native(_ref.adabelief_step, _core.adabelief_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
+    "adabelief_step",
     "adadelta_step",
     "adagrad_step",
     "adam_step",

@@ -1,6 +1,6 @@
 """Rules torch.optim lacks against optax, their peer: 30 steps, float64 and float32.
 
-optax runs its own transformation (``optax.lion``) eagerly on the same
+optax runs its own transformation (``optax.lion``, ``optax.adabelief``) eagerly on the same
 params and gradients; both backends of the class, and the class of
 :mod:`steepest.torch`, must end where it does. ``maximize`` (which optax does
 not have) is optax run on the negated gradients. optax is a test dependency:
@@ -27,9 +27,12 @@ jax.config.update("jax_enable_x64", True)
 
 STEPS = 30
 # (rtol, atol) per dtype. The same operations in the same order, per-step
-# scalars (1 - b1, ...) computed in double and cast once by both: measured
-# bit for bit in both dtypes (jax 0.10.2, optax 0.2.8); the tolerance leaves
-# room for another version's rounding, far below a sign flipped (2 lr).
+# scalars (1 - b1, ...) computed in double and cast once by both. Measured
+# (jax 0.10.2, optax 0.2.8): Lion bit for bit in both dtypes; AdaBelief
+# within 2.1e-15 (float64) and 6.3e-8 (float32) relative, as XLA divides a
+# one-element array by the bias correction and multiplies the others by its
+# reciprocal (steepest always does the latter). Far below a flipped sign of
+# Lion's update (2 lr).
 TOLERANCES = {np.float64: (1e-13, 0.0), np.float32: (1e-6, 1e-7)}
 
 
@@ -38,9 +41,19 @@ def _lion(hyper: dict[str, Any]) -> Any:
     return optax.lion(hyper["lr"], b1=b1, b2=b2, weight_decay=hyper["weight_decay"])
 
 
+def _adabelief(hyper: dict[str, Any]) -> Any:
+    b1, b2 = hyper["betas"]
+    return optax.adabelief(
+        hyper["lr"], b1=b1, b2=b2, eps=hyper["eps"], eps_root=hyper["eps_root"]
+    )
+
+
 #: class -> the optax transformation of its hyperparameters (the class's
 #: defaults completed by a row's keywords)
-PEERS: dict[str, Callable[[dict[str, Any]], Any]] = {"Lion": _lion}
+PEERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "Lion": _lion,
+    "AdaBelief": _adabelief,
+}
 CASES_OF_PEERS = [c for c in CASES if c.cls in PEERS]
 
 
@@ -52,8 +65,12 @@ def test_every_rule_without_torch_has_its_rows_here() -> None:
 
 @pytest.mark.parametrize(
     ("cls", "optax_fn", "names"),
-    [("Lion", "lion", {"betas": ("b1", "b2"), "weight_decay": ("weight_decay",)})],
-)
+    [
+        ("Lion", "lion", {"betas": ("b1", "b2"), "weight_decay": ("weight_decay",)}),
+        ("AdaBelief", "adabelief",
+         {"betas": ("b1", "b2"), "eps": ("eps",), "eps_root": ("eps_root",)}),
+    ],
+)  # fmt: skip
 def test_defaults_are_optax(cls: str, optax_fn: str, names: dict[str, Any]) -> None:
     """The class's defaults are optax's (optax has no default learning rate)."""
     theirs = inspect.signature(getattr(optax, optax_fn)).parameters

@@ -212,6 +212,33 @@ def lion_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-4, beta1: floa
     return out
 
 
+def adabelief_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-3, beta1: float = 0.9,
+                      beta2: float = 0.999, eps: float = 1e-16, eps_root: float = 1e-16,
+                      maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    """The paper's algorithm 2 (as optax.adabelief): torch.optim has no AdaBelief."""
+    out: Trace = []
+    m = s = 0.0
+    for t, g in enumerate(gs, start=1):
+        g = -g if maximize else g
+        m_old = m
+        m = beta1 * m + (1 - beta1) * g
+        # the belief: how far g is from its prediction m (the new one)
+        e = g - (m_old if planted == "old-m-in-error" else m)
+        s = beta2 * s + (1 - beta2) * e * e
+        if planted != "eps-root-not-kept":
+            s = s + eps_root
+        m_hat = m / (1 - beta1**t)
+        s_hat = s / (1 - beta2**t)
+        if planted == "eps-root-not-kept":
+            s_hat = s_hat + eps_root
+        if planted == "eps-inside-sqrt":
+            x = x - lr * m_hat / math.sqrt(s_hat + eps)
+        else:
+            x = x - lr * m_hat / (math.sqrt(s_hat) + eps)
+        out.append((x, {"m": m, "s": s}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -221,6 +248,7 @@ RULES: dict[str, Callable[..., Trace]] = {
     "adamax_step": adamax_by_hand,
     "adadelta_step": adadelta_by_hand,
     "lion_step": lion_by_hand,
+    "adabelief_step": adabelief_by_hand,
 }
 
 
@@ -264,6 +292,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adamax_step": ("m", "u"),
         "adadelta_step": ("square_avg", "acc_delta"),
         "lion_step": ("m",),
+        "adabelief_step": ("m", "s"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -303,6 +332,9 @@ EXTRA = [
     # so using the momentum before or after its update shows; a large decay
     _extra("lion-momentum-wd", "lion_step",
            {"lr": 0.05, "beta1": 0.99, "beta2": 0.1, "weight_decay": 0.5}),
+    # eps_root large, so that it shows kept in s; eps large, so that its place shows
+    _extra("adabelief-eps-root", "adabelief_step", {"lr": 0.01, "eps": 1e-8, "eps_root": 0.01}),
+    _extra("adabelief-eps", "adabelief_step", {"lr": 0.01, "eps": 0.1}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -381,6 +413,9 @@ PLANTED = [
     ("lion-momentum-wd", "momentum-first"),
     ("lion-momentum-wd", "l2-decay"),
     ("lion-momentum-wd", "decay-after-update"),
+    ("adabelief", "old-m-in-error"),
+    ("adabelief-eps-root", "eps-root-not-kept"),
+    ("adabelief-eps", "eps-inside-sqrt"),
 ]
 
 

@@ -43,8 +43,13 @@ class Lion(_ref.Lion):
     _default_backend = "native"
 
 
+class AdaBelief(_ref.AdaBelief):
+    _default_backend = "native"
+
+
 __all__ = [
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",

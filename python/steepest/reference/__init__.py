@@ -13,13 +13,14 @@ import sys
 from .. import _backend
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
-from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, RMSprop
+from .optim import SGD, AdaBelief, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, RMSprop
 
 # the classes find this package's functional and schedules by backend name
 _backend.register("reference", sys.modules[__name__])
 
 __all__ = [
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",

@@ -94,16 +94,16 @@ def minimize(
         Start; flattened to a 1-D float64 copy (never modified).
     optimizer : str or callable, default "adam"
         A name from "sgd", "momentum" (SGD, momentum 0.9), "nesterov",
-        "adagrad", "rmsprop", "adam", "adamw", "adamax", "adadelta", "lion"; or
-        anything called as ``optimizer([x], **kwargs)`` returning a steepest
-        optimizer: a class (``steepest.SGD``) or a :func:`functools.partial`
-        of one.
+        "adagrad", "rmsprop", "adam", "adamw", "adamax", "adadelta", "lion",
+        "adabelief"; or anything called as ``optimizer([x], **kwargs)``
+        returning a steepest optimizer: a class (``steepest.SGD``) or a
+        :func:`functools.partial` of one.
     lr : float or schedule, optional
         Learning rate, or a schedule from :mod:`steepest.schedules` (evaluated
         at the step index). Default: the name's default (0.01 for the SGD
         family, adagrad and rmsprop; 0.001 for adam/adamw; 0.002 for adamax;
-        1.0 for adadelta; 1e-4 for lion); for a class or partial, its own
-        (``steepest.SGD`` has none: pass one).
+        1.0 for adadelta; 1e-4 for lion; 0.001 for adabelief); for a class or
+        partial, its own (``steepest.SGD`` has none: pass one).
     tol : float, default 1e-6
         Stop, converged, when ``||grad f(x)|| <= tol``.
     ftol : float, optional

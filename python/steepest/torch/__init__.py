@@ -6,8 +6,9 @@
 param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
 with ``torch.optim.lr_scheduler`` and exchange state dicts with
-``torch.optim``; :class:`Lion`, which torch.optim lacks, follows
-``optax.lion`` under the names of the common PyTorch port. Each step views
+``torch.optim``; :class:`Lion` and :class:`AdaBelief`, which torch.optim
+lacks, follow ``optax.lion`` and ``optax.adabelief`` under the names of the
+common PyTorch ports. Each step views
 params, gradients and state as NumPy arrays (CPU tensors share their memory,
 nothing is copied) and updates each param group in one native call with the
 GIL released.
@@ -28,6 +29,7 @@ running averages with ``lerp`` and divides by the bias correction per element.
 from __future__ import annotations
 
 from ._base import NativeOptimizer
+from .adabelief import AdaBelief
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -38,6 +40,7 @@ from .sgd import SGD
 
 __all__ = [
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",

@@ -5,6 +5,7 @@
 // plus one entry here.
 #pragma once
 
+#include "steepest/rules/adabelief.hpp"
 #include "steepest/rules/adadelta.hpp"
 #include "steepest/rules/adagrad.hpp"
 #include "steepest/rules/adam.hpp"
@@ -16,6 +17,6 @@
 
 namespace steepest::rules {
 
-using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, lion>;
+using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, lion, adabelief>;
 
 }  // namespace steepest::rules

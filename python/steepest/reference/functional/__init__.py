@@ -14,6 +14,7 @@ they are read in, so the doctests run each backend.
 
 from __future__ import annotations
 
+from ._adabelief import adabelief_step
 from ._adadelta import adadelta_step
 from ._adagrad import adagrad_step
 from ._adam import adam_step, adamw_step
@@ -24,6 +25,7 @@ from ._rmsprop import rmsprop_step
 from ._sgd import sgd_step
 
 __all__ = [
+    "adabelief_step",
     "adadelta_step",
     "adagrad_step",
     "adam_step",

@@ -8,6 +8,7 @@ native backend as default; ``backend=`` picks either on both.
 
 from __future__ import annotations
 
+from .adabelief import AdaBelief
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -16,4 +17,14 @@ from .lion import Lion
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop"]
+__all__ = [
+    "SGD",
+    "AdaBelief",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "RMSprop",
+]
