@@ -24,7 +24,8 @@ CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSpro
            "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
            "adadelta_step": "Adadelta", "radam_step": "RAdam",
            "nadam_step": "NAdam", "rprop_step": "Rprop",
-           "asgd_step": "ASGD", "lamb_step": "Lamb"}  # fmt: skip
+           "asgd_step": "ASGD", "lamb_step": "Lamb",
+           "lion_step": "Lion", "adabelief_step": "AdaBelief"}  # fmt: skip
 # The class's pair keywords and the functional keywords they split into, with
 # torch's defaults for a half given.
 PAIRS = {"betas": (("beta1", 0.9), ("beta2", 0.999)),
@@ -59,7 +60,7 @@ class Case:
         object.__setattr__(
             self,
             "uses_step",
-            self.fn not in ("rmsprop_step", "adadelta_step", "rprop_step"),
+            self.fn not in ("rmsprop_step", "adadelta_step", "rprop_step", "lion_step"),
         )
         object.__setattr__(self, "cls", CLASSES[self.fn])
         object.__setattr__(self, "cls_kwargs", kw)
@@ -208,6 +209,24 @@ CASES = [
           "eps": 1e-3},
          known=(0.934149805072989, -1.9626376210912786, 0.5201774488958688, 3.0979824921039647,
                 0.03939824378577904)),
+    # Lion (optax.lion; torch.optim has none): the third element's first
+    # interpolation is exactly 0, whose sign is 0; the last one's momentum
+    # outweighs its third gradient, so the sign is not the gradient's.
+    Case("lion", "lion_step", ("m",), {"lr": 0.01},
+         known=(0.989970100298999, -2.009940100598998, 0.49998510014999953, 2.989910300898997,
+                -0.27999220007599973)),
+    Case("lion-betas-nowd-max", "lion_step", ("m",),
+         {"lr": 0.01, "beta1": 0.5, "beta2": 0.9, "weight_decay": 0.0, "maximize": True},
+         known=(1.01, -1.9899999999999998, 0.5, 3.01, -0.21999999999999997)),
+    # AdaBelief (optax.adabelief; torch.optim has none)
+    Case("adabelief", "adabelief_step", ("m", "s"), {"lr": 0.01},
+         known=(0.9971806736394655, -1.9902419991166886, 0.4950889251304349, 2.977498391295325,
+                -0.27422538467768837)),
+    Case("adabelief-eps-betas-max", "adabelief_step", ("m", "s"),
+         {"lr": 0.01, "beta1": 0.8, "beta2": 0.9, "eps": 1e-3, "eps_root": 1e-4,
+          "maximize": True},
+         known=(1.0028035510166764, -2.009377547138585, 0.5051050903175762, 3.0249554787494364,
+                -0.2238350648415306)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]

@@ -26,6 +26,8 @@ nadam_step: _Step
 rprop_step: _Step
 asgd_step: _Step
 lamb_step: _Step
+lion_step: _Step
+adabelief_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(
@@ -52,7 +54,8 @@ def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
 def train_epoch(
     params: list[NDArray[Any]],
     # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax"
-    # | "adadelta" | "radam" | "nadam" | "rprop" | "asgd" | "lamb",
+    # | "adadelta" | "radam" | "nadam" | "rprop" | "asgd" | "lamb" | "lion"
+    # | "adabelief",
     # <hyperparameters under the functional steps' keyword names>, "state":
     # {state name: list of arrays shaped like params}}: see models/_epoch.py
     # native_rule

@@ -508,6 +508,32 @@ RULES: tuple[Rule, ...] = (
         in_torch=False,
         rereads=3,
     ),
+    Rule(
+        "lion", "lion_step", "Lion",
+        (
+            Hyper("lr", 1e-4, _nonnegative),
+            Hyper("betas", (0.9, 0.99), _betas, to_step=("beta1", "beta2"),
+                  step_check=_beta),
+            Hyper("weight_decay", 1e-3, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("m", "exp_avg"),),
+        takes_step=False,
+        in_torch=False,
+    ),
+    Rule(
+        "adabelief", "adabelief_step", "AdaBelief",
+        (
+            Hyper("lr", 1e-3, _nonnegative),
+            Hyper("betas", (0.9, 0.999), _betas, to_step=("beta1", "beta2"),
+                  step_check=_beta),
+            Hyper("eps", 1e-16, _positive),
+            Hyper("eps_root", 1e-16, _nonnegative),
+            Hyper("maximize", False, _flag),
+        ),
+        (Slot("m", "exp_avg"), Slot("s", "exp_avg_var")),
+        in_torch=False,
+    ),
 )  # fmt: skip
 
 #: rule name -> row

@@ -119,9 +119,12 @@ nadam_step = _native(_ref.nadam_step, _core.nadam_step)
 rprop_step = _native(_ref.rprop_step, _core.rprop_step)
 asgd_step = _native(_ref.asgd_step, _core.asgd_step)
 lamb_step = _native(_ref.lamb_step, _core.lamb_step)
+lion_step = _native(_ref.lion_step, _core.lion_step)
+adabelief_step = _native(_ref.adabelief_step, _core.adabelief_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 
 __all__ = [
+    "adabelief_step",
     "adadelta_step",
     "adagrad_step",
     "adam_step",
@@ -130,6 +133,7 @@ __all__ = [
     "asgd_step",
     "clip_grad_norm",
     "lamb_step",
+    "lion_step",
     "nadam_step",
     "radam_step",
     "rmsprop_step",

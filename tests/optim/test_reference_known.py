@@ -331,6 +331,63 @@ def lamb_by_hand(xs: Sequence[float], gss: Sequence[Sequence[float]], *, lr: flo
 #: rules whose update couples the elements of an array: called on all of it
 WHOLE: dict[str, Callable[..., list[Trace]]] = {"lamb_step": lamb_by_hand}
 
+
+def lion_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-4, beta1: float = 0.9,
+                 beta2: float = 0.99, weight_decay: float = 1e-3, maximize: bool = False,
+                 planted: str = "") -> Trace:  # fmt: skip
+    """The paper's algorithm 2 (as optax.lion): torch.optim has no Lion."""
+    out: Trace = []
+    m = 0.0
+    for g in gs:
+        g = -g if maximize else g
+        if planted == "momentum-first":  # the update interpolates with the new m
+            m = beta2 * m + (1 - beta2) * g
+        c = beta1 * m + (1 - beta1) * g
+        if planted == "l2-decay":  # weight decay in the gradient, before the sign
+            c = c + (1 - beta1) * weight_decay * x
+        s = 1.0 if c > 0 else -1.0 if c < 0 else 0.0
+        if planted == "sign-of-zero-is-one":
+            s = 1.0 if c >= 0 else -1.0
+        if planted == "l2-decay":
+            x = x - lr * s
+        elif planted == "decay-after-update":
+            x = x - lr * s
+            x = x - lr * weight_decay * x
+        else:
+            x = x - lr * (s + weight_decay * x)
+        if planted != "momentum-first":
+            m = beta2 * m + (1 - beta2) * g
+        out.append((x, {"m": m}))
+    return out
+
+
+def adabelief_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-3, beta1: float = 0.9,
+                      beta2: float = 0.999, eps: float = 1e-16, eps_root: float = 1e-16,
+                      maximize: bool = False, planted: str = "") -> Trace:  # fmt: skip
+    """The paper's algorithm 2 (as optax.adabelief): torch.optim has no AdaBelief."""
+    out: Trace = []
+    m = s = 0.0
+    for t, g in enumerate(gs, start=1):
+        g = -g if maximize else g
+        m_old = m
+        m = beta1 * m + (1 - beta1) * g
+        # the belief: how far g is from its prediction m (the new one)
+        e = g - (m_old if planted == "old-m-in-error" else m)
+        s = beta2 * s + (1 - beta2) * e * e
+        if planted != "eps-root-not-kept":
+            s = s + eps_root
+        m_hat = m / (1 - beta1**t)
+        s_hat = s / (1 - beta2**t)
+        if planted == "eps-root-not-kept":
+            s_hat = s_hat + eps_root
+        if planted == "eps-inside-sqrt":
+            x = x - lr * m_hat / math.sqrt(s_hat + eps)
+        else:
+            x = x - lr * m_hat / (math.sqrt(s_hat) + eps)
+        out.append((x, {"m": m, "s": s}))
+    return out
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -343,6 +400,8 @@ RULES: dict[str, Callable[..., Trace]] = {
     "nadam_step": nadam_by_hand,
     "rprop_step": rprop_by_hand,
     "asgd_step": asgd_by_hand,
+    "lion_step": lion_by_hand,
+    "adabelief_step": adabelief_by_hand,
 }
 
 
@@ -395,6 +454,8 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "rprop_step": ("prev", "step_size"),
         "asgd_step": ("ax", "eta", "mu"),
         "lamb_step": ("m", "v"),
+        "lion_step": ("m",),
+        "adabelief_step": ("m", "s"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -442,6 +503,13 @@ EXTRA = [
                                                "t0": 0.0}),
     # eps_root large, so that its place (under the root) shows
     _extra("lamb-eps-root", "lamb_step", {"lr": 0.05, "eps_root": 0.1, "beta2": 0.9}),
+    # beta1 high and beta2 low: the update follows the previous gradient's sign,
+    # so using the momentum before or after its update shows; a large decay
+    _extra("lion-momentum-wd", "lion_step",
+           {"lr": 0.05, "beta1": 0.99, "beta2": 0.1, "weight_decay": 0.5}),
+    # eps_root large, so that it shows kept in s; eps large, so that its place shows
+    _extra("adabelief-eps-root", "adabelief_step", {"lr": 0.01, "eps": 1e-8, "eps_root": 0.01}),
+    _extra("adabelief-eps", "adabelief_step", {"lr": 0.01, "eps": 0.1}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -536,6 +604,13 @@ PLANTED = [
     ("lamb", "no-trust-ratio"),
     ("lamb", "no-bias-correction"),
     ("lamb-wd-max", "decay-after-ratio"),
+    ("lion", "sign-of-zero-is-one"),
+    ("lion-momentum-wd", "momentum-first"),
+    ("lion-momentum-wd", "l2-decay"),
+    ("lion-momentum-wd", "decay-after-update"),
+    ("adabelief", "old-m-in-error"),
+    ("adabelief-eps-root", "eps-root-not-kept"),
+    ("adabelief-eps", "eps-inside-sqrt"),
 ]
 
 

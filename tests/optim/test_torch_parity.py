@@ -11,10 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import steepest
+from steepest._rules import BY_CLASS
 
 from .._cases import CASES, Case
 
 torch = pytest.importorskip("torch")
+# the rows of rules torch.optim has; the others (Lion) meet their peer in
+# tests/optim/test_optax_parity.py
+TORCH_CASES = [c for c in CASES if BY_CLASS[c.cls].in_torch]
 
 STEPS = 30
 # (rtol, atol) per dtype: float64 agrees to rounding over 30 steps (measured
@@ -44,10 +48,6 @@ def _torch_run(
     finally:
         torch.set_default_dtype(saved)
     return [t.detach().numpy() for t in tensors]
-
-
-# the rows of rules torch.optim has (LAMB's peer is optax: test_optax_lamb.py)
-TORCH_CASES = [c for c in CASES if hasattr(torch.optim, c.cls)]
 
 
 @pytest.mark.parametrize("case", TORCH_CASES, ids=[c.id for c in TORCH_CASES])

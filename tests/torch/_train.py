@@ -99,9 +99,7 @@ def _cases_of(cls: str) -> list[Case]:
 
 
 # every rule whose class torch.optim has (steepest.torch must have it too)
-CASES = [
-    c for rule in RULES if hasattr(torch.optim, rule.cls) for c in _cases_of(rule.cls)
-]
+CASES = [c for rule in RULES if rule.in_torch for c in _cases_of(rule.cls)]
 CASE_IDS = [c.id for c in CASES]
 
 

@@ -20,7 +20,7 @@ import steepest.reference
 import steepest.torch
 from steepest._rules import REQUIRED, RULES, Rule
 
-TORCH_ROWS = [r for r in RULES if hasattr(torch.optim, r.cls)]
+TORCH_ROWS = [r for r in RULES if r.in_torch]
 EMPTY = inspect.Parameter.empty
 
 

@@ -14,8 +14,9 @@ torch = pytest.importorskip("torch")
 import steepest.torch
 from steepest._rules import RULES
 
-# every rule whose class torch.optim has (steepest.torch must have it too)
-CLASSES = [r.cls for r in RULES if hasattr(torch.optim, r.cls)]
+# every class of steepest.torch: those of torch.optim (tests/test_rules.py
+# checks that each is there) and those of rules torch lacks (Lion)
+CLASSES = [r.cls for r in RULES if hasattr(steepest.torch, r.cls)]
 
 
 def _param(*shape: int, **kwargs: Any) -> torch.Tensor:
@@ -173,7 +174,7 @@ def _out_of_range() -> list[tuple[str, str, Any, str]]:
     number hyperparameter's check in the spec row refuses that value."""
     out = []
     for rule in RULES:
-        if not hasattr(torch.optim, rule.cls):
+        if not hasattr(steepest.torch, rule.cls):
             continue
         for h in rule.hyper:
             if h.is_flag:

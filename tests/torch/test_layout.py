@@ -20,7 +20,7 @@ import steepest.torch
 from steepest._rules import RULES
 from steepest.torch import _layout
 
-CLASSES = [r.cls for r in RULES if hasattr(torch.optim, r.cls)]
+CLASSES = [r.cls for r in RULES if r.in_torch]
 F64 = torch.float64
 
 

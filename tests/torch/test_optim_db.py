@@ -62,7 +62,7 @@ UNSUPPORTED = {
     "sparse": "sparse gradients; the kernels take dense arrays",
 }
 
-TORCH_ROWS = [r for r in RULES if hasattr(torch.optim, r.cls)]
+TORCH_ROWS = [r for r in RULES if r.in_torch]
 INFOS: dict[str, OptimizerInfo] = {info.optim_cls.__name__: info for info in optim_db}
 
 

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 import steepest.torch
 from steepest._rules import RULES
 
-CLASSES = [r.cls for r in RULES if hasattr(torch.optim, r.cls)]
+CLASSES = [r.cls for r in RULES if r.in_torch]
 
 # (tensor, exception, message after "lr ")
 BAD = [

@@ -59,15 +59,25 @@ class Lamb(_ref.Lamb):
     _default_backend = "native"
 
 
+class Lion(_ref.Lion):
+    _default_backend = "native"
+
+
+class AdaBelief(_ref.AdaBelief):
+    _default_backend = "native"
+
+
 __all__ = [
     "ASGD",
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "Lamb",
+    "Lion",
     "NAdam",
     "Optimizer",
     "RAdam",

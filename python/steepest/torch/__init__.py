@@ -5,9 +5,12 @@ Each class here (one per steepest rule, see ``__all__``) subclasses
 constructor signatures, defaults, param groups and state names, so they drop into a
 training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
 with ``torch.optim.lr_scheduler`` and exchange state dicts with
-``torch.optim``. Each step views params, gradients and state as NumPy arrays
-(CPU tensors share their memory, nothing is copied) and updates each param
-group in one native call with the GIL released.
+``torch.optim``; :class:`Lion` and :class:`AdaBelief`, which torch.optim
+lacks, follow ``optax.lion`` and ``optax.adabelief`` under the names of the
+common PyTorch ports. Each step views
+params, gradients and state as NumPy arrays (CPU tensors share their memory,
+nothing is copied) and updates each param group in one native call with the
+GIL released.
 
 Needs the optional dependency torch (``pip install steepest[torch]``).
 
@@ -30,12 +33,14 @@ running averages with ``lerp`` and divides by the bias correction per element.
 from __future__ import annotations
 
 from ._base import NativeOptimizer
+from .adabelief import AdaBelief
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lamb import Lamb
+from .lion import Lion
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -45,12 +50,14 @@ from .sgd import SGD
 __all__ = [
     "ASGD",
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "Lamb",
+    "Lion",
     "NAdam",
     "NativeOptimizer",
     "RAdam",

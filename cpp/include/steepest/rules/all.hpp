@@ -5,14 +5,16 @@
 // plus one entry here.
 #pragma once
 
+#include "steepest/rules/adabelief.hpp"
 #include "steepest/rules/adadelta.hpp"
 #include "steepest/rules/adagrad.hpp"
 #include "steepest/rules/adam.hpp"
 #include "steepest/rules/adamax.hpp"
-#include "steepest/rules/lamb.hpp"
-#include "steepest/rules/radam.hpp"
 #include "steepest/rules/asgd.hpp"
+#include "steepest/rules/lamb.hpp"
+#include "steepest/rules/lion.hpp"
 #include "steepest/rules/nadam.hpp"
+#include "steepest/rules/radam.hpp"
 #include "steepest/rules/rmsprop.hpp"
 #include "steepest/rules/rprop.hpp"
 #include "steepest/rules/rule.hpp"
@@ -21,6 +23,6 @@
 namespace steepest::rules {
 
 using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam, rprop,
-                      asgd, lamb>;
+                      asgd, lamb, lion, adabelief>;
 
 }  // namespace steepest::rules

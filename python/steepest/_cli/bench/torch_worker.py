@@ -118,12 +118,15 @@ def torch_stepper(
 
     ``params`` are wrapped with ``torch.from_numpy`` (shared memory) and
     ``.grad`` is set before every step, as a training loop's backward pass
-    would. None when torch has no such variant on CPU.
+    would. None when torch has no such variant on CPU, or no such rule (Lion).
     """
+    make = getattr(torch.optim, cls, None)
+    if make is None:
+        return None
     tp = [torch.from_numpy(p) for p in params]
     tg = [torch.from_numpy(g.copy()) for g in grads]
     try:
-        topt = getattr(torch.optim, cls)(tp, **kwargs, **flags)
+        topt = make(tp, **kwargs, **flags)
     except (TypeError, RuntimeError, ValueError):
         return None
 

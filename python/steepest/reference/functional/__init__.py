@@ -14,6 +14,7 @@ they are read in, so the doctests run each backend.
 
 from __future__ import annotations
 
+from ._adabelief import adabelief_step
 from ._adadelta import adadelta_step
 from ._adagrad import adagrad_step
 from ._adam import adam_step, adamw_step
@@ -21,6 +22,7 @@ from ._adamax import adamax_step
 from ._asgd import asgd_step
 from ._clip import clip_grad_norm
 from ._lamb import lamb_step
+from ._lion import lion_step
 from ._nadam import nadam_step
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
@@ -28,6 +30,7 @@ from ._rprop import rprop_step
 from ._sgd import sgd_step
 
 __all__ = [
+    "adabelief_step",
     "adadelta_step",
     "adagrad_step",
     "adam_step",
@@ -36,6 +39,7 @@ __all__ = [
     "asgd_step",
     "clip_grad_norm",
     "lamb_step",
+    "lion_step",
     "nadam_step",
     "radam_step",
     "rmsprop_step",

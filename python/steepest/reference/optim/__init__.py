@@ -8,12 +8,14 @@ native backend as default; ``backend=`` picks either on both.
 
 from __future__ import annotations
 
+from .adabelief import AdaBelief
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lamb import Lamb
+from .lion import Lion
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -23,12 +25,14 @@ from .sgd import SGD
 __all__ = [
     "ASGD",
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "Lamb",
+    "Lion",
     "NAdam",
     "RAdam",
     "RMSprop",
