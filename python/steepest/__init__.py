@@ -33,6 +33,7 @@ _LAZY_NAMES = {
     "Optimizer": "steepest.optim",
     "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
+    "Lookahead": "steepest.wrappers",
     "ConvergenceWarning": "steepest._errors",
     "DivergenceError": "steepest._errors",
     "LinearRegression": "steepest.models",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         RAdam,
         RMSprop,
     )
+    from .wrappers import Lookahead
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -142,6 +144,7 @@ __all__ = [
     "DivergenceError",
     "LinearRegression",
     "LogisticRegression",
+    "Lookahead",
     "MLPClassifier",
     "MLPRegressor",
     "NAdam",

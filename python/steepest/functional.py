@@ -116,6 +116,7 @@ adadelta_step = _native(_ref.adadelta_step, _core.adadelta_step)
 radam_step = _native(_ref.radam_step, _core.radam_step)
 nadam_step = _native(_ref.nadam_step, _core.nadam_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
+lookahead_sync = _native(_ref.lookahead_sync, _core.lookahead_sync)
 
 __all__ = [
     "adadelta_step",
@@ -124,6 +125,7 @@ __all__ = [
     "adamax_step",
     "adamw_step",
     "clip_grad_norm",
+    "lookahead_sync",
     "nadam_step",
     "radam_step",
     "rmsprop_step",

@@ -19,6 +19,7 @@ from ._adagrad import adagrad_step
 from ._adam import adam_step, adamw_step
 from ._adamax import adamax_step
 from ._clip import clip_grad_norm
+from ._lookahead import lookahead_sync
 from ._nadam import nadam_step
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
@@ -31,6 +32,7 @@ __all__ = [
     "adamax_step",
     "adamw_step",
     "clip_grad_norm",
+    "lookahead_sync",
     "nadam_step",
     "radam_step",
     "rmsprop_step",

@@ -1,0 +1,16 @@
+"""Wrappers that compose with any steepest optimizer, on either backend.
+
+:class:`Lookahead` keeps slow weights that follow the wrapped optimizer's
+params every ``k`` steps. A wrapper exposes the step API of
+:class:`steepest.Optimizer` (``step``, ``lr``, ``params``, ``state``,
+``step_count``, ``state_dict``/``load_state_dict``) and may wrap another.
+A foundation package: the native slow-weight update is found through
+:mod:`steepest._backend` by the wrapped optimizer's backend name.
+"""
+
+from __future__ import annotations
+
+from ._base import Wrapper
+from .lookahead import Lookahead
+
+__all__ = ["Lookahead", "Wrapper"]
