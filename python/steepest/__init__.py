@@ -33,6 +33,7 @@ _LAZY_NAMES = {
     "Optimizer": "steepest.optim",
     "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
+    "GradientAccumulation": "steepest.wrappers",
     "Lookahead": "steepest.wrappers",
     "ConvergenceWarning": "steepest._errors",
     "DivergenceError": "steepest._errors",
@@ -85,7 +86,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         RAdam,
         RMSprop,
     )
-    from .wrappers import Lookahead
+    from .wrappers import GradientAccumulation, Lookahead
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -142,6 +143,7 @@ __all__ = [
     "Adamax",
     "ConvergenceWarning",
     "DivergenceError",
+    "GradientAccumulation",
     "LinearRegression",
     "LogisticRegression",
     "Lookahead",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from .. import _backend
-from ..wrappers import Lookahead
+from ..wrappers import GradientAccumulation, Lookahead
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
 from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
@@ -26,6 +26,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "GradientAccumulation",
     "Lookahead",
     "NAdam",
     "RAdam",
