@@ -32,6 +32,7 @@ LAYERS = {
     "steepest._schedule_base": FOUNDATION,
     "steepest.nn": FOUNDATION,
     "steepest.typing": FOUNDATION,
+    "steepest.wrappers": FOUNDATION,
     "steepest.reference": REFERENCE,
     "steepest._core": NATIVE,
     "steepest.functional": NATIVE,

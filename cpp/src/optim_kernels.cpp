@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "steepest/kernel_table.hpp"
+#include "steepest/optim/lookahead.hpp"
 #include "steepest/optim/reduce.hpp"
 
 #ifndef STEEPEST_ISA_NS
@@ -55,6 +56,9 @@ template <class T>
 void scale(T* g, index_t n, T c) { scale_chunk(g, n, c); }
 
 template <class T>
+void lookahead(T* slow, T* fast, index_t n, T alpha) { lookahead_chunk(slow, fast, n, alpha); }
+
+template <class T>
 kernel_table<T> make_table() {
     kernel_table<T> t{};
     rules::all::for_each([&t](auto tag) {
@@ -71,6 +75,7 @@ kernel_table<T> make_table() {
     t.max_abs = &max_abs<T>;
     t.sum_abs_pow = &sum_abs_pow<T>;
     t.scale = &scale<T>;
+    t.lookahead = &lookahead<T>;
     t.traffic = &traffic_leaf<T>;
     return t;
 }

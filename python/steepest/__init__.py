@@ -38,6 +38,8 @@ _LAZY_NAMES = {
     "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
     "Rprop": "steepest.optim",
+    "GradientAccumulation": "steepest.wrappers",
+    "Lookahead": "steepest.wrappers",
     "ConvergenceWarning": "steepest._errors",
     "DivergenceError": "steepest._errors",
     "LinearRegression": "steepest.models",
@@ -94,6 +96,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         RMSprop,
         Rprop,
     )
+    from .wrappers import GradientAccumulation, Lookahead
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -152,10 +155,12 @@ __all__ = [
     "Adamax",
     "ConvergenceWarning",
     "DivergenceError",
+    "GradientAccumulation",
     "Lamb",
     "LinearRegression",
     "Lion",
     "LogisticRegression",
+    "Lookahead",
     "MLPClassifier",
     "MLPRegressor",
     "NAdam",

@@ -33,6 +33,7 @@ def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None:
 def clip_grad_norm(
     grads: _Arrays, max_norm: float, norm_type: float, error_if_nonfinite: bool
 ) -> float: ...
+def lookahead_sync(slow: _Arrays, fast: _Arrays, alpha: float) -> None: ...
 
 class Schedule:
     @property

@@ -122,6 +122,7 @@ lamb_step = _native(_ref.lamb_step, _core.lamb_step)
 lion_step = _native(_ref.lion_step, _core.lion_step)
 adabelief_step = _native(_ref.adabelief_step, _core.adabelief_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
+lookahead_sync = _native(_ref.lookahead_sync, _core.lookahead_sync)
 
 __all__ = [
     "adabelief_step",
@@ -134,6 +135,7 @@ __all__ = [
     "clip_grad_norm",
     "lamb_step",
     "lion_step",
+    "lookahead_sync",
     "nadam_step",
     "radam_step",
     "rmsprop_step",

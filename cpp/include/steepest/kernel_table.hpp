@@ -42,6 +42,7 @@ struct kernel_table {
     double (*max_abs)(const T*, index_t);
     double (*sum_abs_pow)(const T*, index_t, double);
     void (*scale)(T*, index_t, T);
+    void (*lookahead)(T*, T*, index_t, T);  // slow, fast, n, alpha
     leaf_fn<T> traffic;  // roofline probe for the benchmarks
 
     template <class Rule>

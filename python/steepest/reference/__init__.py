@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from .. import _backend
+from ..wrappers import GradientAccumulation, Lookahead
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
 from .optim import (
@@ -42,8 +43,10 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "GradientAccumulation",
     "Lamb",
     "Lion",
+    "Lookahead",
     "NAdam",
     "RAdam",
     "RMSprop",

@@ -23,6 +23,7 @@ from ._asgd import asgd_step
 from ._clip import clip_grad_norm
 from ._lamb import lamb_step
 from ._lion import lion_step
+from ._lookahead import lookahead_sync
 from ._nadam import nadam_step
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
@@ -40,6 +41,7 @@ __all__ = [
     "clip_grad_norm",
     "lamb_step",
     "lion_step",
+    "lookahead_sync",
     "nadam_step",
     "radam_step",
     "rmsprop_step",
