@@ -9,6 +9,10 @@
 #include "steepest/core/isa.hpp"
 #include "steepest/core/parallel.hpp"
 
+#if defined(STEEPEST_HAVE_OPENMP) && (defined(__unix__) || defined(__APPLE__))
+#include <dlfcn.h>
+#endif
+
 namespace steepest::bind {
 namespace {
 
@@ -29,11 +33,33 @@ std::vector<std::string> available_isas() {
     return out;
 }
 
+// The OpenMP runtime: the library named at link time and the file actually
+// loaded (in a repaired wheel, the copy vendored beside the package).
+py::object openmp_runtime() {
+#ifdef STEEPEST_HAVE_OPENMP
+    py::dict r;
+    r["name"] = STEEPEST_OPENMP_LIB;
+    std::string path;
+#if defined(__unix__) || defined(__APPLE__)
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(&omp_get_max_threads), &info) != 0 && info.dli_fname) {
+        path = info.dli_fname;
+    }
+#endif
+    r["library"] = path;  // "" where the OS cannot say
+    return r;
+#else
+    return py::none();
+#endif
+}
+
 py::dict build_info() {
     py::dict d;
     d["version"] = STEEPEST_VERSION;
     d["compiler"] = STEEPEST_COMPILER;
+    d["target"] = STEEPEST_TARGET;
     d["cxx_flags"] = STEEPEST_CXX_FLAGS;
+    d["link_flags"] = STEEPEST_LINK_FLAGS;
     d["kernel_flags"] = "-fno-math-errno -ffp-contract=off -fopenmp-simd";
     d["sanitize"] = STEEPEST_SANITIZERS;  // "" in a normal build
 #ifdef STEEPEST_HAVE_OPENMP
@@ -41,6 +67,7 @@ py::dict build_info() {
 #else
     d["openmp"] = py::none();
 #endif
+    d["openmp_runtime"] = openmp_runtime();
     std::vector<std::string> built;
     for (isa w : {isa::baseline, isa::v3, isa::v4}) {
         if (isa_built(w)) built.emplace_back(isa_name(w));

@@ -17,8 +17,9 @@ from steepest import _core
 
 ISAS = ("baseline", "v3", "v4")
 BUILD_INFO_KEYS = {
-    "version", "compiler", "cxx_flags", "kernel_flags", "openmp", "built_isas",
-    "available_isas", "selected_isa", "max_threads", "parallel_grain", "blas", "sanitize",
+    "version", "compiler", "target", "cxx_flags", "link_flags", "kernel_flags", "openmp",
+    "openmp_runtime", "built_isas", "available_isas", "selected_isa", "max_threads",
+    "parallel_grain", "blas", "sanitize",
 }  # fmt: skip
 
 
@@ -52,6 +53,24 @@ def test_build_info() -> None:
     assert info["max_threads"] == _core.get_num_threads() >= 1
     assert info["parallel_grain"] == _core.get_parallel_grain() >= 1
     assert isinstance(info["sanitize"], str)  # "" unless a checking build
+    assert isinstance(info["target"], str)
+    assert info["target"]
+    assert isinstance(info["link_flags"], str)
+
+
+def test_build_info_openmp_runtime() -> None:
+    info = _core.build_info()
+    runtime = info["openmp_runtime"]
+    if info["openmp"] is None:
+        assert runtime is None
+        assert info["max_threads"] == 1
+        return
+    assert set(runtime) == {"name", "library"}
+    assert runtime["name"]
+    if sys.platform.startswith("linux"):
+        # the file really loaded: the system's, or the copy a repaired wheel vendors
+        assert os.path.isfile(runtime["library"]), runtime
+        assert runtime["name"] in os.path.basename(runtime["library"])
 
 
 @pytest.fixture
@@ -114,6 +133,48 @@ def test_env_var_selects_isa(name: str) -> None:
                       "steepest.build_info()['selected_isa'])", STEEPEST_ISA=name)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [name, name]
+
+
+BASELINE_RUN = """
+import numpy as np
+import steepest
+import steepest.models
+from steepest.reference import functional as reference
+
+assert steepest.get_isa() == "baseline", steepest.get_isa()
+steepest._core.set_num_threads(2)
+steepest._core.set_parallel_grain(4096)  # the threaded path too
+rng = np.random.default_rng(7)
+for dtype in (np.float32, np.float64):
+    p = [rng.standard_normal(n).astype(dtype) for n in (40_003, 5)]
+    native = [[a.copy() for a in p] for _ in range(4)]
+    twin = [[a.copy() for a in p] for _ in range(4)]
+    for state in (native, twin):
+        for s in state[1:]:
+            for a in s:
+                a[...] = 0
+    for t in range(1, 6):
+        g = [rng.standard_normal(a.shape).astype(dtype) for a in p]
+        for state, fn in ((native, steepest.functional), (twin, reference)):
+            fn.adam_step(state[0], g, *state[1:], step=t, lr=0.01, amsgrad=True,
+                         weight_decay=0.1)
+    for x, y in zip(sum(native, []), sum(twin, []), strict=True):
+        assert x.tobytes() == y.tobytes()
+model = steepest.models.LinearRegression(max_iter=20).fit(
+    rng.standard_normal((300, 4)), rng.standard_normal(300))
+assert np.all(np.isfinite(model.coef_))
+print("ok", steepest.get_isa())
+"""
+
+
+def test_baseline_isa_runs_alone() -> None:
+    # A CPU without AVX2 can only run the baseline entry points: a fresh process
+    # pinned to them from import must match the NumPy twin bit for bit (the
+    # in-process comparison above switches ISA only after an import that
+    # dispatched on this CPU).
+    proc = run_python(BASELINE_RUN, STEEPEST_ISA="baseline")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["ok", "baseline"]
 
 
 def test_env_var_bogus_fails_at_import() -> None:
