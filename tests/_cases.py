@@ -19,13 +19,10 @@ from typing import Any
 import numpy as np
 from steepest._rules import RULES
 
-# The class of each step, under torch's name.
-CLASSES = {"sgd_step": "SGD", "adagrad_step": "Adagrad", "rmsprop_step": "RMSprop",
-           "adam_step": "Adam", "adamw_step": "AdamW", "adamax_step": "Adamax",
-           "adadelta_step": "Adadelta", "radam_step": "RAdam",
-           "nadam_step": "NAdam", "rprop_step": "Rprop",
-           "asgd_step": "ASGD", "lamb_step": "Lamb",
-           "lion_step": "Lion", "adabelief_step": "AdaBelief"}  # fmt: skip
+# The spec row of each step: its class (under torch's name) and whether it
+# takes ``step=`` come from there, so a new rule needs only its rows below.
+RULE_OF = {r.step: r for r in RULES}
+CLASSES = {step: r.cls for step, r in RULE_OF.items()}
 # The class's pair keywords and the functional keywords they split into, with
 # torch's defaults for a half given.
 PAIRS = {"betas": (("beta1", 0.9), ("beta2", 0.999)),
@@ -57,11 +54,7 @@ class Case:
                 kw[pair] = tuple(self.kwargs.get(name, d) for name, d in keys)
         if self.init:
             kw["initial_accumulator_value"] = self.init
-        object.__setattr__(
-            self,
-            "uses_step",
-            self.fn not in ("rmsprop_step", "adadelta_step", "rprop_step", "lion_step"),
-        )
+        object.__setattr__(self, "uses_step", RULE_OF[self.fn].takes_step)
         object.__setattr__(self, "cls", CLASSES[self.fn])
         object.__setattr__(self, "cls_kwargs", kw)
 
