@@ -453,8 +453,7 @@ RULES: tuple[Rule, ...] = (
             Hyper("maximize", False, _flag),
         ),
         (
-            Slot("exp_avg", "exp_avg"),
-            Slot("exp_avg_sq", "exp_avg_sq"),
+            *_ADAM_STATE[:2],
             Slot("mu_product", "mu_product", init=1.0, scalar=True),
         ),
         torch_flags=("foreach", "capturable", "differentiable"),

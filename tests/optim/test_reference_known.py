@@ -249,7 +249,7 @@ def nadam_by_hand(x: float, gs: Sequence[float], *, lr: float = 2e-3, beta1: flo
             m_hat = mu_next * m / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
         v_hat = v / (1 - beta2**t)
         x = x - lr * m_hat / (math.sqrt(v_hat) + eps)
-        out.append((x, {"exp_avg": m, "exp_avg_sq": v, "mu_product": prod}))
+        out.append((x, {"m": m, "v": v, "mu_product": prod}))
     return out
 
 
@@ -450,7 +450,7 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "adamax_step": ("m", "u"),
         "adadelta_step": ("square_avg", "acc_delta"),
         "radam_step": ("m", "v"),
-        "nadam_step": ("exp_avg", "exp_avg_sq", "mu_product"),
+        "nadam_step": ("m", "v", "mu_product"),
         "rprop_step": ("prev", "step_size"),
         "asgd_step": ("ax", "eta", "mu"),
         "lamb_step": ("m", "v"),

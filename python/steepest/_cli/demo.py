@@ -37,7 +37,14 @@ DESCRIPTION = (
 # Learning rates that suit standardised inputs for each optimizer name of the
 # spec rows (plain SGD takes the largest steps, the adaptive rules scale their
 # own); a name tuned for nothing here runs at torch's default.
-_TUNED = {"sgd": 0.05, "adagrad": 0.05, "rmsprop": 0.002, "adam": 0.002, "adamw": 0.002}
+_TUNED = {"sgd": 0.05, "adagrad": 0.05, "rmsprop": 0.002, "adam": 0.002, "adamw": 0.002,
+          # Rules that scored clearly below the rest at their default: each lr
+          # the best of a sweep over 0.1x..30x the default, by mean accuracy on
+          # a quarter of each training part held out (both data sets, both
+          # models, seed 0, 30 epochs), so the test accuracy stays unseen.
+          # ASGD is SGD here (t0 = 1e6 never starts the average): SGD's lr.
+          "radam": 0.005, "adamax": 0.006, "asgd": 0.05, "lamb": 0.005,
+          "lion": 3e-4}  # fmt: skip
 LEARNING_RATES = {
     name: _TUNED.get(name, rule.suggested_lr())
     for name, (rule, _) in OPTIMIZER_NAMES.items()

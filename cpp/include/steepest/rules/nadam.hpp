@@ -34,7 +34,7 @@ struct nadam {
     static constexpr const char* name = "nadam";
     static constexpr const char* doc = "NAdam step over lists of arrays, in place.";
     static constexpr bool uses_step = true;
-    static constexpr std::array<const char*, 2> state = {"exp_avg", "exp_avg_sq"};
+    static constexpr std::array<const char*, 2> state = {"m", "v"};  // torch: exp_avg, exp_avg_sq
     static constexpr std::array<const char*, 2> required_when = {nullptr, nullptr};
     static constexpr std::array<const char*, 1> scalars = {"mu_product"};
     static constexpr int variants = 3;  // [no decay, L2, decoupled]

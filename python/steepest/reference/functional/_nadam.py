@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ... import _checks as v
+from ... import _checks as checks  # not ``v``: that is the second moment here
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
 from ._common import _grads_finite, _quiet
@@ -24,8 +24,8 @@ def _mu(beta1: float, momentum_decay: float, t: int) -> float:
 def nadam_step(
     param: ArrayOrList,
     grad: ArrayOrList,
-    exp_avg: ArrayOrList,
-    exp_avg_sq: ArrayOrList,
+    m: ArrayOrList,
+    v: ArrayOrList,
     mu_product: ArrayOrList,
     *,
     step: int,
@@ -45,8 +45,9 @@ def nadam_step(
     ----------
     param, grad : ndarray or list of ndarray
         Parameters (updated in place) and their gradients.
-    exp_avg, exp_avg_sq : ndarray or list of ndarray
-        First and second moment estimates ``m``, ``v`` (start at zero).
+    m, v : ndarray or list of ndarray
+        First and second moment estimates (start at zero; torch's
+        ``exp_avg``, ``exp_avg_sq``).
     mu_product : ndarray or list of ndarray
         One 0-d float64 (or float32) array per param, the product of the
         momentum coefficients so far (starts at 1), updated in place. Its
@@ -101,8 +102,8 @@ def nadam_step(
     --------
     >>> import numpy as np
     >>> p = np.zeros(3, np.float32); g = np.ones(3, np.float32)
-    >>> m, s, mu = np.zeros_like(p), np.zeros_like(p), np.ones(())
-    >>> nadam_step(p, g, m, s, mu, step=1, lr=0.1)
+    >>> m, v, mu = np.zeros_like(p), np.zeros_like(p), np.ones(())
+    >>> nadam_step(p, g, m, v, mu, step=1, lr=0.1)
     True
     >>> p  # -lr * (1 + (1 - beta1) * mu_2 / (1 - mu_1 * mu_2)) at |g| = 1
     array([-0.10564518, -0.10564518, -0.10564518], dtype=float32)
@@ -110,26 +111,26 @@ def nadam_step(
     0.45007347359129607
     """
     fn = "nadam_step"
-    step = v.check_step(fn, step)
+    step = checks.check_step(fn, step)
     h = BY_NAME["nadam"].check_step(fn, locals())
-    mode = v.check_nonfinite(fn, nonfinite)
-    arrays = v.check_lists(
+    mode = checks.check_nonfinite(fn, nonfinite)
+    arrays = checks.check_lists(
         fn,
         [
             ("param", param, True),
             ("grad", grad, False),
-            ("exp_avg", exp_avg, True),
-            ("exp_avg_sq", exp_avg_sq, True),
+            ("m", m, True),
+            ("v", v, True),
         ],
     )
-    products = v.check_scalars(fn, "mu_product", mu_product, len(arrays[0]))
-    v.check_scalar_overlap(
+    products = checks.check_scalars(fn, "mu_product", mu_product, len(arrays[0]))
+    checks.check_scalar_overlap(
         fn,
         [
             ("param", param),
             ("grad", grad),
-            ("exp_avg", exp_avg),
-            ("exp_avg_sq", exp_avg_sq),
+            ("m", m),
+            ("v", v),
         ],
         [("mu_product", mu_product)],
     )
@@ -139,7 +140,7 @@ def nadam_step(
     wd, psi = h["weight_decay"], h["momentum_decay"]
     inv_bc2_sqrt = 1.0 / math.sqrt(1.0 - beta2**step)
     mu, mu_next = _mu(beta1, psi, step), _mu(beta1, psi, step + 1)
-    for p, g0, m, s, prod in zip(*arrays, products, strict=True):
+    for p, g0, mi, vi, prod in zip(*arrays, products, strict=True):
         T = p.dtype.type
         S = prod.dtype.type
         prod[...] = S(prod) * S(mu)  # torch's `mu_product *= mu` in the stored dtype
@@ -153,11 +154,11 @@ def nadam_step(
                 q = p * T(1.0 - lr * wd)
             else:
                 g = g + T(wd) * p
-        m[...] = T(beta1) * m + T(1.0 - beta1) * g
-        s[...] = T(beta2) * s + T(1.0 - beta2) * g * g
-        d = np.sqrt(s) * T(inv_bc2_sqrt) + T(eps)
+        mi[...] = T(beta1) * mi + T(1.0 - beta1) * g
+        vi[...] = T(beta2) * vi + T(1.0 - beta2) * g * g
+        d = np.sqrt(vi) * T(inv_bc2_sqrt) + T(eps)
         q = q + (T(c_g) * g) / d
-        p[...] = q + (T(c_m) * m) / d
+        p[...] = q + (T(c_m) * mi) / d
     return True
 
 

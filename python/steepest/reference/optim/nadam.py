@@ -12,7 +12,7 @@ class NAdam(Optimizer):
     __doc__ = class_doc(
         _rule,
         "NAdam, Adam with Nesterov momentum",
-        "state ``exp_avg``, ``exp_avg_sq`` as torch names it, and\n"
+        "state ``m``, ``v`` (torch's ``exp_avg``, ``exp_avg_sq``) and\n"
         "    ``mu_product``, one number per param: ``state['mu_product'][i]``\n"
         "    is a 0-d float64 array (torch keeps a 0-d tensor, float32 unless\n"
         "    its default dtype is float64; steepest's own state keeps it in\n"
