@@ -26,10 +26,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from steepest import _rules
-from steepest._rules import RULES
 from steepest.reference import functional as ref
 
-from ._cases import POSITIONAL, SCALAR_STATE
+from ._cases import POSITIONAL, RULE_OF, SCALAR_STATE
 
 BACKENDS: list[ModuleType] = [steepest.functional, ref]
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -60,13 +59,10 @@ def _unit(lo: float = 0.0, hi: float = 1.0) -> st.SearchStrategy[float]:
 
 
 # Each step's keywords from its spec row, in signature order: (name, check).
-RULE_OF_STEP = {r.step: r for r in RULES}
 
 
 def _keywords(fn: str) -> list[tuple[str, Any]]:
-    return [
-        (name, check) for h in RULE_OF_STEP[fn].hyper for name, check in h.step_checks()
-    ]
+    return [(name, check) for h in RULE_OF[fn].hyper for name, check in h.step_checks()]
 
 
 # (valid strategy, *out-of-range values) per keyword; a keyword not named
@@ -113,7 +109,7 @@ def hyperparameters(draw: st.DrawFn, fn: str, wild: bool) -> dict[str, Any]:
     kw["nonfinite"] = pick(
         st.sampled_from(["raise", "skip", "ignore"]), "bogus", None, 1
     )
-    if RULE_OF_STEP[fn].takes_step:
+    if RULE_OF[fn].takes_step:
         kw["step"] = pick(st.integers(1, 10**6), 0, -2, 1.5, True, None, np.int64(7), 2**63,
                           -(2**70))  # fmt: skip
     return kw
@@ -378,7 +374,7 @@ def updates(draw: st.DrawFn, fn: str) -> Update:
             # Rprop's last gradient starts at zero, as in torch: the first step
             # moves every element (a drawn one could veto every move)
             states[name] = [np.zeros_like(a) for a in values]
-    first = draw(st.integers(1, 1000)) if RULE_OF_STEP[fn].takes_step else None
+    first = draw(st.integers(1, 1000)) if RULE_OF[fn].takes_step else None
     return Update(fn, kwargs, first, params, grads, states)
 
 
@@ -390,7 +386,7 @@ def test_updates_agree_bitwise(fn: str, data: st.DataObject) -> None:
     update = data.draw(updates(fn))
     kw = update.kwargs
     # the options switched on: flags, and numbers off by default (weight decay is on)
-    defaults = RULE_OF_STEP[fn].defaults()
+    defaults = RULE_OF[fn].defaults()
     options = [k for k, d in defaults.items() if d is False and kw.get(k)]
     options += [k for k, d in defaults.items()
                 if d == 0.0 and d is not False and k != "weight_decay" and kw.get(k)]  # fmt: skip

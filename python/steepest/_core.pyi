@@ -54,9 +54,7 @@ def set_parallel_grain(grain: int) -> None: ...
 def _gemm(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]: ...
 def train_epoch(
     params: list[NDArray[Any]],
-    # {"kind": "sgd" | "adagrad" | "rmsprop" | "adam" | "adamw" | "adamax"
-    # | "adadelta" | "radam" | "nadam" | "rprop" | "asgd" | "lamb" | "lion"
-    # | "adabelief",
+    # {"kind": a rule's name (steepest._rules.RULES, cpp/include/steepest/rules/all.hpp),
     # <hyperparameters under the functional steps' keyword names>, "state":
     # {state name: list of arrays shaped like params}}: see models/_epoch.py
     # native_rule
