@@ -39,6 +39,7 @@ _LAZY_NAMES = {
     "RMSprop": "steepest.optim",
     "Rprop": "steepest.optim",
     "GradientAccumulation": "steepest.wrappers",
+    "EMA": "steepest.wrappers",
     "Lookahead": "steepest.wrappers",
     "ConvergenceWarning": "steepest._errors",
     "DivergenceError": "steepest._errors",
@@ -96,7 +97,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         RMSprop,
         Rprop,
     )
-    from .wrappers import GradientAccumulation, Lookahead
+    from .wrappers import EMA, GradientAccumulation, Lookahead
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -146,6 +147,7 @@ _backend.register("native", sys.modules[__name__])
 
 __all__ = [
     "ASGD",
+    "EMA",
     "SGD",
     "AdaBelief",
     "Adadelta",

@@ -123,6 +123,12 @@ lion_step = _native(_ref.lion_step, _core.lion_step)
 adabelief_step = _native(_ref.adabelief_step, _core.adabelief_step)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 lookahead_sync = _native(_ref.lookahead_sync, _core.lookahead_sync)
+ema_update = _native(_ref.ema_update, _core.ema_update)
+#: step_with_ema(step, ema, ema_decay, *args): the binding of the rule step
+#: named ``step`` (``"adam_step"``) on its arguments in its order, with
+#: ``ema_update(ema, param, ema_decay)`` fused into the same pass (used by
+#: :class:`steepest.EMA`; not public API)
+_step_with_ema = _core.step_with_ema
 
 __all__ = [
     "adabelief_step",
@@ -133,6 +139,7 @@ __all__ = [
     "adamw_step",
     "asgd_step",
     "clip_grad_norm",
+    "ema_update",
     "lamb_step",
     "lion_step",
     "lookahead_sync",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from .. import _backend
-from ..wrappers import GradientAccumulation, Lookahead
+from ..wrappers import EMA, GradientAccumulation, Lookahead
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
 from .optim import (
@@ -36,6 +36,7 @@ _backend.register("reference", sys.modules[__name__])
 
 __all__ = [
     "ASGD",
+    "EMA",
     "SGD",
     "AdaBelief",
     "Adadelta",

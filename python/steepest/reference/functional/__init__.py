@@ -21,6 +21,7 @@ from ._adam import adam_step, adamw_step
 from ._adamax import adamax_step
 from ._asgd import asgd_step
 from ._clip import clip_grad_norm
+from ._ema import ema_update
 from ._lamb import lamb_step
 from ._lion import lion_step
 from ._lookahead import lookahead_sync
@@ -39,6 +40,7 @@ __all__ = [
     "adamw_step",
     "asgd_step",
     "clip_grad_norm",
+    "ema_update",
     "lamb_step",
     "lion_step",
     "lookahead_sync",
