@@ -74,6 +74,10 @@ def train_epoch(
     alpha: float,
     l1_ratio: float,
     n_threads: int,
+    # the params' moving average (models/_epoch.py ParamAverage), or None
+    ema: list[NDArray[Any]] | None = None,
+    ema_decay: float = 0.0,
+    ema_copy_step: int = -1,
 ) -> tuple[float, int]: ...
 def _set_split_work(work: float) -> None: ...
 def _get_split_work() -> float: ...

@@ -25,7 +25,7 @@ from .._progress import progress_bar, wants_progress
 from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _options as o
-from ._epoch import Network, run_epoch
+from ._epoch import Network, ParamAverage, run_epoch
 from ._rollback import EpochStart
 from ._stopping import NoImprovement, WeightAverage, install_swa_lr
 from ._surface import ModelSurface
@@ -52,6 +52,13 @@ class TrainingRun:
     data: Data
     val: Data | None
     rng: np.random.Generator
+    #: the params' moving average of ``ema_decay``, or None
+    ema: ParamAverage | None = None
+
+    @property
+    def arrays(self) -> list[FloatArray]:
+        """What an epoch writes besides the optimizer: the params and the average."""
+        return self.params if self.ema is None else self.params + self.ema.arrays
 
 
 class TrainingLoop(ModelSurface):
@@ -67,6 +74,7 @@ class TrainingLoop(ModelSurface):
     t_: int
     n_swa_: int
     _optimizer: Optimizer | None
+    _ema: ParamAverage | None
     _plateau: ReduceLROnPlateau | None
 
     def _one_epoch(
@@ -87,7 +95,7 @@ class TrainingLoop(ModelSurface):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, _ = run_epoch(
                 opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
-                lr_scale=scale, n_threads=opts.n_threads,
+                lr_scale=scale, n_threads=opts.n_threads, ema=run.ema,
             )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
@@ -118,11 +126,11 @@ class TrainingLoop(ModelSurface):
         self._plateau = plateau
         converged = False
         show_bar = wants_progress(opts.progress, opts.verbose)
-        start = EpochStart(self, params, opt, run.rng)
+        start = EpochStart(self, run.arrays, opt, run.rng)
         try:
             with progress_bar(opts.max_iter, fn, show_bar, unit="epoch") as bar:
                 for epoch in bar:
-                    start = EpochStart(self, params, opt, run.rng)
+                    start = EpochStart(self, run.arrays, opt, run.rng)
                     if epoch == opts.swa_start and opts.swa_lr is not None:
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
@@ -147,7 +155,7 @@ class TrainingLoop(ModelSurface):
                         converged = True
                         break
             # _finish may write the best or averaged weights: undone if it fails
-            start = EpochStart(self, params, opt, run.rng)
+            start = EpochStart(self, run.arrays, opt, run.rng)
             self._finish(run, stopper, swa)
         except DivergenceError:
             raise  # _diverged already restored and published
@@ -179,7 +187,7 @@ class TrainingLoop(ModelSurface):
         self._plateau = plateau
         epoch = self.n_iter_
         scale = 1.0 if plateau is None else plateau.scale
-        start = EpochStart(self, run.params, run.opt, run.rng)
+        start = EpochStart(self, run.arrays, run.opt, run.rng)
         try:
             loss, lr = self._one_epoch(run, epoch, scale, start)
             self._record(loss, lr, None)
@@ -188,7 +196,7 @@ class TrainingLoop(ModelSurface):
             best = self.best_loss_
             self.best_loss_ = loss if best is None else min(best, loss)
             self.t_ = run.opt.step_count
-            self._publish(run.params)
+            self._publish(published_weights(run))
             if run.opts.verbose:
                 _print_epoch(run.fn, epoch + 1, loss, None, lr)
         except DivergenceError:
@@ -212,13 +220,17 @@ class TrainingLoop(ModelSurface):
         best_loss: float | None,
         best_score: float | None,
         n_swa: int,
+        *,
+        installed: bool = False,
     ) -> None:
-        """Publish ``run.params`` with the summary attributes of a fit."""
+        """Publish the weights with the summary attributes of a fit:
+        ``run.params`` when early stopping or SWA ``installed`` theirs there,
+        else :func:`published_weights`."""
         self.best_loss_ = best_loss
         self.best_validation_score_ = best_score
         self.n_swa_ = n_swa
         self.t_ = run.opt.step_count
-        self._publish(run.params)
+        self._publish(run.params if installed else published_weights(run))
 
     def _finish(
         self, run: TrainingRun, stopper: NoImprovement, swa: WeightAverage | None
@@ -227,13 +239,15 @@ class TrainingLoop(ModelSurface):
         early = run.opts.early_stopping
         if early:
             stopper.restore_best(run.params)
-        if swa is not None and swa.count > 0:
+        averaged = swa is not None and swa.count > 0
+        if swa is not None and averaged:
             swa.apply(run.params)
         self._commit(
             run,
             None if early else stopper.best_loss,
             stopper.best_score if early else None,
             0 if swa is None else swa.count,
+            installed=early or averaged,
         )
 
     def _publish_interrupted(self, run: TrainingRun) -> None:
@@ -266,6 +280,28 @@ class TrainingLoop(ModelSurface):
             "that decays it), a smaller batch_size, or standardised X."
         )
         raise DivergenceError(msg)
+
+
+#: the optimizer state the estimators publish instead of the iterate, by rule:
+#: ASGD's average ``ax`` (torch's ASGD keeps it for evaluation)
+_PUBLISHED_STATE = {"asgd": "ax"}
+
+
+def published_weights(run: TrainingRun) -> list[FloatArray]:
+    """The weights a fit publishes (``coef_``, ``coefs_``): the params'
+    moving average with ``ema_decay``, else the averaged weights the rule
+    keeps in its state (:data:`_PUBLISHED_STATE`), else the params.
+
+    Training continues from the params and the optimizer state either way
+    (``warm_start``, ``partial_fit``): only the published copy differs. The
+    one place an end of training chooses its weights.
+    """
+    if run.ema is not None:
+        return run.ema.arrays
+    slot = _PUBLISHED_STATE.get(run.opt.rule.name)
+    if slot is not None and slot in run.opt.state:
+        return run.opt.state[slot]
+    return run.params
 
 
 def _print_epoch(
