@@ -333,3 +333,25 @@ def test_load_rejects_bad_state_dicts(change: dict, match: str) -> None:
     _same(before, _snapshot(opt))
     with pytest.raises(ValueError, match=r"state_dict lacks \['decay'\]"):
         opt.load_state_dict({k: v for k, v in saved.items() if k != "decay"})
+
+
+def test_fused_binding_rejects_its_own_arguments() -> None:
+    from steepest import _core
+
+    p, g, m, v = np.ones(3), np.ones(3), np.zeros(3), np.zeros(3)
+    ema = np.zeros(3)
+    args = (p, g, m, v, None, 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False, False, "raise")
+    with pytest.raises(
+        ValueError, match=r"step_with_ema: ema_decay must be in \[0, 1\)"
+    ):
+        _core.step_with_ema("adam_step", ema, 1.0, *args)
+    with pytest.raises(ValueError, match="step_with_ema: step must name a rule's step"):
+        _core.step_with_ema("nope_step", ema, 0.5, *args)
+    with pytest.raises(TypeError, match="step_with_ema: adam_step takes 14 arguments"):
+        _core.step_with_ema("adam_step", ema, 0.5, *args[:-1])
+    with pytest.raises(TypeError, match="step_with_ema: step must be a str"):
+        _core.step_with_ema(1, ema, 0.5, *args)
+    np.testing.assert_array_equal(p, 1.0)
+    np.testing.assert_array_equal(ema, 0.0)
+    assert _core.step_with_ema("adam_step", ema, 0.5, *args)
+    np.testing.assert_array_equal(ema, 0.5 * p)
