@@ -30,6 +30,7 @@ _LAZY_NAMES = {
     "Adagrad": "steepest.optim",
     "Adam": "steepest.optim",
     "AdamW": "steepest.optim",
+    "AdamWScheduleFree": "steepest.optim",
     "NAdam": "steepest.optim",
     "Adamax": "steepest.optim",
     "Lamb": "steepest.optim",
@@ -38,6 +39,7 @@ _LAZY_NAMES = {
     "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
     "Rprop": "steepest.optim",
+    "SGDScheduleFree": "steepest.optim",
     "GradientAccumulation": "steepest.wrappers",
     "Lookahead": "steepest.wrappers",
     "ConvergenceWarning": "steepest._errors",
@@ -88,6 +90,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         Adam,
         Adamax,
         AdamW,
+        AdamWScheduleFree,
         Lamb,
         Lion,
         NAdam,
@@ -95,6 +98,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         RAdam,
         RMSprop,
         Rprop,
+        SGDScheduleFree,
     )
     from .wrappers import GradientAccumulation, Lookahead
 
@@ -152,6 +156,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "ConvergenceWarning",
     "DivergenceError",
@@ -168,6 +173,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
     "__version__",
     "available_isas",
     "build_info",

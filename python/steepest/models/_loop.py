@@ -127,9 +127,10 @@ class TrainingLoop(ModelSurface):
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
-                    score = None if val is None else self._score_params(params, *val)
+                    weights = eval_weights(run)
+                    score = None if val is None else self._score_params(weights, *val)
                     self._record(loss, lr, score)
-                    stop = stopper.update(loss, score, params)
+                    stop = stopper.update(loss, score, weights)
                     if swa is not None and epoch >= (opts.swa_start or 0):
                         swa.update(params)
                     if plateau is not None:
@@ -188,7 +189,7 @@ class TrainingLoop(ModelSurface):
             best = self.best_loss_
             self.best_loss_ = loss if best is None else min(best, loss)
             self.t_ = run.opt.step_count
-            self._publish(run.params)
+            self._publish(eval_weights(run))
             if run.opts.verbose:
                 _print_epoch(run.fn, epoch + 1, loss, None, lr)
         except DivergenceError:
@@ -212,13 +213,16 @@ class TrainingLoop(ModelSurface):
         best_loss: float | None,
         best_score: float | None,
         n_swa: int,
+        installed: bool = False,
     ) -> None:
-        """Publish ``run.params`` with the summary attributes of a fit."""
+        """Publish the weights with the summary attributes of a fit: those
+        :func:`eval_weights` gives, or ``run.params`` as they are when
+        ``installed`` (early stopping's best or SWA's average written there)."""
         self.best_loss_ = best_loss
         self.best_validation_score_ = best_score
         self.n_swa_ = n_swa
         self.t_ = run.opt.step_count
-        self._publish(run.params)
+        self._publish(run.params if installed else eval_weights(run))
 
     def _finish(
         self, run: TrainingRun, stopper: NoImprovement, swa: WeightAverage | None
@@ -227,13 +231,15 @@ class TrainingLoop(ModelSurface):
         early = run.opts.early_stopping
         if early:
             stopper.restore_best(run.params)
-        if swa is not None and swa.count > 0:
+        averaged = swa is not None and swa.count > 0
+        if swa is not None and averaged:
             swa.apply(run.params)
         self._commit(
             run,
             None if early else stopper.best_loss,
             stopper.best_score if early else None,
             0 if swa is None else swa.count,
+            installed=early or averaged,
         )
 
     def _publish_interrupted(self, run: TrainingRun) -> None:
@@ -268,6 +274,19 @@ class TrainingLoop(ModelSurface):
         raise DivergenceError(msg)
 
 
+def eval_weights(run: TrainingRun) -> list[FloatArray]:
+    """The weights to score and publish: a Schedule-Free optimizer's
+    evaluation weights x (new arrays; its params hold y, where gradients are
+    taken, and stay so for the next epoch), else the params themselves.
+
+    With early stopping the best epoch's x is kept and installed in the
+    params at the end (the optimizer's z stays that of the last epoch, as
+    any rule's state does).
+    """
+    eval_params = getattr(run.opt, "eval_params", None)
+    return run.params if eval_params is None else list(eval_params())
+
+
 def _print_epoch(
     fn: str, epoch: int, loss: float, score: float | None, lr: float
 ) -> None:
@@ -275,4 +294,4 @@ def _print_epoch(
     print(f"{fn} epoch {epoch}: loss {loss:.6g}{shown}, lr {lr:.6g}")
 
 
-__all__ = ["Data", "TrainingLoop", "TrainingRun"]
+__all__ = ["Data", "TrainingLoop", "TrainingRun", "eval_weights"]
