@@ -30,6 +30,7 @@ _LAZY_NAMES = {
     "Adagrad": "steepest.optim",
     "Adam": "steepest.optim",
     "AdamW": "steepest.optim",
+    "AdamWScheduleFree": "steepest.optim",
     "NAdam": "steepest.optim",
     "Adamax": "steepest.optim",
     "Lamb": "steepest.optim",
@@ -38,6 +39,7 @@ _LAZY_NAMES = {
     "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
     "Rprop": "steepest.optim",
+    "SGDScheduleFree": "steepest.optim",
     "GradientAccumulation": "steepest.wrappers",
     "EMA": "steepest.wrappers",
     "Lookahead": "steepest.wrappers",
@@ -89,6 +91,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         Adam,
         Adamax,
         AdamW,
+        AdamWScheduleFree,
         Lamb,
         Lion,
         NAdam,
@@ -96,6 +99,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         RAdam,
         RMSprop,
         Rprop,
+        SGDScheduleFree,
     )
     from .wrappers import EMA, GradientAccumulation, Lookahead
 
@@ -154,6 +158,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "ConvergenceWarning",
     "DivergenceError",
@@ -170,6 +175,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
     "__version__",
     "available_isas",
     "build_info",

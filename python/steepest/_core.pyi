@@ -28,6 +28,8 @@ asgd_step: _Step
 lamb_step: _Step
 lion_step: _Step
 adabelief_step: _Step
+sgd_schedulefree_step: _Step
+adamw_schedulefree_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(

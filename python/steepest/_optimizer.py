@@ -169,7 +169,9 @@ class Optimizer:
         self.skipped_steps = 0
         self.state: dict[str, list[FloatArray]] = {
             slot.name: [
-                _full(_layout(slot, p), self._rule.initial_value(slot, self.hyper))
+                p.copy()
+                if slot.from_param
+                else _full(_layout(slot, p), self._rule.initial_value(slot, self.hyper))
                 for p in self.params
             ]
             for slot in self._rule.active(self.hyper)

@@ -135,9 +135,10 @@ class TrainingLoop(ModelSurface):
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
-                    score = None if val is None else self._score_params(params, *val)
+                    weights = published_weights(run)
+                    score = None if val is None else self._score_params(weights, *val)
                     self._record(loss, lr, score)
-                    stop = stopper.update(loss, score, params)
+                    stop = stopper.update(loss, score, weights)
                     if swa is not None and epoch >= (opts.swa_start or 0):
                         swa.update(params)
                     if plateau is not None:
@@ -288,20 +289,25 @@ _PUBLISHED_STATE = {"asgd": "ax"}
 
 
 def published_weights(run: TrainingRun) -> list[FloatArray]:
-    """The weights a fit publishes (``coef_``, ``coefs_``): the params'
-    moving average with ``ema_decay``, else the averaged weights the rule
-    keeps in its state (:data:`_PUBLISHED_STATE`), else the params.
+    """The weights a fit scores and publishes (``coef_``, ``coefs_``): the
+    params' moving average with ``ema_decay``; else the averaged weights the
+    rule keeps in its state (:data:`_PUBLISHED_STATE`); else a Schedule-Free
+    optimizer's evaluation weights x (new arrays: its params hold y, where
+    gradients are taken); else the params.
 
     Training continues from the params and the optimizer state either way
-    (``warm_start``, ``partial_fit``): only the published copy differs. The
-    one place an end of training chooses its weights.
+    (``warm_start``, ``partial_fit``): only the published copy differs. With
+    early stopping the best epoch's weights of this kind are kept and
+    installed in the params at the end (the optimizer state stays that of the
+    last epoch). The one place an end of training chooses its weights.
     """
     if run.ema is not None:
         return run.ema.arrays
     slot = _PUBLISHED_STATE.get(run.opt.rule.name)
     if slot is not None and slot in run.opt.state:
         return run.opt.state[slot]
-    return run.params
+    eval_params = getattr(run.opt, "eval_params", None)
+    return run.params if eval_params is None else list(eval_params())
 
 
 def _print_epoch(
@@ -311,4 +317,4 @@ def _print_epoch(
     print(f"{fn} epoch {epoch}: loss {loss:.6g}{shown}, lr {lr:.6g}")
 
 
-__all__ = ["Data", "TrainingLoop", "TrainingRun"]
+__all__ = ["Data", "TrainingLoop", "TrainingRun", "published_weights"]

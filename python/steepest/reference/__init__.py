@@ -23,12 +23,14 @@ from .optim import (
     Adam,
     Adamax,
     AdamW,
+    AdamWScheduleFree,
     Lamb,
     Lion,
     NAdam,
     RAdam,
     RMSprop,
     Rprop,
+    SGDScheduleFree,
 )
 
 # the classes find this package's functional and schedules by backend name
@@ -43,6 +45,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "GradientAccumulation",
     "Lamb",
@@ -52,6 +55,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
     "clip_grad_norm",
     "functional",
     "models",

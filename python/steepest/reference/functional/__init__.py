@@ -29,6 +29,7 @@ from ._nadam import nadam_step
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
 from ._rprop import rprop_step
+from ._schedulefree import adamw_schedulefree_step, sgd_schedulefree_step
 from ._sgd import sgd_step
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "adagrad_step",
     "adam_step",
     "adamax_step",
+    "adamw_schedulefree_step",
     "adamw_step",
     "asgd_step",
     "clip_grad_norm",
@@ -48,5 +50,6 @@ __all__ = [
     "radam_step",
     "rmsprop_step",
     "rprop_step",
+    "sgd_schedulefree_step",
     "sgd_step",
 ]
