@@ -46,6 +46,8 @@ _LAZY_NAMES = {
     "LogisticRegression": "steepest.models",
     "MLPClassifier": "steepest.models",
     "MLPRegressor": "steepest.models",
+    "SGDClassifier": "steepest.models",
+    "SGDRegressor": "steepest.models",
     "available_isas": "steepest._core",
     "build_info": "steepest._core",
     "clip_grad_norm": "steepest.functional",
@@ -78,6 +80,8 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         LogisticRegression,
         MLPClassifier,
         MLPRegressor,
+        SGDClassifier,
+        SGDRegressor,
     )
     from .optim import (
         ASGD,
@@ -168,6 +172,8 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDClassifier",
+    "SGDRegressor",
     "__version__",
     "available_isas",
     "build_info",
