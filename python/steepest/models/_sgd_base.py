@@ -11,7 +11,7 @@ import warnings
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
 from sklearn.linear_model._base import SparseCoefMixin  # type: ignore[import-untyped]
@@ -136,7 +136,11 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
 
     def _weights(self, fn: str, sample_weight: Any, X: Any) -> NDArray[np.float64]:
         w = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, allow_all_zero_weights=True, copy=True
+            sample_weight,
+            X,
+            dtype=np.float64,
+            allow_all_zero_weights=bool(self.early_stopping),
+            copy=True,
         )
         if (w < 0).any():
             msg = f"{fn}: sample_weight must be >= 0, got a negative weight"
@@ -156,19 +160,26 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         cv = splitter(
             test_size=self.validation_fraction, random_state=self.random_state
         )
-        train, val = next(cv.split(np.zeros((n, 1)), y))
-        if train.shape[0] == 0 or val.shape[0] == 0:
+        fn = f"{type(self).__name__}.fit"
+        try:
+            train, val = next(cv.split(np.zeros((n, 1)), y))
+        except ValueError as err:
+            msg = f"{fn}: cannot split a validation set for early_stopping: {err}"
+            raise ValueError(msg) from err
+        # R^2 of one row is undefined (NaN): as small as an empty set
+        least = 1 if self._is_classifier else 2
+        if train.shape[0] == 0 or val.shape[0] < least:
             msg = (
-                f"{type(self).__name__}.fit: splitting {n} samples with "
-                f"validation_fraction={self.validation_fraction!r} left an empty "
-                f"set ({train.shape[0]} training and {val.shape[0]} validation "
-                "samples); change validation_fraction, add samples or disable "
+                f"{fn}: splitting {n} samples with validation_fraction="
+                f"{self.validation_fraction!r} left {train.shape[0]} training and "
+                f"{val.shape[0]} validation samples (at least 1 and {least} are "
+                "needed); change validation_fraction, add samples or disable "
                 "early_stopping"
             )
             raise ValueError(msg)
         if not (sample_weight[val] > 0).any():
             msg = (
-                f"{type(self).__name__}.fit: the sample weights of the validation "
+                f"{fn}: the sample weights of the validation "
                 "set are all zero; use another random_state"
             )
             raise ValueError(msg)
@@ -176,9 +187,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         return mask
 
     def _rng(self, fn: str, *, keep: bool) -> np.random.Generator:
-        if keep and getattr(self, "_sgd_rng", None) is not None:
-            rng: np.random.Generator = self._sgd_rng
-            return rng
+        kept: np.random.Generator | None = getattr(self, "_sgd_rng", None)
+        if keep and kept is not None:
+            return kept
         rng = _checks.random_state(fn, self.random_state)
         self._sgd_rng = rng
         return rng

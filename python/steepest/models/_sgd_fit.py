@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 from ..reference import sgd as ref
@@ -179,7 +179,7 @@ def run(
             settings,
         )
         t += n_train
-        for c in np.flatnonzero(active):
+        for c in (int(i) for i in np.flatnonzero(active)):
             epochs[c] = epoch + 1
             b = float(state["intercept"][c])
             if not (math.isfinite(b) and np.isfinite(state["coef"][c]).all()):

@@ -251,7 +251,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
             raise AttributeError(msg)
         return True
 
-    @available_if(_check_proba)
+    @available_if(_check_proba)  # type: ignore[untyped-decorator]
     def predict_proba(self, X: Any) -> NDArray[np.float64]:
         """Class probabilities: logistic for ``log_loss`` (one-vs-rest scores
         normalised), clipped scores (s + 1) / 2 for ``modified_huber``."""
@@ -270,10 +270,11 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         proba: NDArray[np.float64] = positive / total[:, None]
         return proba
 
-    @available_if(_check_proba)
+    @available_if(_check_proba)  # type: ignore[untyped-decorator]
     def predict_log_proba(self, X: Any) -> NDArray[np.float64]:
         """The log of :meth:`predict_proba`."""
-        out: NDArray[np.float64] = np.log(self.predict_proba(X))
+        with np.errstate(divide="ignore"):  # a probability of 0 has log -inf
+            out: NDArray[np.float64] = np.log(self.predict_proba(X))
         return out
 
     def __sklearn_tags__(self) -> Any:
