@@ -169,14 +169,17 @@ void read_rows(epoch_call& a, py::handle X, py::handle indices, py::handle indpt
     if (p[0] != 0 || p[rows] != data.size()) {
         value_error(fn, "indptr must start at 0 and end at the number of stored entries");
     }
+    const auto d = static_cast<std::int32_t>(a.m.d);
     for (py::ssize_t r = 0; r < rows; ++r) {
         if (p[r + 1] < p[r]) value_error(fn, "indptr must be non-decreasing");
-        for (std::int64_t e = p[r]; e < p[r + 1]; ++e) {
-            if (j[e] < 0 || j[e] >= a.m.d || (e > p[r] && j[e] <= j[e - 1])) {
-                value_error(fn, "indices of row " + std::to_string(r) +
-                                    " must be sorted, unique and in [0, " +
-                                    std::to_string(a.m.d) + ")");
-            }
+        const std::int64_t lo = p[r], hi = p[r + 1];
+        // branch-free so that the pass over every stored index vectorises
+        int bad = lo < hi && (j[lo] < 0 || j[lo] >= d);
+        for (std::int64_t e = lo + 1; e < hi; ++e) bad |= (j[e] <= j[e - 1]) | (j[e] >= d);
+        if (bad) {
+            value_error(fn, "indices of row " + std::to_string(r) +
+                                " must be sorted, unique and in [0, " + std::to_string(a.m.d) +
+                                ")");
         }
     }
     a.sparse = {ptr<double>(data), j, p};

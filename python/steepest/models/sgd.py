@@ -295,9 +295,11 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
     Examples
     --------
     >>> import numpy as np, steepest
-    >>> X = np.arange(8.0).reshape(-1, 1) / 8
-    >>> reg = steepest.SGDRegressor(shuffle=False, tol=None, max_iter=200).fit(X, 2 * X[:, 0])
-    >>> round(float(reg.predict([[0.5]])[0]), 1)
+    >>> X = np.linspace(0, 1, 20).reshape(-1, 1)
+    >>> reg = steepest.SGDRegressor(
+    ...     learning_rate="constant", eta0=0.1, penalty=None, tol=None, max_iter=100
+    ... ).fit(X, 2 * X[:, 0])
+    >>> round(float(reg.predict([[0.5]])[0]), 2)
     1.0
     """
 

@@ -116,7 +116,7 @@ inline void reset_wscale(models& m, index_t c) {
 template <class Row>
 void one_sample(const settings& s, models& m, index_t c, const Row& x, double y, double sw,
                 double t, double& sumloss, double& objective) {
-    double* v = m.v + c * m.d;
+    double* STEEPEST_RESTRICT v = m.v + c * m.d;
     double inner = 0.0;
     for (index_t j = 0; j < x.nnz; ++j) inner += v[x.idx(j)] * x.val[j];
     const double p = inner * m.wscale[c] + m.b[c];
