@@ -113,6 +113,12 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             average = _checks.integer(fn, "average", average, 1)
         verbose = int(_checks.count(fn, "verbose", int(self.verbose)))
         _checks.choice(fn, "backend", self.backend, ("native", "reference"))
+        n_jobs = getattr(
+            self, "n_jobs", None
+        )  # accepted, unused: one pass for all classes
+        if n_jobs is not None and not _checks.is_int(n_jobs):
+            msg = f"{fn}: n_jobs must be an int or None, got {type(n_jobs).__name__}"
+            raise TypeError(msg)
         threshold = CLASSIFIER_LOSSES.get(loss)
         return _sgd_fit.Rule(
             loss=_KERNEL_LOSS.get(loss, loss),
@@ -206,6 +212,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         fit: bool,
     ) -> None:
         """Run one call's epochs and publish the weights, t_ and n_iter_."""
+        # the fitted attributes change only once every epoch ran: an error
+        # or Ctrl-C before leaves the estimator as it was
         state = _sgd_fit.new_state(coef, intercept, rule, avg[0], avg[1])
         t = 1.0 if fit else float(getattr(self, "t_", 1.0))
         rng = self._rng(fn, keep=not fit)
@@ -218,6 +226,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         if rule.average > 0:
             self._average_coef = state["avg_coef"]
             self._average_intercept = state["avg_intercept"]
+        else:
+            self._average_coef = self._average_intercept = None
         self._publish(
             self._average_coef if use_avg else self._standard_coef,
             self._average_intercept if use_avg else self._standard_intercept,
@@ -279,8 +289,3 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         if self.warm_start and getattr(self, "coef_", None) is not None:
             return self.coef_, self.intercept_
         return None, None
-
-    def _reset(self) -> None:
-        for name in ("coef_", "intercept_", "_standard_coef", "_average_coef", "t_"):
-            if hasattr(self, name):
-                delattr(self, name)

@@ -101,7 +101,10 @@ def new_state(
         "coef": v,
         "intercept": np.array(intercept, dtype=np.float64, copy=True),
         "wscale": np.ones(k),
-        "sq_norm": np.array([float(np.dot(row, row)) for row in v]),
+        # NumPy's sum, not a BLAS dot (scikit-learn's): one BLAS call wakes
+        # OpenBLAS's threads, which cost more than this fit's first epoch on
+        # a busy machine; the norms only feed the stopping objective
+        "sq_norm": np.array([float((row * row).sum()) for row in v]),
         "l1_norm": np.array([float(np.abs(row).sum()) for row in v]),
         "u": np.zeros(k),
         "eta": np.full(k, rule.eta0),

@@ -141,7 +141,6 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         X, y = self._data(fn, X, y, reset=True)
         check_classification_targets(y)
         classes = np.unique(y)
-        self._reset()
         return self._fit_classes(
             fn,
             rule,
@@ -235,8 +234,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
             coef, intercept, avg = self._start(fn, rule, k, d, *(init or (None, None)))
         else:
             coef, intercept, avg = self._resume(fn, rule, k, d)
-        self.classes_ = classes
         self._run(fn, rule, problem, coef, intercept, avg, fit=fit)
+        self.classes_ = classes
         return self
 
     def _publish(
@@ -366,7 +365,6 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         coef_init = warm[0] if coef_init is None else coef_init
         intercept_init = warm[1] if intercept_init is None else intercept_init
         X, y = self._targets(fn, X, y, reset=True)
-        self._reset()
         return self._fit_values(
             fn, rule, X, y, sample_weight, (coef_init, intercept_init), fit=True
         )
