@@ -180,3 +180,18 @@ def test_epoch_binding_checks_before_writing() -> None:
         )  # fmt: skip
     for key, value in before.items():
         np.testing.assert_array_equal(state[key], value, err_msg=key)
+
+
+def test_one_vs_rest_classes_share_one_native_call_per_epoch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[6]["coef"].shape[0])  # models updated by this call
+        return sgd_epoch(*args)
+
+    sgd_epoch = _core.sgd_epoch
+    monkeypatch.setattr(_core, "sgd_epoch", counted)
+    steepest.SGDClassifier(max_iter=4, tol=None, random_state=0).fit(IRIS_X, IRIS_Y)
+    assert calls == [3, 3, 3, 3]
