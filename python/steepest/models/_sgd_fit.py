@@ -169,7 +169,12 @@ def run(
     if indices is not None:
         settings["intercept_decay"] = 0.01  # scikit-learn's SPARSE_INTERCEPT_DECAY
     for epoch in range(rule.max_iter):
-        perm = rows[rng.permutation(n_train)] if rule.shuffle else rows
+        if not rule.shuffle:
+            perm = rows
+        elif n_train == problem.rows_total:  # rows is arange(n): skip a gather
+            perm = rng.permutation(n_train)
+        else:
+            perm = rows[rng.permutation(n_train)]
         settings["t"] = t
         sumloss, objective = epoch_fn(
             data,

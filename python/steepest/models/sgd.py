@@ -202,8 +202,13 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
             msg = f"{fn}: y must hold at least two classes, got {n_classes} class"
             raise ValueError(msg)
         codes = np.searchsorted(classes, y).astype(np.int64)
-        cw = np.asarray(
-            compute_class_weight(self.class_weight, classes=classes, y=y), dtype=float
+        cw = (
+            np.ones(n_classes)
+            if self.class_weight is None
+            else np.asarray(
+                compute_class_weight(self.class_weight, classes=classes, y=y),
+                dtype=float,
+            )
         )
         sw = self._weights(fn, sample_weight, X)
         binary = n_classes == 2
@@ -217,7 +222,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         mask = self._split(y, sw)
         problem = _sgd_fit.Problem(
             X=X, y=codes, sample_weight=sw,
-            train_rows=np.flatnonzero(~mask).astype(np.int64), pos_label=pos_label,
+            train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False), pos_label=pos_label,
             pos_weight=pos_w, neg_weight=neg_w, rows_total=X.shape[0],
         )  # fmt: skip
         if rule.early_stopping:
@@ -398,7 +403,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         sw = self._weights(fn, sample_weight, X)
         mask = self._split(y, sw)
         problem = _sgd_fit.Problem(
-            X=X, y=y, sample_weight=sw, train_rows=np.flatnonzero(~mask).astype(np.int64),
+            X=X, y=y, sample_weight=sw, train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False),
             pos_label=None, pos_weight=np.ones(1), neg_weight=np.ones(1),
             rows_total=X.shape[0],
         )  # fmt: skip
