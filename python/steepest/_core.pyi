@@ -81,5 +81,16 @@ def train_epoch(
     ema_decay: float = 0.0,
     ema_copy_step: int = -1,
 ) -> tuple[float, int]: ...
+def sgd_epoch(
+    X: NDArray[Any],  # dense (n, d), or a CSR matrix's data with indices, indptr
+    indices: NDArray[Any] | None,
+    indptr: NDArray[Any] | None,
+    y: NDArray[Any],
+    sample_weight: NDArray[Any],
+    perm: NDArray[Any],
+    # see steepest.reference.sgd.sgd_epoch for the keys of state and settings
+    state: dict[str, Any],
+    settings: dict[str, Any],
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
 def _set_split_work(work: float) -> None: ...
 def _get_split_work() -> float: ...
