@@ -1,16 +1,23 @@
 // The common path of every optimizer binding: validated lists become typed
 // segments, the GIL is released once, gradients are scanned for non-finite
 // values if asked, then the chosen leaf runs over all segments.
+// A float16 or bfloat16 param (with its grad of the same dtype and float32
+// state) is a float segment whose param and grad are 16-bit: its pieces are
+// widened into float32 tiles, the rule's float leaf runs on them with the
+// float32 state, and the param tile is rounded back (core/half.hpp). Rule
+// independent; twin: the reference's astype round trip (_checks.py).
 #pragma once
 
 #include <algorithm>
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "array_checks.hpp"
+#include "steepest/core/half.hpp"
 #include "steepest/core/parallel.hpp"
 #include "steepest/kernel_table.hpp"
 #include "steepest/rules/plan.hpp"
@@ -18,13 +25,17 @@
 namespace steepest::bind {
 
 // One array of a list argument with its companions; unused state pointers
-// are null.
+// are null. A 16-bit param (T float only) has half_param and half_grad set
+// in place of param and grad.
 template <class T>
 struct segment {
     T* param;
     const T* grad;
     T* state[max_state_slots];
     index_t size;
+    std::uint16_t* half_param = nullptr;
+    const std::uint16_t* half_grad = nullptr;
+    storage store = storage::f16;
 };
 
 // A list argument and the segment slot it fills: -2 param, -1 grad, k >= 0 state k.
@@ -47,15 +58,25 @@ struct prepared {
 
 template <class T>
 segment<T> make_segment(const std::vector<list_arg>& args, const std::vector<int>& slots,
-                        std::size_t i) {
+                        std::size_t i, elem kind) {
     segment<T> s{};
+    const bool half = kind == elem::f16 || kind == elem::bf16;
+    if (half) s.store = kind == elem::f16 ? storage::f16 : storage::bf16;
     for (std::size_t k = 0; k < args.size(); ++k) {
         void* ptr = const_cast<void*>(args[k].items[i].data());
         if (slots[k] == -2) {
-            s.param = static_cast<T*>(ptr);
+            if (half) {
+                s.half_param = static_cast<std::uint16_t*>(ptr);
+            } else {
+                s.param = static_cast<T*>(ptr);
+            }
             s.size = static_cast<index_t>(args[k].items[i].size());
         } else if (slots[k] == -1) {
-            s.grad = static_cast<const T*>(ptr);
+            if (half) {
+                s.half_grad = static_cast<const std::uint16_t*>(ptr);
+            } else {
+                s.grad = static_cast<const T*>(ptr);
+            }
         } else {
             s.state[static_cast<std::size_t>(slots[k])] = static_cast<T*>(ptr);
         }
@@ -71,16 +92,16 @@ inline prepared prepare(const std::string& fn, const std::vector<slot_arg>& give
         args.push_back(list_arg{a.name, a.obj, a.slot != -1});
         slots.push_back(a.slot);
     }
-    std::vector<elem> kinds = check_lists(fn, args);
+    std::vector<elem> kinds = check_lists(fn, args, true);
     prepared out;
     out.grad_name = args[1].name;
     out.grad_single = args[1].single;
     for (std::size_t i = 0; i < kinds.size(); ++i) {
-        if (kinds[i] == elem::f32) {
-            out.f32.push_back(make_segment<float>(args, slots, i));
+        if (kinds[i] != elem::f64) {
+            out.f32.push_back(make_segment<float>(args, slots, i, kinds[i]));
             out.f32_index.push_back(i);
         } else {
-            out.f64.push_back(make_segment<double>(args, slots, i));
+            out.f64.push_back(make_segment<double>(args, slots, i, kinds[i]));
             out.f64_index.push_back(i);
         }
     }
@@ -93,12 +114,56 @@ void add_sizes(const std::vector<segment<T>>& segs, std::vector<index_t>& sizes)
 }
 
 template <class T>
-void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c) {
-    T* state[max_state_slots];
+void offset_state(const segment<T>& s, index_t lo, T** state) {
     for (std::size_t k = 0; k < max_state_slots; ++k) {
         state[k] = s.state[k] ? s.state[k] + lo : s.state[k];
     }
+}
+
+// Elements of a 16-bit param and grad widened per leaf call: small enough for
+// the stack and L1, large enough that the call costs nothing.
+constexpr index_t half_tile = 1024;
+
+// f(p, g, state, n) on float32 copies of elements [lo, hi) of a 16-bit
+// segment (at most `tile` at a time), the param copy rounded back after.
+template <class F>
+void on_widened(const segment<float>& s, index_t lo, index_t hi, float* pt, float* gt,
+                index_t tile, F&& f) {
+    const kernel_table<float>& k = kernels<float>();
+    const auto st = static_cast<std::size_t>(s.store);
+    for (index_t a = lo; a < hi; a += tile) {
+        const index_t n = std::min(tile, hi - a);
+        k.widen[st](s.half_param + a, pt, n);
+        k.widen[st](s.half_grad + a, gt, n);
+        float* state[max_state_slots];
+        offset_state(s, a, state);
+        f(pt, gt, state, n);
+        k.narrow[st](pt, s.half_param + a, n);
+    }
+}
+
+template <class T>
+void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (s.half_param != nullptr) {
+            alignas(64) float pt[half_tile];
+            alignas(64) float gt[half_tile];
+            on_widened(s, lo, hi, pt, gt, half_tile, [&](float* p, float* g, float** st, index_t n) {
+                leaf(p, g, st, n, c);
+            });
+            return;
+        }
+    }
+    T* state[max_state_slots];
+    offset_state(s, lo, state);
     leaf(s.param + lo, s.grad + lo, state, hi - lo, c);
+}
+
+// Elements [lo, hi) of the segment's gradient are all finite.
+template <class T>
+bool grad_finite(const segment<T>& s, index_t lo, index_t hi) {
+    if (s.half_grad != nullptr) return half_all_finite(s.half_grad + lo, hi - lo, s.store);
+    return kernels<T>().all_finite(s.grad + lo, hi - lo);
 }
 
 // List position of the first non-finite gradient of this dtype, or `none`.
@@ -106,7 +171,7 @@ template <class T>
 std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
                             const std::vector<std::size_t>& index, std::size_t none) {
     for (std::size_t i = 0; i < segs.size(); ++i) {
-        if (!kernels<T>().all_finite(segs[i].grad, segs[i].size)) return index[i];
+        if (!grad_finite(segs[i], 0, segs[i].size)) return index[i];
     }
     return none;
 }
@@ -223,19 +288,34 @@ bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
     const step_plan<T>& plan = plans[0];
     std::vector<index_t> sizes;
     add_sizes(segs, sizes);
-    auto at = [&segs](std::size_t i, index_t lo) {
+    auto measure = [&](std::size_t i, index_t lo, index_t hi, double* out) {
         const segment<T>& s = segs[i];
-        piece_args<T> a{s.param + lo, s.grad + lo, {}};
-        for (std::size_t k = 0; k < max_state_slots; ++k) {
-            a.s[k] = s.state[k] ? s.state[k] + lo : s.state[k];
+        if constexpr (std::is_same_v<T, float>) {
+            if (s.half_param != nullptr) {
+                // the whole block in one call, as the sums' association needs
+                thread_local std::vector<float> tiles(2 * measure_block);
+                float* pt = tiles.data();
+                on_widened(s, lo, hi, pt, pt + measure_block, measure_block,
+                           [&](float* p, float* g, float** st, index_t n) {
+                               plan.measure(p, g, st, n, plan.coeffs(), out);
+                           });
+                return;
+            }
         }
-        return a;
+        T* state[max_state_slots];
+        offset_state(s, lo, state);
+        plan.measure(s.param + lo, s.grad + lo, state, hi - lo, plan.coeffs(), out);
     };
-    if (mode == nonfinite_mode::ignore) return run_two_pass(plan, sizes, at, no_check{});
+    auto leaf = [&](std::size_t i, index_t lo, index_t hi, const void* c) {
+        run_leaf(plan.leaf, segs[i], lo, hi, c);
+    };
+    if (mode == nonfinite_mode::ignore) {
+        return run_two_pass(plan, sizes, measure, leaf, no_check{});
+    }
     auto check = [&segs](std::size_t i, index_t lo, index_t hi) {
-        return kernels<T>().all_finite(segs[i].grad + lo, hi - lo);
+        return grad_finite(segs[i], lo, hi);
     };
-    return run_two_pass(plan, sizes, at, check);
+    return run_two_pass(plan, sizes, measure, leaf, check);
 }
 
 // Both dtypes' segments; with a check, every gradient is scanned before
@@ -282,8 +362,8 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
             for_each_piece(sizes, weight, update);
         } else {
             auto check = [&](std::size_t i, index_t lo, index_t hi) {
-                return i < n32 ? kernels<float>().all_finite(prep.f32[i].grad + lo, hi - lo)
-                               : kernels<double>().all_finite(prep.f64[i - n32].grad + lo, hi - lo);
+                return i < n32 ? grad_finite(prep.f32[i], lo, hi)
+                               : grad_finite(prep.f64[i - n32], lo, hi);
             };
             finite = for_each_piece_checked(sizes, weight + 0.2, check, update);
         }
