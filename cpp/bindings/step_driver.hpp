@@ -1,42 +1,23 @@
 // The common path of every optimizer binding: validated lists become typed
 // segments, the GIL is released once, gradients are scanned for non-finite
 // values if asked, then the chosen leaf runs over all segments.
-// A float16 or bfloat16 param (with its grad of the same dtype and float32
-// state) is a float segment whose param and grad are 16-bit: its pieces are
-// widened into float32 tiles, the rule's float leaf runs on them with the
-// float32 state, and the param tile is rounded back (core/half.hpp). Rule
-// independent; twin: the reference's astype round trip (_checks.py).
+// 16-bit params: segment.hpp.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "array_checks.hpp"
-#include "steepest/core/half.hpp"
+#include "segment.hpp"
 #include "steepest/core/parallel.hpp"
 #include "steepest/kernel_table.hpp"
 #include "steepest/rules/plan.hpp"
 
 namespace steepest::bind {
-
-// One array of a list argument with its companions; unused state pointers
-// are null. A 16-bit param (T float only) has half_param and half_grad set
-// in place of param and grad.
-template <class T>
-struct segment {
-    T* param;
-    const T* grad;
-    T* state[max_state_slots];
-    index_t size;
-    std::uint16_t* half_param = nullptr;
-    const std::uint16_t* half_grad = nullptr;
-    storage store = storage::f16;
-};
 
 // A list argument and the segment slot it fills: -2 param, -1 grad, k >= 0 state k.
 // `use` is false for optional state the chosen options do not need (it is
@@ -111,59 +92,6 @@ inline prepared prepare(const std::string& fn, const std::vector<slot_arg>& give
 template <class T>
 void add_sizes(const std::vector<segment<T>>& segs, std::vector<index_t>& sizes) {
     for (const segment<T>& s : segs) sizes.push_back(s.size);
-}
-
-template <class T>
-void offset_state(const segment<T>& s, index_t lo, T** state) {
-    for (std::size_t k = 0; k < max_state_slots; ++k) {
-        state[k] = s.state[k] ? s.state[k] + lo : s.state[k];
-    }
-}
-
-// Elements of a 16-bit param and grad widened per leaf call: small enough for
-// the stack and L1, large enough that the call costs nothing.
-constexpr index_t half_tile = 1024;
-
-// f(p, g, state, n) on float32 copies of elements [lo, hi) of a 16-bit
-// segment (at most `tile` at a time), the param copy rounded back after.
-template <class F>
-void on_widened(const segment<float>& s, index_t lo, index_t hi, float* pt, float* gt,
-                index_t tile, F&& f) {
-    const kernel_table<float>& k = kernels<float>();
-    const auto st = static_cast<std::size_t>(s.store);
-    for (index_t a = lo; a < hi; a += tile) {
-        const index_t n = std::min(tile, hi - a);
-        k.widen[st](s.half_param + a, pt, n);
-        k.widen[st](s.half_grad + a, gt, n);
-        float* state[max_state_slots];
-        offset_state(s, a, state);
-        f(pt, gt, state, n);
-        k.narrow[st](pt, s.half_param + a, n);
-    }
-}
-
-template <class T>
-void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c) {
-    if constexpr (std::is_same_v<T, float>) {
-        if (s.half_param != nullptr) {
-            alignas(64) float pt[half_tile];
-            alignas(64) float gt[half_tile];
-            on_widened(s, lo, hi, pt, gt, half_tile, [&](float* p, float* g, float** st, index_t n) {
-                leaf(p, g, st, n, c);
-            });
-            return;
-        }
-    }
-    T* state[max_state_slots];
-    offset_state(s, lo, state);
-    leaf(s.param + lo, s.grad + lo, state, hi - lo, c);
-}
-
-// Elements [lo, hi) of the segment's gradient are all finite.
-template <class T>
-bool grad_finite(const segment<T>& s, index_t lo, index_t hi) {
-    if (s.half_grad != nullptr) return half_all_finite(s.half_grad + lo, hi - lo, s.store);
-    return kernels<T>().all_finite(s.grad + lo, hi - lo);
 }
 
 // List position of the first non-finite gradient of this dtype, or `none`.
@@ -289,22 +217,7 @@ bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
     std::vector<index_t> sizes;
     add_sizes(segs, sizes);
     auto measure = [&](std::size_t i, index_t lo, index_t hi, double* out) {
-        const segment<T>& s = segs[i];
-        if constexpr (std::is_same_v<T, float>) {
-            if (s.half_param != nullptr) {
-                // the whole block in one call, as the sums' association needs
-                thread_local std::vector<float> tiles(2 * measure_block);
-                float* pt = tiles.data();
-                on_widened(s, lo, hi, pt, pt + measure_block, measure_block,
-                           [&](float* p, float* g, float** st, index_t n) {
-                               plan.measure(p, g, st, n, plan.coeffs(), out);
-                           });
-                return;
-            }
-        }
-        T* state[max_state_slots];
-        offset_state(s, lo, state);
-        plan.measure(s.param + lo, s.grad + lo, state, hi - lo, plan.coeffs(), out);
+        run_measure(plan, segs[i], lo, hi, out);
     };
     auto leaf = [&](std::size_t i, index_t lo, index_t hi, const void* c) {
         run_leaf(plan.leaf, segs[i], lo, hi, c);

@@ -455,23 +455,9 @@ class NativeOptimizer(torch.optim.Optimizer):
         for any other).
         """
         super().load_state_dict(state_dict)
-        ids = [i for g in state_dict["param_groups"] for i in g["params"]]
-        params = [p for g in self.param_groups for p in g["params"]]
         scalars = {s.torch for s in self._rule.state if s.scalar}
-        for pid, p in zip(ids, params, strict=True):
-            saved = state_dict["state"].get(pid)
-            if p.dtype not in _layout.HALVES or saved is None:
-                continue
-            st = self.state[p]
-            for key, value in saved.items():
-                if key == "step" or not torch.is_tensor(value):
-                    continue
-                if key in scalars:
-                    dtype = value.dtype if value.dtype in _FLOATS else scalar_dtype()
-                    st[key] = value.detach().to(dtype, copy=True)
-                elif value.is_floating_point():
-                    wide = value.detach().to(torch.float32, copy=True)
-                    st[key] = _layout.laid_out_for(p, wide)
+        params = [p for g in self.param_groups for p in g["params"]]
+        _layout.keep_wide_state(self.state, params, state_dict, scalars, scalar_dtype())
 
     def _fix_group(self, group: dict[str, Any]) -> None:
         """Hook for a class that pins a hyperparameter (AdamW's decoupled decay)."""

@@ -120,6 +120,34 @@ def new_state(p: torch.Tensor, fill: float | None) -> torch.Tensor:
     return t if fill is None else t.fill_(fill)
 
 
+def keep_wide_state(
+    state: Any,
+    params: list[torch.Tensor],
+    saved: dict[str, Any],
+    scalars: set[str],
+    scalar_dtype: torch.dtype,
+) -> None:
+    """After torch's ``load_state_dict`` (which casts every state tensor but
+    ``step`` to its param's dtype): each 16-bit param's array state from the
+    ``saved`` dict in float32 (exact: widening), laid out as the param, and its
+    per-param ``scalars`` in their saved float32/float64 (else ``scalar_dtype``)."""
+    ids = [i for g in saved["param_groups"] for i in g["params"]]
+    for pid, p in zip(ids, params, strict=True):
+        values = saved["state"].get(pid)
+        if p.dtype not in HALVES or values is None:
+            continue
+        st = state[p]
+        for key, value in values.items():
+            if key == "step" or not torch.is_tensor(value):
+                continue
+            if key in scalars:
+                wide = (torch.float32, torch.float64)
+                dtype = value.dtype if value.dtype in wide else scalar_dtype
+                st[key] = value.detach().to(dtype, copy=True)
+            elif value.is_floating_point():
+                st[key] = laid_out_for(p, value.detach().to(torch.float32, copy=True))
+
+
 @functools.cache
 def _bfloat16() -> np.dtype[Any]:
     try:
