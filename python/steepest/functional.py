@@ -75,7 +75,8 @@ def _native(ref: Callable[_P, _R], core: Callable[..., _R]) -> Callable[_P, _R]:
     are this module's, so doctest finds it here and it pickles by this
     module's name.
     """
-    # The signature sees through the reference's decorator (np.errstate).
+    # The signature sees through the reference's decorators (np.errstate, the
+    # 16-bit round trip).
     signature = inspect.signature(ref)
     params = signature.parameters.values()
     positional = [p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
