@@ -236,7 +236,7 @@ void two_pass_update(model::network<T>& net, optimizer<T>& opt, const step_plan<
         }
         return a;
     };
-    run_two_pass(plan, sizes, at, no_check{}, ema);
+    run_two_pass_at(plan, sizes, at, no_check{}, ema);
 }
 
 // Serial batch: loss and gradient on this thread, then the update (threaded
