@@ -48,7 +48,8 @@ alpha : float, default=1e-4
 tol : float or None, default={tol}
     Stopping tolerance (scikit-learn's rule): without early stopping, an
     epoch whose training loss is above ``best_loss - tol`` is bad; with it,
-    an epoch whose validation score is below ``best_score + tol``; training
+    an epoch whose validation score is below ``best_score + tol`` (a NaN
+    score counts as no improvement); training
     stops after ``n_iter_no_change`` consecutive bad epochs. None runs all
     ``max_iter`` epochs. A :class:`steepest.ConvergenceWarning` is issued
     when ``max_iter`` ends the fit while ``tol`` is set.
@@ -57,7 +58,9 @@ n_iter_no_change : int, default={n_iter_no_change}
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the data (or use ``validation_data``
     of :meth:`fit`), apply ``tol`` to its score (accuracy for classifiers,
-    R² for regressors) and keep the weights of the best-scoring epoch.
+    R² for regressors) and keep the weights of the best-scoring epoch. The
+    validation set needs at least 2 rows (a ValueError otherwise, as in
+    scikit-learn's MLP: the R² of one row is undefined).
 validation_fraction : float, default=0.1
     Held-out share for early stopping, in (0, 1): ``ceil(fraction * n)``
     rows drawn at random (not stratified).
