@@ -12,6 +12,7 @@ import pytest
 import steepest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from steepest.models._stopping import NoImprovement
 from steepest.reference.schedules import ExponentialLR, ReduceLROnPlateau
 
 from ._estimators import ESTIMATORS, linear_data, small_case, weights
@@ -192,14 +193,13 @@ def test_one_row_of_regression_validation_data_is_an_error(backend: str) -> None
 
 
 def test_a_nan_validation_score_is_no_improvement() -> None:
-    from steepest.models._stopping import NoImprovement
-
     params = [np.zeros(2)]
     stopper = NoImprovement(1e-3, 3, by_score=True)
     fired = [stopper.update(0.5, float("nan"), params) for _ in range(3)]
     assert fired == [False, False, True]
-    assert stopper.best_score == -np.inf and stopper.best_params is None
-    # a NaN between good epochs breaks the run of improvements, not the count
+    assert stopper.best_score == -np.inf
+    assert stopper.best_params is None
+    # a NaN after a good epoch is a bad one, and the best stays the last good
     stopper = NoImprovement(1e-3, 2, by_score=True)
     assert not stopper.update(0.5, 0.8, params)
     assert not stopper.update(0.5, float("nan"), params)

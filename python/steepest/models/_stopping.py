@@ -22,7 +22,6 @@ from ..typing import FloatArray
 from ._labels import encode_labels
 from ._surface import ModelSurface
 
-
 #: the smallest validation set early stopping scores (scikit-learn's MLP rule)
 MIN_VALIDATION_ROWS = 2
 
