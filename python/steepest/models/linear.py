@@ -22,8 +22,10 @@ from ._epoch import Network
 
 LINEAR_MODEL_PARAMETERS = """\
 l1_ratio : float, default=0.0
-    Elastic-net mixing in [0, 1]: 0 is ridge (L2), 1 lasso (L1, a plain
-    subgradient: weights shrink but do not become exactly 0).
+    Elastic-net mixing in [0, 1]: 0 is ridge (L2), 1 lasso (L1). The L1
+    part is applied after each step as a proximal step (soft thresholding by
+    ``learning rate * alpha * l1_ratio``, not preconditioned by adaptive
+    rules), so weights become exactly 0; see :mod:`steepest.models._epoch`.
 init : {"zeros", "normal", "uniform", "xavier", "he"}, default="zeros"
     Initial coefficients (intercepts start at 0); see
     :mod:`steepest.nn._init`.

@@ -5,6 +5,7 @@
 //       stop if J_b is NaN or inf                     (divergence: reported, not applied)
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
 //       step t + 1 of the optimizer rule on every param
+//       L1 proximal step on every weight matrix (model/penalty.hpp: shrink)
 //   epoch loss = (sum_b |b| * J_b) / n                (accumulated in double)
 // Between batches a stop_check may end the epoch early (a pending Ctrl-C).
 // Two ways to run the batches:
@@ -231,7 +232,8 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
     const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, b);
     if (!std::isfinite(J)) return J;
     std::vector<step_plan<T>> plans;
-    plan_params(opt, opt.steps + 1, opt.lr_after(opt.steps), opt.scalars, plans);
+    const double lr = opt.lr_after(opt.steps);
+    plan_params(opt, opt.steps + 1, lr, opt.scalars, plans);
     const double weight = plans[0].weight;
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
         update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi);
@@ -243,6 +245,7 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
     } else {
         for_each_piece(sizes, weight, run);
     }
+    for (std::size_t l = 0; l < net.layers(); ++l) net.pen.shrink(net.weights[l], sizes[2 * l], lr);
     opt.steps += 1;
     return J;
 }
@@ -314,7 +317,8 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             // every thread plans every param from the same scalars; thread 0
             // stores the new ones once all have read them (second barrier)
             cells = opt.scalars;
-            plan_params(opt, step + 1, opt.lr_after(step), cells, plans);
+            const double lr = opt.lr_after(step);
+            plan_params(opt, step + 1, lr, cells, plans);
             visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
                 T* g = tws[0].grads[i].data() + lo;
                 for (int u = 1; u < threads; ++u) {
@@ -323,7 +327,10 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                     for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
                 }
                 if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
-                if (plans[0].measure == nullptr) update_piece(net, opt, plans, i, g, lo, hi);
+                if (plans[0].measure == nullptr) {
+                    update_piece(net, opt, plans, i, g, lo, hi);
+                    if (i % 2 == 0) net.pen.shrink(net.weights[i / 2] + lo, hi - lo, lr);
+                }
             });
             if (plans[0].measure != nullptr) {
                 // a two-pass rule needs every share's gradient: thread 0 steps
@@ -334,6 +341,8 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                     calling_thread_limit() = 1;
                     two_pass_update(net, opt, plans[0], tws[0].grads, sizes);
                     calling_thread_limit() = saved;
+                    for (std::size_t l = 0; l < net.layers(); ++l)
+                        net.pen.shrink(net.weights[l], sizes[2 * l], lr);
                 }
             }
             ++step;
