@@ -128,6 +128,7 @@ struct epoch_args {
     bool has_sched = false;
     double lr = 0, lr_scale = 1, alpha = 0, l1_ratio = 0;
     py::array X, y, perm;
+    py::object weights;  // None or an array (n,) of the params' dtype
     index_t batch = 0;
     model::loss_kind loss = model::loss_kind::squared;
     model::activation act = model::activation::identity;
@@ -284,6 +285,7 @@ train::epoch_result run(const epoch_args& a) {
     train::data<T> in{data_of<T>(a.X), labels ? data_of<std::int64_t>(a.y) : nullptr,
                       labels ? nullptr : data_of<T>(a.y), data_of<std::int64_t>(a.perm),
                       static_cast<index_t>(a.X.shape(0))};
+    if (!a.weights.is_none()) in.weights = data_of<T>(py::reinterpret_borrow<py::array>(a.weights));
     // Ctrl-C during a long epoch: Python's handler only sets a flag; this runs
     // it (with the GIL) between batches, and an exception it raises stays set
     // for train_epoch to throw once the loop has returned.
@@ -316,7 +318,8 @@ train::epoch_result run(const epoch_args& a) {
 py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::handle sched,
                       py::handle lr, py::handle lr_scale, py::handle X, py::handle y,
                       py::handle perm, py::handle batch, py::handle loss, py::handle act,
-                      py::handle alpha, py::handle l1_ratio, py::handle threads) {
+                      py::handle alpha, py::handle l1_ratio, py::handle threads,
+                      py::handle sample_weight) {
     epoch_args a;
     read_params(a, params);
     if (!py::isinstance<py::dict>(rule_)) {
@@ -343,6 +346,16 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     a.perm = as_array("perm", perm);
     check_permutation(a.perm, n);
     check_targets(a, n);
+    a.weights = py::none();
+    if (!sample_weight.is_none()) {
+        py::array w = as_array("sample_weight", sample_weight);
+        check_layout("sample_weight", w, a.dt, false);
+        if (w.ndim() != 1 || w.shape(0) != n) {
+            value_error(fn, "sample_weight has shape " + shape_str(w) + "; expected (" +
+                                std::to_string(n) + ",)");
+        }
+        a.weights = w;
+    }
     a.batch = static_cast<index_t>(
         int_arg(fn, "batch_size", batch, 0, std::numeric_limits<long long>::max()));
     a.act = read_activation(act);
@@ -365,7 +378,7 @@ void register_train(py::module_& m) {
           "One epoch of mini-batch descent of a dense network, in place; returns (loss, steps).",
           arg("params"), arg("rule"), arg("step"), arg("schedule"), arg("lr"), arg("lr_scale"),
           arg("X"), arg("y"), arg("perm"), arg("batch_size"), arg("loss"), arg("activation"),
-          arg("alpha"), arg("l1_ratio"), arg("n_threads"));
+          arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("sample_weight") = py::none());
     m.def(
         "_set_split_work",
         [](double work) {

@@ -15,7 +15,6 @@ import pytest
 import steepest
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier
-from steepest import _core
 from steepest.models._epoch import Network, run_epoch, shrink_l1
 from steepest.reference.models import logistic
 
@@ -115,17 +114,6 @@ def test_the_threshold_is_lr_times_alpha_for_every_rule(
     np.testing.assert_array_equal(est.coef_, expected)
     assert (est.coef_ == 0).any()
     assert (est.coef_ != 0).any()
-
-
-@pytest.fixture
-def split_everything() -> Any:
-    """2 threads, every batch of 2+ rows split over them (loop.hpp's split epoch)."""
-    before, grain = _core.get_num_threads(), _core.get_parallel_grain()
-    _core.set_num_threads(2)
-    _core.set_parallel_grain(16)
-    yield
-    _core.set_num_threads(before)
-    _core.set_parallel_grain(grain)
 
 
 @pytest.mark.usefixtures("split_everything")

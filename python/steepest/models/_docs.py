@@ -184,7 +184,10 @@ X : array-like of shape (n_samples, n_features)
     The chunk; ``n_features`` must stay the same across calls.
 y : array-like of shape (n_samples,){y_shape}
     {y_what}
-{classes}
+{classes}sample_weight : array-like of shape (n_samples,), float or None, default=None
+    Per-row weights of the loss (finite, >= 0, positive sum), scaled to mean
+    1 within the chunk; see ``fit``.
+
 Returns
 -------
 self

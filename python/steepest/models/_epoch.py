@@ -128,6 +128,7 @@ def run_epoch(
     *,
     lr_scale: float = 1.0,
     n_threads: int = 0,
+    sample_weight: FloatArray | None = None,
 ) -> tuple[float, int]:
     """One epoch of mini-batch descent; returns ``(mean loss, steps applied)``.
 
@@ -138,7 +139,10 @@ def run_epoch(
     The loss is that of :func:`steepest.reference.train.run_epoch`; it is NaN
     or inf when training diverged (the native loop then stops at that batch;
     ``params`` may hold non-finite values and must be restored by the caller).
-    ``n_threads`` = 0 uses every core (OpenMP and BLAS).
+    ``n_threads`` = 0 uses every core (OpenMP and BLAS). ``sample_weight``
+    (n,) of the params' dtype, or None: per-row multipliers of the loss and
+    its gradient (:mod:`steepest.nn._losses`; the estimators scale them to
+    mean 1).
     """
     if backend == "native":
         # here, not at the top: estimators on the reference backend need no extension
@@ -150,6 +154,7 @@ def run_epoch(
             None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
             X, y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
+            sample_weight,
         )  # fmt: skip
         opt.advance(steps)
         return loss, steps
@@ -159,9 +164,9 @@ def run_epoch(
     weights = params[0::2]
 
     def loss_and_grad(
-        ps: list[FloatArray], Xb: FloatArray, yb: NDArray[Any], **penalty: float
+        ps: list[FloatArray], Xb: FloatArray, yb: NDArray[Any], **kw: Any
     ) -> tuple[float, list[FloatArray]]:
-        J, grads = smooth(ps, Xb, yb, **penalty)
+        J, grads = smooth(ps, Xb, yb, **kw)
         if a1 != 0:  # the L1 value, at the weights before the step
             J += float(sum(w.dtype.type(a1) * np.sum(np.abs(w)) for w in weights))
         return J, grads
@@ -177,6 +182,7 @@ def run_epoch(
     loss = reference_run_epoch(
         loss_and_grad, params, X, y, perm, batch_size, step,
         alpha=net.alpha * (1.0 - net.l1_ratio), l1_ratio=0.0,
+        sample_weight=sample_weight,
     )  # fmt: skip
     return loss, steps
 

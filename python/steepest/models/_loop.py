@@ -41,7 +41,9 @@ class TrainingRun:
     fn : the estimator's name, for messages; opts : its checked
     hyperparameters; net : the model for the epoch runner; params : the
     arrays ``opt`` updates in place; data : the training rows; val : the
-    validation rows or None; rng : the generator of the permutations.
+    validation rows or None; rng : the generator of the permutations;
+    weight : the training rows' sample weights scaled to mean 1 (model dtype)
+    or None; val_weight : the validation rows' weights (unscaled) or None.
     """
 
     fn: str
@@ -52,6 +54,8 @@ class TrainingRun:
     data: Data
     val: Data | None
     rng: np.random.Generator
+    weight: FloatArray | None = None
+    val_weight: NDArray[np.float64] | None = None
 
 
 class TrainingLoop(ModelSurface):
@@ -87,7 +91,7 @@ class TrainingLoop(ModelSurface):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, _ = run_epoch(
                 opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
-                lr_scale=scale, n_threads=opts.n_threads,
+                lr_scale=scale, n_threads=opts.n_threads, sample_weight=run.weight,
             )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
@@ -127,7 +131,11 @@ class TrainingLoop(ModelSurface):
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
-                    score = None if val is None else self._score_params(params, *val)
+                    score = (
+                        None
+                        if val is None
+                        else self._score_params(params, *val, run.val_weight)
+                    )
                     self._record(loss, lr, score)
                     stop = stopper.update(loss, score, params)
                     if swa is not None and epoch >= (opts.swa_start or 0):

@@ -50,7 +50,7 @@ struct workspace {
     std::vector<std::vector<T>> acts;  // A1 .. A{L-1}, then Z
     std::vector<T> d, dprev;
     std::vector<std::vector<T>> grads;
-    std::vector<T> xb, yb;
+    std::vector<T> xb, yb, wb;
     std::vector<std::int64_t> lb;
 
     workspace(const network<T>& net, index_t rows) {
@@ -65,6 +65,7 @@ struct workspace {
         dprev.resize(d.size());
         xb.resize(size(rows, net.inputs()));
         yb.resize(size(rows, net.outputs()));
+        wb.resize(size(rows, 1));
         lb.resize(size(rows, 1));
     }
 };
@@ -124,10 +125,12 @@ void column_sums(const T* STEEPEST_RESTRICT d, T* STEEPEST_RESTRICT out, index_t
 
 // Forward and backward pass over n rows of a batch of `total` rows (all of
 // it, or one thread's share): ws.grads receives these rows' part of the data
-// gradient (no penalty); returns their loss sum (see output_loss).
+// gradient (no penalty); returns their loss sum (see output_loss). `w`: the
+// rows' sample weights, or null.
 template <class T>
 double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
-                        const std::int64_t* labels, const T* targets, index_t n, index_t total) {
+                        const std::int64_t* labels, const T* targets, const T* w, index_t n,
+                        index_t total) {
     using blas::op;
     const std::size_t L = net.layers();
     const bool direct = n == 1 && L == 1;
@@ -147,7 +150,7 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
         a = z;
     }
     const double sum =
-        output_loss(net.loss, a, labels, targets, ws.d.data(), n, net.outputs(), total);
+        output_loss(net.loss, a, labels, targets, w, ws.d.data(), n, net.outputs(), total);
     for (std::size_t l = L; l-- > 0;) {
         const index_t in = net.units[l], out = net.units[l + 1];
         const T* prev = l == 0 ? a0 : ws.acts[l - 1].data();
@@ -180,8 +183,8 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
 // the calling thread (the BLAS may use its own threads).
 template <class T>
 T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* labels,
-                const T* targets, index_t n) {
-    const double sum = forward_backward(net, ws, a0, labels, targets, n, n);
+                const T* targets, const T* w, index_t n) {
+    const double sum = forward_backward(net, ws, a0, labels, targets, w, n, n);
     T J = mean_loss<T>(net.loss, sum, n, net.outputs());
     if (net.pen.active()) {
         double abs_sum = 0, square_sum = 0;

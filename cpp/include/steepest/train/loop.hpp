@@ -1,7 +1,7 @@
 // One epoch of mini-batch gradient descent, entirely in C++:
 //   for s = 0, B, 2B, ... < n:
 //       rows  = perm[s : s + B]                       (the last batch may be smaller)
-//       J_b   = loss_and_grad(params, X[rows], y[rows])
+//       J_b   = loss_and_grad(params, X[rows], y[rows], w[rows])   (w: sample weights or none)
 //       stop if J_b is NaN or inf                     (divergence: reported, not applied)
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
 //       step t + 1 of the optimizer rule on every param
@@ -92,6 +92,7 @@ struct data {
     const T* targets;            // n x k (regression) or null
     const std::int64_t* perm;    // n
     index_t n;
+    const T* weights = nullptr;  // n sample weights (loss multipliers) or null
 };
 
 // Batches with at least this many (rows x parameters) are split over threads:
@@ -117,6 +118,7 @@ struct batch_rows {
     const T* a0;
     const std::int64_t* labels;
     const T* targets;
+    const T* weights;  // null without sample weights
 };
 
 // Asks for rows before they are needed: with shuffled rows each one is a
@@ -154,8 +156,13 @@ template <class T>
 batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int64_t* rows,
                      index_t b, index_t d, index_t k) {
     batch_rows<T> out{in.X + rows[0] * d, in.labels ? in.labels + rows[0] : nullptr,
-                      in.targets ? in.targets + rows[0] * k : nullptr};
+                      in.targets ? in.targets + rows[0] * k : nullptr,
+                      in.weights ? in.weights + rows[0] : nullptr};
     if (b <= 1 || consecutive(rows, b)) return out;
+    if (in.weights) {
+        for (index_t i = 0; i < b; ++i) ws.wb[static_cast<std::size_t>(i)] = in.weights[rows[i]];
+        out.weights = ws.wb.data();
+    }
     const auto row_bytes = sizeof(T) * static_cast<std::size_t>(d);
     constexpr index_t ahead = 4;  // rows in flight: shuffled rows are cache misses
     prefetch_rows(in.X, rows, std::min(ahead, b), d);
@@ -229,7 +236,7 @@ template <class T>
 T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt,
                const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes,
                index_t count) {
-    const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, b);
+    const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, rows.weights, b);
     if (!std::isfinite(J)) return J;
     std::vector<step_plan<T>> plans;
     const double lr = opt.lr_after(opt.steps);
@@ -284,7 +291,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             if (r1 > r0) {
                 batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
                 loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels,
-                                                       mine.targets, r1 - r0, b);
+                                                       mine.targets, mine.weights, r1 - r0, b);
             } else {
                 for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
             }
