@@ -62,7 +62,7 @@ from . import _options as o
 from ._loop import Data, TrainingLoop, TrainingRun
 from ._rollback import CallUndo
 from ._stopping import split_validation, validation_set
-from ._weights import check_sample_weight, training_weights
+from ._weights import check_sample_weight, class_weights, combined, training_weights
 
 
 class SteepestEstimator(TrainingLoop):
@@ -77,6 +77,7 @@ class SteepestEstimator(TrainingLoop):
     optimizer_params: Any
     learning_rate: Any
     random_state: Any
+    class_weight: Any  # classifiers only
     # fitted state (set by fit; declared for the type checker only)
     _optimizer_config: Any
     _rng: np.random.Generator
@@ -138,6 +139,7 @@ class SteepestEstimator(TrainingLoop):
         X, y = self._training_data(X, y, opts.dtype, reset=not warm)
         w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         y = self._targets(fn, y, opts.dtype, "warm_start=True" if warm else None)
+        w = self._with_class_weight(fn, w, y, chunk=False)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
         if warm:
@@ -191,6 +193,7 @@ class SteepestEstimator(TrainingLoop):
         w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         if self._classifier:
             y = self._chunk_labels(fn, y, classes, first)
+            w = self._with_class_weight(fn, w, y, chunk=True)
         else:
             y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
         n_features = int(X.shape[1])
@@ -210,6 +213,15 @@ class SteepestEstimator(TrainingLoop):
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
         weight = training_weights(fn, w, opts.dtype)
         return TrainingRun(fn, opts, net, params, opt, (X, y), None, rng, weight)
+
+    def _with_class_weight(
+        self, fn: str, w: NDArray[np.float64] | None, y: NDArray[Any], *, chunk: bool
+    ) -> NDArray[np.float64] | None:
+        """The rows' sample weights times their class weights (classifiers)."""
+        if not self._classifier:
+            return w
+        per_class = class_weights(fn, self.class_weight, self.classes_, y, chunk=chunk)
+        return combined(fn, w, per_class, y)
 
     # -- weights and optimizer ------------------------------------------------------
     def _fresh_params(

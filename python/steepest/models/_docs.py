@@ -247,6 +247,19 @@ def parameters(model_parameters: str, **defaults: object) -> str:
     )
 
 
+#: the Parameters entry of both classifiers' class_weight
+CLASS_WEIGHT = """\
+class_weight : dict, "balanced" or None, default=None
+    Weights of the classes, multiplying each row's sample weight before the
+    weights are scaled to mean 1 (:mod:`steepest.models._weights`: only the
+    ratios matter). A dict maps labels to weights (labels it lacks weigh 1;
+    a label not in ``classes_`` is a ValueError); "balanced" is
+    scikit-learn's ``n_samples / (n_classes * count(class))`` over the rows
+    given to :meth:`fit` (before any validation split), and is refused by
+    :meth:`partial_fit`.
+"""
+
+
 def estimator_doc(
     summary: str, parameters_block: str, attributes: str, notes: str, examples: str
 ) -> str:
@@ -265,6 +278,7 @@ def estimator_doc(
 
 __all__ = [
     "CLASSIFIER_PARTIAL_FIT",
+    "CLASS_WEIGHT",
     "NOTES",
     "REGRESSOR_PARTIAL_FIT",
     "TRAINING_ATTRIBUTES",

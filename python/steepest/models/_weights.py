@@ -90,4 +90,76 @@ def training_weights(
     return out
 
 
-__all__ = ["check_sample_weight", "training_weights"]
+def class_weights(
+    fn: str,
+    class_weight: Any,
+    classes: NDArray[Any],
+    y: NDArray[np.intp],
+    *,
+    chunk: bool,
+) -> NDArray[np.float64] | None:
+    """The weight of each class (in ``classes`` order), or None for no class_weight.
+
+    ``y`` holds the class indices of the rows of the call (all of ``fit``'s
+    rows, before any validation split, as scikit-learn's SGD does).
+    ``"balanced"`` is scikit-learn's ``n_samples / (n_classes * count(c))``;
+    a dict maps labels to weights (labels it lacks weigh 1). ``chunk``: a
+    ``partial_fit`` call, where "balanced" would weigh by one chunk's counts.
+    """
+    if class_weight is None:
+        return None
+    k = classes.shape[0]
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        if chunk:
+            msg = (
+                f"{fn}: class_weight='balanced' is not supported by partial_fit (one "
+                "chunk's class counts); pass a dict, e.g. from "
+                "sklearn.utils.class_weight.compute_class_weight"
+            )
+            raise ValueError(msg)
+        counts = np.bincount(y, minlength=k).astype(np.float64)
+        balanced: NDArray[np.float64] = y.shape[0] / (k * counts)
+        return balanced
+    if not isinstance(class_weight, dict):
+        msg = (
+            f"{fn}: class_weight must be None, 'balanced' or a dict of label -> "
+            f"weight, got {class_weight!r}"
+        )
+        raise (ValueError if isinstance(class_weight, str) else TypeError)(msg)
+    out = np.ones(k)
+    listed = classes.tolist()
+    unknown = [label for label in class_weight if label not in listed]
+    if unknown:
+        msg = (
+            f"{fn}: class_weight has labels {unknown!r} that are not among the "
+            f"classes {listed!r}"
+        )
+        raise ValueError(msg)
+    for label, weight in class_weight.items():
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)):
+            msg = f"{fn}: class_weight[{label!r}] must be a number, got {weight!r}"
+            raise TypeError(msg)
+        if not (np.isfinite(weight) and weight >= 0):
+            msg = f"{fn}: class_weight[{label!r}] must be a finite number >= 0, got {weight!r}"
+            raise ValueError(msg)
+        out[listed.index(label)] = float(weight)
+    return out
+
+
+def combined(
+    fn: str,
+    w: NDArray[np.float64] | None,
+    per_class: NDArray[np.float64] | None,
+    y: NDArray[np.intp],
+) -> NDArray[np.float64] | None:
+    """Each row's sample weight times its class's weight (either may be None)."""
+    if per_class is None:
+        return w
+    out = per_class[y] if w is None else w * per_class[y]
+    if not np.any(out > 0):
+        msg = f"{fn}: class_weight and sample_weight leave every row a weight of 0"
+        raise ValueError(msg)
+    return out
+
+
+__all__ = ["check_sample_weight", "class_weights", "combined", "training_weights"]
