@@ -133,6 +133,7 @@ struct epoch_args {
     model::loss_kind loss = model::loss_kind::squared;
     model::activation act = model::activation::identity;
     int n_threads = 0;
+    bool fit_bias = true;
 };
 
 // [W1, b1, ..., WL, bL]: one float dtype, writeable, shapes chained.
@@ -258,6 +259,7 @@ train::epoch_result run(const epoch_args& a) {
     net.hidden = a.act;
     net.loss = a.loss;
     net.pen = model::penalty(a.alpha, a.l1_ratio);
+    net.fixed_bias = !a.fit_bias;
     for (std::size_t i = 0; i < a.params.size(); i += 2) {
         net.weights.push_back(data_of<T>(a.params[i]));
         net.biases.push_back(data_of<T>(a.params[i + 1]));
@@ -319,7 +321,7 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
                       py::handle lr, py::handle lr_scale, py::handle X, py::handle y,
                       py::handle perm, py::handle batch, py::handle loss, py::handle act,
                       py::handle alpha, py::handle l1_ratio, py::handle threads,
-                      py::handle sample_weight) {
+                      py::handle sample_weight, py::handle fit_intercept) {
     epoch_args a;
     read_params(a, params);
     if (!py::isinstance<py::dict>(rule_)) {
@@ -346,6 +348,10 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     a.perm = as_array("perm", perm);
     check_permutation(a.perm, n);
     check_targets(a, n);
+    if (!py::isinstance<py::bool_>(fit_intercept)) {
+        type_error(fn, "fit_intercept must be a bool, got " + type_name(fit_intercept));
+    }
+    a.fit_bias = fit_intercept.cast<bool>();
     a.weights = py::none();
     if (!sample_weight.is_none()) {
         py::array w = as_array("sample_weight", sample_weight);
@@ -378,7 +384,7 @@ void register_train(py::module_& m) {
           "One epoch of mini-batch descent of a dense network, in place; returns (loss, steps).",
           arg("params"), arg("rule"), arg("step"), arg("schedule"), arg("lr"), arg("lr_scale"),
           arg("X"), arg("y"), arg("perm"), arg("batch_size"), arg("loss"), arg("activation"),
-          arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("sample_weight") = py::none());
+          arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("sample_weight") = py::none(), arg("fit_intercept") = true);
     m.def(
         "_set_split_work",
         [](double work) {

@@ -103,6 +103,7 @@ def _bad_cases() -> list[tuple[str, Any, type, str]]:
             "sample_weight has dtype",
         ),
         ("sample_weight", [1.0] * 10, TypeError, "sample_weight must be a numpy"),
+        ("fit_intercept", 1, TypeError, "fit_intercept must be a bool, got int"),
     ]
 
 

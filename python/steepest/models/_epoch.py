@@ -64,6 +64,10 @@ class Network:
         Of every hidden layer (unused without hidden layers).
     alpha, l1_ratio : float
         Elastic-net penalty on the weight matrices.
+    fit_intercept : bool
+        False: the output layer's bias gets a zero gradient, so a bias
+        starting at 0 stays 0 under every rule (linear models'
+        ``fit_intercept=False``).
     """
 
     family: str
@@ -71,6 +75,7 @@ class Network:
     activation: str = "identity"
     alpha: float = 0.0
     l1_ratio: float = 0.0
+    fit_intercept: bool = True
 
 
 def shrink_l1(weights: list[FloatArray], lr: float, a1: float) -> None:
@@ -154,7 +159,7 @@ def run_epoch(
             None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
             X, y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
-            sample_weight,
+            sample_weight, net.fit_intercept,
         )  # fmt: skip
         opt.advance(steps)
         return loss, steps
@@ -167,6 +172,8 @@ def run_epoch(
         ps: list[FloatArray], Xb: FloatArray, yb: NDArray[Any], **kw: Any
     ) -> tuple[float, list[FloatArray]]:
         J, grads = smooth(ps, Xb, yb, **kw)
+        if not net.fit_intercept:
+            grads[-1] = np.zeros_like(grads[-1])
         if a1 != 0:  # the L1 value, at the weights before the step
             J += float(sum(w.dtype.type(a1) * np.sum(np.abs(w)) for w in weights))
         return J, grads

@@ -3,7 +3,8 @@
 // (n x d, row-major), with L layers Wl (n_{l-1} x n_l) and bl (n_l):
 //   Al = g(A{l-1} @ Wl + bl)   l < L      Z = A{L-1} @ WL + bL
 //   J  = loss(Z, y) + sum_l R(Wl)
-//   backward, D = dJ/dZ:  dWl = A{l-1}^T @ D + dR/dWl,  dbl = sum_i D_i,
+//   backward, D = dJ/dZ:  dWl = A{l-1}^T @ D + dR/dWl,  dbl = sum_i D_i
+//                         (dbL = 0 with a fixed output bias: fit_intercept=False),
 //                         D <- (D @ Wl^T) * g'(A{l-1})
 // GEMMs go to the BLAS (steepest::blas::gemm; gemv for a layer with one
 // output); a single-row batch of a network without hidden layer (plain SGD
@@ -13,6 +14,7 @@
 // tests: tests/models/test_native_parity.py.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -31,6 +33,7 @@ struct network {
     activation hidden = activation::identity;
     loss_kind loss = loss_kind::squared;
     model::penalty pen;
+    bool fixed_bias = false;  // the output layer's bias gets no gradient (fit_intercept=False)
 
     std::size_t layers() const { return weights.size(); }
     index_t inputs() const { return units.front(); }
@@ -163,7 +166,11 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
             blas::gemm(op::trans, op::none, in, out, n, T(1), prev, in, ws.d.data(), out, T(0), gw,
                        out);
         }
-        detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
+        if (l + 1 == L && net.fixed_bias) {
+            std::fill(ws.grads[2 * l + 1].begin(), ws.grads[2 * l + 1].end(), T(0));
+        } else {
+            detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
+        }
         if (l > 0 && out == 1) {
             for (index_t i = 0; i < n; ++i)
                 detail::outer(ws.d.data() + i, net.weights[l], ws.dprev.data() + i * in, 1, in);
