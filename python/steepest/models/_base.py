@@ -59,6 +59,7 @@ from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _docs
 from . import _options as o
+from ._epoch import ParamAverage
 from ._loop import Data, TrainingLoop, TrainingRun
 from ._rollback import CallUndo
 from ._stopping import split_validation, validation_set
@@ -162,7 +163,10 @@ class SteepestEstimator(TrainingLoop):
         # stack: here, _fit_setup, fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
         weight = training_weights(fn, w, opts.dtype)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng, weight, w_val)
+        return TrainingRun(
+            fn, opts, net, params, opt, (X, y), val, rng, self._ema,
+            weight=weight, val_weight=w_val,
+        )  # fmt: skip
 
     # -- partial_fit --------------------------------------------------------------
     def _partial_fit(self, X: Any, y: Any, classes: Any, sample_weight: Any) -> Any:
@@ -212,7 +216,9 @@ class SteepestEstimator(TrainingLoop):
         # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
         weight = training_weights(fn, w, opts.dtype)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), None, rng, weight)
+        return TrainingRun(
+            fn, opts, net, params, opt, (X, y), None, rng, self._ema, weight=weight
+        )
 
     def _with_class_weight(
         self, fn: str, w: NDArray[np.float64] | None, y: NDArray[Any], *, chunk: bool
@@ -229,6 +235,7 @@ class SteepestEstimator(TrainingLoop):
     ) -> list[FloatArray]:
         """New initial weights (drawn from ``rng``), to get a new optimizer."""
         self._optimizer = None
+        self._ema = None
         return self._new_params(n_features, rng, opts.dtype)
 
     def _kept_params(
@@ -261,13 +268,26 @@ class SteepestEstimator(TrainingLoop):
         """The kept optimizer when its configuration is unchanged, else a new one."""
         config = (self.optimizer, self.optimizer_params, opts.backend)
         opt: Optimizer | None = getattr(self, "_optimizer", None)
+        kept: ParamAverage | None = getattr(self, "_ema", None)
         if opt is None or not _same(config, getattr(self, "_optimizer_config", None)):
             opt = o.build_optimizer(
                 fn, opts.factory, params, opts.learning_rate, opts.backend
             )
+            kept = None
         else:
             opt.lr = opts.learning_rate  # undoes a previous fit's swa_lr
         self._params, self._optimizer, self._optimizer_config = params, opt, config
+        # the moving average carries on with the optimizer (at this call's
+        # decay) or starts: a copy of the params, copied again at the next step
+        self._ema = (
+            None
+            if opts.ema_decay is None
+            else ParamAverage(
+                [p.copy() for p in params], opts.ema_decay, opt.step_count + 1
+            )
+            if kept is None
+            else ParamAverage(kept.arrays, opts.ema_decay, kept.copy_step)
+        )
         self._rng = rng
         return opt
 

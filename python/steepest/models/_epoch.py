@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..optim import Optimizer
+from ..reference.functional import ema_update
 from ..reference.models import linear, logistic, mlp
 from ..reference.train import run_epoch as reference_run_epoch
 from ..typing import FloatArray
@@ -97,6 +98,24 @@ def _reference_loss_and_grad(net: Network) -> Any:
     )
 
 
+@dataclass
+class ParamAverage:
+    """The params' moving average of a fit with ``ema_decay``.
+
+    ``arrays`` (one per param) follow every step:
+    ``ema <- decay * ema + (1 - decay) * params``, except the optimizer's step
+    number ``copy_step`` (1 for its first step), which copies the params.
+    """
+
+    arrays: list[FloatArray]
+    decay: float
+    copy_step: int
+
+    def decay_at(self, step: int) -> float:
+        """The decay of the optimizer's step number ``step``."""
+        return 0.0 if step == self.copy_step else self.decay
+
+
 def native_rule(opt: Optimizer) -> dict[str, Any]:
     """The update rule of ``opt`` as the C++ loop reads it.
 
@@ -133,6 +152,7 @@ def run_epoch(
     *,
     lr_scale: float = 1.0,
     n_threads: int = 0,
+    ema: ParamAverage | None = None,
     sample_weight: FloatArray | None = None,
 ) -> tuple[float, int]:
     """One epoch of mini-batch descent; returns ``(mean loss, steps applied)``.
@@ -144,10 +164,11 @@ def run_epoch(
     The loss is that of :func:`steepest.reference.train.run_epoch`; it is NaN
     or inf when training diverged (the native loop then stops at that batch;
     ``params`` may hold non-finite values and must be restored by the caller).
-    ``n_threads`` = 0 uses every core (OpenMP and BLAS). ``sample_weight``
-    (n,) of the params' dtype, or None: per-row multipliers of the loss and
-    its gradient (:mod:`steepest.nn._losses`; the estimators scale them to
-    mean 1).
+    ``n_threads`` = 0 uses every core (OpenMP and BLAS). With ``ema`` its
+    arrays follow every step (in the native step's own pass; before the L1
+    proximal step, on both backends). ``sample_weight`` (n,) of the params'
+    dtype, or None: per-row multipliers of the loss and its gradient
+    (:mod:`steepest.nn._losses`; the estimators scale them to mean 1).
     """
     if backend == "native":
         # here, not at the top: estimators on the reference backend need no extension
@@ -159,7 +180,8 @@ def run_epoch(
             None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
             X, y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
-            sample_weight, net.fit_intercept,
+            None if ema is None else ema.arrays, 0.0 if ema is None else ema.decay,
+            -1 if ema is None else ema.copy_step, sample_weight, net.fit_intercept,
         )  # fmt: skip
         opt.advance(steps)
         return loss, steps
@@ -180,9 +202,14 @@ def run_epoch(
 
     def step(grads: list[FloatArray]) -> None:
         nonlocal steps
+        t = opt.step_count + 1
         # opt.lr is the schedule's value at the step about to run
         lr = opt.lr * lr_scale
-        steps += opt.apply_step(grads, lr=lr)
+        applied = opt.apply_step(grads, lr=lr)
+        if applied and ema is not None:
+            # the native step averages in the rule's own pass, before the shrink
+            ema_update(ema.arrays, params, ema.decay_at(t))
+        steps += applied
         shrink_l1(weights, lr, a1)
 
     # the L2 part only: alpha * (1 - l1_ratio) as the native penalty computes it
@@ -194,4 +221,11 @@ def run_epoch(
     return loss, steps
 
 
-__all__ = ["FAMILIES", "Network", "native_rule", "run_epoch", "shrink_l1"]
+__all__ = [
+    "FAMILIES",
+    "Network",
+    "ParamAverage",
+    "native_rule",
+    "run_epoch",
+    "shrink_l1",
+]

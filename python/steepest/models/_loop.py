@@ -25,7 +25,7 @@ from .._progress import progress_bar, wants_progress
 from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _options as o
-from ._epoch import Network, run_epoch
+from ._epoch import Network, ParamAverage, run_epoch
 from ._rollback import EpochStart
 from ._stopping import NoImprovement, WeightAverage, install_swa_lr
 from ._surface import ModelSurface
@@ -54,8 +54,15 @@ class TrainingRun:
     data: Data
     val: Data | None
     rng: np.random.Generator
+    #: the params' moving average of ``ema_decay``, or None
+    ema: ParamAverage | None = None
     weight: FloatArray | None = None
     val_weight: NDArray[np.float64] | None = None
+
+    @property
+    def arrays(self) -> list[FloatArray]:
+        """What an epoch writes besides the optimizer: the params and the average."""
+        return self.params if self.ema is None else self.params + self.ema.arrays
 
 
 class TrainingLoop(ModelSurface):
@@ -71,6 +78,7 @@ class TrainingLoop(ModelSurface):
     t_: int
     n_swa_: int
     _optimizer: Optimizer | None
+    _ema: ParamAverage | None
     _plateau: ReduceLROnPlateau | None
 
     def _one_epoch(
@@ -91,7 +99,8 @@ class TrainingLoop(ModelSurface):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, _ = run_epoch(
                 opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
-                lr_scale=scale, n_threads=opts.n_threads, sample_weight=run.weight,
+                lr_scale=scale, n_threads=opts.n_threads, ema=run.ema,
+                sample_weight=run.weight,
             )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
@@ -122,22 +131,23 @@ class TrainingLoop(ModelSurface):
         self._plateau = plateau
         converged = False
         show_bar = wants_progress(opts.progress, opts.verbose)
-        start = EpochStart(self, params, opt, run.rng)
+        start = EpochStart(self, run.arrays, opt, run.rng)
         try:
             with progress_bar(opts.max_iter, fn, show_bar, unit="epoch") as bar:
                 for epoch in bar:
-                    start = EpochStart(self, params, opt, run.rng)
+                    start = EpochStart(self, run.arrays, opt, run.rng)
                     if epoch == opts.swa_start and opts.swa_lr is not None:
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
+                    weights = published_weights(run)
                     score = (
                         None
                         if val is None
-                        else self._score_params(params, *val, run.val_weight)
+                        else self._score_params(weights, *val, run.val_weight)
                     )
                     self._record(loss, lr, score)
-                    stop = stopper.update(loss, score, params)
+                    stop = stopper.update(loss, score, weights)
                     if swa is not None and epoch >= (opts.swa_start or 0):
                         swa.update(params)
                     if plateau is not None:
@@ -155,7 +165,7 @@ class TrainingLoop(ModelSurface):
                         converged = True
                         break
             # _finish may write the best or averaged weights: undone if it fails
-            start = EpochStart(self, params, opt, run.rng)
+            start = EpochStart(self, run.arrays, opt, run.rng)
             self._finish(run, stopper, swa)
         except DivergenceError:
             raise  # _diverged already restored and published
@@ -187,7 +197,7 @@ class TrainingLoop(ModelSurface):
         self._plateau = plateau
         epoch = self.n_iter_
         scale = 1.0 if plateau is None else plateau.scale
-        start = EpochStart(self, run.params, run.opt, run.rng)
+        start = EpochStart(self, run.arrays, run.opt, run.rng)
         try:
             loss, lr = self._one_epoch(run, epoch, scale, start)
             self._record(loss, lr, None)
@@ -196,7 +206,7 @@ class TrainingLoop(ModelSurface):
             best = self.best_loss_
             self.best_loss_ = loss if best is None else min(best, loss)
             self.t_ = run.opt.step_count
-            self._publish(run.params)
+            self._publish(published_weights(run))
             if run.opts.verbose:
                 _print_epoch(run.fn, epoch + 1, loss, None, lr)
         except DivergenceError:
@@ -220,13 +230,17 @@ class TrainingLoop(ModelSurface):
         best_loss: float | None,
         best_score: float | None,
         n_swa: int,
+        *,
+        installed: bool = False,
     ) -> None:
-        """Publish ``run.params`` with the summary attributes of a fit."""
+        """Publish the weights with the summary attributes of a fit:
+        ``run.params`` when early stopping or SWA ``installed`` theirs there,
+        else :func:`published_weights`."""
         self.best_loss_ = best_loss
         self.best_validation_score_ = best_score
         self.n_swa_ = n_swa
         self.t_ = run.opt.step_count
-        self._publish(run.params)
+        self._publish(run.params if installed else published_weights(run))
 
     def _finish(
         self, run: TrainingRun, stopper: NoImprovement, swa: WeightAverage | None
@@ -235,13 +249,15 @@ class TrainingLoop(ModelSurface):
         early = run.opts.early_stopping
         if early:
             stopper.restore_best(run.params)
-        if swa is not None and swa.count > 0:
+        averaged = swa is not None and swa.count > 0
+        if swa is not None and averaged:
             swa.apply(run.params)
         self._commit(
             run,
             None if early else stopper.best_loss,
             stopper.best_score if early else None,
             0 if swa is None else swa.count,
+            installed=early or averaged,
         )
 
     def _publish_interrupted(self, run: TrainingRun) -> None:
@@ -276,6 +292,33 @@ class TrainingLoop(ModelSurface):
         raise DivergenceError(msg)
 
 
+#: the optimizer state the estimators publish instead of the iterate, by rule:
+#: ASGD's average ``ax`` (torch's ASGD keeps it for evaluation)
+_PUBLISHED_STATE = {"asgd": "ax"}
+
+
+def published_weights(run: TrainingRun) -> list[FloatArray]:
+    """The weights a fit scores and publishes (``coef_``, ``coefs_``): the
+    params' moving average with ``ema_decay``; else the averaged weights the
+    rule keeps in its state (:data:`_PUBLISHED_STATE`); else a Schedule-Free
+    optimizer's evaluation weights x (new arrays: its params hold y, where
+    gradients are taken); else the params.
+
+    Training continues from the params and the optimizer state either way
+    (``warm_start``, ``partial_fit``): only the published copy differs. With
+    early stopping the best epoch's weights of this kind are kept and
+    installed in the params at the end (the optimizer state stays that of the
+    last epoch). The one place an end of training chooses its weights.
+    """
+    if run.ema is not None:
+        return run.ema.arrays
+    slot = _PUBLISHED_STATE.get(run.opt.rule.name)
+    if slot is not None and slot in run.opt.state:
+        return run.opt.state[slot]
+    eval_params = getattr(run.opt, "eval_params", None)
+    return run.params if eval_params is None else list(eval_params())
+
+
 def _print_epoch(
     fn: str, epoch: int, loss: float, score: float | None, lr: float
 ) -> None:
@@ -283,4 +326,4 @@ def _print_epoch(
     print(f"{fn} epoch {epoch}: loss {loss:.6g}{shown}, lr {lr:.6g}")
 
 
-__all__ = ["Data", "TrainingLoop", "TrainingRun"]
+__all__ = ["Data", "TrainingLoop", "TrainingRun", "published_weights"]
