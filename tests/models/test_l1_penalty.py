@@ -144,3 +144,20 @@ def test_split_epochs_shrink_as_the_reference(
     np.testing.assert_array_equal(coef_n == 0, coef_r == 0)
     np.testing.assert_allclose(coef_n, coef_r, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(b_n, b_r, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["LinearRegression", "LogisticRegression"])
+def test_l1_with_a_moving_average_matches_reference(name: str) -> None:
+    # both backends average the step's weights before the proximal step
+    # (native: in the rule's own pass); the published average agrees
+    X, y = _sparse_problem()
+    est = (
+        steepest.LogisticRegression if name == "LogisticRegression" else steepest.LinearRegression
+    )(
+        alpha=0.05, l1_ratio=1.0, ema_decay=0.9, batch_size=16, max_iter=4, tol=None,
+        learning_rate=0.05, random_state=0,
+    )  # fmt: skip
+    fits = [clone(est).set_params(backend=b).fit(X, y.astype(float)) for b in BACKENDS]
+    ref, nat = fits
+    np.testing.assert_allclose(nat.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(nat.intercept_, ref.intercept_, rtol=1e-9, atol=1e-12)
