@@ -82,6 +82,8 @@ def train_epoch(
     ema: list[NDArray[Any]] | None = None,
     ema_decay: float = 0.0,
     ema_copy_step: int = -1,
+    sample_weight: NDArray[Any] | None = None,
+    fit_intercept: bool = True,
 ) -> tuple[float, int]: ...
 def sgd_epoch(
     X: NDArray[Any],  # dense (n, d), or a CSR matrix's data with indices, indptr

@@ -63,6 +63,7 @@ from ._epoch import ParamAverage
 from ._loop import Data, TrainingLoop, TrainingRun
 from ._rollback import CallUndo
 from ._stopping import split_validation, validation_set
+from ._weights import check_sample_weight, class_weights, combined, training_weights
 
 
 class SteepestEstimator(TrainingLoop):
@@ -77,12 +78,15 @@ class SteepestEstimator(TrainingLoop):
     optimizer_params: Any
     learning_rate: Any
     random_state: Any
+    class_weight: Any  # classifiers only
     # fitted state (set by fit; declared for the type checker only)
     _optimizer_config: Any
     _rng: np.random.Generator
 
     # -- fit ----------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, *, validation_data: Any = None) -> Any:
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None
+    ) -> Any:
         """Train the model by mini-batch gradient descent.
 
         Parameters
@@ -92,6 +96,12 @@ class SteepestEstimator(TrainingLoop):
             needed; X itself is never modified).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Class labels (classifiers) or targets (regressors).
+        sample_weight : array-like of shape (n_samples,), float or None
+            Per-row weights (finite, >= 0, positive sum) of the loss and its
+            gradient, scaled to mean 1 over the training rows: a full batch
+            then minimises the weighted mean loss (integer weights = repeated
+            rows, 0 = a removed row); see :mod:`steepest.models._weights`.
+            With early stopping the validation score is weighted too.
         validation_data : (X_val, y_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
@@ -113,20 +123,24 @@ class SteepestEstimator(TrainingLoop):
             estimator is left as before the call); see the class Notes.
         """
         with CallUndo(self) as undo:
-            run = self._fit_setup(X, y, validation_data)
+            run = self._fit_setup(X, y, sample_weight, validation_data)
             # from here on, a completed epoch is published and kept
             undo.unless = lambda: self.n_iter_ > 0
             self._train(run)
         return self
 
-    def _fit_setup(self, X: Any, y: Any, validation_data: Any) -> TrainingRun:
+    def _fit_setup(
+        self, X: Any, y: Any, sample_weight: Any, validation_data: Any
+    ) -> TrainingRun:
         """Steps 1 and 2 of ``fit``: what :meth:`_train` trains."""
         fn = type(self).__name__
         opts = o.read_options(self)
         net = self._network(fn, opts.alpha)
         warm = opts.warm_start and getattr(self, "_params", None) is not None
         X, y = self._training_data(X, y, opts.dtype, reset=not warm)
+        w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         y = self._targets(fn, y, opts.dtype, "warm_start=True" if warm else None)
+        w = self._with_class_weight(fn, w, y, chunk=False)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
         if warm:
@@ -136,6 +150,7 @@ class SteepestEstimator(TrainingLoop):
         opt = self._optimizer_for(fn, opts, params, rng)
 
         val: Data | None = None
+        w_val = None
         if validation_data is not None:
             val = validation_set(self, fn, validation_data, opts.dtype, y)
         elif opts.early_stopping:
@@ -143,22 +158,31 @@ class SteepestEstimator(TrainingLoop):
                 rng, X.shape[0], opts.validation_fraction, fn
             )
             X, y, val = X[train], y[train], (X[held], y[held])
+            if w is not None:
+                w, w_val = w[train], w[held]
         # stack: here, _fit_setup, fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng, self._ema)
+        weight = training_weights(fn, w, opts.dtype)
+        return TrainingRun(
+            fn, opts, net, params, opt, (X, y), val, rng, self._ema,
+            weight=weight, val_weight=w_val,
+        )  # fmt: skip
 
     # -- partial_fit --------------------------------------------------------------
-    def _partial_fit(self, X: Any, y: Any, classes: Any) -> Any:
+    def _partial_fit(self, X: Any, y: Any, classes: Any, sample_weight: Any) -> Any:
         """One epoch over the chunk ``(X, y)``; see the module docstring.
 
         All or nothing: an exception other than a divergence leaves the
         estimator as it was before the call.
         """
         with CallUndo(self):
-            self._train_chunk(self._partial_fit_setup(X, y, classes))
+            run = self._partial_fit_setup(X, y, classes, sample_weight)
+            self._train_chunk(run)
         return self
 
-    def _partial_fit_setup(self, X: Any, y: Any, classes: Any) -> TrainingRun:
+    def _partial_fit_setup(
+        self, X: Any, y: Any, classes: Any, sample_weight: Any
+    ) -> TrainingRun:
         """What :meth:`_train_chunk` trains; counters start on the first call."""
         fn = type(self).__name__
         opts = o.read_options(self)
@@ -170,8 +194,10 @@ class SteepestEstimator(TrainingLoop):
         net = self._network(fn, opts.alpha)
         first = getattr(self, "_params", None) is None
         X, y = self._training_data(X, y, opts.dtype, reset=first)
+        w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         if self._classifier:
             y = self._chunk_labels(fn, y, classes, first)
+            w = self._with_class_weight(fn, w, y, chunk=True)
         else:
             y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
         n_features = int(X.shape[1])
@@ -189,7 +215,19 @@ class SteepestEstimator(TrainingLoop):
         opt = self._optimizer_for(fn, opts, params, rng)
         # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), None, rng, self._ema)
+        weight = training_weights(fn, w, opts.dtype)
+        return TrainingRun(
+            fn, opts, net, params, opt, (X, y), None, rng, self._ema, weight=weight
+        )
+
+    def _with_class_weight(
+        self, fn: str, w: NDArray[np.float64] | None, y: NDArray[Any], *, chunk: bool
+    ) -> NDArray[np.float64] | None:
+        """The rows' sample weights times their class weights (classifiers)."""
+        if not self._classifier:
+            return w
+        per_class = class_weights(fn, self.class_weight, self.classes_, y, chunk=chunk)
+        return combined(fn, w, per_class, y)
 
     # -- weights and optimizer ------------------------------------------------------
     def _fresh_params(
@@ -259,8 +297,10 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
 
     _classifier = True
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
-        return self._partial_fit(X, y, classes)
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> Any:
+        return self._partial_fit(X, y, classes, sample_weight)
 
     partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
 
@@ -289,8 +329,8 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
 class SteepestRegressor(RegressorMixin, SteepestEstimator):  # type: ignore[misc]
     """Targets in, targets out: what the two regressors share."""
 
-    def partial_fit(self, X: Any, y: Any) -> Any:
-        return self._partial_fit(X, y, None)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        return self._partial_fit(X, y, None, sample_weight)
 
     partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
 

@@ -41,7 +41,9 @@ class TrainingRun:
     fn : the estimator's name, for messages; opts : its checked
     hyperparameters; net : the model for the epoch runner; params : the
     arrays ``opt`` updates in place; data : the training rows; val : the
-    validation rows or None; rng : the generator of the permutations.
+    validation rows or None; rng : the generator of the permutations;
+    weight : the training rows' sample weights scaled to mean 1 (model dtype)
+    or None; val_weight : the validation rows' weights (unscaled) or None.
     """
 
     fn: str
@@ -54,6 +56,8 @@ class TrainingRun:
     rng: np.random.Generator
     #: the params' moving average of ``ema_decay``, or None
     ema: ParamAverage | None = None
+    weight: FloatArray | None = None
+    val_weight: NDArray[np.float64] | None = None
 
     @property
     def arrays(self) -> list[FloatArray]:
@@ -96,6 +100,7 @@ class TrainingLoop(ModelSurface):
             loss, _ = run_epoch(
                 opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
                 lr_scale=scale, n_threads=opts.n_threads, ema=run.ema,
+                sample_weight=run.weight,
             )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
@@ -136,7 +141,11 @@ class TrainingLoop(ModelSurface):
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
                     weights = published_weights(run)
-                    score = None if val is None else self._score_params(weights, *val)
+                    score = (
+                        None
+                        if val is None
+                        else self._score_params(weights, *val, run.val_weight)
+                    )
                     self._record(loss, lr, score)
                     stop = stopper.update(loss, score, weights)
                     if swa is not None and epoch >= (opts.swa_start or 0):
