@@ -148,8 +148,8 @@ def test_split_epochs_shrink_as_the_reference(
 
 @pytest.mark.parametrize("name", ["LinearRegression", "LogisticRegression"])
 def test_l1_with_a_moving_average_matches_reference(name: str) -> None:
-    # both backends average the step's weights before the proximal step
-    # (native: in the rule's own pass); the published average agrees
+    # both backends average the weights after the proximal step (native: a
+    # pass after the shrink); the published average agrees
     X, y = _sparse_problem()
     est = (
         steepest.LogisticRegression if name == "LogisticRegression" else steepest.LinearRegression

@@ -68,12 +68,20 @@ def _trajectory(est: Any, X: Any, y: Any, n: int) -> list[list[np.ndarray]]:
 
 @pytest.mark.parametrize("lamb", [False, True], ids=["default", "lamb"])
 @pytest.mark.parametrize("mode", ["native", "native-split", "reference"])
-@pytest.mark.parametrize("name", ESTIMATORS)
-def test_ema_is_the_average_of_the_steps(name: str, mode: str, lamb: bool) -> None:
+@pytest.mark.parametrize(
+    ("name", "l1"),
+    # the MLPs' penalty is L2 only
+    [(n, False) for n in ESTIMATORS]
+    + [(n, True) for n in ESTIMATORS if "MLP" not in n],
+)
+def test_ema_is_the_average_of_the_steps(
+    name: str, mode: str, lamb: bool, l1: bool
+) -> None:
     """The published weights are the moving average of every step's iterate
     (the first copied), bit for bit; training keeps the iterate. Split: the
     native epoch's threads each average their share of the params; LAMB:
-    the two-pass step's second pass carries the average."""
+    the two-pass step's second pass carries the average; L1: the iterate
+    averaged is the thresholded one (the proximal step comes first)."""
     from steepest import _core
 
     split = mode == "native-split"
@@ -85,6 +93,8 @@ def test_ema_is_the_average_of_the_steps(name: str, mode: str, lamb: bool) -> No
                        ema_decay=0.7, dtype=np.float64, n_threads=2 if split else 1)  # fmt: skip
         if lamb:
             est.set_params(optimizer="lamb", learning_rate=0.01)
+        if l1:
+            est.set_params(alpha=0.01, l1_ratio=1.0)
         path = _trajectory(est, X, y, 6)
         est.fit(X, y)
     finally:

@@ -206,11 +206,12 @@ def run_epoch(
         # opt.lr is the schedule's value at the step about to run
         lr = opt.lr * lr_scale
         applied = opt.apply_step(grads, lr=lr)
-        if applied and ema is not None:
-            # the native step averages in the rule's own pass, before the shrink
-            ema_update(ema.arrays, params, ema.decay_at(t))
         steps += applied
         shrink_l1(weights, lr, a1)
+        if applied and ema is not None:
+            # the average of the weights as thresholded (native: fused into
+            # the rule's pass without L1, a pass after the shrink with it)
+            ema_update(ema.arrays, params, ema.decay_at(t))
 
     # the L2 part only: alpha * (1 - l1_ratio) as the native penalty computes it
     loss = reference_run_epoch(

@@ -5,7 +5,8 @@
 //       stop if J_b is NaN or inf                     (divergence: reported, not applied)
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
 //       step t + 1 of the optimizer rule on every param (with the params'
-//       moving average, if kept, in the same pass: rules/plan.hpp leaf_then_ema)
+//       moving average, if kept, in the same pass: rules/plan.hpp leaf_then_ema;
+//       with L1, after the shrink below instead)
 //       L1 proximal step on every weight matrix (model/penalty.hpp: shrink;
 //       after the moving average's pass, as the reference's)
 //   epoch loss = (sum_b |b| * J_b) / n                (accumulated in double)
@@ -231,6 +232,21 @@ void update_piece(model::network<T>& net, optimizer<T>& opt,
     leaf_then_ema(plan.leaf, param_of(net, i) + lo, g, s, hi - lo, plan.coeffs(), e, ema);
 }
 
+// With an L1 penalty the average must see the thresholded weights, so the
+// rule's pass carries none and average_piece follows the shrink instead.
+template <class T>
+ema_pass<T> fused_ema(const model::network<T>& net, const ema_pass<T>& ema) {
+    return net.pen.a1 != 0 ? ema_pass<T>{} : ema;
+}
+
+// The average of param i on elements [lo, hi) after the shrink (see fused_ema).
+template <class T>
+void average_piece(model::network<T>& net, optimizer<T>& opt, std::size_t i, index_t lo,
+                   index_t hi, const ema_pass<T>& ema) {
+    if (!ema.on || net.pen.a1 == 0 || opt.ema.empty()) return;
+    kernels<T>().ema(opt.ema[i] + lo, param_of(net, i) + lo, hi - lo, ema.decay, ema.weight);
+}
+
 // A two-pass rule's step over every param (rules/plan.hpp), from grads g.
 template <class T>
 void two_pass_update(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan,
@@ -261,17 +277,19 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
     plan_params(opt, opt.steps + 1, lr, opt.scalars, plans);
     const double weight = plans[0].weight;
     const ema_pass<T> ema = opt.ema_at(opt.steps + 1);
+    const ema_pass<T> fused = fused_ema(net, ema);
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
-        update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi, ema);
+        update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi, fused);
     };
     if (plans[0].measure != nullptr) {
-        two_pass_update(net, opt, plans[0], ws.grads, sizes, ema);
+        two_pass_update(net, opt, plans[0], ws.grads, sizes, fused);
     } else if (count < grain_for(weight) || max_threads() <= 1) {
         for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
     } else {
         for_each_piece(sizes, weight, run);
     }
     for (std::size_t l = 0; l < net.layers(); ++l) net.pen.shrink(net.weights[l], sizes[2 * l], lr);
+    for (std::size_t i = 0; i < sizes.size(); ++i) average_piece(net, opt, i, 0, sizes[i], ema);
     opt.steps += 1;
     return J;
 }
@@ -346,6 +364,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             const double lr = opt.lr_after(step);
             plan_params(opt, step + 1, lr, cells, plans);
             const ema_pass<T> ema = opt.ema_at(step + 1);
+            const ema_pass<T> fused = fused_ema(net, ema);
             visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
                 T* g = tws[0].grads[i].data() + lo;
                 for (int u = 1; u < threads; ++u) {
@@ -355,8 +374,9 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                 }
                 if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
                 if (plans[0].measure == nullptr) {
-                    update_piece(net, opt, plans, i, g, lo, hi, ema);
+                    update_piece(net, opt, plans, i, g, lo, hi, fused);
                     if (i % 2 == 0) net.pen.shrink(net.weights[i / 2] + lo, hi - lo, lr);
+                    average_piece(net, opt, i, lo, hi, ema);
                 }
             });
             if (plans[0].measure != nullptr) {
@@ -366,10 +386,12 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                 if (t == 0) {
                     const int saved = calling_thread_limit();
                     calling_thread_limit() = 1;
-                    two_pass_update(net, opt, plans[0], tws[0].grads, sizes, ema);
+                    two_pass_update(net, opt, plans[0], tws[0].grads, sizes, fused);
                     calling_thread_limit() = saved;
                     for (std::size_t l = 0; l < net.layers(); ++l)
                         net.pen.shrink(net.weights[l], sizes[2 * l], lr);
+                    for (std::size_t i = 0; i < sizes.size(); ++i)
+                        average_piece(net, opt, i, 0, sizes[i], ema);
                 }
             }
             ++step;
