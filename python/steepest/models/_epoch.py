@@ -165,8 +165,8 @@ def run_epoch(
     or inf when training diverged (the native loop then stops at that batch;
     ``params`` may hold non-finite values and must be restored by the caller).
     ``n_threads`` = 0 uses every core (OpenMP and BLAS). With ``ema`` its
-    arrays follow every step (in the native step's own pass; before the L1
-    proximal step, on both backends). ``sample_weight`` (n,) of the params'
+    arrays follow every step, after the L1 proximal step (native: in the
+    rule's own pass without L1, a pass after the shrink with it). ``sample_weight`` (n,) of the params'
     dtype, or None: per-row multipliers of the loss and its gradient
     (:mod:`steepest.nn._losses`; the estimators scale them to mean 1).
     """
