@@ -219,3 +219,40 @@ def test_sklearn_estimator_checks_mini_batch(estimator: Any, check: Any) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", steepest.ConvergenceWarning)
         check(estimator)
+
+
+def test_native_runs_one_call_per_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from steepest import _core
+
+    calls = []
+    real = _core.sgd_batch_epoch
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[5].shape[0])
+        return real(*args)
+
+    monkeypatch.setattr(_core, "sgd_batch_epoch", counted)
+    X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    est = _fit(steepest.SGDClassifier, X, y, "native", optimizer="adam",
+               learning_rate="constant", batch_size=10, max_iter=4, tol=None)  # fmt: skip
+    assert calls == [100] * 4
+    assert est._sgd_optimizer.step_count == 40
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"tol": 1e-3, "max_iter": 60},
+        {"early_stopping": True, "validation_fraction": 0.2, "max_iter": 30},
+        {"tol": 1e-2, "learning_rate": "adaptive", "max_iter": 40},
+    ],
+    ids=["tol", "early-stopping", "adaptive"],
+)
+def test_stopping_native_equals_reference(kw: dict[str, Any]) -> None:
+    """Models that stop at different epochs keep their weights on both backends."""
+    common = dict({"learning_rate": "constant"} | kw, optimizer="adam", batch_size=8,
+                  random_state=0, eta0=0.05)  # fmt: skip
+    fits = [_fit(steepest.SGDClassifier, IRIS_X, IRIS_Y, b, **common)
+            for b in ("native", "reference")]  # fmt: skip
+    _same_bits(*fits)
+    assert fits[0].n_iter_ < common["max_iter"]

@@ -1,12 +1,13 @@
 """Mini-batch epochs of SGDClassifier / SGDRegressor with any steepest rule.
 
-Used instead of :mod:`._sgd_fit`'s plain SGD when ``optimizer != "sgd"`` or
-``batch_size > 1``. Twins: the gradient of a batch is computed here with
-NumPy for both backends (so both see the same bits); the update is the
-rule's functional step of the chosen backend (``steepest.Adam`` on
-``backend="native"``, ``steepest.reference.Adam`` on ``"reference"``), which
-are bit for bit equal (tests/optim/test_parity.py), so the fits are too.
-Tests: ``tests/models/test_sgd_batch.py``.
+Used instead of :mod:`._sgd_fit`'s plain SGD when ``optimizer != "sgd"``,
+``optimizer_params`` is given or ``batch_size > 1``. Twins: the epoch is
+``steepest._core.sgd_batch_epoch`` (native: one C++ call per epoch, GIL
+released, each batch stepped by the rule's fused native leaf through the
+rule registry) or :func:`steepest.reference.sgd_batch.sgd_batch_epoch`
+(NumPy, stepping with the reference Optimizer), bit for bit equal; this
+module runs the epochs and the stopping rule. Tests:
+``tests/models/test_sgd_batch.py``.
 
 One step on the rows ``B`` (``|B|`` = batch_size, the last batch of an
 epoch may be smaller) for the k one-vs-rest models at once, with
@@ -164,14 +165,14 @@ def _epoch(
     settings: dict[str, Any],
 ) -> F64:
     """One epoch on the backend; the optimizer counts its steps."""
-    native = (
-        getattr(_core_module(), "sgd_batch_epoch", None)
-        if backend == "native"
-        else None
-    )
-    if native is not None:
-        objective, steps = native(data, indices, indptr, problem.y, problem.sample_weight,
-                                  perm, arrays, settings, native_rule(opt))  # fmt: skip
+    if backend == "native":
+        # here, not at the top: the reference backend needs no extension
+        from .. import _core
+
+        objective, steps = _core.sgd_batch_epoch(
+            data, indices, indptr, problem.y, problem.sample_weight, perm, arrays,
+            settings, native_rule(opt),
+        )  # fmt: skip
         opt.advance(steps)
     else:
         objective, _ = ref.sgd_batch_epoch(data, indices, indptr, problem.y,
@@ -179,13 +180,6 @@ def _epoch(
                                            settings, opt)  # fmt: skip
     out: F64 = objective
     return out
-
-
-def _core_module() -> Any:
-    # here, not at the top: the reference backend needs no extension
-    from .. import _core
-
-    return _core
 
 
 __all__ = ["run"]

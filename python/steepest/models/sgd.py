@@ -55,10 +55,10 @@ the L2 penalty, for every loss, ``class_weight``, ``sample_weight``,
 steps), ``adaptive`` ``eta0`` divided by 5 on stalls; ``optimal`` is kept
 for ``optimizer="sgd"`` (per step) and refused for other rules (so their
 classifier needs an explicit ``learning_rate``); ``average`` is refused.
-The gradient is NumPy on both backends; the step is the rule's native
-(fused C++) or reference function, so both backends fit the same bits.
+Native: one C++ call per epoch (gradients and the rule's fused step);
+reference: NumPy and the reference Optimizer; both fit the same bits.
 There are no ``n_threads``/``dtype`` parameters: the fit is float64 and
-the gradient's products use NumPy's BLAS.
+runs on one thread.
 """
 
 from __future__ import annotations
