@@ -245,8 +245,10 @@ def test_native_runs_one_call_per_epoch(monkeypatch: pytest.MonkeyPatch) -> None
         {"tol": 1e-3, "max_iter": 60},
         {"early_stopping": True, "validation_fraction": 0.2, "max_iter": 30},
         {"tol": 1e-2, "learning_rate": "adaptive", "max_iter": 40},
+        {"tol": 1e-3, "penalty": None, "max_iter": 60},
+        {"tol": 1e-3, "penalty": "elasticnet", "fit_intercept": False, "max_iter": 60},
     ],
-    ids=["tol", "early-stopping", "adaptive"],
+    ids=["tol", "early-stopping", "adaptive", "no-penalty", "elasticnet-no-intercept"],
 )
 def test_stopping_native_equals_reference(kw: dict[str, Any]) -> None:
     """Models that stop at different epochs keep their weights on both backends."""

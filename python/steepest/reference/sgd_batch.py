@@ -127,11 +127,13 @@ def sgd_batch_epoch(
         if settings["track"]:
             losses = _elementwise(lossv, Y, P)
             for m in np.flatnonzero(active).tolist():
+                objective[m] += _seq_rows(losses[:, m])
+                if penalty == 0:
+                    continue
                 w = W[m]
                 l2 = 0.0 + float(np.cumsum(w * w)[-1])
                 l1 = 0.0 + float(np.cumsum(np.abs(w))[-1])
                 pen = alpha * ((1 - l1_ratio) * 0.5 * l2 + l1_ratio * l1)
-                objective[m] += _seq_rows(losses[:, m])
                 objective[m] += size * pen
         cw = np.where(
             Y > 0.0, state["pos_weight"][None, :], state["neg_weight"][None, :]

@@ -59,7 +59,7 @@ struct batch_models {
 
 // Runs the batches of rows perm[0..n); step(gW, gb, t, lr) applies the
 // rule. objective[c] sums each row's loss and, per row, the penalty of the
-// weights before its batch's step (when s.track). Returns the steps taken
+// weights before its batch's step (when s.track and a penalty is set). Returns the steps taken
 // (fewer than the batches when stop() said so between two of them).
 template <class Rows, class Step, class Stop>
 long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& rows,
@@ -98,12 +98,15 @@ long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& 
                     const auto i = static_cast<index_t>(batch[r]);
                     sum += s.loss.value(m.target(y, c, i), P[static_cast<std::size_t>(r * k + c)]);
                 }
+                objective[static_cast<std::size_t>(c)] += sum;
+                if (s.penalty == penalty_kind::none) continue;
                 const double* w = m.W + c * d;
                 double sq = 0.0, ab = 0.0;
-                for (index_t j = 0; j < d; ++j) sq += w[j] * w[j];
-                for (index_t j = 0; j < d; ++j) ab += std::fabs(w[j]);
+                for (index_t j = 0; j < d; ++j) {
+                    sq += w[j] * w[j];
+                    ab += std::fabs(w[j]);
+                }
                 const double pen = s.alpha * ((1 - s.l1_ratio) * 0.5 * sq + s.l1_ratio * ab);
-                objective[static_cast<std::size_t>(c)] += sum;
                 objective[static_cast<std::size_t>(c)] += static_cast<double>(size) * pen;
             }
         }
@@ -136,9 +139,10 @@ long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& 
         for (index_t c = 0; c < k; ++c) {
             double* out = gW.data() + c * d;
             const double* w = m.W + c * d;
-            for (index_t j = 0; j < d; ++j) out[j] = out[j] / inv;
             if (has_l2) {
-                for (index_t j = 0; j < d; ++j) out[j] += l2 * w[j];
+                for (index_t j = 0; j < d; ++j) out[j] = out[j] / inv + l2 * w[j];
+            } else {
+                for (index_t j = 0; j < d; ++j) out[j] = out[j] / inv;
             }
             double sum = 0.0;
             if (s.fit_intercept) {
