@@ -14,6 +14,7 @@ void register_blas(py::module_& m);
 void register_train(py::module_& m);
 void register_wrappers(py::module_& m);
 void register_sgd(py::module_& m);
+void register_sgd_batch(py::module_& m);
 }  // namespace steepest::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -29,4 +30,5 @@ PYBIND11_MODULE(_core, m) {
     steepest::bind::register_train(m);
     steepest::bind::register_wrappers(m);
     steepest::bind::register_sgd(m);
+    steepest::bind::register_sgd_batch(m);
 }

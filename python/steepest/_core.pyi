@@ -96,5 +96,18 @@ def sgd_epoch(
     state: dict[str, Any],
     settings: dict[str, Any],
 ) -> tuple[NDArray[Any], NDArray[Any]]: ...
+def sgd_batch_epoch(
+    X: NDArray[Any],  # dense (n, d), or a CSR matrix's data with indices, indptr
+    indices: NDArray[Any] | None,
+    indptr: NDArray[Any] | None,
+    y: NDArray[Any],
+    sample_weight: NDArray[Any],
+    perm: NDArray[Any],
+    # see steepest.reference.sgd_batch.sgd_batch_epoch for state and settings;
+    # rule as for train_epoch: {"kind", hyperparameters, "state"}
+    state: dict[str, Any],
+    settings: dict[str, Any],
+    rule: dict[str, Any],
+) -> tuple[NDArray[Any], int]: ...
 def _set_split_work(work: float) -> None: ...
 def _get_split_work() -> float: ...

@@ -86,10 +86,11 @@ def _same_fit(ours: Any, theirs: Any) -> None:
 def test_constructor_is_scikit_learns_plus_backend(ours: Any, theirs: Any) -> None:
     mine = inspect.signature(ours).parameters
     sks = inspect.signature(theirs).parameters
-    assert list(mine) == [*sks, "backend"]
+    own = ["optimizer", "optimizer_params", "batch_size", "backend"]
+    assert list(mine) == [*sks, *own]
     for name, p in sks.items():
         assert (mine[name].default, mine[name].kind) == (p.default, p.kind), name
-    assert mine["backend"].default == "native"
+    assert [mine[name].default for name in own] == ["sgd", None, 1, "native"]
 
 
 _CHECKED = [

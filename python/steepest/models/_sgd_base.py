@@ -7,6 +7,7 @@ they do differently from scikit-learn are described in :mod:`.sgd`. Tests:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -26,8 +27,9 @@ from sklearn.utils.validation import (  # type: ignore[import-untyped]
 
 from .. import _checks
 from .._errors import ConvergenceWarning
+from ..optim import Optimizer
 from ..reference.sgd import LEARNING_RATES, PENALTIES
-from . import _sgd_fit
+from . import _options, _sgd_batch, _sgd_fit
 
 CLASSIFIER_LOSSES = {
     "hinge": 1.0, "squared_hinge": 1.0, "perceptron": 0.0, "log_loss": 0.0,
@@ -119,6 +121,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         if n_jobs is not None and not _checks.is_int(n_jobs):
             msg = f"{fn}: n_jobs must be an int or None, got {type(n_jobs).__name__}"
             raise TypeError(msg)
+        batch_size, factory = self._batching(fn, rate, average)
         threshold = CLASSIFIER_LOSSES.get(loss)
         return _sgd_fit.Rule(
             loss=_KERNEL_LOSS.get(loss, loss),
@@ -128,8 +131,34 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             fit_intercept=bool(self.fit_intercept), average=average,
             max_iter=1 if partial else max_iter, tol=tol,
             n_iter_no_change=n_no_change, early_stopping=bool(self.early_stopping),
-            shuffle=bool(self.shuffle), verbose=verbose,
+            shuffle=bool(self.shuffle), verbose=verbose, batch_size=batch_size,
+            factory=factory,
         )  # fmt: skip
+
+    def _batching(
+        self, fn: str, rate: str, average: int
+    ) -> tuple[int, functools.partial[Optimizer] | None]:
+        """batch_size and the optimizer factory; None for scikit-learn's plain SGD."""
+        batch_size = _checks.integer(fn, "batch_size", self.batch_size, 1)
+        extra = self.optimizer_params
+        plain = isinstance(self.optimizer, str) and self.optimizer == "sgd"
+        if plain and batch_size == 1 and not extra:
+            return 1, None
+        factory = _options.optimizer_factory(fn, self.optimizer, extra)
+        if rate == "optimal" and not plain:
+            msg = (
+                f"{fn}: learning_rate='optimal' is scikit-learn's rate for plain SGD; "
+                f"with optimizer={self.optimizer!r} use 'constant', 'invscaling' or "
+                "'adaptive', got 'optimal'"
+            )
+            raise ValueError(msg)
+        if average:
+            msg = (
+                f"{fn}: average must be False with mini-batches or another optimizer "
+                f"(batch_size={batch_size}, optimizer={self.optimizer!r}), got {average}"
+            )
+            raise ValueError(msg)
+        return batch_size, factory
 
     def _data(self, fn: str, X: Any, y: Any, *, reset: bool) -> tuple[Any, Any]:
         X, y = validate_data(
@@ -217,7 +246,13 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         state = _sgd_fit.new_state(coef, intercept, rule, avg[0], avg[1])
         t = 1.0 if fit else float(getattr(self, "t_", 1.0))
         rng = self._rng(fn, keep=not fit)
-        n_iter = _sgd_fit.run(self.backend, problem, rule, state, t, rng)
+        if rule.factory is None:
+            n_iter = _sgd_fit.run(self.backend, problem, rule, state, t, rng)
+        else:
+            kept = None if fit else getattr(self, "_sgd_optimizer", None)
+            n_iter, self._sgd_optimizer = _sgd_batch.run(
+                fn, self.backend, problem, rule, state, rng, kept
+            )
         self._standard_coef = state["coef"]
         self._standard_intercept = state["intercept"]
         self.t_ = t + n_iter * problem.rows_total

@@ -73,6 +73,10 @@ class Rule:
     early_stopping: bool
     shuffle: bool
     verbose: int = 0
+    # the mini-batch path (._sgd_batch): rows per step and the optimizer
+    # (a functools.partial of its class); factory None is plain SGD
+    batch_size: int = 1
+    factory: Any = None
     optimal_init: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:

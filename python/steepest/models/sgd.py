@@ -32,6 +32,33 @@ Differences, on purpose:
   improvement; for ``log_loss`` a validation row counts as right when the
   sign of the decision matches its class.
 - ``n_jobs`` is accepted and has no effect: the classes share one pass.
+
+steepest's own parameters (after scikit-learn's; left at their defaults,
+the algorithm above runs):
+
+- ``optimizer``: a rule name of :data:`steepest.models._options.OPTIMIZERS`
+  (``"sgd"``, ``"momentum"``, ``"adam"``, ``"lamb"``, ...), a steepest
+  Optimizer class or a ``functools.partial`` of one; ``"sgd"`` is
+  scikit-learn's plain SGD.
+- ``optimizer_params``: a dict of the rule's hyperparameters (``lr`` aside,
+  which ``eta0`` and ``learning_rate`` set); the rule's own defaults
+  otherwise (Adam: betas (0.9, 0.999), eps 1e-8).
+- ``batch_size``: rows per step (default 1).
+
+With ``optimizer != "sgd"``, ``optimizer_params`` or ``batch_size > 1`` the
+fit takes mini-batch steps of the rule (:mod:`._sgd_batch` documents the
+step, the L1 truncation, the learning-rate mapping and the cost on sparse
+X): the batch's mean of the weighted loss subgradients plus the gradient of
+the L2 penalty, for every loss, ``class_weight``, ``sample_weight``,
+``fit_intercept`` and the one-vs-rest classes together. ``learning_rate``:
+``constant`` is ``eta0``, ``invscaling`` ``eta0 / t ** power_t`` (t counts
+steps), ``adaptive`` ``eta0`` divided by 5 on stalls; ``optimal`` is kept
+for ``optimizer="sgd"`` (per step) and refused for other rules (so their
+classifier needs an explicit ``learning_rate``); ``average`` is refused.
+Native: one C++ call per epoch (gradients and the rule's fused step);
+reference: NumPy and the reference Optimizer; both fit the same bits.
+There are no ``n_threads``/``dtype`` parameters: the fit is float64 and
+runs on one thread.
 """
 
 from __future__ import annotations
@@ -99,6 +126,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         class_weight: Any = None,
         warm_start: bool = False,
         average: bool | int = False,
+        optimizer: Any = "sgd",
+        optimizer_params: dict[str, Any] | None = None,
+        batch_size: int = 1,
         backend: str = "native",
     ) -> None:
         self.loss = loss
@@ -122,6 +152,9 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.average = average
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
         self.backend = backend
 
     def fit(
@@ -332,6 +365,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         n_iter_no_change: int = 5,
         warm_start: bool = False,
         average: bool | int = False,
+        optimizer: Any = "sgd",
+        optimizer_params: dict[str, Any] | None = None,
+        batch_size: int = 1,
         backend: str = "native",
     ) -> None:
         self.loss = loss
@@ -353,6 +389,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
         self.average = average
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
         self.backend = backend
 
     def fit(
