@@ -160,7 +160,7 @@ struct stepper {
         if (cells.empty()) {
             const step_plan<double> plan = plan_step<double>(rc.r, t, lr);
             if (plan.measure != nullptr) {
-                run_two_pass(plan, {size[0], size[1]}, at, no_check{});
+                run_two_pass_at(plan, {size[0], size[1]}, at, no_check{});
                 return;
             }
             for (std::size_t i = 0; i < 2; ++i) {

@@ -228,7 +228,7 @@ bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, M
 // With `ema` on, each piece's param average follows its update (piece_args::e).
 template <class T, class At, class Check>
 bool run_two_pass_at(const step_plan<T>& plan, const std::vector<index_t>& sizes, At&& at,
-                     Check&& check, const ema_pass<T>& ema) {
+                     Check&& check, const ema_pass<T>& ema = {}) {
     auto measure = [&](std::size_t i, index_t lo, index_t hi, double* out) {
         piece_args<T> a = at(i, lo);
         plan.measure(a.p, a.g, a.s, hi - lo, plan.coeffs(), out);
