@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "sgd_args.hpp"
 #include "steepest/sgd/plain.hpp"
 
 namespace steepest::bind {
@@ -17,45 +18,21 @@ namespace {
 
 const std::string fn = "sgd_epoch";
 
+using sgd_args::ptr;
+
 py::array checked(py::handle h, const std::string& label, const py::dtype& dt, bool written,
                   py::ssize_t size) {
-    py::array a = bind::as_array(fn, label, h);
-    bind::check_layout(fn, label, a, dt, written);
-    if (size >= 0 && a.size() != size) {
-        value_error(fn, label + " has " + std::to_string(a.size()) + " elements; expected " +
-                            std::to_string(size));
-    }
-    return a;
-}
-
-template <class T>
-T* ptr(const py::array& a) {
-    return static_cast<T*>(const_cast<void*>(a.data()));
+    return sgd_args::checked(fn, h, label, dt, written, size);
 }
 
 py::object item(const py::dict& d, const char* dict_name, const char* key) {
-    if (!d.contains(key)) value_error(fn, std::string(dict_name) + " lacks '" + key + "'");
-    return d[key];
-}
-
-sgd::loss_kind read_loss(py::handle h) {
-    const std::string name = py::str(h);
-    using sgd::loss_kind;
-    if (name == "hinge") return loss_kind::hinge;
-    if (name == "squared_hinge") return loss_kind::squared_hinge;
-    if (name == "log_loss") return loss_kind::log_loss;
-    if (name == "modified_huber") return loss_kind::modified_huber;
-    if (name == "squared_error") return loss_kind::squared_error;
-    if (name == "huber") return loss_kind::huber;
-    if (name == "epsilon_insensitive") return loss_kind::epsilon_insensitive;
-    if (name == "squared_epsilon_insensitive") return loss_kind::squared_epsilon_insensitive;
-    value_error(fn, "settings['loss'] is not a plain-SGD loss, got " + py_repr(h));
+    return sgd_args::item(fn, d, dict_name, key);
 }
 
 sgd::settings read_settings(const py::dict& d) {
     const char* S = "settings";
     sgd::settings s;
-    s.loss.kind = read_loss(item(d, S, "loss"));
+    s.loss.kind = sgd_args::read_loss(fn, item(d, S, "loss"));
     s.loss.param = real_arg(fn, "settings['loss_param']", item(d, S, "loss_param"));
     s.penalty = static_cast<sgd::penalty_kind>(
         int_arg(fn, "settings['penalty']", item(d, S, "penalty"), 0, 3));
@@ -83,12 +60,10 @@ struct epoch_call {
     sgd::models m;
     sgd::targets y;
     std::vector<py::array> keep;  // every array the pointers point into
-    bool csr = false;
-    sgd::dense_rows dense{};
-    sgd::csr_rows sparse{};
+    sgd_args::rows rows;
     const double* sw = nullptr;
     const std::int64_t* perm = nullptr;
-    index_t n_rows = 0, n_perm = 0;
+    index_t n_perm = 0;
 };
 
 void read_state(epoch_call& a, const py::dict& st) {
@@ -102,8 +77,8 @@ void read_state(epoch_call& a, const py::dict& st) {
     a.m.d = v.shape(1);
     const py::ssize_t k = a.m.k, kd = k * a.m.d;
     auto vec = [&](const char* key, bool written, py::ssize_t size, const py::dtype& dt) {
-        py::array arr = checked(item(st, S, key), std::string("state['") + key + "']", dt, written,
-                                size);
+        py::array arr =
+            checked(item(st, S, key), std::string("state['") + key + "']", dt, written, size);
         a.keep.push_back(arr);
         return arr;
     };
@@ -137,53 +112,10 @@ void read_state(epoch_call& a, const py::dict& st) {
         a.m.aw = nullptr;  // reset_wscale folds an average only when all of it is there
     }
     if (st.contains("pos_label") && !st["pos_label"].is_none()) {
-        a.m.pos_label = ptr<std::int64_t>(vec("pos_label", false, k, py::dtype::of<std::int64_t>()));
+        a.m.pos_label =
+            ptr<std::int64_t>(vec("pos_label", false, k, py::dtype::of<std::int64_t>()));
     }
     a.m.neg_value = a.s.loss.kind == sgd::loss_kind::log_loss ? 0.0 : -1.0;
-}
-
-void read_rows(epoch_call& a, py::handle X, py::handle indices, py::handle indptr) {
-    const auto f64 = py::dtype::of<double>();
-    if (indices.is_none()) {
-        py::array x = checked(X, "X", f64, false, -1);
-        if (x.ndim() != 2 || x.shape(1) != a.m.d) {
-            value_error(fn, "X has shape " + shape_str(x) + "; expected (n, " +
-                                std::to_string(a.m.d) + ")");
-        }
-        a.keep.push_back(x);
-        a.dense = {ptr<double>(x), a.m.d};
-        a.n_rows = x.shape(0);
-        return;
-    }
-    a.csr = true;
-    py::array data = checked(X, "X", f64, false, -1);
-    py::array ind = checked(indices, "indices", py::dtype::of<std::int32_t>(), false, data.size());
-    py::array ptrs = checked(indptr, "indptr", py::dtype::of<std::int64_t>(), false, -1);
-    if (data.ndim() != 1 || ind.ndim() != 1 || ptrs.ndim() != 1 || ptrs.size() < 1) {
-        value_error(fn, "X, indices, indptr must be 1-D CSR arrays");
-    }
-    a.keep.insert(a.keep.end(), {data, ind, ptrs});
-    const auto* p = ptr<std::int64_t>(ptrs);
-    const auto* j = ptr<std::int32_t>(ind);
-    const py::ssize_t rows = ptrs.size() - 1;
-    if (p[0] != 0 || p[rows] != data.size()) {
-        value_error(fn, "indptr must start at 0 and end at the number of stored entries");
-    }
-    const auto d = static_cast<std::int32_t>(a.m.d);
-    for (py::ssize_t r = 0; r < rows; ++r) {
-        if (p[r + 1] < p[r]) value_error(fn, "indptr must be non-decreasing");
-        const std::int64_t lo = p[r], hi = p[r + 1];
-        // branch-free so that the pass over every stored index vectorises
-        int bad = lo < hi && (j[lo] < 0 || j[lo] >= d);
-        for (std::int64_t e = lo + 1; e < hi; ++e) bad |= (j[e] <= j[e - 1]) | (j[e] >= d);
-        if (bad) {
-            value_error(fn, "indices of row " + std::to_string(r) +
-                                " must be sorted, unique and in [0, " + std::to_string(a.m.d) +
-                                ")");
-        }
-    }
-    a.sparse = {ptr<double>(data), j, p};
-    a.n_rows = rows;
 }
 
 py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
@@ -195,8 +127,8 @@ py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::han
     epoch_call a;
     a.s = read_settings(py::reinterpret_borrow<py::dict>(settings));
     read_state(a, py::reinterpret_borrow<py::dict>(state));
-    read_rows(a, X, indices, indptr);
-    const py::ssize_t n = a.n_rows;
+    a.rows = sgd_args::read_rows(fn, X, indices, indptr, a.m.d);
+    const py::ssize_t n = a.rows.n;
     py::array w = checked(sample_weight, "sample_weight", py::dtype::of<double>(), false, n);
     a.keep.push_back(w);
     a.sw = ptr<double>(w);
@@ -228,11 +160,11 @@ py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::han
     index_t done = 0;
     {
         py::gil_scoped_release nogil;
-        if (a.csr) {
-            done = sgd::run_epoch(a.s, a.m, a.sparse, a.y, a.sw, a.perm, a.n_perm, sumloss,
+        if (a.rows.csr) {
+            done = sgd::run_epoch(a.s, a.m, a.rows.sparse, a.y, a.sw, a.perm, a.n_perm, sumloss,
                                   objective, stop);
         } else {
-            done = sgd::run_epoch(a.s, a.m, a.dense, a.y, a.sw, a.perm, a.n_perm, sumloss,
+            done = sgd::run_epoch(a.s, a.m, a.rows.dense, a.y, a.sw, a.perm, a.n_perm, sumloss,
                                   objective, stop);
         }
     }

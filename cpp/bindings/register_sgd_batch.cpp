@@ -13,6 +13,7 @@
 
 #include "array_checks.hpp"
 #include "rule_args.hpp"
+#include "sgd_args.hpp"
 #include "steepest/rules/all.hpp"
 #include "steepest/rules/plan.hpp"
 #include "steepest/sgd/batch.hpp"
@@ -23,37 +24,15 @@ namespace {
 
 const std::string fn = "sgd_batch_epoch";
 
+using sgd_args::ptr;
+
 py::array checked(py::handle h, const std::string& label, const py::dtype& dt, bool written,
                   py::ssize_t size) {
-    py::array a = bind::as_array(fn, label, h);
-    bind::check_layout(fn, label, a, dt, written);
-    if (size >= 0 && a.size() != size) {
-        value_error(fn, label + " has " + std::to_string(a.size()) + " elements; expected " +
-                            std::to_string(size));
-    }
-    return a;
-}
-
-template <class T>
-T* ptr(const py::array& a) {
-    return static_cast<T*>(const_cast<void*>(a.data()));
+    return sgd_args::checked(fn, h, label, dt, written, size);
 }
 
 py::object item(const py::dict& d, const char* dict_name, const char* key) {
-    if (!d.contains(key)) value_error(fn, std::string(dict_name) + " lacks '" + key + "'");
-    return d[key];
-}
-
-sgd::loss_kind read_loss(py::handle h) {
-    const std::string name = py::str(h);
-    using sgd::loss_kind;
-    const char* names[] = {"hinge", "squared_hinge", "log_loss", "modified_huber",
-                           "squared_error", "huber", "epsilon_insensitive",
-                           "squared_epsilon_insensitive"};
-    for (int i = 0; i < 8; ++i) {
-        if (name == names[i]) return static_cast<loss_kind>(i);
-    }
-    value_error(fn, "settings['loss'] is not a plain-SGD loss, got " + py_repr(h));
+    return sgd_args::item(fn, d, dict_name, key);
 }
 
 sgd::batch_settings read_settings(const py::dict& d) {
@@ -62,7 +41,7 @@ sgd::batch_settings read_settings(const py::dict& d) {
     auto real = [&](const char* key) {
         return real_arg(fn, (std::string("settings['") + key + "']").c_str(), item(d, S, key));
     };
-    s.loss.kind = read_loss(item(d, S, "loss"));
+    s.loss.kind = sgd_args::read_loss(fn, item(d, S, "loss"));
     s.loss.param = real("loss_param");
     s.penalty = static_cast<sgd::penalty_kind>(
         int_arg(fn, "settings['penalty']", item(d, S, "penalty"), 0, 3));
@@ -198,8 +177,8 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
     const py::ssize_t k = m.k;
     py::array b = checked(item(st, "state", "intercept"), "state['intercept']", f64, true, k);
     auto vec = [&](const char* key, const py::dtype& dt) {
-        py::array a = checked(item(st, "state", key), std::string("state['") + key + "']", dt,
-                              false, k);
+        py::array a =
+            checked(item(st, "state", key), std::string("state['") + key + "']", dt, false, k);
         keep.push_back(a);
         return a;
     };
@@ -215,46 +194,8 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
     const py::array params[2] = {W, b};
     rule_call rc;
     read_rule(rc, py::reinterpret_borrow<py::dict>(rule), params);
-    // rows: dense (n, d), or CSR with sorted unique in-range indices
-    py::array data = checked(X, "X", f64, false, -1);
-    py::array ind, ptrs;
-    index_t n = 0;
-    sgd::dense_rows dense{};
-    sgd::csr_rows sparse{};
-    const bool csr = !indices.is_none();
-    if (!csr) {
-        if (data.ndim() != 2 || data.shape(1) != m.d) {
-            value_error(fn, "X has shape " + shape_str(data) + "; expected (n, " +
-                                std::to_string(m.d) + ")");
-        }
-        dense = {ptr<double>(data), m.d};
-        n = data.shape(0);
-    } else {
-        ind = checked(indices, "indices", py::dtype::of<std::int32_t>(), false, data.size());
-        ptrs = checked(indptr, "indptr", py::dtype::of<std::int64_t>(), false, -1);
-        if (data.ndim() != 1 || ind.ndim() != 1 || ptrs.ndim() != 1 || ptrs.size() < 1) {
-            value_error(fn, "X, indices, indptr must be 1-D CSR arrays");
-        }
-        const auto* p = ptr<std::int64_t>(ptrs);
-        const auto* j = ptr<std::int32_t>(ind);
-        n = ptrs.size() - 1;
-        if (p[0] != 0 || p[n] != data.size()) {
-            value_error(fn, "indptr must start at 0 and end at the number of stored entries");
-        }
-        const auto d = static_cast<std::int32_t>(m.d);
-        for (index_t r = 0; r < n; ++r) {
-            if (p[r + 1] < p[r]) value_error(fn, "indptr must be non-decreasing");
-            int bad = p[r] < p[r + 1] && (j[p[r]] < 0 || j[p[r]] >= d);
-            for (std::int64_t e = p[r] + 1; e < p[r + 1]; ++e) {
-                bad |= (j[e] <= j[e - 1]) | (j[e] >= d);
-            }
-            if (bad) {
-                value_error(fn, "indices of row " + std::to_string(r) +
-                                    " must be sorted, unique and in range");
-            }
-        }
-        sparse = {ptr<double>(data), j, p};
-    }
+    const sgd_args::rows rows = sgd_args::read_rows(fn, X, indices, indptr, m.d);
+    const index_t n = rows.n;
     py::array sw = checked(sample_weight, "sample_weight", f64, false, n);
     sgd::targets tg;
     py::array target;
@@ -294,10 +235,10 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
     long long steps = 0;
     {
         py::gil_scoped_release nogil;
-        steps = csr ? sgd::run_batch_epoch(s, m, sparse, tg, ptr<double>(sw), pr, n_perm,
-                                           objective, step, stop)
-                    : sgd::run_batch_epoch(s, m, dense, tg, ptr<double>(sw), pr, n_perm,
-                                           objective, step, stop);
+        steps = rows.csr ? sgd::run_batch_epoch(s, m, rows.sparse, tg, ptr<double>(sw), pr, n_perm,
+                                                objective, step, stop)
+                         : sgd::run_batch_epoch(s, m, rows.dense, tg, ptr<double>(sw), pr, n_perm,
+                                                objective, step, stop);
     }
     for (std::size_t i = 0; i < step.cells.size(); ++i) {
         for (std::size_t q = 0; q < rc.scalars.size(); ++q) {
