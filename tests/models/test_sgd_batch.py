@@ -258,3 +258,31 @@ def test_stopping_native_equals_reference(kw: dict[str, Any]) -> None:
             for b in ("native", "reference")]  # fmt: skip
     _same_bits(*fits)
     assert fits[0].n_iter_ < common["max_iter"]
+
+
+def test_interrupted_partial_fit_restores_the_kept_optimizer(monkeypatch: Any) -> None:
+    """A partial_fit that fails after an epoch moved the optimizer leaves the
+    kept optimizer (moments, step count) as the estimator's weights: as before."""
+    from steepest.models import _sgd_batch
+
+    X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    est = steepest.SGDClassifier(optimizer="adam", learning_rate="constant", batch_size=10,
+                                 shuffle=False, backend="reference")  # fmt: skip
+    est.partial_fit(X, y, classes=[0, 1])
+    before = est._sgd_optimizer.state_dict()
+    coef = est.coef_.copy()
+    real = _sgd_batch.ref.sgd_batch_epoch
+
+    def interrupted(*args: Any, **kw: Any) -> Any:
+        real(*args, **kw)  # the epoch's steps run, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_sgd_batch.ref, "sgd_batch_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(X, y)
+    after = est._sgd_optimizer.state_dict()
+    assert after["step"] == before["step"]
+    for name, arrays in before["state"].items():
+        for a, b in zip(arrays, after["state"][name], strict=True):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(est.coef_, coef)

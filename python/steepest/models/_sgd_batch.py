@@ -94,6 +94,27 @@ def run(
     ``state["coef"]``/``["intercept"]`` end as copies of the fitted weights.
     """
     opt = _optimizer(fn, rule, backend, state, kept)
+    # a kept optimizer (partial_fit) gets its state back if the call fails or
+    # is interrupted, as the estimator keeps its weights: the next call must
+    # not pair the old weights with moments that moved on
+    saved = opt.state_dict() if opt is kept else None
+    try:
+        return _epochs(opt, backend, problem, rule, state, rng)
+    except BaseException:
+        if saved is not None:
+            opt.load_state_dict(saved)
+        raise
+
+
+def _epochs(
+    opt: Optimizer,
+    backend: str,
+    problem: Problem,
+    rule: Rule,
+    state: dict[str, Any],
+    rng: np.random.Generator,
+) -> tuple[int, Optimizer]:
+    """:func:`run`'s epochs with the optimizer of the call."""
     W, b = opt.params[0], opt.params[1]
     k = W.shape[0]
     active = np.ones(k, dtype=np.uint8)
