@@ -72,6 +72,10 @@ def train_epoch(
     alpha: float,
     l1_ratio: float,
     n_threads: int,
+    # data-parallel (steepest.distributed): reduce(buf) sums the flat buffer
+    # over the processes in place; batches[j] = the global rows of step j
+    reduce: Callable[[NDArray[Any]], object] | None = None,
+    batches: NDArray[Any] | None = None,
 ) -> tuple[float, int]: ...
 def _set_split_work(work: float) -> None: ...
 def _get_split_work() -> float: ...

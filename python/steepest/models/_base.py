@@ -57,6 +57,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin  # type: ignore[import-
 
 from ..optim import Optimizer
 from ..typing import FloatArray
+from . import _data_parallel as dp
 from . import _docs
 from . import _options as o
 from ._loop import Data, TrainingLoop, TrainingRun
@@ -81,7 +82,9 @@ class SteepestEstimator(TrainingLoop):
     _rng: np.random.Generator
 
     # -- fit ----------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, *, validation_data: Any = None) -> Any:
+    def fit(
+        self, X: Any, y: Any, *, validation_data: Any = None, comm: Any = None
+    ) -> Any:
         """Train the model by mini-batch gradient descent.
 
         Parameters
@@ -95,6 +98,13 @@ class SteepestEstimator(TrainingLoop):
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
             split.
+        comm : communicator or None
+            Data-parallel training: every process calls ``fit`` with its own
+            shard ``(X, y)`` and the same hyperparameters; each batch's
+            gradient is summed over the processes (a torch ``ProcessGroup``,
+            an ``mpi4py`` communicator, ``"torch"``, ``"mpi"`` or a
+            :class:`steepest.distributed.Communicator`; see
+            :mod:`steepest.models._data_parallel`). None: this process alone.
 
         Returns
         -------
@@ -112,26 +122,35 @@ class SteepestEstimator(TrainingLoop):
             estimator is left as before the call); see the class Notes.
         """
         with CallUndo(self) as undo:
-            run = self._fit_setup(X, y, validation_data)
+            run = self._fit_setup(X, y, validation_data, comm)
             # from here on, a completed epoch is published and kept
             undo.unless = lambda: self.n_iter_ > 0
             self._train(run)
         return self
 
-    def _fit_setup(self, X: Any, y: Any, validation_data: Any) -> TrainingRun:
+    def _fit_setup(
+        self, X: Any, y: Any, validation_data: Any, comm: Any = None
+    ) -> TrainingRun:
         """Steps 1 and 2 of ``fit``: what :meth:`_train` trains."""
         fn = type(self).__name__
         opts = o.read_options(self)
         net = self._network(fn, opts.alpha)
+        group = dp.communicator(comm)
         warm = opts.warm_start and getattr(self, "_params", None) is not None
         X, y = self._training_data(X, y, opts.dtype, reset=not warm)
-        y = self._targets(fn, y, opts.dtype, "warm_start=True" if warm else None)
+        why = "warm_start=True" if warm else None
+        if group is not None and self._classifier:
+            y = dp.classifier_targets(self, fn, group, y, why)
+        else:
+            y = self._targets(fn, y, opts.dtype, why)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
         if warm:
             params = self._kept_params(fn, opts, n_features, "warm_start=True")
         else:
             params = self._fresh_params(opts, n_features, rng)
+        if group is not None:
+            rng = dp.start(group, params, rng)
         opt = self._optimizer_for(fn, opts, params, rng)
 
         val: Data | None = None
@@ -144,20 +163,23 @@ class SteepestEstimator(TrainingLoop):
             X, y, val = X[train], y[train], (X[held], y[held])
         # stack: here, _fit_setup, fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng)
+        par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
+        return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng, par)
 
     # -- partial_fit --------------------------------------------------------------
-    def _partial_fit(self, X: Any, y: Any, classes: Any) -> Any:
+    def _partial_fit(self, X: Any, y: Any, classes: Any, comm: Any = None) -> Any:
         """One epoch over the chunk ``(X, y)``; see the module docstring.
 
         All or nothing: an exception other than a divergence leaves the
         estimator as it was before the call.
         """
         with CallUndo(self):
-            self._train_chunk(self._partial_fit_setup(X, y, classes))
+            self._train_chunk(self._partial_fit_setup(X, y, classes, comm))
         return self
 
-    def _partial_fit_setup(self, X: Any, y: Any, classes: Any) -> TrainingRun:
+    def _partial_fit_setup(
+        self, X: Any, y: Any, classes: Any, comm: Any = None
+    ) -> TrainingRun:
         """What :meth:`_train_chunk` trains; counters start on the first call."""
         fn = type(self).__name__
         opts = o.read_options(self)
@@ -167,6 +189,7 @@ class SteepestEstimator(TrainingLoop):
             msg = f"{fn}: partial_fit does not support swa_start; use fit, or swa_start=None"
             raise ValueError(msg)
         net = self._network(fn, opts.alpha)
+        group = dp.communicator(comm)
         first = getattr(self, "_params", None) is None
         X, y = self._training_data(X, y, opts.dtype, reset=first)
         if self._classifier:
@@ -182,13 +205,16 @@ class SteepestEstimator(TrainingLoop):
             self.n_iter_, self.n_swa_ = 0, 0
             self.best_loss_, self.best_validation_score_ = None, None
             self._plateau = None
+            if group is not None:
+                rng = dp.start(group, params, rng)
         else:
             params = self._kept_params(fn, opts, n_features, "partial_fit")
             rng = self._rng
         opt = self._optimizer_for(fn, opts, params, rng)
         # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), None, rng)
+        par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
+        return TrainingRun(fn, opts, net, params, opt, (X, y), None, rng, par)
 
     # -- weights and optimizer ------------------------------------------------------
     def _fresh_params(
@@ -244,8 +270,10 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
 
     _classifier = True
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
-        return self._partial_fit(X, y, classes)
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, *, comm: Any = None
+    ) -> Any:
+        return self._partial_fit(X, y, classes, comm)
 
     partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
 
@@ -274,8 +302,8 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
 class SteepestRegressor(RegressorMixin, SteepestEstimator):  # type: ignore[misc]
     """Targets in, targets out: what the two regressors share."""
 
-    def partial_fit(self, X: Any, y: Any) -> Any:
-        return self._partial_fit(X, y, None)
+    def partial_fit(self, X: Any, y: Any, *, comm: Any = None) -> Any:
+        return self._partial_fit(X, y, None, comm)
 
     partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
 

@@ -181,7 +181,11 @@ X : array-like of shape (n_samples, n_features)
     The chunk; ``n_features`` must stay the same across calls.
 y : array-like of shape (n_samples,){y_shape}
     {y_what}
-{classes}
+{classes}comm : communicator or None, default=None
+    Data-parallel: every process passes its own chunk and the same
+    ``comm``; the chunk's batches' gradients are summed over the processes
+    (see ``fit`` and :mod:`steepest.distributed`). None: this process alone.
+
 Returns
 -------
 self

@@ -24,7 +24,9 @@ from .._plateau import ReduceLROnPlateau
 from .._progress import progress_bar, wants_progress
 from ..optim import Optimizer
 from ..typing import FloatArray
+from . import _data_parallel as dp
 from . import _options as o
+from ._data_parallel import DataParallel
 from ._epoch import Network, run_epoch
 from ._rollback import EpochStart
 from ._stopping import NoImprovement, WeightAverage, install_swa_lr
@@ -41,7 +43,8 @@ class TrainingRun:
     fn : the estimator's name, for messages; opts : its checked
     hyperparameters; net : the model for the epoch runner; params : the
     arrays ``opt`` updates in place; data : the training rows; val : the
-    validation rows or None; rng : the generator of the permutations.
+    validation rows or None; rng : the generator of the permutations; par :
+    the communicator of a data-parallel run (None: one process).
     """
 
     fn: str
@@ -52,6 +55,7 @@ class TrainingRun:
     data: Data
     val: Data | None
     rng: np.random.Generator
+    par: DataParallel | None = None
 
 
 class TrainingLoop(ModelSurface):
@@ -85,10 +89,16 @@ class TrainingLoop(ModelSurface):
         # overflow is detected below from the result; NumPy's warnings about
         # it would only repeat the DivergenceError
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, _ = run_epoch(
-                opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
-                lr_scale=scale, n_threads=opts.n_threads,
-            )  # fmt: skip
+            if run.par is not None:
+                loss = dp.run_epoch(
+                    opts.backend, run.net, params, opt, run.data, perm,
+                    opts.batch_size, run.par, lr_scale=scale, n_threads=opts.n_threads,
+                )  # fmt: skip
+            else:
+                loss, _ = run_epoch(
+                    opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
+                    lr_scale=scale, n_threads=opts.n_threads,
+                )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
         return float(loss), lr
@@ -127,7 +137,7 @@ class TrainingLoop(ModelSurface):
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
-                    score = None if val is None else self._score_params(params, *val)
+                    score = self._validation_score(run)
                     self._record(loss, lr, score)
                     stop = stopper.update(loss, score, params)
                     if swa is not None and epoch >= (opts.swa_start or 0):
@@ -197,6 +207,14 @@ class TrainingLoop(ModelSurface):
             # the call is all or nothing: the caller restores the attributes
             start.restore()
             raise
+
+    def _validation_score(self, run: TrainingRun) -> float | None:
+        """The epoch's validation score (over every process's rows when data-parallel)."""
+        if run.val is None:
+            return None
+        if run.par is not None:
+            return dp.score(self, run.par.comm, run.params, *run.val)
+        return self._score_params(run.params, *run.val)
 
     def _record(self, loss: float, lr: float, score: float | None) -> None:
         self.loss_curve_.append(loss)
