@@ -96,6 +96,19 @@ def test_matches_one_process_with_the_global_batch(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", cs.ALIKE_ONLY)
+def test_per_process_shuffles_and_splits_agree(
+    run: tuple[int, list[dict[str, Any]]], name: str, backend: str
+) -> None:
+    _, results = run
+    _assert_same_on_every_rank(results, f"{name}/{backend}")
+    got = results[0][f"{name}/{backend}"]
+    if name == "validation_split":
+        assert got["scores"] is not None
+        assert got["n_iter"] < cs.BY_NAME[name].kwargs["max_iter"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_divergence_stops_every_rank_at_the_same_epoch(
     run: tuple[int, list[dict[str, Any]]], backend: str
 ) -> None:
