@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import steepest
 from steepest import reference
 from steepest.distributed import (
     Communicator,
@@ -144,3 +145,63 @@ def test_reference_epoch_on_one_process_is_the_plain_epoch(dtype: Any) -> None:
     assert got == pytest.approx(want, rel=rtol)
     for a, b in zip(mine, params, strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+
+
+class Broken(LocalCommunicator):
+    """Raises in the n-th all-reduce (as a peer's failure would)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+    def allreduce(self, buf: np.ndarray) -> None:
+        self.n -= 1
+        if self.n == 0:
+            msg = "the network went away"
+            raise ConnectionError(msg)
+
+
+@pytest.mark.parametrize("backend", ["native", "reference"])
+def test_a_failing_allreduce_propagates_and_undoes_the_fit(backend: str) -> None:
+    X, y = _mlp_problem(np.float64)[:2]
+    est = steepest.MLPClassifier(
+        hidden_layer_sizes=(5,), batch_size=8, max_iter=3, backend=backend,
+        random_state=0, tol=None,
+    )  # fmt: skip
+    # the 7th all-reduce, the 6th batch's of the first epoch: before the
+    # batches, only the weights' broadcast all-reduces (the allgathers of a
+    # LocalCommunicator do not)
+    with pytest.raises(ConnectionError, match="the network went away"):
+        est.fit(X, y, comm=Broken(7))
+    assert not hasattr(est, "n_iter_")
+
+
+def _native_args(reduce: Any, batches: Any) -> list[Any]:
+    from steepest.models._epoch import native_rule
+
+    params = [np.zeros((3, 1)), np.zeros(1)]
+    opt = steepest.SGD(params, lr=0.1)
+    X = np.ones((10, 3))
+    return [
+        params, native_rule(opt), 0, None, 0.1, 1.0, X, np.ones(10),
+        np.arange(10, dtype=np.int64), 4, "squared_error", "identity", 0.0, 0.0, 1,
+        reduce, batches,
+    ]  # fmt: skip
+
+
+def test_native_epoch_checks_its_data_parallel_arguments() -> None:
+    from steepest import _core
+
+    with pytest.raises(TypeError, match="train_epoch: reduce must be callable or None"):
+        _core.train_epoch(*_native_args(3, np.array([8, 8, 4])))
+    with pytest.raises(ValueError, match="train_epoch: batches has shape"):
+        _core.train_epoch(*_native_args(print, np.array([8, 8])))
+    with pytest.raises(ValueError, match=r"batches\[2\] = 1 is below this process's 2"):
+        _core.train_epoch(*_native_args(print, np.array([8, 8, 1])))
+    seen: list[int] = []
+    _, steps = _core.train_epoch(
+        *_native_args(lambda buf: seen.append(buf.shape[0]), np.array([8, 8, 2, 2]))
+    )
+    # one flat buffer per global step (4 weights + the loss), a step with no
+    # rows of this process included
+    assert (steps, seen) == (4, [5, 5, 5, 5])
