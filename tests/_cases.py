@@ -220,6 +220,28 @@ CASES = [
           "maximize": True},
          known=(1.0028035510166764, -2.009377547138585, 0.5051050903175762, 3.0249554787494364,
                 -0.2238350648415306)),
+    # Schedule-Free (the schedulefree package; torch.optim has none): z starts
+    # at the param; the second rows warm up over two of the three steps, weigh
+    # the average by t and lr_max, and decay at y
+    Case("sgd-schedulefree", "sgd_schedulefree_step", ("z", "lr_max", "weight_sum"),
+         {"lr": 0.1},
+         known=(1.0225000000000002, -1.995, 0.5025, 2.815, -0.6498437500000002)),
+    Case("sgd-schedulefree-warmup-wd-r", "sgd_schedulefree_step",
+         ("z", "lr_max", "weight_sum"),
+         {"lr": 0.1, "momentum": 0.8, "weight_decay": 0.1, "warmup_steps": 2, "r": 1.0,
+          "weight_lr_power": 1.0},
+         known=(1.0283797918181818, -2.0513200654545454, 0.4985175027272727, 2.892663307272727,
+                -0.4412090445454545)),
+    Case("adamw-schedulefree", "adamw_schedulefree_step", ("z", "v", "lr_max", "weight_sum"),
+         {"lr": 0.01},
+         known=(0.9983075637715475, -1.999981781331319, 0.49629727530045886, 2.9893814072259217,
+                -0.25998452764676705)),
+    Case("adamw-schedulefree-warmup-wd", "adamw_schedulefree_step",
+         ("z", "v", "lr_max", "weight_sum"),
+         {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.1,
+          "warmup_steps": 3, "r": 0.5},
+         known=(1.0014791511914511, -2.0078001479304093, 0.501822956929348, 2.9961148854583084,
+                -0.2528260597142023)),
 ]  # fmt: skip
 
 CASE_IDS = [c.id for c in CASES]
@@ -228,14 +250,23 @@ CASE_IDS = [c.id for c in CASES]
 # is one 0-d float64 array per param, not an array shaped like it.
 _SCALAR_SLOTS = {s.name: (r, s) for r in RULES for s in r.state if s.scalar}
 SCALAR_STATE = frozenset(_SCALAR_SLOTS)
+# Schedule-Free's z starts as a copy of its param
+_FROM_PARAM = frozenset(s.name for r in RULES for s in r.state if s.from_param)
 
 
 def new_state(
     name: str, like: Any, make: Any, kwargs: dict[str, Any] | None = None
 ) -> Any:
     """The state ``name`` for the param ``like``: ``make(like)`` for an array
-    slot; for a scalar slot a 0-d float64 array where its rule starts it (under
-    the rule's defaults updated by ``kwargs``: ASGD's eta starts at lr)."""
+    slot (for one that starts as its param, Schedule-Free's z, ``make`` is
+    given it only for the dtype and the param's values are copied in when
+    ``like`` is an array); for a scalar slot a 0-d float64 array where its
+    rule starts it (under the rule's defaults updated by ``kwargs``: ASGD's
+    eta starts at lr)."""
+    if name in _FROM_PARAM and isinstance(like, np.ndarray):
+        out = make(like)
+        out[...] = like
+        return out
     if name in _SCALAR_SLOTS:
         rule, slot = _SCALAR_SLOTS[name]
         hyper = {**rule.defaults(), **(kwargs or {})}

@@ -91,6 +91,16 @@ WILD_BY_CHECK: dict[Any, tuple[Any, ...]] = {
 }
 
 
+def _by_name(
+    by_name: dict[str, Any], by_check: dict[Any, Any], name: str, check: Any
+) -> Any:
+    # A keyword's own strategy, but where its rule narrows the usual range:
+    # Schedule-Free's momentum and beta1 in (0, 1), which x divides by
+    if check is _rules._interior:
+        return by_check[check]
+    return by_name.get(name, by_check[check])
+
+
 @st.composite
 def hyperparameters(draw: st.DrawFn, fn: str, wild: bool) -> dict[str, Any]:
     def pick(valid: st.SearchStrategy[Any], *invalid: Any) -> Any:
@@ -101,7 +111,7 @@ def hyperparameters(draw: st.DrawFn, fn: str, wild: bool) -> dict[str, Any]:
         if check is _rules._flag:
             kw[name] = draw(st.booleans())
         else:
-            kw[name] = pick(*WILD.get(name, WILD_BY_CHECK[check]))
+            kw[name] = pick(*_by_name(WILD, WILD_BY_CHECK, name, check))
     if "nesterov" in kw:
         # Nesterov needs momentum > 0 and no dampening; a wild example ignores that.
         nesterov_ok = kw["momentum"] > 0 and kw["dampening"] == 0
@@ -317,7 +327,7 @@ VALID_BY_CHECK: dict[Any, st.SearchStrategy[Any]] = {
 def valid_hyperparameters(draw: st.DrawFn, fn: str) -> dict[str, Any]:
     """Every option of ``fn`` drawn, all in range, weight decay always on."""
     kw = {
-        name: draw(VALID.get(name, VALID_BY_CHECK[check]))
+        name: draw(_by_name(VALID, VALID_BY_CHECK, name, check))
         for name, check in _keywords(fn)
     }
     if "nesterov" in kw:

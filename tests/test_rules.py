@@ -106,6 +106,7 @@ def test_optimizer_names() -> None:
     assert list(_rules.OPTIMIZER_NAMES) == [
         "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax",
         "adadelta", "radam", "nadam", "rprop", "asgd", "lamb", "lion", "adabelief",
+        "sgd_schedulefree", "adamw_schedulefree",
     ]  # fmt: skip
     rule, implied = _rules.OPTIMIZER_NAMES["nesterov"]
     assert rule.name == "sgd"

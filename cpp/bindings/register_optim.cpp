@@ -32,7 +32,7 @@ std::vector<step_plan<T>> plans_per_param(const Rule& r, long long t, double lr,
 template <class Rule>
 bool scalar_rule_step(const std::string& fn, const Rule& r, const prepared& prep,
                       nonfinite_mode mode, long long t, double lr,
-                      const std::vector<scalar_arg>& scalars) {
+                      const std::vector<scalar_arg>& scalars, const ema_arg& ema) {
     const std::size_t n = prep.f32.size() + prep.f64.size();
     std::vector<scalar_row> cells(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -42,7 +42,7 @@ bool scalar_rule_step(const std::string& fn, const Rule& r, const prepared& prep
     const auto p64 = plans_per_param<double>(r, t, lr, prep.f64_index, cells);
     const double weight = r.weight();
     if (!run_step(fn, prep, mode, plan_list<float>{p32.data(), true},
-                  plan_list<double>{p64.data(), true}, weight)) {
+                  plan_list<double>{p64.data(), true}, weight, ema)) {
         return false;
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -52,9 +52,11 @@ bool scalar_rule_step(const std::string& fn, const Rule& r, const prepared& prep
 }
 
 // a: param, grad, the rule's state arrays and scalars, [step,] lr, its
-// hyperparameters, nonfinite.
+// hyperparameters, nonfinite. `ema` (on: `ema_list`, one array per param)
+// is the params' moving average to update in the same pass.
 template <class Rule>
-bool rule_step(const std::string& fn, const py::handle* a) {
+bool rule_step(const std::string& fn, const py::handle* a, const ema_arg& ema = {},
+               py::handle ema_list = py::handle()) {
     constexpr std::size_t S = Rule::state.size();
     constexpr std::size_t K = rules::scalar_count<Rule>();
     std::size_t k = 2 + S + K;
@@ -82,6 +84,7 @@ bool rule_step(const std::string& fn, const py::handle* a) {
         }
         given.push_back({Rule::state[s], a[2 + s], static_cast<int>(s), use});
     }
+    if (ema.on) given.push_back({"ema", ema_list, -3});
     prepared prep = prepare(fn, given);
     if constexpr (K > 0) {
         std::vector<scalar_arg> scalars;
@@ -92,9 +95,10 @@ bool rule_step(const std::string& fn, const py::handle* a) {
             scalar_args.push_back({Rule::scalars[s], a[2 + S + s], static_cast<int>(s)});
         }
         check_scalar_overlap(fn, given, scalar_args);
-        return scalar_rule_step(fn, r, prep, mode, t, lr, scalars);
+        return scalar_rule_step(fn, r, prep, mode, t, lr, scalars, ema);
     } else {
-        return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr));
+        return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr),
+                        ema);
     }
 }
 
@@ -114,6 +118,49 @@ void register_rule(py::module_& m, const std::vector<const char*>& names,
         Rule::doc, py::arg(names[I])...);
 }
 
+// The arity of a rule's step binding.
+template <class Rule>
+constexpr std::size_t step_arity() {
+    return 2 + Rule::state.size() + rules::scalar_count<Rule>() + (Rule::uses_step ? 1 : 0) + 1 +
+           rules::hyper_count<Rule>() + 1;
+}
+
+// step_with_ema(step, ema, ema_decay, *args): the step binding named `step`
+// on args, with the params' moving average `ema` updated in the same pass
+// (steepest.EMA). ema_decay in [0, 1): 0 copies the new params.
+bool step_with_ema(const py::args& all) {
+    const std::string fn = "step_with_ema";
+    if (all.size() < 3) {
+        type_error(fn, "expected step, ema, ema_decay and the step's arguments, got " +
+                           std::to_string(all.size()) + " arguments");
+    }
+    if (!py::isinstance<py::str>(all[0])) {
+        type_error(fn, "step must be a str, got " + type_name(all[0]));
+    }
+    const std::string step = all[0].cast<std::string>();
+    const double decay = real_arg(fn, "ema_decay", all[2]);
+    if (!(decay >= 0 && decay < 1)) {
+        value_error(fn, "ema_decay must be in [0, 1), got " + repr_float(decay));
+    }
+    const ema_arg ema{true, decay};
+    std::vector<py::handle> a;
+    for (std::size_t i = 3; i < all.size(); ++i) a.push_back(all[i]);
+    bool found = false, applied = false;
+    rules::all::for_each([&](auto tag) {
+        using Rule = typename decltype(tag)::type;
+        static const std::string name = std::string(Rule::name) + "_step";
+        if (found || step != name) return;
+        found = true;
+        if (a.size() != step_arity<Rule>()) {
+            type_error(fn, name + " takes " + std::to_string(step_arity<Rule>()) +
+                               " arguments, got " + std::to_string(a.size()));
+        }
+        applied = rule_step<Rule>(name, a.data(), ema, all[1]);
+    });
+    if (!found) value_error(fn, "step must name a rule's step, got " + py_repr(all[0]));
+    return applied;
+}
+
 template <class Rule>
 void register_rule(py::module_& m) {
     static_assert(Rule::required_when.size() == Rule::state.size(),
@@ -131,10 +178,7 @@ void register_rule(py::module_& m) {
     r.hyperparameters(hyper);
     names.insert(names.end(), hyper.names.begin(), hyper.names.end());
     names.push_back("nonfinite");
-    constexpr std::size_t arity =
-        2 + Rule::state.size() + rules::scalar_count<Rule>() + (Rule::uses_step ? 1 : 0) + 1 +
-        rules::hyper_count<Rule>() + 1;
-    register_rule<Rule>(m, names, std::make_index_sequence<arity>{});
+    register_rule<Rule>(m, names, std::make_index_sequence<step_arity<Rule>()>{});
 }
 
 // Roofline probe: Adam's traffic through the same driver, no arithmetic.
@@ -154,6 +198,10 @@ void traffic_pass(py::handle params, py::handle grads, py::handle m, py::handle 
 
 void register_optim(py::module_& m) {
     rules::all::for_each([&m](auto tag) { register_rule<typename decltype(tag)::type>(m); });
+    m.def("step_with_ema", &step_with_ema,
+          "step_with_ema(step, ema, ema_decay, *args): the rule step named `step` on its "
+          "arguments `args`, updating ema <- ema_decay * ema + (1 - ema_decay) * param in the "
+          "same pass.");
     m.def("traffic_pass", &traffic_pass,
           "Benchmark probe: read param, grad, m, v and write param, m, v (no arithmetic).",
           py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("v"));

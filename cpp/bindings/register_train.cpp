@@ -133,9 +133,47 @@ struct epoch_args {
     model::loss_kind loss = model::loss_kind::squared;
     model::activation act = model::activation::identity;
     int n_threads = 0;
+    std::vector<py::array> ema;  // the params' moving average, or none
+    double ema_decay = 0;
+    long long ema_copy_step = -1;
     py::object reduce;  // data-parallel: the all-reduce (None: one process)
     py::array batches;  // data-parallel: the global rows of each step
 };
+
+// ema: None, or a list of arrays alike to the params (written) and apart
+// from them; the decay in [0, 1).
+void read_ema(epoch_args& a, py::handle ema, py::handle decay, py::handle copy_step) {
+    if (ema.is_none()) return;
+    if (!py::isinstance<py::list>(ema) || py::len(ema) != a.params.size()) {
+        value_error(fn, "ema must be None or a list of " + std::to_string(a.params.size()) +
+                            " arrays");
+    }
+    auto list = py::reinterpret_borrow<py::list>(ema);
+    for (std::size_t i = 0; i < a.params.size(); ++i) {
+        const std::string item = "ema[" + std::to_string(i) + "]";
+        py::array e = as_array(item, list[i]);
+        check_layout(item, e, a.dt, true);
+        const py::array& p = a.params[i];
+        bool same = e.ndim() == p.ndim();
+        for (py::ssize_t j = 0; same && j < e.ndim(); ++j) same = e.shape(j) == p.shape(j);
+        if (!same) {
+            value_error(fn, item + " has shape " + shape_str(e) + " but params[" +
+                                std::to_string(i) + "] has shape " + shape_str(p));
+        }
+        // the average reads the param it follows: the two must not share memory
+        const auto lo = reinterpret_cast<std::uintptr_t>(e.data());
+        const auto plo = reinterpret_cast<std::uintptr_t>(p.data());
+        if (e.nbytes() > 0 && lo < plo + static_cast<std::uintptr_t>(p.nbytes()) &&
+            plo < lo + static_cast<std::uintptr_t>(e.nbytes())) {
+            value_error(fn, item + " overlaps params[" + std::to_string(i) + "] in memory");
+        }
+        a.ema.push_back(e);
+    }
+    a.ema_decay = real_arg(fn, "ema_decay", decay);
+    check_between(fn, "ema_decay", a.ema_decay, 0.0, 1.0, true, "[0, 1)");
+    a.ema_copy_step = int_arg(fn, "ema_copy_step", copy_step, -1,
+                              std::numeric_limits<long long>::max());
+}
 
 // [W1, b1, ..., WL, bL]: one float dtype, writeable, shapes chained.
 void read_params(epoch_args& a, py::handle obj) {
@@ -283,6 +321,9 @@ train::epoch_result run(const epoch_args& a) {
     opt.sched = a.has_sched ? &a.sched : nullptr;
     opt.lr = a.lr;
     opt.lr_scale = a.lr_scale;
+    for (const py::array& e : a.ema) opt.ema.push_back(data_of<T>(e));
+    opt.ema_decay = a.ema_decay;
+    opt.ema_copy_step = a.ema_copy_step;
     const bool labels = a.loss != model::loss_kind::squared;
     train::data<T> in{data_of<T>(a.X), labels ? data_of<std::int64_t>(a.y) : nullptr,
                       labels ? nullptr : data_of<T>(a.y), data_of<std::int64_t>(a.perm),
@@ -325,8 +366,9 @@ train::epoch_result run(const epoch_args& a) {
 py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::handle sched,
                       py::handle lr, py::handle lr_scale, py::handle X, py::handle y,
                       py::handle perm, py::handle batch, py::handle loss, py::handle act,
-                      py::handle alpha, py::handle l1_ratio, py::handle threads,
-                      py::handle reduce, py::handle batches) {
+                      py::handle alpha, py::handle l1_ratio, py::handle threads, py::handle ema,
+                      py::handle ema_decay, py::handle ema_copy_step, py::handle reduce,
+                      py::handle batches) {
     epoch_args a;
     read_params(a, params);
     if (!py::isinstance<py::dict>(rule_)) {
@@ -362,6 +404,7 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     check_between(fn, "l1_ratio", a.l1_ratio, 0.0, 1.0, false, "[0, 1]");
     // more threads than this is a typo, not a machine
     a.n_threads = static_cast<int>(int_arg(fn, "n_threads", threads, 0, 4096));
+    read_ema(a, ema, ema_decay, ema_copy_step);
     a.reduce = py::reinterpret_borrow<py::object>(reduce);
     if (!a.reduce.is_none()) {
         if (!PyCallable_Check(reduce.ptr())) {
@@ -383,7 +426,8 @@ void register_train(py::module_& m) {
           "One epoch of mini-batch descent of a dense network, in place; returns (loss, steps).",
           arg("params"), arg("rule"), arg("step"), arg("schedule"), arg("lr"), arg("lr_scale"),
           arg("X"), arg("y"), arg("perm"), arg("batch_size"), arg("loss"), arg("activation"),
-          arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("reduce") = py::none(),
+          arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("ema") = py::none(),
+          arg("ema_decay") = 0.0, arg("ema_copy_step") = -1, arg("reduce") = py::none(),
           arg("batches") = py::none());
     m.def(
         "_set_split_work",

@@ -18,16 +18,29 @@
 namespace steepest::bind {
 
 // One array of a list argument with its companions; unused state pointers
-// are null.
+// and, without a fused average, ema are null.
 template <class T>
 struct segment {
     T* param;
     const T* grad;
     T* state[max_state_slots];
     index_t size;
+    T* ema;
 };
 
-// A list argument and the segment slot it fills: -2 param, -1 grad, k >= 0 state k.
+// The moving average a step carries (step_with_ema), off by default.
+struct ema_arg {
+    bool on = false;
+    double decay = 0;
+
+    template <class T>
+    ema_pass<T> pass() const {
+        return on ? ema_pass<T>::make(decay) : ema_pass<T>{};
+    }
+};
+
+// A list argument and the segment slot it fills: -3 the params' moving
+// average, -2 param, -1 grad, k >= 0 state k.
 // `use` is false for optional state the chosen options do not need (it is
 // then ignored, whatever was passed); everything in use must be arrays.
 struct slot_arg {
@@ -51,7 +64,9 @@ segment<T> make_segment(const std::vector<list_arg>& args, const std::vector<int
     segment<T> s{};
     for (std::size_t k = 0; k < args.size(); ++k) {
         void* ptr = const_cast<void*>(args[k].items[i].data());
-        if (slots[k] == -2) {
+        if (slots[k] == -3) {
+            s.ema = static_cast<T*>(ptr);
+        } else if (slots[k] == -2) {
             s.param = static_cast<T*>(ptr);
             s.size = static_cast<index_t>(args[k].items[i].size());
         } else if (slots[k] == -1) {
@@ -93,12 +108,14 @@ void add_sizes(const std::vector<segment<T>>& segs, std::vector<index_t>& sizes)
 }
 
 template <class T>
-void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c) {
+void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c,
+              const ema_pass<T>& ema) {
     T* state[max_state_slots];
     for (std::size_t k = 0; k < max_state_slots; ++k) {
         state[k] = s.state[k] ? s.state[k] + lo : s.state[k];
     }
-    leaf(s.param + lo, s.grad + lo, state, hi - lo, c);
+    T* e = s.ema ? s.ema + lo : s.ema;
+    leaf_then_ema(leaf, s.param + lo, s.grad + lo, state, hi - lo, c, e, ema);
 }
 
 // List position of the first non-finite gradient of this dtype, or `none`.
@@ -218,30 +235,30 @@ struct plan_list {
 // plan for all (a two-pass rule keeps no per-param scalars).
 template <class T>
 bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
-                       plan_list<T> plans) {
+                       plan_list<T> plans, const ema_pass<T>& ema) {
     if (segs.empty()) return true;
     const step_plan<T>& plan = plans[0];
     std::vector<index_t> sizes;
     add_sizes(segs, sizes);
     auto at = [&segs](std::size_t i, index_t lo) {
         const segment<T>& s = segs[i];
-        piece_args<T> a{s.param + lo, s.grad + lo, {}};
+        piece_args<T> a{s.param + lo, s.grad + lo, {}, s.ema ? s.ema + lo : s.ema};
         for (std::size_t k = 0; k < max_state_slots; ++k) {
             a.s[k] = s.state[k] ? s.state[k] + lo : s.state[k];
         }
         return a;
     };
-    if (mode == nonfinite_mode::ignore) return run_two_pass(plan, sizes, at, no_check{});
+    if (mode == nonfinite_mode::ignore) return run_two_pass(plan, sizes, at, no_check{}, ema);
     auto check = [&segs](std::size_t i, index_t lo, index_t hi) {
         return kernels<T>().all_finite(segs[i].grad + lo, hi - lo);
     };
-    return run_two_pass(plan, sizes, at, check);
+    return run_two_pass(plan, sizes, at, check, ema);
 }
 
 // Both dtypes' segments; with a check, every gradient is scanned before
 // anything is written. False when the step was skipped.
 inline bool run_two_pass_step(const prepared& prep, nonfinite_mode mode, plan_list<float> p32,
-                              plan_list<double> p64) {
+                              plan_list<double> p64, const ema_arg& ema) {
     if (mode != nonfinite_mode::ignore && !prep.f32.empty() && !prep.f64.empty()) {
         // a mixed list: every array checked before the first dtype is written
         const std::size_t none = prep.f32.size() + prep.f64.size();
@@ -250,32 +267,39 @@ inline bool run_two_pass_step(const prepared& prep, nonfinite_mode mode, plan_li
             return false;
         }
     }
-    return two_pass_segments(prep.f32, mode, p32) && two_pass_segments(prep.f64, mode, p64);
+    return two_pass_segments(prep.f32, mode, p32, ema.pass<float>()) &&
+           two_pass_segments(prep.f64, mode, p64, ema.pass<double>());
 }
 
 // Runs one step over all segments (float ones first, then double ones, as one
-// index space); `weight` sets the size above which threads are used.
+// index space); `weight` sets the size above which threads are used. With
+// `ema` on, every block's param average follows its update in the same pass.
 // With a finiteness check,
 // every gradient is scanned before any array is written, in the same
 // parallel region. Returns false when the step was skipped.
 inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode,
-                     plan_list<float> p32, plan_list<double> p64, double weight) {
+                     plan_list<float> p32, plan_list<double> p64, double weight,
+                     const ema_arg& ema = {}) {
     std::vector<index_t> sizes;
     sizes.reserve(prep.f32.size() + prep.f64.size());
     add_sizes(prep.f32, sizes);
     add_sizes(prep.f64, sizes);
     const std::size_t n32 = prep.f32.size();
+    const ema_pass<float> e32 = ema.pass<float>();
+    const ema_pass<double> e64 = ema.pass<double>();
+    // the average adds two accesses per element to Adam's seven
+    if (ema.on) weight += 0.3;
     auto update = [&](std::size_t i, index_t lo, index_t hi) {
         if (i < n32) {
-            run_leaf(p32[i].leaf, prep.f32[i], lo, hi, p32[i].coeffs());
+            run_leaf(p32[i].leaf, prep.f32[i], lo, hi, p32[i].coeffs(), e32);
         } else {
-            run_leaf(p64[i - n32].leaf, prep.f64[i - n32], lo, hi, p64[i - n32].coeffs());
+            run_leaf(p64[i - n32].leaf, prep.f64[i - n32], lo, hi, p64[i - n32].coeffs(), e64);
         }
     };
     bool finite = true;
     if (n32 > 0 ? p32[0].measure != nullptr : p64[0].measure != nullptr) {
         py::gil_scoped_release nogil;
-        finite = run_two_pass_step(prep, mode, p32, p64);
+        finite = run_two_pass_step(prep, mode, p32, p64, ema);
     } else {
         py::gil_scoped_release nogil;
         if (mode == nonfinite_mode::ignore) {
@@ -300,9 +324,10 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
 
 // The same with one plan per dtype (a rule without per-param scalars).
 inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode,
-                     const step_plan<float>& p32, const step_plan<double>& p64) {
+                     const step_plan<float>& p32, const step_plan<double>& p64,
+                     const ema_arg& ema = {}) {
     return run_step(fn, prep, mode, plan_list<float>{&p32, false}, plan_list<double>{&p64, false},
-                    p32.weight);
+                    p32.weight, ema);
 }
 
 }  // namespace steepest::bind

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "steepest/kernel_table.hpp"
+#include "steepest/optim/ema.hpp"
 #include "steepest/optim/lookahead.hpp"
 #include "steepest/optim/reduce.hpp"
 
@@ -59,6 +60,9 @@ template <class T>
 void lookahead(T* slow, T* fast, index_t n, T alpha) { lookahead_chunk(slow, fast, n, alpha); }
 
 template <class T>
+void ema(T* e, const T* p, index_t n, T decay, T weight) { ema_chunk(e, p, n, decay, weight); }
+
+template <class T>
 kernel_table<T> make_table() {
     kernel_table<T> t{};
     rules::all::for_each([&t](auto tag) {
@@ -76,6 +80,7 @@ kernel_table<T> make_table() {
     t.sum_abs_pow = &sum_abs_pow<T>;
     t.scale = &scale<T>;
     t.lookahead = &lookahead<T>;
+    t.ema = &ema<T>;
     t.traffic = &traffic_leaf<T>;
     return t;
 }

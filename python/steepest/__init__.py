@@ -30,6 +30,7 @@ _LAZY_NAMES = {
     "Adagrad": "steepest.optim",
     "Adam": "steepest.optim",
     "AdamW": "steepest.optim",
+    "AdamWScheduleFree": "steepest.optim",
     "NAdam": "steepest.optim",
     "Adamax": "steepest.optim",
     "Lamb": "steepest.optim",
@@ -38,7 +39,9 @@ _LAZY_NAMES = {
     "RAdam": "steepest.optim",
     "RMSprop": "steepest.optim",
     "Rprop": "steepest.optim",
+    "SGDScheduleFree": "steepest.optim",
     "GradientAccumulation": "steepest.wrappers",
+    "EMA": "steepest.wrappers",
     "Lookahead": "steepest.wrappers",
     "ConvergenceWarning": "steepest._errors",
     "DivergenceError": "steepest._errors",
@@ -88,6 +91,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         Adam,
         Adamax,
         AdamW,
+        AdamWScheduleFree,
         Lamb,
         Lion,
         NAdam,
@@ -95,8 +99,9 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         RAdam,
         RMSprop,
         Rprop,
+        SGDScheduleFree,
     )
-    from .wrappers import GradientAccumulation, Lookahead
+    from .wrappers import EMA, GradientAccumulation, Lookahead
 
 try:
     # _core links scipy-openblas32's BLAS and finds it by rpath; importing the
@@ -146,12 +151,14 @@ _backend.register("native", sys.modules[__name__])
 
 __all__ = [
     "ASGD",
+    "EMA",
     "SGD",
     "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "ConvergenceWarning",
     "DivergenceError",
@@ -168,6 +175,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
     "__version__",
     "available_isas",
     "build_info",

@@ -28,12 +28,16 @@ asgd_step: _Step
 lamb_step: _Step
 lion_step: _Step
 adabelief_step: _Step
+sgd_schedulefree_step: _Step
+adamw_schedulefree_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def clip_grad_norm(
     grads: _Arrays, max_norm: float, norm_type: float, error_if_nonfinite: bool
 ) -> float: ...
 def lookahead_sync(slow: _Arrays, fast: _Arrays, alpha: float) -> None: ...
+def ema_update(ema: _Arrays, params: _Arrays, decay: float) -> None: ...
+def step_with_ema(*args: Any) -> bool: ...
 
 class Schedule:
     @property
@@ -72,6 +76,10 @@ def train_epoch(
     alpha: float,
     l1_ratio: float,
     n_threads: int,
+    # the params' moving average (models/_epoch.py ParamAverage), or None
+    ema: list[NDArray[Any]] | None = None,
+    ema_decay: float = 0.0,
+    ema_copy_step: int = -1,
     # data-parallel (steepest.distributed): reduce(buf) sums the flat buffer
     # over the processes in place; batches[j] = the global rows of step j
     reduce: Callable[[NDArray[Any]], object] | None = None,

@@ -11,6 +11,7 @@ one logic with different default backends.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, cast
@@ -168,7 +169,9 @@ class Optimizer:
         self.skipped_steps = 0
         self.state: dict[str, list[FloatArray]] = {
             slot.name: [
-                _full(_layout(slot, p), self._rule.initial_value(slot, self.hyper))
+                p.copy()
+                if slot.from_param
+                else _full(_layout(slot, p), self._rule.initial_value(slot, self.hyper))
                 for p in self.params
             ]
             for slot in self._rule.active(self.hyper)
@@ -225,6 +228,46 @@ class Optimizer:
             self.step_count += 1
         else:
             self.skipped_steps += 1
+
+    def _step_with_ema(
+        self, grads: ArrayOrList, ema: list[FloatArray], decay: float
+    ) -> bool:
+        """:meth:`step`, then ``ema <- decay * ema + (1 - decay) * params``
+        if it was applied (:class:`steepest.EMA`); True if it was.
+
+        On a backend with the fused step (native) the average follows each
+        block of the params in the step's own pass; otherwise it is a pass
+        of its own (``ema_update``), which rounds the same. ``ema`` is
+        checked with the step's arguments, before anything is written.
+        """
+        if self._schedule is not None:
+            self.hyper["lr"] = self._schedule(self.step_count)
+        functional = _backend.package(type(self).__name__, self.backend).functional
+        fused = getattr(functional, "_step_with_ema", None)
+        if self._core is not None and fused is not None:
+            step_fn = functools.partial(fused, self._rule.step, ema, decay)
+            applied = bool(
+                self._rule.call_positional(step_fn, self.params, grads, self.state,
+                                           self.hyper, self.hyper["lr"],
+                                           self.step_count + 1, self.nonfinite)
+            )  # fmt: skip
+        else:
+            update = functional.ema_update
+            # checked first: a bad average must not follow an applied step
+            v.check_lists(f"{type(self).__name__}.step",
+                          [("params", self.params, True), ("ema", ema, True)])  # fmt: skip
+            v.check_between("EMA", "decay", decay, 0.0, 1.0, hi_open=True)
+            applied = bool(
+                self._rule.call(self._step_fn, self.params, grads, self.state, self.hyper,
+                                self.hyper["lr"], self.step_count + 1, self.nonfinite)
+            )  # fmt: skip
+            if applied:
+                update(ema, self.params, decay)
+        if applied:
+            self.step_count += 1
+        else:
+            self.skipped_steps += 1
+        return applied
 
     def apply_step(self, grads: ArrayOrList, *, lr: float) -> bool:
         """One update at learning rate ``lr`` instead of :attr:`lr`.

@@ -76,6 +76,12 @@ class Slot:
     ``when`` names the hyperparameter that switches it on (None: always on);
     ``init`` the one it starts at (None: zeros), or a constant (a float).
 
+    ``from_param`` marks an array that starts as a copy of its param
+    (Schedule-Free's ``z``) instead of a constant. ``in_group`` marks a
+    scalar the peer keeps once per param group (schedulefree's ``lr_max``):
+    :mod:`steepest.torch` keeps it there too, so it is not among the
+    per-param :meth:`Rule.torch_state_names`.
+
     A ``scalar`` slot holds one number per param, where torch keeps a 0-d
     tensor (NAdam's ``mu_product``): a 0-d float64 array per param (torch's
     own float32 tensor in :mod:`steepest.torch`), read and written in place
@@ -89,6 +95,8 @@ class Slot:
     when: str | None = None
     init: str | float | None = None
     scalar: bool = False
+    from_param: bool = False
+    in_group: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,7 @@ class Rule:
         return tuple(s.name for s in self.active(hyper))
 
     def torch_state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
-        return tuple(s.torch for s in self.active(hyper))
+        return tuple(s.torch for s in self.active(hyper) if not s.in_group)
 
     def initial_value(self, slot: Slot, hyper: Mapping[str, Any]) -> float:
         """What ``slot`` starts at: 0, its constant or the hyperparameter it names."""
@@ -293,6 +301,7 @@ _beta: Check = functools.partial(
 _eta_minus: Check = functools.partial(
     v.check_between, lo=0.0, hi=1.0, lo_open=True, hi_open=True, interval="(0, 1)"
 )
+_interior: Check = _eta_minus  # (0, 1)
 _eta_plus: Check = functools.partial(
     v.check_between,
     lo=1.0,
@@ -329,6 +338,13 @@ def _betas(fn: str, name: str, betas: Any) -> None:
         _beta(fn, f"{name}[{i}]", b)
 
 
+def _sf_betas(fn: str, name: str, betas: Any) -> None:
+    # beta1 > 0: the evaluation weights x = y + (1 - 1/beta1) (z - y) divide by it
+    _pair(fn, name, betas, "(beta1, beta2)")
+    _interior(fn, f"{name}[0]", betas[0])
+    _beta(fn, f"{name}[1]", betas[1])
+
+
 def _nesterov(fn: str, hyper: Mapping[str, Any]) -> None:
     v.check_nesterov(fn, hyper["nesterov"], hyper["momentum"], hyper["dampening"])
 
@@ -347,6 +363,17 @@ _ADAM_STATE = (
     Slot("v_max", "max_exp_avg_sq", when="amsgrad"),
 )
 _ADAM_FLAGS = ("foreach", "capturable", "differentiable", "fused")
+
+_SF_HYPER = (
+    Hyper("weight_decay", 0.0, _nonnegative),
+    Hyper("warmup_steps", 0, _nonnegative),
+    Hyper("r", 0.0, _nonnegative),
+    Hyper("weight_lr_power", 2.0, _nonnegative),
+)
+_SF_SCALARS = (
+    Slot("lr_max", "lr_max", init=-1.0, scalar=True, in_group=True),
+    Slot("weight_sum", "weight_sum", scalar=True, in_group=True),
+)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -531,6 +558,35 @@ RULES: tuple[Rule, ...] = (
             Hyper("maximize", False, _flag),
         ),
         (Slot("m", "exp_avg"), Slot("s", "exp_avg_var")),
+        in_torch=False,
+    ),
+    # The authors' schedulefree package (SGDScheduleFree, AdamWScheduleFree):
+    # its names and defaults. z starts as a copy of the param; lr_max and
+    # weight_sum are its param group's numbers, kept per param here (see
+    # rules/schedulefree.hpp), the step number standing for its group's k + 1.
+    Rule(
+        "sgd_schedulefree", "sgd_schedulefree_step", "SGDScheduleFree",
+        (
+            Hyper("lr", 1.0, _nonnegative),
+            Hyper("momentum", 0.9, _interior),
+            *_SF_HYPER,
+        ),
+        (Slot("z", "z", from_param=True), *_SF_SCALARS),
+        torch_flags=("foreach",),
+        tools_lr=1e-2,
+        in_torch=False,
+    ),
+    Rule(
+        "adamw_schedulefree", "adamw_schedulefree_step", "AdamWScheduleFree",
+        (
+            Hyper("lr", 0.0025, _nonnegative),
+            Hyper("betas", (0.9, 0.999), _sf_betas, to_step=("beta1", "beta2"),
+                  step_check=(_interior, _beta)),
+            Hyper("eps", 1e-8, _positive),
+            *_SF_HYPER,
+        ),
+        (Slot("z", "z", from_param=True), Slot("v", "exp_avg_sq"), *_SF_SCALARS),
+        torch_flags=("foreach",),
         in_torch=False,
     ),
 )  # fmt: skip

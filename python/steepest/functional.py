@@ -121,8 +121,18 @@ asgd_step = _native(_ref.asgd_step, _core.asgd_step)
 lamb_step = _native(_ref.lamb_step, _core.lamb_step)
 lion_step = _native(_ref.lion_step, _core.lion_step)
 adabelief_step = _native(_ref.adabelief_step, _core.adabelief_step)
+sgd_schedulefree_step = _native(_ref.sgd_schedulefree_step, _core.sgd_schedulefree_step)
+adamw_schedulefree_step = _native(
+    _ref.adamw_schedulefree_step, _core.adamw_schedulefree_step
+)
 clip_grad_norm = _native(_ref.clip_grad_norm, _core.clip_grad_norm)
 lookahead_sync = _native(_ref.lookahead_sync, _core.lookahead_sync)
+ema_update = _native(_ref.ema_update, _core.ema_update)
+#: step_with_ema(step, ema, ema_decay, *args): the binding of the rule step
+#: named ``step`` (``"adam_step"``) on its arguments in its order, with
+#: ``ema_update(ema, param, ema_decay)`` fused into the same pass (used by
+#: :class:`steepest.EMA`; not public API)
+_step_with_ema = _core.step_with_ema
 
 __all__ = [
     "adabelief_step",
@@ -130,9 +140,11 @@ __all__ = [
     "adagrad_step",
     "adam_step",
     "adamax_step",
+    "adamw_schedulefree_step",
     "adamw_step",
     "asgd_step",
     "clip_grad_norm",
+    "ema_update",
     "lamb_step",
     "lion_step",
     "lookahead_sync",
@@ -140,5 +152,6 @@ __all__ = [
     "radam_step",
     "rmsprop_step",
     "rprop_step",
+    "sgd_schedulefree_step",
     "sgd_step",
 ]

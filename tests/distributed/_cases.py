@@ -71,6 +71,12 @@ CASES = [
             "optimizer": "sgd",
         },
     ),
+    Case(
+        "ema",
+        "MLPClassifier",
+        "softmax",
+        {"hidden_layer_sizes": (6,), "ema_decay": 0.8},
+    ),
     Case("swa", "MLPRegressor", "linear", {"hidden_layer_sizes": (4,), "swa_start": 3}),
     # no random_state: the processes agree all the same (rank 0's weights)
     Case(

@@ -46,6 +46,7 @@ def connect(engine: str, timeout: float) -> sd.Communicator:
 def result_of(est: Any) -> dict[str, Any]:
     return {
         "params": [p.copy() for p in est._params],
+        "public": [p.copy() for p in est._public_params()],  # e.g. the EMA
         "loss_curve": list(est.loss_curve_),
         "scores": est.validation_scores_,
         "n_iter": est.n_iter_,

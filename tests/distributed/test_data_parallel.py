@@ -44,7 +44,11 @@ def _assert_same_on_every_rank(results: list[dict[str, Any]], key: str) -> None:
     first = results[0][key]
     for res in results[1:]:
         other = res[key]
-        for a, b in zip(first["params"], other["params"], strict=True):
+        for a, b in zip(
+            first["params"] + first["public"],
+            other["params"] + other["public"],
+            strict=True,
+        ):
             np.testing.assert_array_equal(a, b)
         for name, arrays in first["state"].items():
             for a, b in zip(arrays, other["state"][name], strict=True):
@@ -86,6 +90,7 @@ def test_matches_one_process_with_the_global_batch(
     assert got["n_iter"] == one.n_iter_
     assert got["t"] == one.t_
     _assert_close(got["params"], one._params)
+    _assert_close(got["public"], one._public_params())
     np.testing.assert_allclose(
         got["loss_curve"], one.loss_curve_, rtol=_rtol(one._params)
     )

@@ -60,7 +60,8 @@ CASES_OF_PEERS = [c for c in CASES if c.cls in PEERS]
 def test_every_rule_without_torch_has_its_rows_here() -> None:
     lacking = {c.cls for c in CASES if not BY_CLASS[c.cls].in_torch}
     # LAMB's per-array trust ratio has its own optax test: test_optax_lamb.py
-    missing = lacking - set(PEERS) - {"Lamb"}
+    # Schedule-Free's peer is the authors' schedulefree: test_schedulefree_parity.py
+    missing = lacking - set(PEERS) - {"Lamb", "SGDScheduleFree", "AdamWScheduleFree"}
     assert not missing, f"add the optax peer of {missing}"
 
 

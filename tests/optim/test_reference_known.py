@@ -388,6 +388,76 @@ def adabelief_by_hand(x: float, gs: Sequence[float], *, lr: float = 1e-3, beta1:
     return out
 
 
+def _schedulefree_weight(t: int, lr: float, lr_max: float, weight_sum: float,
+                         warmup_steps: float, r: float, weight_lr_power: float,
+                         planted: str) -> tuple[float, float, float, float]:  # fmt: skip
+    """Step t's lr (linear warm-up), lr_max, weight_sum and the weight c of z in x."""
+    if t <= warmup_steps and planted != "no-warmup":
+        lr = lr * t / warmup_steps
+    lr_max = max(lr_max, lr)
+    w = t**r * lr_max**weight_lr_power
+    weight_sum += w
+    c = (
+        1 / t
+        if planted == "uniform-average"
+        else (w / weight_sum if weight_sum else 0.0)
+    )
+    return lr, lr_max, weight_sum, c
+
+
+def schedulefree_by_hand(x: float, gs: Sequence[float], *, beta: float,
+                         normalise: Callable[[int, float, dict[str, float]], float],
+                         lr: float, weight_decay: float, warmup_steps: float, r: float,
+                         weight_lr_power: float, planted: str) -> Trace:  # fmt: skip
+    # The paper's form (Defazio et al. 2024, algorithm 1), not schedulefree's
+    # in-place y: z steps by the gradient taken at y, x averages the z's with
+    # weights c, y interpolates: y = (1 - beta) z + beta x.
+    out: Trace = []
+    y = z = xa = x
+    lr_max, weight_sum = -1.0, 0.0
+    state: dict[str, float] = {}
+    for t, g in enumerate(gs, start=1):
+        lr_t, lr_max, weight_sum, c = _schedulefree_weight(
+            t, lr, lr_max, weight_sum, warmup_steps, r, weight_lr_power, planted
+        )
+        g = normalise(t, g, state)
+        g = g + weight_decay * (xa if planted == "decay-at-x" else y)
+        z = z - lr_t * g
+        xa = (1 - c) * xa + c * z
+        y = (1 - beta) * z + beta * xa
+        out.append((y, {"z": z, **state, "lr_max": lr_max, "weight_sum": weight_sum}))
+    return out
+
+
+def sgd_schedulefree_by_hand(x: float, gs: Sequence[float], *, lr: float = 1.0,
+                             momentum: float = 0.9, weight_decay: float = 0.0,
+                             warmup_steps: float = 0, r: float = 0.0,
+                             weight_lr_power: float = 2.0, planted: str = "") -> Trace:  # fmt: skip
+    return schedulefree_by_hand(
+        x, gs, beta=momentum, normalise=lambda t, g, state: g, lr=lr,
+        weight_decay=weight_decay, warmup_steps=warmup_steps, r=r,
+        weight_lr_power=weight_lr_power, planted=planted,
+    )  # fmt: skip
+
+
+def adamw_schedulefree_by_hand(x: float, gs: Sequence[float], *, lr: float = 0.0025,
+                               beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                               weight_decay: float = 0.0, warmup_steps: float = 0,
+                               r: float = 0.0, weight_lr_power: float = 2.0,
+                               planted: str = "") -> Trace:  # fmt: skip
+    def normalise(t: int, g: float, state: dict[str, float]) -> float:
+        # Adam's second moment, bias-corrected; no first moment (x averages)
+        v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
+        state["v"] = v
+        v_hat = v if planted == "no-bias-correction" else v / (1 - beta2**t)
+        return g / (math.sqrt(v_hat) + eps)
+
+    return schedulefree_by_hand(
+        x, gs, beta=beta1, normalise=normalise, lr=lr, weight_decay=weight_decay,
+        warmup_steps=warmup_steps, r=r, weight_lr_power=weight_lr_power, planted=planted,
+    )  # fmt: skip
+
+
 RULES: dict[str, Callable[..., Trace]] = {
     "sgd_step": sgd_by_hand,
     "adagrad_step": adagrad_by_hand,
@@ -402,6 +472,8 @@ RULES: dict[str, Callable[..., Trace]] = {
     "asgd_step": asgd_by_hand,
     "lion_step": lion_by_hand,
     "adabelief_step": adabelief_by_hand,
+    "sgd_schedulefree_step": sgd_schedulefree_by_hand,
+    "adamw_schedulefree_step": adamw_schedulefree_by_hand,
 }
 
 
@@ -456,6 +528,8 @@ def _extra(name: str, fn: str, kwargs: dict[str, Any], init: float = 0.0) -> Cas
         "lamb_step": ("m", "v"),
         "lion_step": ("m",),
         "adabelief_step": ("m", "s"),
+        "sgd_schedulefree_step": ("z", "lr_max", "weight_sum"),
+        "adamw_schedulefree_step": ("z", "v", "lr_max", "weight_sum"),
     }.get(fn if fn != "adamw_step" else "adam_step", ())  # fmt: skip
     return Case(name, fn, states, kwargs, init=init)
 
@@ -510,6 +584,12 @@ EXTRA = [
     # eps_root large, so that it shows kept in s; eps large, so that its place shows
     _extra("adabelief-eps-root", "adabelief_step", {"lr": 0.01, "eps": 1e-8, "eps_root": 0.01}),
     _extra("adabelief-eps", "adabelief_step", {"lr": 0.01, "eps": 0.1}),
+    # lr 0: every weight and their sum are 0, so c is 0 (schedulefree's
+    # ZeroDivisionError branch) and nothing moves
+    _extra("sgd-schedulefree-lr0", "sgd_schedulefree_step", {"lr": 0.0, "weight_decay": 0.1}),
+    # no lr weighting, a steep polynomial one, a warm-up longer than the run
+    _extra("adamw-schedulefree-r-power0", "adamw_schedulefree_step",
+           {"lr": 0.05, "r": 2.0, "weight_lr_power": 0.0, "warmup_steps": 5, "beta1": 0.5}),
 ]  # fmt: skip
 KNOWN = CASES + EXTRA
 KNOWN_IDS = CASE_IDS + [c.id for c in EXTRA]
@@ -611,6 +691,11 @@ PLANTED = [
     ("adabelief", "old-m-in-error"),
     ("adabelief-eps-root", "eps-root-not-kept"),
     ("adabelief-eps", "eps-inside-sqrt"),
+    ("sgd-schedulefree-warmup-wd-r", "no-warmup"),
+    ("sgd-schedulefree-warmup-wd-r", "uniform-average"),
+    ("sgd-schedulefree-warmup-wd-r", "decay-at-x"),
+    ("adamw-schedulefree", "no-bias-correction"),
+    ("adamw-schedulefree-warmup-wd", "uniform-average"),
 ]
 
 

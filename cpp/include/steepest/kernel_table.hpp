@@ -43,6 +43,7 @@ struct kernel_table {
     double (*sum_abs_pow)(const T*, index_t, double);
     void (*scale)(T*, index_t, T);
     void (*lookahead)(T*, T*, index_t, T);  // slow, fast, n, alpha
+    void (*ema)(T*, const T*, index_t, T, T);  // ema, param, n, decay, 1 - decay
     leaf_fn<T> traffic;  // roofline probe for the benchmarks
 
     template <class Rule>

@@ -44,7 +44,9 @@ _TUNED = {"sgd": 0.05, "adagrad": 0.05, "rmsprop": 0.002, "adam": 0.002, "adamw"
           # models, seed 0, 30 epochs), so the test accuracy stays unseen.
           # ASGD is SGD here (t0 = 1e6 never starts the average): SGD's lr.
           "radam": 0.005, "adamax": 0.006, "asgd": 0.05, "lamb": 0.005,
-          "lion": 3e-4}  # fmt: skip
+          "lion": 3e-4,
+          # Schedule-Free, by the same sweep (SGD's over 1x..100x the tools' 1e-2)
+          "sgd_schedulefree": 0.3, "adamw_schedulefree": 0.0075}  # fmt: skip
 LEARNING_RATES = {
     name: _TUNED.get(name, rule.suggested_lr())
     for name, (rule, _) in OPTIMIZER_NAMES.items()

@@ -60,6 +60,7 @@ from ..typing import FloatArray
 from . import _data_parallel as dp
 from . import _docs
 from . import _options as o
+from ._epoch import ParamAverage
 from ._loop import Data, TrainingLoop, TrainingRun
 from ._rollback import CallUndo
 from ._stopping import split_validation, validation_set
@@ -164,7 +165,7 @@ class SteepestEstimator(TrainingLoop):
         # stack: here, _fit_setup, fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
         par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng, par)
+        return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng, self._ema, par)
 
     # -- partial_fit --------------------------------------------------------------
     def _partial_fit(self, X: Any, y: Any, classes: Any, comm: Any = None) -> Any:
@@ -214,7 +215,9 @@ class SteepestEstimator(TrainingLoop):
         # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
         par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), None, rng, par)
+        return TrainingRun(
+            fn, opts, net, params, opt, (X, y), None, rng, self._ema, par
+        )
 
     # -- weights and optimizer ------------------------------------------------------
     def _fresh_params(
@@ -222,6 +225,7 @@ class SteepestEstimator(TrainingLoop):
     ) -> list[FloatArray]:
         """New initial weights (drawn from ``rng``), to get a new optimizer."""
         self._optimizer = None
+        self._ema = None
         return self._new_params(n_features, rng, opts.dtype)
 
     def _kept_params(
@@ -254,13 +258,26 @@ class SteepestEstimator(TrainingLoop):
         """The kept optimizer when its configuration is unchanged, else a new one."""
         config = (self.optimizer, self.optimizer_params, opts.backend)
         opt: Optimizer | None = getattr(self, "_optimizer", None)
+        kept: ParamAverage | None = getattr(self, "_ema", None)
         if opt is None or not _same(config, getattr(self, "_optimizer_config", None)):
             opt = o.build_optimizer(
                 fn, opts.factory, params, opts.learning_rate, opts.backend
             )
+            kept = None
         else:
             opt.lr = opts.learning_rate  # undoes a previous fit's swa_lr
         self._params, self._optimizer, self._optimizer_config = params, opt, config
+        # the moving average carries on with the optimizer (at this call's
+        # decay) or starts: a copy of the params, copied again at the next step
+        self._ema = (
+            None
+            if opts.ema_decay is None
+            else ParamAverage(
+                [p.copy() for p in params], opts.ema_decay, opt.step_count + 1
+            )
+            if kept is None
+            else ParamAverage(kept.arrays, opts.ema_decay, kept.copy_step)
+        )
         self._rng = rng
         return opt
 

@@ -40,8 +40,9 @@ from ..distributed import (
 )
 from ..distributed import global_batches as _global_batches
 from ..optim import Optimizer
+from ..reference.functional import ema_update
 from ..typing import FloatArray
-from ._epoch import Network, _reference_loss_and_grad, native_rule
+from ._epoch import Network, ParamAverage, _reference_loss_and_grad, native_rule
 from ._labels import at_least_two_classes, encode_labels
 
 
@@ -103,6 +104,7 @@ def run_epoch(
     *,
     lr_scale: float,
     n_threads: int,
+    ema: ParamAverage | None = None,
 ) -> float:
     """:func:`steepest.models._epoch.run_epoch` over every process's shard."""
     X, y = data
@@ -115,13 +117,18 @@ def run_epoch(
             None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
             X, y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
+            None if ema is None else ema.arrays, 0.0 if ema is None else ema.decay,
+            -1 if ema is None else ema.copy_step,
             reduce=par.comm.allreduce, batches=par.batches,
         )  # fmt: skip
         opt.advance(steps)
         return float(loss)
 
     def step(grads: list[FloatArray]) -> None:
-        opt.apply_step(grads, lr=opt.lr * lr_scale)
+        t = opt.step_count + 1
+        applied = opt.apply_step(grads, lr=opt.lr * lr_scale)
+        if applied and ema is not None:
+            ema_update(ema.arrays, params, ema.decay_at(t))
 
     return reference_epoch(
         _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,

@@ -16,7 +16,12 @@ optimizer : str or Optimizer class, default={optimizer!r}
     or an unbound steepest optimizer: a subclass of :class:`steepest.Optimizer`
     (e.g. ``steepest.Adam``) or a :func:`functools.partial` of one. It is built as
     ``optimizer(params, lr=learning_rate, **optimizer_params,
-    nonfinite="ignore", backend=backend)``.
+    nonfinite="ignore", backend=backend)``. With ``"asgd"`` (or
+    ``steepest.ASGD``) the model publishes ASGD's averaged weights (its
+    state ``ax``, what torch's ASGD keeps them for) as ``coef_``/``coefs_``
+    at the end of every :meth:`fit` and :meth:`partial_fit`, unless early
+    stopping or SWA installs its own; training (``warm_start``,
+    :meth:`partial_fit`) continues from the last iterate.
 learning_rate : float or schedule, default={learning_rate}
     The optimizer's ``lr``: a number > 0 or a schedule from
     :mod:`steepest.schedules` / :mod:`steepest.reference.schedules`, indexed
@@ -77,6 +82,17 @@ swa_lr : float, schedule or None, default=None
     Learning rate from epoch ``swa_start`` on: None keeps ``learning_rate``,
     a float is constant, a schedule starts at its own step 0 on the first
     step of epoch ``swa_start``.
+ema_decay : float or None, default=None
+    Keep an exponential moving average of the weights, updated after every
+    optimizer step, ``ema <- ema_decay * ema + (1 - ema_decay) * weights``
+    (its first step copies the weights, as Keras' ``use_ema`` and torch's
+    ``AveragedModel``), and publish it as the model's weights at the end of
+    every :meth:`fit` and :meth:`partial_fit`; in [0, 1), e.g. 0.999. The
+    native loop runs it inside each step's own pass. Training continues
+    from the raw weights (``warm_start``, :meth:`partial_fit`), and the
+    average carries on while the optimizer is kept. Exclusive with
+    ``swa_start`` and ``early_stopping``, which choose the final weights
+    their own way.
 backend : {{"native", "reference"}}, default="native"
     Run epochs in C++ (``steepest._core``) or in NumPy
     (:mod:`steepest.reference`). Predictions use NumPy for both.

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..optim import Optimizer
+from ..reference.functional import ema_update
 from ..reference.models import linear, logistic, mlp
 from ..reference.train import run_epoch as reference_run_epoch
 from ..typing import FloatArray
@@ -61,6 +62,24 @@ def _reference_loss_and_grad(net: Network) -> Any:
     )
 
 
+@dataclass
+class ParamAverage:
+    """The params' moving average of a fit with ``ema_decay``.
+
+    ``arrays`` (one per param) follow every step:
+    ``ema <- decay * ema + (1 - decay) * params``, except the optimizer's step
+    number ``copy_step`` (1 for its first step), which copies the params.
+    """
+
+    arrays: list[FloatArray]
+    decay: float
+    copy_step: int
+
+    def decay_at(self, step: int) -> float:
+        """The decay of the optimizer's step number ``step``."""
+        return 0.0 if step == self.copy_step else self.decay
+
+
 def native_rule(opt: Optimizer) -> dict[str, Any]:
     """The update rule of ``opt`` as the C++ loop reads it.
 
@@ -97,6 +116,7 @@ def run_epoch(
     *,
     lr_scale: float = 1.0,
     n_threads: int = 0,
+    ema: ParamAverage | None = None,
 ) -> tuple[float, int]:
     """One epoch of mini-batch descent; returns ``(mean loss, steps applied)``.
 
@@ -107,7 +127,8 @@ def run_epoch(
     The loss is that of :func:`steepest.reference.train.run_epoch`; it is NaN
     or inf when training diverged (the native loop then stops at that batch;
     ``params`` may hold non-finite values and must be restored by the caller).
-    ``n_threads`` = 0 uses every core (OpenMP and BLAS).
+    ``n_threads`` = 0 uses every core (OpenMP and BLAS). With ``ema`` its
+    arrays follow every step (in the native step's own pass).
     """
     if backend == "native":
         # here, not at the top: estimators on the reference backend need no extension
@@ -119,6 +140,8 @@ def run_epoch(
             None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
             X, y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
+            None if ema is None else ema.arrays, 0.0 if ema is None else ema.decay,
+            -1 if ema is None else ema.copy_step,
         )  # fmt: skip
         opt.advance(steps)
         return loss, steps
@@ -126,8 +149,12 @@ def run_epoch(
 
     def step(grads: list[FloatArray]) -> None:
         nonlocal steps
+        t = opt.step_count + 1
         # opt.lr is the schedule's value at the step about to run
-        steps += opt.apply_step(grads, lr=opt.lr * lr_scale)
+        applied = opt.apply_step(grads, lr=opt.lr * lr_scale)
+        if applied and ema is not None:
+            ema_update(ema.arrays, params, ema.decay_at(t))
+        steps += applied
 
     loss = reference_run_epoch(
         _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
@@ -136,4 +163,4 @@ def run_epoch(
     return loss, steps
 
 
-__all__ = ["FAMILIES", "Network", "native_rule", "run_epoch"]
+__all__ = ["FAMILIES", "Network", "ParamAverage", "native_rule", "run_epoch"]

@@ -27,7 +27,7 @@ from ..typing import FloatArray
 from . import _data_parallel as dp
 from . import _options as o
 from ._data_parallel import DataParallel
-from ._epoch import Network, run_epoch
+from ._epoch import Network, ParamAverage, run_epoch
 from ._rollback import EpochStart
 from ._stopping import NoImprovement, WeightAverage, install_swa_lr
 from ._surface import ModelSurface
@@ -55,6 +55,15 @@ class TrainingRun:
     data: Data
     val: Data | None
     rng: np.random.Generator
+    #: the params' moving average of ``ema_decay``, or None
+    ema: ParamAverage | None = None
+
+    @property
+    def arrays(self) -> list[FloatArray]:
+        """What an epoch writes besides the optimizer: the params and the average."""
+        return self.params if self.ema is None else self.params + self.ema.arrays
+
+    #: the communicator of a data-parallel run, or None
     par: DataParallel | None = None
 
 
@@ -71,6 +80,7 @@ class TrainingLoop(ModelSurface):
     t_: int
     n_swa_: int
     _optimizer: Optimizer | None
+    _ema: ParamAverage | None
     _plateau: ReduceLROnPlateau | None
 
     def _one_epoch(
@@ -92,12 +102,13 @@ class TrainingLoop(ModelSurface):
             if run.par is not None:
                 loss = dp.run_epoch(
                     opts.backend, run.net, params, opt, run.data, perm,
-                    opts.batch_size, run.par, lr_scale=scale, n_threads=opts.n_threads,
+                    opts.batch_size, run.par, lr_scale=scale,
+                    n_threads=opts.n_threads, ema=run.ema,
                 )  # fmt: skip
             else:
                 loss, _ = run_epoch(
                     opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
-                    lr_scale=scale, n_threads=opts.n_threads,
+                    lr_scale=scale, n_threads=opts.n_threads, ema=run.ema,
                 )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
@@ -128,18 +139,19 @@ class TrainingLoop(ModelSurface):
         self._plateau = plateau
         converged = False
         show_bar = wants_progress(opts.progress, opts.verbose)
-        start = EpochStart(self, params, opt, run.rng)
+        start = EpochStart(self, run.arrays, opt, run.rng)
         try:
             with progress_bar(opts.max_iter, fn, show_bar, unit="epoch") as bar:
                 for epoch in bar:
-                    start = EpochStart(self, params, opt, run.rng)
+                    start = EpochStart(self, run.arrays, opt, run.rng)
                     if epoch == opts.swa_start and opts.swa_lr is not None:
                         install_swa_lr(opt, opts.swa_lr)
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
-                    score = self._validation_score(run)
+                    weights = published_weights(run)
+                    score = self._validation_score(run, weights)
                     self._record(loss, lr, score)
-                    stop = stopper.update(loss, score, params)
+                    stop = stopper.update(loss, score, weights)
                     if swa is not None and epoch >= (opts.swa_start or 0):
                         swa.update(params)
                     if plateau is not None:
@@ -157,7 +169,7 @@ class TrainingLoop(ModelSurface):
                         converged = True
                         break
             # _finish may write the best or averaged weights: undone if it fails
-            start = EpochStart(self, params, opt, run.rng)
+            start = EpochStart(self, run.arrays, opt, run.rng)
             self._finish(run, stopper, swa)
         except DivergenceError:
             raise  # _diverged already restored and published
@@ -189,7 +201,7 @@ class TrainingLoop(ModelSurface):
         self._plateau = plateau
         epoch = self.n_iter_
         scale = 1.0 if plateau is None else plateau.scale
-        start = EpochStart(self, run.params, run.opt, run.rng)
+        start = EpochStart(self, run.arrays, run.opt, run.rng)
         try:
             loss, lr = self._one_epoch(run, epoch, scale, start)
             self._record(loss, lr, None)
@@ -198,7 +210,7 @@ class TrainingLoop(ModelSurface):
             best = self.best_loss_
             self.best_loss_ = loss if best is None else min(best, loss)
             self.t_ = run.opt.step_count
-            self._publish(run.params)
+            self._publish(published_weights(run))
             if run.opts.verbose:
                 _print_epoch(run.fn, epoch + 1, loss, None, lr)
         except DivergenceError:
@@ -208,13 +220,16 @@ class TrainingLoop(ModelSurface):
             start.restore()
             raise
 
-    def _validation_score(self, run: TrainingRun) -> float | None:
-        """The epoch's validation score (over every process's rows when data-parallel)."""
+    def _validation_score(
+        self, run: TrainingRun, weights: list[FloatArray]
+    ) -> float | None:
+        """The epoch's validation score of ``weights`` (over every process's
+        validation rows when data-parallel)."""
         if run.val is None:
             return None
         if run.par is not None:
-            return dp.score(self, run.par.comm, run.params, *run.val)
-        return self._score_params(run.params, *run.val)
+            return dp.score(self, run.par.comm, weights, *run.val)
+        return self._score_params(weights, *run.val)
 
     def _record(self, loss: float, lr: float, score: float | None) -> None:
         self.loss_curve_.append(loss)
@@ -230,13 +245,17 @@ class TrainingLoop(ModelSurface):
         best_loss: float | None,
         best_score: float | None,
         n_swa: int,
+        *,
+        installed: bool = False,
     ) -> None:
-        """Publish ``run.params`` with the summary attributes of a fit."""
+        """Publish the weights with the summary attributes of a fit:
+        ``run.params`` when early stopping or SWA ``installed`` theirs there,
+        else :func:`published_weights`."""
         self.best_loss_ = best_loss
         self.best_validation_score_ = best_score
         self.n_swa_ = n_swa
         self.t_ = run.opt.step_count
-        self._publish(run.params)
+        self._publish(run.params if installed else published_weights(run))
 
     def _finish(
         self, run: TrainingRun, stopper: NoImprovement, swa: WeightAverage | None
@@ -245,13 +264,15 @@ class TrainingLoop(ModelSurface):
         early = run.opts.early_stopping
         if early:
             stopper.restore_best(run.params)
-        if swa is not None and swa.count > 0:
+        averaged = swa is not None and swa.count > 0
+        if swa is not None and averaged:
             swa.apply(run.params)
         self._commit(
             run,
             None if early else stopper.best_loss,
             stopper.best_score if early else None,
             0 if swa is None else swa.count,
+            installed=early or averaged,
         )
 
     def _publish_interrupted(self, run: TrainingRun) -> None:
@@ -286,6 +307,33 @@ class TrainingLoop(ModelSurface):
         raise DivergenceError(msg)
 
 
+#: the optimizer state the estimators publish instead of the iterate, by rule:
+#: ASGD's average ``ax`` (torch's ASGD keeps it for evaluation)
+_PUBLISHED_STATE = {"asgd": "ax"}
+
+
+def published_weights(run: TrainingRun) -> list[FloatArray]:
+    """The weights a fit scores and publishes (``coef_``, ``coefs_``): the
+    params' moving average with ``ema_decay``; else the averaged weights the
+    rule keeps in its state (:data:`_PUBLISHED_STATE`); else a Schedule-Free
+    optimizer's evaluation weights x (new arrays: its params hold y, where
+    gradients are taken); else the params.
+
+    Training continues from the params and the optimizer state either way
+    (``warm_start``, ``partial_fit``): only the published copy differs. With
+    early stopping the best epoch's weights of this kind are kept and
+    installed in the params at the end (the optimizer state stays that of the
+    last epoch). The one place an end of training chooses its weights.
+    """
+    if run.ema is not None:
+        return run.ema.arrays
+    slot = _PUBLISHED_STATE.get(run.opt.rule.name)
+    if slot is not None and slot in run.opt.state:
+        return run.opt.state[slot]
+    eval_params = getattr(run.opt, "eval_params", None)
+    return run.params if eval_params is None else list(eval_params())
+
+
 def _print_epoch(
     fn: str, epoch: int, loss: float, score: float | None, lr: float
 ) -> None:
@@ -293,4 +341,4 @@ def _print_epoch(
     print(f"{fn} epoch {epoch}: loss {loss:.6g}{shown}, lr {lr:.6g}")
 
 
-__all__ = ["Data", "TrainingLoop", "TrainingRun"]
+__all__ = ["Data", "TrainingLoop", "TrainingRun", "published_weights"]

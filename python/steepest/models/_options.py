@@ -146,6 +146,7 @@ class FitOptions:
     plateau: ReduceLROnPlateau | None
     swa_start: int | None
     swa_lr: float | Schedule | None
+    ema_decay: float | None
     backend: str
     dtype: np.dtype[Any]
     n_threads: int
@@ -165,6 +166,18 @@ def read_options(est: Any) -> FitOptions:
         msg = (
             f"{fn}: early_stopping=True and swa_start are exclusive (early stopping "
             "keeps the best epoch's weights, SWA averages many epochs)"
+        )
+        raise ValueError(msg)
+    ema_decay = (
+        None
+        if est.ema_decay is None
+        else v.check_between(fn, "ema_decay", est.ema_decay, 0.0, 1.0, hi_open=True)
+    )
+    if ema_decay is not None and (swa_start is not None or est.early_stopping):
+        other = "swa_start" if swa_start is not None else "early_stopping=True"
+        msg = (
+            f"{fn}: ema_decay and {other} are exclusive (each chooses the weights "
+            "the model ends with)"
         )
         raise ValueError(msg)
     return FitOptions(
@@ -189,6 +202,7 @@ def read_options(est: Any) -> FitOptions:
         plateau=plateau(fn, est.reduce_on_plateau),
         swa_start=swa_start,
         swa_lr=None if est.swa_lr is None else learning_rate(fn, "swa_lr", est.swa_lr),
+        ema_decay=ema_decay,
         backend=v.choice(fn, "backend", est.backend, BACKENDS),
         dtype=v.dtype(fn, est.dtype),
         n_threads=0

@@ -216,6 +216,10 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
             opt = cls(params, **hyper, backend=backend, nonfinite=nonfinite)
             opt.load_state_dict(sd)
             state = dict(state, _optimizer=opt, _params=params)
+        ema = state.get("_ema")
+        if ema is not None and not all(a.flags.writeable for a in ema.arrays):
+            ema = type(ema)([a.copy() for a in ema.arrays], ema.decay, ema.copy_step)
+            state = dict(state, _ema=ema)
         super().__setstate__(state)
 
 

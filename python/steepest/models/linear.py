@@ -67,6 +67,7 @@ class LinearModelBase(SteepestEstimator):
         reduce_on_plateau: Any = None,
         swa_start: int | None = None,
         swa_lr: Any = None,
+        ema_decay: float | None = None,
         backend: str = "native",
         dtype: Any = np.float64,
         n_threads: int | None = None,
@@ -91,6 +92,7 @@ class LinearModelBase(SteepestEstimator):
         self.reduce_on_plateau = reduce_on_plateau
         self.swa_start = swa_start
         self.swa_lr = swa_lr
+        self.ema_decay = ema_decay
         self.backend = backend
         self.dtype = dtype
         self.n_threads = n_threads

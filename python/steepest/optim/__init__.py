@@ -67,6 +67,14 @@ class AdaBelief(_ref.AdaBelief):
     _default_backend = "native"
 
 
+class SGDScheduleFree(_ref.SGDScheduleFree):
+    _default_backend = "native"
+
+
+class AdamWScheduleFree(_ref.AdamWScheduleFree):
+    _default_backend = "native"
+
+
 __all__ = [
     "ASGD",
     "SGD",
@@ -75,6 +83,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "Lamb",
     "Lion",
@@ -83,4 +92,5 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
 ]

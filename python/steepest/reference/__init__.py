@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from .. import _backend
-from ..wrappers import GradientAccumulation, Lookahead
+from ..wrappers import EMA, GradientAccumulation, Lookahead
 from . import functional, models, optim, schedules, train
 from .functional import clip_grad_norm
 from .optim import (
@@ -23,12 +23,14 @@ from .optim import (
     Adam,
     Adamax,
     AdamW,
+    AdamWScheduleFree,
     Lamb,
     Lion,
     NAdam,
     RAdam,
     RMSprop,
     Rprop,
+    SGDScheduleFree,
 )
 
 # the classes find this package's functional and schedules by backend name
@@ -36,12 +38,14 @@ _backend.register("reference", sys.modules[__name__])
 
 __all__ = [
     "ASGD",
+    "EMA",
     "SGD",
     "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "GradientAccumulation",
     "Lamb",
@@ -51,6 +55,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
     "clip_grad_norm",
     "functional",
     "models",

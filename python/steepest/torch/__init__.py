@@ -7,7 +7,9 @@ training loop (``zero_grad``, ``loss.backward()``, ``step(closure)``), work
 with ``torch.optim.lr_scheduler`` and exchange state dicts with
 ``torch.optim``; :class:`Lion` and :class:`AdaBelief`, which torch.optim
 lacks, follow ``optax.lion`` and ``optax.adabelief`` under the names of the
-common PyTorch ports. Each step views
+common PyTorch ports; :class:`SGDScheduleFree` and :class:`AdamWScheduleFree`
+are the authors' ``schedulefree`` classes (``eval()``/``train()``, state
+dicts exchanged with them). Each step views
 params, gradients and state as NumPy arrays (CPU tensors share their memory,
 nothing is copied) and updates each param group in one native call with the
 GIL released.
@@ -45,6 +47,7 @@ from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
+from .schedulefree import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "Lamb",
     "Lion",
@@ -63,4 +67,5 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
 ]

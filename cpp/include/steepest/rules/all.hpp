@@ -18,11 +18,13 @@
 #include "steepest/rules/rmsprop.hpp"
 #include "steepest/rules/rprop.hpp"
 #include "steepest/rules/rule.hpp"
+#include "steepest/rules/schedulefree.hpp"
 #include "steepest/rules/sgd.hpp"
 
 namespace steepest::rules {
 
 using all = rule_list<sgd, adagrad, rmsprop, adam, adamw, adamax, adadelta, radam, nadam, rprop,
-                      asgd, lamb, lion, adabelief>;
+                      asgd, lamb, lion, adabelief, sgd_schedulefree,
+                      adamw_schedulefree>;
 
 }  // namespace steepest::rules

@@ -8,6 +8,7 @@
 //       J_j   = mean_loss(buf.loss, g_j) + R(W)       (R and its gradient added after the sum)
 //       stop if J_j is NaN or inf                     (every process sees the same J_j)
 //       step t + 1 of the optimizer rule on every param, from buf's gradient
+//       (and the params' moving average, if kept, as in loop.hpp)
 //   epoch loss = (sum_j g_j * J_j) / sum_j g_j
 // so k processes with batch B take the steps of one process with batch
 // g_j = k*B over the concatenated batches (to the rounding of the sums): the
@@ -90,11 +91,12 @@ epoch_result run_epoch_data_parallel(model::network<T>& net, optimizer<T>& opt,
         if (!std::isfinite(J)) return {double(J), opt.steps - start, true};
         detail::plan_params(opt, opt.steps + 1, opt.lr_after(opt.steps), opt.scalars, plans);
         const double weight = plans[0].weight;
+        const ema_pass<T> ema = opt.ema_at(opt.steps + 1);  // the average, if kept
         auto run = [&](std::size_t i, index_t lo, index_t hi) {
-            detail::update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi);
+            detail::update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi, ema);
         };
         if (plans[0].measure != nullptr) {
-            detail::two_pass_update(net, opt, plans[0], ws.grads, sizes);
+            detail::two_pass_update(net, opt, plans[0], ws.grads, sizes, ema);
         } else if (count < grain_for(weight) || threads <= 1) {
             for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
         } else {

@@ -4,7 +4,8 @@
 //       J_b   = loss_and_grad(params, X[rows], y[rows])
 //       stop if J_b is NaN or inf                     (divergence: reported, not applied)
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
-//       step t + 1 of the optimizer rule on every param
+//       step t + 1 of the optimizer rule on every param (with the params'
+//       moving average, if kept, in the same pass: rules/plan.hpp leaf_then_ema)
 //   epoch loss = (sum_b |b| * J_b) / n                (accumulated in double)
 // Between batches a stop_check may end the epoch early (a pending Ctrl-C).
 // Two ways to run the batches:
@@ -48,6 +49,18 @@ struct optimizer {
     long long steps = 0;
     const schedule::schedule* sched = nullptr;
     double lr = 0, lr_scale = 1;
+    // The params' moving average (the estimators' ema_decay): one array per
+    // param, or empty. Step ema_copy_step copies the params (the average's
+    // first step); every other step averages with ema_decay.
+    std::vector<T*> ema;
+    double ema_decay = 0;
+    long long ema_copy_step = -1;
+
+    // The average fused into step t (off without one).
+    ema_pass<T> ema_at(long long t) const {
+        if (ema.empty()) return {};
+        return ema_pass<T>::make(t == ema_copy_step ? 0.0 : ema_decay);
+    }
 
     // The learning rate of the step after `t` applied steps.
     double lr_after(long long t) const {
@@ -193,33 +206,37 @@ void plan_params(const optimizer<T>& opt, long long t, double lr, std::vector<sc
     for (scalar_row& c : cells) out.push_back(plan_step<T>(opt.r, t, lr, c.data()));
 }
 
-// The update of param i on elements [lo, hi) from grad g (already offset).
+// The update of param i on elements [lo, hi) from grad g (already offset),
+// with its average `ema` when the optimizer keeps one.
 template <class T>
 void update_piece(model::network<T>& net, optimizer<T>& opt,
                   const std::vector<step_plan<T>>& plans, std::size_t i, const T* g, index_t lo,
-                  index_t hi) {
+                  index_t hi, const ema_pass<T>& ema) {
     const step_plan<T>& plan = plans[plans.size() == 1 ? 0 : i];
     T* s[max_state_slots] = {};
     for (std::size_t k = 0; k < opt.state.size(); ++k) {
         T* a = opt.state[k][i];
         s[k] = a ? a + lo : a;
     }
-    plan.leaf(param_of(net, i) + lo, g, s, hi - lo, plan.coeffs());
+    T* e = opt.ema.empty() ? nullptr : opt.ema[i] + lo;
+    leaf_then_ema(plan.leaf, param_of(net, i) + lo, g, s, hi - lo, plan.coeffs(), e, ema);
 }
 
 // A two-pass rule's step over every param (rules/plan.hpp), from grads g.
 template <class T>
 void two_pass_update(model::network<T>& net, optimizer<T>& opt, const step_plan<T>& plan,
-                     const std::vector<std::vector<T>>& g, const std::vector<index_t>& sizes) {
+                     const std::vector<std::vector<T>>& g, const std::vector<index_t>& sizes,
+                     const ema_pass<T>& ema) {
     auto at = [&](std::size_t i, index_t lo) {
-        piece_args<T> a{param_of(net, i) + lo, g[i].data() + lo, {}};
+        piece_args<T> a{param_of(net, i) + lo, g[i].data() + lo, {},
+                        opt.ema.empty() ? nullptr : opt.ema[i] + lo};
         for (std::size_t k = 0; k < opt.state.size(); ++k) {
             T* s = opt.state[k][i];
             a.s[k] = s ? s + lo : s;
         }
         return a;
     };
-    run_two_pass(plan, sizes, at, no_check{});
+    run_two_pass(plan, sizes, at, no_check{}, ema);
 }
 
 // Serial batch: loss and gradient on this thread, then the update (threaded
@@ -233,11 +250,12 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
     std::vector<step_plan<T>> plans;
     plan_params(opt, opt.steps + 1, opt.lr_after(opt.steps), opt.scalars, plans);
     const double weight = plans[0].weight;
+    const ema_pass<T> ema = opt.ema_at(opt.steps + 1);
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
-        update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi);
+        update_piece(net, opt, plans, i, ws.grads[i].data() + lo, lo, hi, ema);
     };
     if (plans[0].measure != nullptr) {
-        two_pass_update(net, opt, plans[0], ws.grads, sizes);
+        two_pass_update(net, opt, plans[0], ws.grads, sizes, ema);
     } else if (count < grain_for(weight) || max_threads() <= 1) {
         for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
     } else {
@@ -315,6 +333,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             // stores the new ones once all have read them (second barrier)
             cells = opt.scalars;
             plan_params(opt, step + 1, opt.lr_after(step), cells, plans);
+            const ema_pass<T> ema = opt.ema_at(step + 1);
             visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
                 T* g = tws[0].grads[i].data() + lo;
                 for (int u = 1; u < threads; ++u) {
@@ -323,7 +342,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                     for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
                 }
                 if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
-                if (plans[0].measure == nullptr) update_piece(net, opt, plans, i, g, lo, hi);
+                if (plans[0].measure == nullptr) update_piece(net, opt, plans, i, g, lo, hi, ema);
             });
             if (plans[0].measure != nullptr) {
                 // a two-pass rule needs every share's gradient: thread 0 steps
@@ -332,7 +351,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                 if (t == 0) {
                     const int saved = calling_thread_limit();
                     calling_thread_limit() = 1;
-                    two_pass_update(net, opt, plans[0], tws[0].grads, sizes);
+                    two_pass_update(net, opt, plans[0], tws[0].grads, sizes, ema);
                     calling_thread_limit() = saved;
                 }
             }

@@ -25,7 +25,7 @@ import numpy as np
 
 from ... import _core, optim
 from ..._rules import OPTIMIZER_NAMES
-from .torch_worker import TorchWorker, make_arrays, time_call, torch_stepper
+from .torch_worker import PEERS, TorchWorker, make_arrays, time_call, torch_stepper
 
 NATIVE, RAISE, REFERENCE = "native", "native raise", "reference"
 TORCH_FLAGS: dict[str, dict[str, bool]] = {
@@ -40,7 +40,7 @@ CONTENDERS = (*LOCAL_CONTENDERS, *TORCH_FLAGS)
 @dataclass(frozen=True)
 class Rule:
     """One optimizer configuration; the class and kwargs exist in torch.optim
-    too where ``in_torch``."""
+    too where ``in_torch`` (or in a peer package on torch: ``torch_worker.PEERS``)."""
 
     key: str
     label: str
@@ -58,7 +58,9 @@ def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
     # per-param scalar is no traffic), and any a second pass reads again
     active = spec.active({**spec.defaults(), **kwargs})
     arrays = 3 + 2 * sum(1 for slot in active if not slot.scalar) + spec.rereads
-    return Rule(key, label, spec.cls, kwargs, arrays, spec.in_torch)
+    return Rule(
+        key, label, spec.cls, kwargs, arrays, spec.in_torch or spec.cls in PEERS
+    )
 
 
 # every optimizer name of the spec rows (labelled by class unless named here),

@@ -106,6 +106,20 @@ def make_arrays(
     return [[rng.standard_normal(n, dtype) for _ in range(count)] for _ in range(k)]
 
 
+#: classes torch.optim lacks whose peer runs on torch: class -> its package
+#: (timed in the torch columns; the "torch" one is the peer's default path)
+PEERS = {"SGDScheduleFree": "schedulefree", "AdamWScheduleFree": "schedulefree"}
+
+
+def _peer_class(cls: str) -> Any:
+    """``cls`` of its peer package (see :data:`PEERS`), None where not installed."""
+    try:
+        module = importlib.import_module(PEERS[cls])
+    except (KeyError, ImportError):
+        return None
+    return getattr(module, cls, None)
+
+
 def torch_stepper(
     torch: Any,
     cls: str,
@@ -119,8 +133,12 @@ def torch_stepper(
     ``params`` are wrapped with ``torch.from_numpy`` (shared memory) and
     ``.grad`` is set before every step, as a training loop's backward pass
     would. None when torch has no such variant on CPU, or no such rule (Lion).
+    A rule torch.optim lacks runs its peer's class where :data:`PEERS` has one.
     """
     make = getattr(torch.optim, cls, None)
+    peer = make is None
+    if peer:
+        make = _peer_class(cls)
     if make is None:
         return None
     tp = [torch.from_numpy(p) for p in params]
@@ -129,6 +147,8 @@ def torch_stepper(
         topt = make(tp, **kwargs, **flags)
     except (TypeError, RuntimeError, ValueError):
         return None
+    if peer and hasattr(topt, "train"):
+        topt.train()  # schedulefree refuses a step before train()
 
     def step() -> None:
         for p, g in zip(tp, tg, strict=True):

@@ -21,6 +21,7 @@ from ._adam import adam_step, adamw_step
 from ._adamax import adamax_step
 from ._asgd import asgd_step
 from ._clip import clip_grad_norm
+from ._ema import ema_update
 from ._lamb import lamb_step
 from ._lion import lion_step
 from ._lookahead import lookahead_sync
@@ -28,6 +29,7 @@ from ._nadam import nadam_step
 from ._radam import radam_step
 from ._rmsprop import rmsprop_step
 from ._rprop import rprop_step
+from ._schedulefree import adamw_schedulefree_step, sgd_schedulefree_step
 from ._sgd import sgd_step
 
 __all__ = [
@@ -36,9 +38,11 @@ __all__ = [
     "adagrad_step",
     "adam_step",
     "adamax_step",
+    "adamw_schedulefree_step",
     "adamw_step",
     "asgd_step",
     "clip_grad_norm",
+    "ema_update",
     "lamb_step",
     "lion_step",
     "lookahead_sync",
@@ -46,5 +50,6 @@ __all__ = [
     "radam_step",
     "rmsprop_step",
     "rprop_step",
+    "sgd_schedulefree_step",
     "sgd_step",
 ]

@@ -20,6 +20,7 @@ from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
+from .schedulefree import AdamWScheduleFree, SGDScheduleFree
 from .sgd import SGD
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "Lamb",
     "Lion",
@@ -37,4 +39,5 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
 ]
