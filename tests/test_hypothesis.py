@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from steepest import _rules
@@ -402,6 +402,7 @@ def test_updates_agree_bitwise(fn: str, data: st.DataObject) -> None:
                 if d == 0.0 and d is not False and k != "weight_decay" and kw.get(k)]  # fmt: skip
     event(f"{update.fn} {' '.join(options)}".strip())
     results = []
+    moved: list[bool] = []
     for module in BACKENDS:
         params = [p.copy() for p in update.params]
         states = {k: [a.copy() for a in arrays] for k, arrays in update.states.items()}
@@ -418,10 +419,18 @@ def test_updates_agree_bitwise(fn: str, data: st.DataObject) -> None:
             assert getattr(module, update.fn)(*args, **update.kwargs, **step) is True
         results.append([_canonical(a) for a in params + [a for v in states.values()
                                                           for a in v]])  # fmt: skip
-        assert any(
-            not np.array_equal(p, q) for p, q in zip(params, update.params, strict=True)
+        moved.append(
+            any(
+                not np.array_equal(p, q)
+                for p, q in zip(params, update.params, strict=True)
+            )
         )
     assert results[0] == results[1]
+    # an example whose update is exactly zero (say maximize with g = wd * p)
+    # proves nothing about the kernels: discarded, and hypothesis's health
+    # check fails the test if most examples were
+    assert moved[0] == moved[1]
+    assume(moved[0])
 
 
 @st.composite

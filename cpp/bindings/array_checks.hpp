@@ -45,7 +45,8 @@ inline std::string shape_str(const py::array& a) {
 
 inline std::string dtype_str(const py::array& a) { return std::string(py::str(a.dtype())); }
 
-enum class elem { f32, f64 };
+// f16 / bf16: a param or grad stored in 16 bits (state float32; core/half.hpp).
+enum class elem { f32, f64, f16, bf16 };
 
 // One list argument (or a single array standing for a one-element list).
 struct list_arg {
@@ -84,9 +85,25 @@ inline void unpack(const std::string& fn, list_arg& a) {
     }
 }
 
-inline elem float_kind(const std::string& fn, const std::string& label, const py::array& a) {
-    if (a.dtype().equal(py::dtype::of<float>())) return elem::f32;
-    if (a.dtype().equal(py::dtype::of<double>())) return elem::f64;
+// ml_dtypes.bfloat16 (or any 2-byte dtype of that name: the same format);
+// by name, so that ml_dtypes is never imported here.
+inline bool is_bfloat16(const py::dtype& dt) {
+    return dt.itemsize() == 2 && std::string(py::str(dt)) == "bfloat16";
+}
+
+// What an array argument's dtype says of its elements; float16 and bfloat16
+// only where `half` (params and grads of the optimizer steps).
+inline elem float_kind(const std::string& fn, const std::string& label, const py::array& a,
+                       bool half = false) {
+    const py::dtype dt = a.dtype();
+    if (dt.equal(py::dtype::of<float>())) return elem::f32;
+    if (dt.equal(py::dtype::of<double>())) return elem::f64;
+    if (half) {
+        if (dt.kind() == 'f' && dt.itemsize() == 2) return elem::f16;
+        if (is_bfloat16(dt)) return elem::bf16;
+        type_error(fn, label + " has dtype " + dtype_str(a) +
+                           "; expected float32, float64, float16 or bfloat16");
+    }
     type_error(fn, label + " has dtype " + dtype_str(a) + "; expected float32 or float64");
 }
 
@@ -121,7 +138,10 @@ struct byte_range {
 
 // Validates args[0] (the params) against every other list; returns the element
 // kind of each param. Lists with `obj` None must have been removed by the caller.
-inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg>& args) {
+// With `half`, args[1] being the grads, a float16 or bfloat16 param takes a
+// grad of its own dtype and float32 state.
+inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg>& args,
+                                     bool half = false) {
     for (auto& a : args) unpack(fn, a);
     const list_arg& params = args[0];
     if (params.items.empty()) value_error(fn, std::string(params.name) + " is an empty list");
@@ -136,16 +156,25 @@ inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg
     std::vector<byte_range> written, read;
     for (std::size_t i = 0; i < params.items.size(); ++i) {
         const py::array& p = params.items[i];
-        elem kind = float_kind(fn, params.label(i), p);
+        elem kind = float_kind(fn, params.label(i), p, half);
         kinds.push_back(kind);
+        const bool narrow = kind == elem::f16 || kind == elem::bf16;
         for (std::size_t k = 0; k < args.size(); ++k) {
             const list_arg& a = args[k];
             const py::array& x = a.items[i];
-            if (k > 0) {
+            if (k > 1 && narrow) {
+                if (!x.dtype().equal(py::dtype::of<float>())) {
+                    type_error(fn, a.label(i) + " has dtype " + dtype_str(x) +
+                                       "; expected float32, the state of " + params.label(i) +
+                                       " (" + dtype_str(p) + ")");
+                }
+            } else if (k > 0) {
                 if (!x.dtype().equal(p.dtype())) {
                     type_error(fn, a.label(i) + " has dtype " + dtype_str(x) + " but " +
                                        params.label(i) + " has dtype " + dtype_str(p));
                 }
+            }
+            if (k > 0) {
                 bool same = x.ndim() == p.ndim();
                 for (py::ssize_t d = 0; same && d < x.ndim(); ++d) same = x.shape(d) == p.shape(d);
                 if (!same) {

@@ -13,6 +13,7 @@ void register_info(py::module_& m);
 void register_blas(py::module_& m);
 void register_train(py::module_& m);
 void register_wrappers(py::module_& m);
+void register_sgd(py::module_& m);
 }  // namespace steepest::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -27,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
     steepest::bind::register_blas(m);
     steepest::bind::register_train(m);
     steepest::bind::register_wrappers(m);
+    steepest::bind::register_sgd(m);
 }

@@ -5,6 +5,8 @@
 // double, and updates every array in one call.
 // Full documentation lives in python/steepest/functional.py.
 #include <array>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include "rule_args.hpp"
@@ -194,6 +196,33 @@ void traffic_pass(py::handle params, py::handle grads, py::handle m, py::handle 
     run_step(fn, prep, nonfinite_mode::ignore, p32, p64);
 }
 
+storage storage_arg(const std::string& fn, const std::string& kind) {
+    if (kind == "float16") return storage::f16;
+    if (kind == "bfloat16") return storage::bf16;
+    value_error(fn, "kind must be 'float16' or 'bfloat16', got '" + kind + "'");
+}
+
+// Test probes of the selected ISA's converters (core/half.hpp), on raw bits.
+py::array_t<float> storage_widen(
+    const py::array_t<std::uint16_t, py::array::c_style | py::array::forcecast>& h,
+    const std::string& kind) {
+    const storage st = storage_arg("storage_widen", kind);
+    py::array_t<float> out(h.size());
+    kernels<float>().widen[static_cast<std::size_t>(st)](h.data(), out.mutable_data(),
+                                                         static_cast<index_t>(h.size()));
+    return out;
+}
+
+py::array_t<std::uint16_t> storage_narrow(
+    const py::array_t<float, py::array::c_style | py::array::forcecast>& x,
+    const std::string& kind) {
+    const storage st = storage_arg("storage_narrow", kind);
+    py::array_t<std::uint16_t> out(x.size());
+    kernels<float>().narrow[static_cast<std::size_t>(st)](x.data(), out.mutable_data(),
+                                                          static_cast<index_t>(x.size()));
+    return out;
+}
+
 }  // namespace
 
 void register_optim(py::module_& m) {
@@ -205,6 +234,12 @@ void register_optim(py::module_& m) {
     m.def("traffic_pass", &traffic_pass,
           "Benchmark probe: read param, grad, m, v and write param, m, v (no arithmetic).",
           py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("v"));
+    m.def("storage_widen", &storage_widen,
+          "Test probe: float16/bfloat16 bits (uint16) to float32, as the steps widen.",
+          py::arg("bits"), py::arg("kind"));
+    m.def("storage_narrow", &storage_narrow,
+          "Test probe: float32 to float16/bfloat16 bits (uint16), as the steps round.",
+          py::arg("x"), py::arg("kind"));
 }
 
 }  // namespace steepest::bind

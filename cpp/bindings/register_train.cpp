@@ -129,10 +129,12 @@ struct epoch_args {
     bool has_sched = false;
     double lr = 0, lr_scale = 1, alpha = 0, l1_ratio = 0;
     py::array X, y, perm;
+    py::object weights;  // None or an array (n,) of the params' dtype
     index_t batch = 0;
     model::loss_kind loss = model::loss_kind::squared;
     model::activation act = model::activation::identity;
     int n_threads = 0;
+    bool fit_bias = true;
     std::vector<py::array> ema;  // the params' moving average, or none
     double ema_decay = 0;
     long long ema_copy_step = -1;
@@ -298,6 +300,7 @@ train::epoch_result run(const epoch_args& a) {
     net.hidden = a.act;
     net.loss = a.loss;
     net.pen = model::penalty(a.alpha, a.l1_ratio);
+    net.fixed_bias = !a.fit_bias;
     for (std::size_t i = 0; i < a.params.size(); i += 2) {
         net.weights.push_back(data_of<T>(a.params[i]));
         net.biases.push_back(data_of<T>(a.params[i + 1]));
@@ -328,6 +331,7 @@ train::epoch_result run(const epoch_args& a) {
     train::data<T> in{data_of<T>(a.X), labels ? data_of<std::int64_t>(a.y) : nullptr,
                       labels ? nullptr : data_of<T>(a.y), data_of<std::int64_t>(a.perm),
                       static_cast<index_t>(a.X.shape(0))};
+    if (!a.weights.is_none()) in.weights = data_of<T>(py::reinterpret_borrow<py::array>(a.weights));
     // Ctrl-C during a long epoch: Python's handler only sets a flag; this runs
     // it (with the GIL) between batches, and an exception it raises stays set
     // for train_epoch to throw once the loop has returned.
@@ -367,8 +371,8 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
                       py::handle lr, py::handle lr_scale, py::handle X, py::handle y,
                       py::handle perm, py::handle batch, py::handle loss, py::handle act,
                       py::handle alpha, py::handle l1_ratio, py::handle threads, py::handle ema,
-                      py::handle ema_decay, py::handle ema_copy_step, py::handle reduce,
-                      py::handle batches) {
+                      py::handle ema_decay, py::handle ema_copy_step, py::handle sample_weight,
+                      py::handle fit_intercept, py::handle reduce, py::handle batches) {
     epoch_args a;
     read_params(a, params);
     if (!py::isinstance<py::dict>(rule_)) {
@@ -395,6 +399,20 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     a.perm = as_array("perm", perm);
     check_permutation(a.perm, n);
     check_targets(a, n);
+    if (!py::isinstance<py::bool_>(fit_intercept)) {
+        type_error(fn, "fit_intercept must be a bool, got " + type_name(fit_intercept));
+    }
+    a.fit_bias = fit_intercept.cast<bool>();
+    a.weights = py::none();
+    if (!sample_weight.is_none()) {
+        py::array w = as_array("sample_weight", sample_weight);
+        check_layout("sample_weight", w, a.dt, false);
+        if (w.ndim() != 1 || w.shape(0) != n) {
+            value_error(fn, "sample_weight has shape " + shape_str(w) + "; expected (" +
+                                std::to_string(n) + ",)");
+        }
+        a.weights = w;
+    }
     a.batch = static_cast<index_t>(
         int_arg(fn, "batch_size", batch, 0, std::numeric_limits<long long>::max()));
     a.act = read_activation(act);
@@ -427,8 +445,8 @@ void register_train(py::module_& m) {
           arg("params"), arg("rule"), arg("step"), arg("schedule"), arg("lr"), arg("lr_scale"),
           arg("X"), arg("y"), arg("perm"), arg("batch_size"), arg("loss"), arg("activation"),
           arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("ema") = py::none(),
-          arg("ema_decay") = 0.0, arg("ema_copy_step") = -1, arg("reduce") = py::none(),
-          arg("batches") = py::none());
+          arg("ema_decay") = 0.0, arg("ema_copy_step") = -1, arg("sample_weight") = py::none(),
+          arg("fit_intercept") = true, arg("reduce") = py::none(), arg("batches") = py::none());
     m.def(
         "_set_split_work",
         [](double work) {

@@ -1,32 +1,23 @@
 // The common path of every optimizer binding: validated lists become typed
 // segments, the GIL is released once, gradients are scanned for non-finite
 // values if asked, then the chosen leaf runs over all segments.
+// 16-bit params: segment.hpp.
 #pragma once
 
 #include <algorithm>
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "array_checks.hpp"
+#include "segment.hpp"
 #include "steepest/core/parallel.hpp"
 #include "steepest/kernel_table.hpp"
 #include "steepest/rules/plan.hpp"
 
 namespace steepest::bind {
-
-// One array of a list argument with its companions; unused state pointers
-// and, without a fused average, ema are null.
-template <class T>
-struct segment {
-    T* param;
-    const T* grad;
-    T* state[max_state_slots];
-    index_t size;
-    T* ema;
-};
 
 // The moving average a step carries (step_with_ema), off by default.
 struct ema_arg {
@@ -60,17 +51,27 @@ struct prepared {
 
 template <class T>
 segment<T> make_segment(const std::vector<list_arg>& args, const std::vector<int>& slots,
-                        std::size_t i) {
+                        std::size_t i, elem kind) {
     segment<T> s{};
+    const bool half = kind == elem::f16 || kind == elem::bf16;
+    if (half) s.store = kind == elem::f16 ? storage::f16 : storage::bf16;
     for (std::size_t k = 0; k < args.size(); ++k) {
         void* ptr = const_cast<void*>(args[k].items[i].data());
         if (slots[k] == -3) {
             s.ema = static_cast<T*>(ptr);
         } else if (slots[k] == -2) {
-            s.param = static_cast<T*>(ptr);
+            if (half) {
+                s.half_param = static_cast<std::uint16_t*>(ptr);
+            } else {
+                s.param = static_cast<T*>(ptr);
+            }
             s.size = static_cast<index_t>(args[k].items[i].size());
         } else if (slots[k] == -1) {
-            s.grad = static_cast<const T*>(ptr);
+            if (half) {
+                s.half_grad = static_cast<const std::uint16_t*>(ptr);
+            } else {
+                s.grad = static_cast<const T*>(ptr);
+            }
         } else {
             s.state[static_cast<std::size_t>(slots[k])] = static_cast<T*>(ptr);
         }
@@ -86,16 +87,27 @@ inline prepared prepare(const std::string& fn, const std::vector<slot_arg>& give
         args.push_back(list_arg{a.name, a.obj, a.slot != -1});
         slots.push_back(a.slot);
     }
-    std::vector<elem> kinds = check_lists(fn, args);
+    std::vector<elem> kinds = check_lists(fn, args, true);
+    if (std::find(slots.begin(), slots.end(), -3) != slots.end()) {
+        for (std::size_t i = 0; i < kinds.size(); ++i) {
+            if (kinds[i] == elem::f16 || kinds[i] == elem::bf16) {
+                // the average of a 16-bit param would need its own float32
+                // design (average the rounded or the unrounded value?)
+                type_error(fn, args[0].label(i) +
+                                   " is float16/bfloat16; the fused moving average takes float32 "
+                                   "or float64 params");
+            }
+        }
+    }
     prepared out;
     out.grad_name = args[1].name;
     out.grad_single = args[1].single;
     for (std::size_t i = 0; i < kinds.size(); ++i) {
-        if (kinds[i] == elem::f32) {
-            out.f32.push_back(make_segment<float>(args, slots, i));
+        if (kinds[i] != elem::f64) {
+            out.f32.push_back(make_segment<float>(args, slots, i, kinds[i]));
             out.f32_index.push_back(i);
         } else {
-            out.f64.push_back(make_segment<double>(args, slots, i));
+            out.f64.push_back(make_segment<double>(args, slots, i, kinds[i]));
             out.f64_index.push_back(i);
         }
     }
@@ -107,23 +119,12 @@ void add_sizes(const std::vector<segment<T>>& segs, std::vector<index_t>& sizes)
     for (const segment<T>& s : segs) sizes.push_back(s.size);
 }
 
-template <class T>
-void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c,
-              const ema_pass<T>& ema) {
-    T* state[max_state_slots];
-    for (std::size_t k = 0; k < max_state_slots; ++k) {
-        state[k] = s.state[k] ? s.state[k] + lo : s.state[k];
-    }
-    T* e = s.ema ? s.ema + lo : s.ema;
-    leaf_then_ema(leaf, s.param + lo, s.grad + lo, state, hi - lo, c, e, ema);
-}
-
 // List position of the first non-finite gradient of this dtype, or `none`.
 template <class T>
 std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
                             const std::vector<std::size_t>& index, std::size_t none) {
     for (std::size_t i = 0; i < segs.size(); ++i) {
-        if (!kernels<T>().all_finite(segs[i].grad, segs[i].size)) return index[i];
+        if (!grad_finite(segs[i], 0, segs[i].size)) return index[i];
     }
     return none;
 }
@@ -240,19 +241,19 @@ bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
     const step_plan<T>& plan = plans[0];
     std::vector<index_t> sizes;
     add_sizes(segs, sizes);
-    auto at = [&segs](std::size_t i, index_t lo) {
-        const segment<T>& s = segs[i];
-        piece_args<T> a{s.param + lo, s.grad + lo, {}, s.ema ? s.ema + lo : s.ema};
-        for (std::size_t k = 0; k < max_state_slots; ++k) {
-            a.s[k] = s.state[k] ? s.state[k] + lo : s.state[k];
-        }
-        return a;
+    auto measure = [&](std::size_t i, index_t lo, index_t hi, double* out) {
+        run_measure(plan, segs[i], lo, hi, out);
     };
-    if (mode == nonfinite_mode::ignore) return run_two_pass(plan, sizes, at, no_check{}, ema);
+    auto leaf = [&](std::size_t i, index_t lo, index_t hi, const void* c) {
+        run_leaf(plan.leaf, segs[i], lo, hi, c, ema);
+    };
+    if (mode == nonfinite_mode::ignore) {
+        return run_two_pass(plan, sizes, measure, leaf, no_check{});
+    }
     auto check = [&segs](std::size_t i, index_t lo, index_t hi) {
-        return kernels<T>().all_finite(segs[i].grad + lo, hi - lo);
+        return grad_finite(segs[i], lo, hi);
     };
-    return run_two_pass(plan, sizes, at, check, ema);
+    return run_two_pass(plan, sizes, measure, leaf, check);
 }
 
 // Both dtypes' segments; with a check, every gradient is scanned before
@@ -306,8 +307,8 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
             for_each_piece(sizes, weight, update);
         } else {
             auto check = [&](std::size_t i, index_t lo, index_t hi) {
-                return i < n32 ? kernels<float>().all_finite(prep.f32[i].grad + lo, hi - lo)
-                               : kernels<double>().all_finite(prep.f64[i - n32].grad + lo, hi - lo);
+                return i < n32 ? grad_finite(prep.f32[i], lo, hi)
+                               : grad_finite(prep.f64[i - n32], lo, hi);
             };
             finite = for_each_piece_checked(sizes, weight + 0.2, check, update);
         }

@@ -6,6 +6,7 @@
 // compiled for this ISA and could be the copy the linker keeps for everyone.
 #include <utility>
 
+#include "steepest/core/half.hpp"
 #include "steepest/kernel_table.hpp"
 #include "steepest/optim/ema.hpp"
 #include "steepest/optim/lookahead.hpp"
@@ -59,6 +60,11 @@ void scale(T* g, index_t n, T c) { scale_chunk(g, n, c); }
 template <class T>
 void lookahead(T* slow, T* fast, index_t n, T alpha) { lookahead_chunk(slow, fast, n, alpha); }
 
+void widen_f16(const std::uint16_t* h, float* out, index_t n) { widen_f16_chunk(h, out, n); }
+void narrow_f16(const float* x, std::uint16_t* out, index_t n) { narrow_f16_chunk(x, out, n); }
+void widen_bf16(const std::uint16_t* h, float* out, index_t n) { widen_bf16_chunk(h, out, n); }
+void narrow_bf16(const float* x, std::uint16_t* out, index_t n) { narrow_bf16_chunk(x, out, n); }
+
 template <class T>
 void ema(T* e, const T* p, index_t n, T decay, T weight) { ema_chunk(e, p, n, decay, weight); }
 
@@ -82,6 +88,10 @@ kernel_table<T> make_table() {
     t.lookahead = &lookahead<T>;
     t.ema = &ema<T>;
     t.traffic = &traffic_leaf<T>;
+    t.widen[int(storage::f16)] = &widen_f16;
+    t.widen[int(storage::bf16)] = &widen_bf16;
+    t.narrow[int(storage::f16)] = &narrow_f16;
+    t.narrow[int(storage::bf16)] = &narrow_bf16;
     return t;
 }
 

@@ -49,6 +49,8 @@ _LAZY_NAMES = {
     "LogisticRegression": "steepest.models",
     "MLPClassifier": "steepest.models",
     "MLPRegressor": "steepest.models",
+    "SGDClassifier": "steepest.models",
+    "SGDRegressor": "steepest.models",
     "available_isas": "steepest._core",
     "build_info": "steepest._core",
     "clip_grad_norm": "steepest.functional",
@@ -81,6 +83,8 @@ if TYPE_CHECKING:  # the lazy names, for type checkers
         LogisticRegression,
         MLPClassifier,
         MLPRegressor,
+        SGDClassifier,
+        SGDRegressor,
     )
     from .optim import (
         ASGD,
@@ -175,6 +179,8 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDClassifier",
+    "SGDRegressor",
     "SGDScheduleFree",
     "__version__",
     "available_isas",

@@ -30,6 +30,11 @@ from .typing import FloatArray
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def is_half(dtype: np.dtype[Any]) -> bool:
+    """float16, or bfloat16 (``ml_dtypes``'; by name, so it is not imported)."""
+    return dtype.itemsize == 2 and (dtype.kind == "f" or str(dtype) == "bfloat16")
+
+
 def _type_name(obj: object) -> str:
     return type(obj).__name__
 
@@ -53,13 +58,15 @@ def unpack(fn: str, name: str, obj: Any) -> tuple[list[np.ndarray], bool]:
 
 
 def check_lists(
-    fn: str, args: Sequence[tuple[str, Any, bool]]
+    fn: str, args: Sequence[tuple[str, Any, bool]], *, half: bool = False
 ) -> list[list[FloatArray]]:
     """Validate list arguments ``(name, obj, written)``; the first is the params.
 
     Checks count, dtype (float32/float64, equal to the param's), shape,
     C-contiguity, alignment, writeability of written arrays, and that no
     written array overlaps another array in memory. Returns the array lists.
+    With ``half`` (the optimizer steps, whose second list is the grads), a
+    float16 or bfloat16 param takes a grad of its dtype and float32 state.
     """
     unpacked = [unpack(fn, name, obj) for name, obj, _ in args]
     names = [name for name, _, _ in args]
@@ -78,19 +85,31 @@ def check_lists(
     read: list[tuple[int, int, int, int]] = []
     for i, p in enumerate(params):
         plabel = _label(names[0], i, unpacked[0][1])
-        if p.dtype not in _FLOAT_DTYPES:
-            msg = f"{fn}: {plabel} has dtype {p.dtype}; expected float32 or float64"
+        narrow = half and is_half(p.dtype)
+        if p.dtype not in _FLOAT_DTYPES and not narrow:
+            kinds = (
+                "float32, float64, float16 or bfloat16"
+                if half
+                else "float32 or float64"
+            )
+            msg = f"{fn}: {plabel} has dtype {p.dtype}; expected {kinds}"
             raise TypeError(msg)
         for k, (name, _, is_written) in enumerate(args):
             x = unpacked[k][0][i]
             label = _label(name, i, unpacked[k][1])
-            if k > 0:
-                if x.dtype != p.dtype:
-                    msg = f"{fn}: {label} has dtype {x.dtype} but {plabel} has dtype {p.dtype}"
+            if k > 1 and narrow:
+                if x.dtype != np.float32:
+                    msg = (
+                        f"{fn}: {label} has dtype {x.dtype}; expected float32, "
+                        f"the state of {plabel} ({p.dtype})"
+                    )
                     raise TypeError(msg)
-                if x.shape != p.shape:
-                    msg = f"{fn}: {label} has shape {x.shape} but {plabel} has shape {p.shape}"
-                    raise ValueError(msg)
+            elif k > 0 and x.dtype != p.dtype:
+                msg = f"{fn}: {label} has dtype {x.dtype} but {plabel} has dtype {p.dtype}"
+                raise TypeError(msg)
+            if k > 0 and x.shape != p.shape:
+                msg = f"{fn}: {label} has shape {x.shape} but {plabel} has shape {p.shape}"
+                raise ValueError(msg)
             if not x.flags.c_contiguous:
                 msg = f"{fn}: {label} is not C-contiguous"
                 raise ValueError(msg)

@@ -32,6 +32,8 @@ sgd_schedulefree_step: _Step
 adamw_schedulefree_step: _Step
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
+def storage_widen(bits: NDArray[Any], kind: str) -> NDArray[Any]: ...
+def storage_narrow(x: NDArray[Any], kind: str) -> NDArray[Any]: ...
 def clip_grad_norm(
     grads: _Arrays, max_norm: float, norm_type: float, error_if_nonfinite: bool
 ) -> float: ...
@@ -80,10 +82,23 @@ def train_epoch(
     ema: list[NDArray[Any]] | None = None,
     ema_decay: float = 0.0,
     ema_copy_step: int = -1,
+    sample_weight: NDArray[Any] | None = None,
+    fit_intercept: bool = True,
     # data-parallel (steepest.distributed): reduce(buf) sums the flat buffer
     # over the processes in place; batches[j] = the global rows of step j
     reduce: Callable[[NDArray[Any]], object] | None = None,
     batches: NDArray[Any] | None = None,
 ) -> tuple[float, int]: ...
+def sgd_epoch(
+    X: NDArray[Any],  # dense (n, d), or a CSR matrix's data with indices, indptr
+    indices: NDArray[Any] | None,
+    indptr: NDArray[Any] | None,
+    y: NDArray[Any],
+    sample_weight: NDArray[Any],
+    perm: NDArray[Any],
+    # see steepest.reference.sgd.sgd_epoch for the keys of state and settings
+    state: dict[str, Any],
+    settings: dict[str, Any],
+) -> tuple[NDArray[Any], NDArray[Any]]: ...
 def _set_split_work(work: float) -> None: ...
 def _get_split_work() -> float: ...

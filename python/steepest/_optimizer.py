@@ -57,9 +57,12 @@ def schedule_of(
 
 def _layout(slot: Slot, param: FloatArray) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """Shape and dtype of ``slot``'s state for ``param``: the param's, or a
-    0-d float64 array for a per-param scalar (kept in double)."""
+    0-d float64 array for a per-param scalar (kept in double); float32 for a
+    float16 or bfloat16 param."""
     if slot.scalar:
         return (), np.dtype(np.float64)
+    if v.is_half(param.dtype):
+        return param.shape, np.dtype(np.float32)
     return param.shape, param.dtype
 
 
@@ -164,7 +167,7 @@ class Optimizer:
             hyper["lr"] = self._schedule(0)
         self.hyper = self._rule.checked(name, hyper)
         self.nonfinite = v.check_nonfinite(name, nonfinite)
-        (self.params,) = v.check_lists(name, [("params", params, True)])
+        (self.params,) = v.check_lists(name, [("params", params, True)], half=True)
         self.step_count = 0
         self.skipped_steps = 0
         self.state: dict[str, list[FloatArray]] = {

@@ -4,7 +4,10 @@ This is steepest's contract: the classes in :mod:`steepest.optim` only hold
 state and call these. Every function takes single arrays or lists of arrays
 (all lists the same length; a list may mix float32 and float64 params, each
 state array matching its param, a per-param scalar of the state, such as
-NAdam's ``mu_product``, a 0-d array), checks everything before writing anything,
+NAdam's ``mu_product``, a 0-d array; a float16 or ``ml_dtypes.bfloat16``
+param takes a grad of its dtype and float32 state: the step widens it to
+float32, runs the rule's float32 step and rounds it back to nearest even,
+see ``tests/optim/test_storage.py``), checks everything before writing anything,
 releases the GIL and updates all arrays in one native call.
 :mod:`steepest.reference.functional` has the same functions in plain NumPy,
 and the two agree bit for bit (see ``tests/optim/test_parity.py``).
@@ -72,7 +75,8 @@ def _native(ref: Callable[_P, _R], core: Callable[..., _R]) -> Callable[_P, _R]:
     are this module's, so doctest finds it here and it pickles by this
     module's name.
     """
-    # The signature sees through the reference's decorator (np.errstate).
+    # The signature sees through the reference's decorators (np.errstate, the
+    # 16-bit round trip).
     signature = inspect.signature(ref)
     params = signature.parameters.values()
     positional = [p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]

@@ -33,6 +33,7 @@ class Case:
     # False: the shards are shuffled or split on each process, so only the
     # processes' agreement is checked (one process has no such twin)
     equivalent: bool = True
+    weighted: bool = False  # sample_weight per row (see weights)
 
 
 CASES = [
@@ -79,6 +80,54 @@ CASES = [
     ),
     Case("swa", "MLPRegressor", "linear", {"hidden_layer_sizes": (4,), "swa_start": 3}),
     # no random_state: the processes agree all the same (rank 0's weights)
+    # main's fit options under global semantics: sample weights scaled to
+    # mean 1 over every process's rows, "balanced" from the global class
+    # counts, no intercept, the L1 proximal step
+    Case(
+        "weighted_linear", "LinearRegression", "linear", {"alpha": 1e-3}, weighted=True
+    ),
+    Case(
+        "weighted_uneven",
+        "LogisticRegression",
+        "binary",
+        {"optimizer": "adam"},
+        batch=10,
+        rows=(30, 30, 20),
+        weighted=True,
+    ),
+    Case(
+        "weighted_mlp_f32",
+        "MLPRegressor",
+        "linear",
+        {"hidden_layer_sizes": (5,), "dtype": np.float32},
+        weighted=True,
+    ),
+    Case(
+        "weighted_full_batch",
+        "MLPClassifier",
+        "softmax",
+        {"hidden_layer_sizes": (4,)},
+        batch=None,
+        rows=(37, 23, 31),
+        weighted=True,
+    ),
+    Case(
+        "balanced",
+        "LogisticRegression",
+        "softmax",
+        {"class_weight": "balanced"},
+        rows=(40, 40, 32),
+        weighted=True,
+    ),
+    Case("balanced_mlp", "MLPClassifier", "binary", {"class_weight": "balanced"}),
+    Case("no_intercept", "LinearRegression", "linear", {"fit_intercept": False}),
+    Case(
+        "l1_prox",
+        "LogisticRegression",
+        "softmax",
+        {"alpha": 0.05, "l1_ratio": 1.0, "fit_intercept": False},
+        weighted=True,
+    ),
     Case(
         "shuffled",
         "MLPClassifier",
@@ -145,22 +194,50 @@ def shards(case: Case, k: int, seed: int = 0) -> list[tuple[Any, Any]]:
     return [(X[a:b], y[a:b]) for a, b in itertools.pairwise(cut)]
 
 
-def single_process(case: Case, k: int) -> tuple[Any, Any, int | None]:
-    """``(X, y, batch)``: the global batches laid end to end, for one process."""
+def weights(case: Case, k: int) -> list[Any]:
+    """Each shard's sample weights (None each unless ``case.weighted``):
+    uneven, every 7th row 0 (a removed row)."""
+    sizes = shard_sizes(case, k)
+    if not case.weighted:
+        return [None] * k
+    w = np.random.default_rng(7).uniform(0.0, 3.0, sum(sizes))
+    w[::7] = 0.0
+    cut = np.cumsum([0, *sizes])
+    return [w[a:b] for a, b in itertools.pairwise(cut)]
+
+
+def single_process(case: Case, k: int) -> tuple[Any, Any, int | None, Any]:
+    """``(X, y, batch, sample_weight)``: the global batches laid end to end,
+    for one process."""
     parts = shards(case, k)
+    ws = [
+        np.ones(p[0].shape[0]) if w is None else w
+        for p, w in zip(parts, weights(case, k), strict=True)
+    ]
+    sw = np.concatenate(ws) if case.weighted else None
     if case.batch is None:
         return (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),
             None,
+            sw,
         )
-    rows_x, rows_y = [], []
+    rows_x, rows_y, rows_w = [], [], []
     longest = max(p[0].shape[0] for p in parts)
     for s in range(0, longest, case.batch):
-        for Xs, ys in parts:
+        for (Xs, ys), w in zip(parts, ws, strict=True):
             rows_x.append(Xs[s : s + case.batch])
             rows_y.append(ys[s : s + case.batch])
-    return np.concatenate(rows_x), np.concatenate(rows_y), k * case.batch
+            rows_w.append(w[s : s + case.batch])
+    sw = np.concatenate(rows_w) if case.weighted else None
+    return np.concatenate(rows_x), np.concatenate(rows_y), k * case.batch, sw
+
+
+def encoded(est: Any, y: Any) -> Any:
+    """Targets as the estimator's scores read them (class indices or floats)."""
+    if est._classifier:
+        return np.searchsorted(est.classes_, y)
+    return np.asarray(y, dtype=est._params[0].dtype)
 
 
 def validation(case: Case, k: int) -> list[tuple[Any, Any]]:
@@ -176,9 +253,11 @@ __all__ = [
     "FLOAT32_RTOL",
     "FLOAT64_RTOL",
     "Case",
+    "encoded",
     "estimator",
     "shard_sizes",
     "shards",
     "single_process",
     "validation",
+    "weights",
 ]

@@ -24,8 +24,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _cases as cs
 import steepest
 from steepest import distributed as sd
+from steepest.models import _data_parallel as dp
 
 BACKENDS = ("native", "reference")
+CLASS_DICT = {0: 2.0, 2: 0.5}
 
 
 def connect(engine: str, timeout: float) -> sd.Communicator:
@@ -61,10 +63,33 @@ def run_cases(comm: sd.Communicator) -> dict[str, Any]:
     for case in cs.CASES:
         X, y = cs.shards(case, k)[r]
         val = cs.validation(case, k)[r] if case.validation else None
+        sw = cs.weights(case, k)[r]
         for backend in BACKENDS:
             est = cs.estimator(case, backend=backend)
-            est.fit(X, y, validation_data=val, comm=comm)
+            est.fit(X, y, sw, validation_data=val, comm=comm)
             out[f"{case.name}/{backend}"] = result_of(est)
+        if case.weighted:
+            # the weighted validation score of shards of the seed-1 rows
+            Xv, yv = cs.shards(case, k, seed=1)[r]
+            dt = est._params[0].dtype
+            Xv, yv = est._training_data(Xv, yv, dt, reset=False)
+            yv = cs.encoded(est, yv)
+            out[f"score/{case.name}"] = dp.score(est, comm, est._params, Xv, yv, sw)
+            out[f"score_params/{case.name}"] = [p.copy() for p in est._params]
+    # weighted partial_fit, and class weights of a dict
+    for key, name, more in (
+        ("weighted_partial", "weighted_linear", {}),
+        ("class_dict_partial", "l1_prox", {"classes": [0, 1, 2]}),
+    ):
+        case = cs.BY_NAME[name]
+        X, y = cs.shards(case, k)[r]
+        sw = cs.weights(case, k)[r]
+        for backend in BACKENDS:
+            kw = {"class_weight": CLASS_DICT} if more else {}
+            est = cs.estimator(case, backend=backend, **kw)
+            for _ in range(2):
+                est.partial_fit(X, y, sample_weight=sw, comm=comm, **more)
+            out[f"{key}/{backend}"] = result_of(est)
     # divergence: every process stops at the same epoch with the same error
     case = cs.BY_NAME["linear"]
     X, y = cs.shards(case, k)[r]

@@ -185,7 +185,7 @@ def _native_args(reduce: Any, batches: Any) -> list[Any]:
     return [
         params, native_rule(opt), 0, None, 0.1, 1.0, X, np.ones(10),
         np.arange(10, dtype=np.int64), 4, "squared_error", "identity", 0.0, 0.0, 1,
-        None, 0.0, -1, reduce, batches,  # no EMA
+        None, 0.0, -1, None, True, reduce, batches,  # no EMA, no sample weights
     ]  # fmt: skip
 
 

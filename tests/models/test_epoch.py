@@ -94,6 +94,16 @@ def _bad_cases() -> list[tuple[str, Any, type, str]]:
         ),
         ("step", 2**63, ValueError, r"step must be in \[0, "),
         ("schedule", {"kind": "Nope"}, ValueError, "Nope"),
+        ("sample_weight", np.ones(9), ValueError, r"sample_weight has shape \(9,\)"),
+        ("sample_weight", np.ones((10, 1)), ValueError, "sample_weight has shape"),
+        (
+            "sample_weight",
+            np.ones(10, np.float32),
+            TypeError,
+            "sample_weight has dtype",
+        ),
+        ("sample_weight", [1.0] * 10, TypeError, "sample_weight must be a numpy"),
+        ("fit_intercept", 1, TypeError, "fit_intercept must be a bool, got int"),
     ]
 
 

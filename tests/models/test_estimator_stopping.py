@@ -12,6 +12,7 @@ import pytest
 import steepest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from steepest.models._stopping import NoImprovement
 from steepest.reference.schedules import ExponentialLR, ReduceLROnPlateau
 
 from ._estimators import ESTIMATORS, linear_data, small_case, weights
@@ -157,3 +158,50 @@ def test_swa_lr_float_and_schedule() -> None:
     # a warm start goes back to learning_rate
     fixed.set_params(warm_start=True, swa_start=None, max_iter=1).fit(X, y)
     assert fixed.lr_curve_ == [0.05]
+
+
+# -- validation sets too small to score (issue 12) -------------------------------
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_early_stopping_on_two_samples_is_an_error(name: str) -> None:
+    # the issue's case: two samples hold out one row, whose R² is NaN on every
+    # epoch (before: 200 epochs, best_validation_score_ = -inf); scikit-learn's
+    # MLP refuses a validation set of fewer than 2 rows, for both kinds
+    est, X, y = small_case(name)
+    X2, y2 = X[[0, 1]], y[[0, 1]]
+    if est._classifier:
+        y2 = np.array([0, 1])
+    est.set_params(early_stopping=True, tol=1e-4, max_iter=200)
+    with pytest.raises(ValueError, match=r"holds out 1 row, too few to score"):
+        est.fit(X2, y2)
+    assert not hasattr(est, "n_iter_")
+
+
+@pytest.mark.parametrize("backend", ["reference", "native"])
+def test_one_row_of_regression_validation_data_is_an_error(backend: str) -> None:
+    est, X, y = small_case("LinearRegression")
+    est.set_params(backend=backend)
+    with pytest.raises(ValueError, match="validation_data must hold at least 2 rows"):
+        est.fit(X, y, validation_data=(X[:1], y[:1]))
+    # two rows score, and a classifier's one-row accuracy is defined
+    est.fit(X, y, validation_data=(X[:2], y[:2]))
+    assert np.isfinite(est.validation_scores_).all()
+    clf, Xc, yc = small_case("LogisticRegression")
+    clf.set_params(backend=backend).fit(Xc, yc, validation_data=(Xc[:1], yc[:1]))
+    assert clf.validation_scores_[0] in (0.0, 1.0)
+
+
+def test_a_nan_validation_score_is_no_improvement() -> None:
+    params = [np.zeros(2)]
+    stopper = NoImprovement(1e-3, 3, by_score=True)
+    fired = [stopper.update(0.5, float("nan"), params) for _ in range(3)]
+    assert fired == [False, False, True]
+    assert stopper.best_score == -np.inf
+    assert stopper.best_params is None
+    # a NaN after a good epoch is a bad one, and the best stays the last good
+    stopper = NoImprovement(1e-3, 2, by_score=True)
+    assert not stopper.update(0.5, 0.8, params)
+    assert not stopper.update(0.5, float("nan"), params)
+    assert stopper.update(0.5, 0.8, params)  # no better than 0.8 + tol
+    assert stopper.best_score == 0.8

@@ -1,9 +1,9 @@
 """scikit-learn's own estimator checks on both backends, and the dtype of predictions.
 
 Twins: ``python/steepest/models/_surface.py`` (validation, tags, predictions)
-and the four estimators. The checks use default hyperparameters: on this
-machine all 8 estimators x ~50 checks run in about 20 s, the reference MLPs
-being the slowest (~5 s each).
+and the four estimators. The checks use default hyperparameters (plus the
+MLPs in float64): on this machine all 12 estimators x ~60 checks run in
+about 30 s, the reference MLPs being the slowest (~5 s each).
 
 The pandas inputs of ``check_*_data_not_an_array`` run (pandas is a test
 dependency), and so does ``check_dataframe_column_names_consistency``,
@@ -38,9 +38,28 @@ _CLASSES = (
 _ALL = [cls(backend=b) for b in ("native", "reference") for cls in _CLASSES]
 # the moving average publishes other weights than the iterate: the checks again
 _ALL += [cls(ema_decay=0.9) for cls in _CLASSES]
+# the MLPs train in float32 by default; in float64 they pass every check,
+# the sample-weight equivalence among them
+_MLP64 = [
+    cls(backend=b, dtype=np.float64)
+    for b in ("native", "reference")
+    for cls in (steepest.MLPClassifier, steepest.MLPRegressor)
+]
 
 
-@parametrize_with_checks(_ALL)
+def _expected_failures(estimator: Any) -> dict[str, str]:
+    # weights vs repeated rows differ only by float32 rounding (summation
+    # order in the GEMMs, weights scaled to mean 1): measured 3.2e-7 relative
+    # after the fit, over the check's fixed rtol of 1e-7; float64 passes, and
+    # test_sample_weight.py checks float32 at a float32 tolerance.
+    # xfail_strict (pyproject): should it pass, this fails
+    mlp = isinstance(estimator, steepest.MLPClassifier | steepest.MLPRegressor)
+    if mlp and np.dtype(estimator.dtype) == np.float32:
+        return {"check_sample_weight_equivalence_on_dense_data": "float32 rounding"}
+    return {}
+
+
+@parametrize_with_checks(_ALL + _MLP64, expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator: Any, check: Any) -> None:
     with warnings.catch_warnings():
         # checks fit tiny or constant data on purpose; they assert on results

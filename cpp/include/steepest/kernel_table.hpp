@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <tuple>
 
 #include "steepest/core/common.hpp"
@@ -45,6 +46,10 @@ struct kernel_table {
     void (*lookahead)(T*, T*, index_t, T);  // slow, fast, n, alpha
     void (*ema)(T*, const T*, index_t, T, T);  // ema, param, n, decay, 1 - decay
     leaf_fn<T> traffic;  // roofline probe for the benchmarks
+    // float16 / bfloat16 storage to float32 and back, by steepest::storage
+    // (core/half.hpp); the same in both tables, used with float32 state.
+    void (*widen[2])(const std::uint16_t*, float*, index_t);
+    void (*narrow[2])(const float*, std::uint16_t*, index_t);
 
     template <class Rule>
     const rule_leaves<T, Rule>& leaves() const {

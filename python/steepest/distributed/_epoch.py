@@ -11,7 +11,8 @@ per step (``n_r`` when ``batch_size`` is None); global step j sees rows
 ``perm_r[j*B_r : (j+1)*B_r]`` of every process, ``g_j`` rows in all::
 
     g_j  = sum_r max(0, min(B_r, n_r - j*B_r)),  j < max_r ceil(n_r / B_r)
-    buf  = [ (b_r / g_j) * grad_r , b_r * J_r ]      (J_r, grad_r: the mean over the b_r rows)
+    buf  = [ (b_r / g_j) * grad_r , b_r * J_r ]      (J_r, grad_r: the mean over the b_r rows
+                                                      of w_i * loss_i, w: sample weights or 1)
     buf  = sum over the processes of buf              (one all-reduce)
     J_j  = buf_loss / g_j + R(W);   grad = buf_grad + dR/dW
     one optimizer step from grad, identical on every process
@@ -65,13 +66,17 @@ def reference_epoch(
     *,
     alpha: float = 0.0,
     l1_ratio: float = 0.0,
+    sample_weight: FloatArray | None = None,
 ) -> float:
     """One data-parallel epoch in NumPy; returns the epoch's mean loss (global).
 
     As :func:`steepest.reference.train.run_epoch` with every batch's loss and
     gradient summed over the processes (see the module docstring);
     ``batches`` is :func:`global_batches` of every process's shard size.
-    The returned loss is the same on every process.
+    The returned loss is the same on every process. ``sample_weight``: this
+    process's rows' weights (passed to ``loss_and_grad`` per batch, as
+    :func:`steepest.reference.train.run_epoch` does), already scaled over
+    every process's rows, or None.
     """
     n = int(X.shape[0])
     B = local_batch(n, batch_size)
@@ -84,7 +89,12 @@ def reference_epoch(
         buf = np.zeros(sum(sizes) + 1, dtype=params[0].dtype)
         if b > 0:
             # the data term only: the penalty is added once, after the sum
-            loss, grads = loss_and_grad(params, X[idx], y[idx], alpha=0.0, l1_ratio=0.0)
+            extra = (
+                {} if sample_weight is None else {"sample_weight": sample_weight[idx]}
+            )
+            loss, grads = loss_and_grad(
+                params, X[idx], y[idx], alpha=0.0, l1_ratio=0.0, **extra
+            )
             share = T(b / g)
             at = 0
             for gr, m in zip(grads, sizes, strict=True):

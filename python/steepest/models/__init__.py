@@ -17,6 +17,7 @@ from .._errors import ConvergenceWarning, DivergenceError
 from .linear import LinearRegression
 from .logistic import LogisticRegression
 from .mlp import MLPClassifier, MLPRegressor
+from .sgd import SGDClassifier, SGDRegressor
 
 __all__ = [
     "ConvergenceWarning",
@@ -25,4 +26,6 @@ __all__ = [
     "LogisticRegression",
     "MLPClassifier",
     "MLPRegressor",
+    "SGDClassifier",
+    "SGDRegressor",
 ]

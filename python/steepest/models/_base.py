@@ -55,6 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin, RegressorMixin  # type: ignore[import-untyped]
 
+from ..distributed import Communicator
 from ..optim import Optimizer
 from ..typing import FloatArray
 from . import _data_parallel as dp
@@ -64,6 +65,7 @@ from ._epoch import ParamAverage
 from ._loop import Data, TrainingLoop, TrainingRun
 from ._rollback import CallUndo
 from ._stopping import split_validation, validation_set
+from ._weights import check_sample_weight, class_weights, combined, training_weights
 
 
 class SteepestEstimator(TrainingLoop):
@@ -78,13 +80,20 @@ class SteepestEstimator(TrainingLoop):
     optimizer_params: Any
     learning_rate: Any
     random_state: Any
+    class_weight: Any  # classifiers only
     # fitted state (set by fit; declared for the type checker only)
     _optimizer_config: Any
     _rng: np.random.Generator
 
     # -- fit ----------------------------------------------------------------------
     def fit(
-        self, X: Any, y: Any, *, validation_data: Any = None, comm: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        validation_data: Any = None,
+        comm: Any = None,
     ) -> Any:
         """Train the model by mini-batch gradient descent.
 
@@ -95,6 +104,12 @@ class SteepestEstimator(TrainingLoop):
             needed; X itself is never modified).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Class labels (classifiers) or targets (regressors).
+        sample_weight : array-like of shape (n_samples,), float or None
+            Per-row weights (finite, >= 0, positive sum) of the loss and its
+            gradient, scaled to mean 1 over the training rows: a full batch
+            then minimises the weighted mean loss (integer weights = repeated
+            rows, 0 = a removed row); see :mod:`steepest.models._weights`.
+            With early stopping the validation score is weighted too.
         validation_data : (X_val, y_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
@@ -123,14 +138,19 @@ class SteepestEstimator(TrainingLoop):
             estimator is left as before the call); see the class Notes.
         """
         with CallUndo(self) as undo:
-            run = self._fit_setup(X, y, validation_data, comm)
+            run = self._fit_setup(X, y, sample_weight, validation_data, comm)
             # from here on, a completed epoch is published and kept
             undo.unless = lambda: self.n_iter_ > 0
             self._train(run)
         return self
 
     def _fit_setup(
-        self, X: Any, y: Any, validation_data: Any, comm: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        validation_data: Any,
+        comm: Any = None,
     ) -> TrainingRun:
         """Steps 1 and 2 of ``fit``: what :meth:`_train` trains."""
         fn = type(self).__name__
@@ -139,11 +159,13 @@ class SteepestEstimator(TrainingLoop):
         group = dp.communicator(comm)
         warm = opts.warm_start and getattr(self, "_params", None) is not None
         X, y = self._training_data(X, y, opts.dtype, reset=not warm)
+        w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         why = "warm_start=True" if warm else None
         if group is not None and self._classifier:
             y = dp.classifier_targets(self, fn, group, y, why)
         else:
             y = self._targets(fn, y, opts.dtype, why)
+        w = self._with_class_weight(fn, w, y, chunk=False, comm=group)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
         if warm:
@@ -155,6 +177,7 @@ class SteepestEstimator(TrainingLoop):
         opt = self._optimizer_for(fn, opts, params, rng)
 
         val: Data | None = None
+        w_val = None
         if validation_data is not None:
             val = validation_set(self, fn, validation_data, opts.dtype, y)
         elif opts.early_stopping:
@@ -162,24 +185,33 @@ class SteepestEstimator(TrainingLoop):
                 rng, X.shape[0], opts.validation_fraction, fn
             )
             X, y, val = X[train], y[train], (X[held], y[held])
+            if w is not None:
+                w, w_val = w[train], w[held]
         # stack: here, _fit_setup, fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
+        weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
         par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
-        return TrainingRun(fn, opts, net, params, opt, (X, y), val, rng, self._ema, par)
+        return TrainingRun(
+            fn, opts, net, params, opt, (X, y), val, rng, self._ema,
+            weight=weight, val_weight=w_val, par=par,
+        )  # fmt: skip
 
     # -- partial_fit --------------------------------------------------------------
-    def _partial_fit(self, X: Any, y: Any, classes: Any, comm: Any = None) -> Any:
+    def _partial_fit(
+        self, X: Any, y: Any, classes: Any, sample_weight: Any, comm: Any = None
+    ) -> Any:
         """One epoch over the chunk ``(X, y)``; see the module docstring.
 
         All or nothing: an exception other than a divergence leaves the
         estimator as it was before the call.
         """
         with CallUndo(self):
-            self._train_chunk(self._partial_fit_setup(X, y, classes, comm))
+            run = self._partial_fit_setup(X, y, classes, sample_weight, comm)
+            self._train_chunk(run)
         return self
 
     def _partial_fit_setup(
-        self, X: Any, y: Any, classes: Any, comm: Any = None
+        self, X: Any, y: Any, classes: Any, sample_weight: Any, comm: Any = None
     ) -> TrainingRun:
         """What :meth:`_train_chunk` trains; counters start on the first call."""
         fn = type(self).__name__
@@ -193,8 +225,10 @@ class SteepestEstimator(TrainingLoop):
         group = dp.communicator(comm)
         first = getattr(self, "_params", None) is None
         X, y = self._training_data(X, y, opts.dtype, reset=first)
+        w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         if self._classifier:
             y = self._chunk_labels(fn, y, classes, first)
+            w = self._with_class_weight(fn, w, y, chunk=True)
         else:
             y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
         n_features = int(X.shape[1])
@@ -214,10 +248,49 @@ class SteepestEstimator(TrainingLoop):
         opt = self._optimizer_for(fn, opts, params, rng)
         # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
+        weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
         par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
         return TrainingRun(
-            fn, opts, net, params, opt, (X, y), None, rng, self._ema, par
-        )
+            fn, opts, net, params, opt, (X, y), None, rng, self._ema,
+            weight=weight, par=par,
+        )  # fmt: skip
+
+    @staticmethod
+    def _scaled_weights(
+        fn: str,
+        w: NDArray[np.float64] | None,
+        n: int,
+        dt: np.dtype[Any],
+        group: Communicator | None,
+    ) -> FloatArray | None:
+        """The training rows' weights scaled to mean 1 (over every process's rows
+        when data-parallel)."""
+        if group is None:
+            return training_weights(fn, w, dt)
+        return dp.training_weights(group, fn, w, n, dt)
+
+    def _with_class_weight(
+        self,
+        fn: str,
+        w: NDArray[np.float64] | None,
+        y: NDArray[Any],
+        *,
+        chunk: bool,
+        comm: Communicator | None = None,
+    ) -> NDArray[np.float64] | None:
+        """The rows' sample weights times their class weights (classifiers);
+        "balanced" counts every process's labels when data-parallel."""
+        if not self._classifier:
+            return w
+        if comm is None:
+            per_class = class_weights(
+                fn, self.class_weight, self.classes_, y, chunk=chunk
+            )
+        else:
+            per_class = dp.class_weights(
+                comm, fn, self.class_weight, self.classes_, y, chunk=chunk
+            )
+        return combined(fn, w, per_class, y)
 
     # -- weights and optimizer ------------------------------------------------------
     def _fresh_params(
@@ -288,9 +361,15 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
     _classifier = True
 
     def partial_fit(
-        self, X: Any, y: Any, classes: Any = None, *, comm: Any = None
+        self,
+        X: Any,
+        y: Any,
+        classes: Any = None,
+        sample_weight: Any = None,
+        *,
+        comm: Any = None,
     ) -> Any:
-        return self._partial_fit(X, y, classes, comm)
+        return self._partial_fit(X, y, classes, sample_weight, comm)
 
     partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
 
@@ -319,8 +398,10 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
 class SteepestRegressor(RegressorMixin, SteepestEstimator):  # type: ignore[misc]
     """Targets in, targets out: what the two regressors share."""
 
-    def partial_fit(self, X: Any, y: Any, *, comm: Any = None) -> Any:
-        return self._partial_fit(X, y, None, comm)
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, *, comm: Any = None
+    ) -> Any:
+        return self._partial_fit(X, y, None, sample_weight, comm)
 
     partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
 

@@ -53,7 +53,8 @@ alpha : float, default=1e-4
 tol : float or None, default={tol}
     Stopping tolerance (scikit-learn's rule): without early stopping, an
     epoch whose training loss is above ``best_loss - tol`` is bad; with it,
-    an epoch whose validation score is below ``best_score + tol``; training
+    an epoch whose validation score is below ``best_score + tol`` (a NaN
+    score counts as no improvement); training
     stops after ``n_iter_no_change`` consecutive bad epochs. None runs all
     ``max_iter`` epochs. A :class:`steepest.ConvergenceWarning` is issued
     when ``max_iter`` ends the fit while ``tol`` is set.
@@ -62,7 +63,9 @@ n_iter_no_change : int, default={n_iter_no_change}
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the data (or use ``validation_data``
     of :meth:`fit`), apply ``tol`` to its score (accuracy for classifiers,
-    R² for regressors) and keep the weights of the best-scoring epoch.
+    R² for regressors) and keep the weights of the best-scoring epoch. The
+    validation set needs at least 2 rows (a ValueError otherwise, as in
+    scikit-learn's MLP: the R² of one row is undefined).
 validation_fraction : float, default=0.1
     Held-out share for early stopping, in (0, 1): ``ceil(fraction * n)``
     rows drawn at random (not stratified).
@@ -197,7 +200,11 @@ X : array-like of shape (n_samples, n_features)
     The chunk; ``n_features`` must stay the same across calls.
 y : array-like of shape (n_samples,){y_shape}
     {y_what}
-{classes}comm : communicator or None, default=None
+{classes}sample_weight : array-like of shape (n_samples,), float or None, default=None
+    Per-row weights of the loss (finite, >= 0, positive sum), scaled to mean
+    1 within the chunk (data-parallel: within every process's chunk
+    together); see ``fit``.
+comm : communicator or None, default=None
     Data-parallel: every process passes its own chunk and the same
     ``comm``; the chunk's batches' gradients are summed over the processes
     (see ``fit`` and :mod:`steepest.distributed`). None: this process alone.
@@ -261,6 +268,19 @@ def parameters(model_parameters: str, **defaults: object) -> str:
     )
 
 
+#: the Parameters entry of both classifiers' class_weight
+CLASS_WEIGHT = """\
+class_weight : dict, "balanced" or None, default=None
+    Weights of the classes, multiplying each row's sample weight before the
+    weights are scaled to mean 1 (:mod:`steepest.models._weights`: only the
+    ratios matter). A dict maps labels to weights (labels it lacks weigh 1;
+    a label not in ``classes_`` is a ValueError); "balanced" is
+    scikit-learn's ``n_samples / (n_classes * count(class))`` over the rows
+    given to :meth:`fit` (before any validation split), and is refused by
+    :meth:`partial_fit`.
+"""
+
+
 def estimator_doc(
     summary: str, parameters_block: str, attributes: str, notes: str, examples: str
 ) -> str:
@@ -279,6 +299,7 @@ def estimator_doc(
 
 __all__ = [
     "CLASSIFIER_PARTIAL_FIT",
+    "CLASS_WEIGHT",
     "NOTES",
     "REGRESSOR_PARTIAL_FIT",
     "TRAINING_ATTRIBUTES",

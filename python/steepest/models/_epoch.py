@@ -11,6 +11,28 @@ learning rate of each step is ``base(t) * lr_scale`` with ``t`` the
 optimizer's ``step_count`` before the step and ``base`` its schedule (or its
 plain ``lr``); both backends compute that product in double, so they use
 bit-identical learning rates.
+
+The L1 part of the penalty is not in the gradient the rule sees: after each
+step, every weight matrix (never a bias) goes through the proximal step of
+``lr * a1 * ||W||_1`` (soft thresholding, ``a1 = alpha * l1_ratio``, ``lr``
+the step's learning rate)::
+
+    W <- 0                         where |W| <= thr,   thr = T(lr * a1)
+    W <- W - copysign(thr, W)      elsewhere (NaN stays NaN)
+
+so a strong L1 penalty gives exact zeros instead of the oscillation of a
+subgradient step (scikit-learn's SGD truncates too, with Tsuruoka et al.'s
+cumulative variant, which is the same operation for plain SGD at batch size
+1 when no weight crosses 0). The L2 part stays in the gradient. With an
+adaptive rule (Adam, RMSprop, ...) the threshold is not preconditioned: it
+is ``lr * a1`` in parameter units for every weight, decoupled from the
+rule's per-coordinate step sizes as AdamW decouples weight decay. The
+batch objective reported still includes ``a1 * sum |W|`` at the weights
+before the step. Limitation: at small batches with a constant learning rate
+each step's threshold is small beside the gradient noise, so fewer weights
+end at exactly 0 than with scikit-learn's cumulative truncation; full batches
+(the proximal gradient method) zero what the lasso zeros (measured against
+SGDClassifier(penalty="l1") in ``tests/models/test_l1_penalty.py``).
 """
 
 from __future__ import annotations
@@ -43,6 +65,10 @@ class Network:
         Of every hidden layer (unused without hidden layers).
     alpha, l1_ratio : float
         Elastic-net penalty on the weight matrices.
+    fit_intercept : bool
+        False: the output layer's bias gets a zero gradient, so a bias
+        starting at 0 stays 0 under every rule (linear models'
+        ``fit_intercept=False``).
     """
 
     family: str
@@ -50,6 +76,16 @@ class Network:
     activation: str = "identity"
     alpha: float = 0.0
     l1_ratio: float = 0.0
+    fit_intercept: bool = True
+
+
+def shrink_l1(weights: list[FloatArray], lr: float, a1: float) -> None:
+    """The L1 proximal step on each array of ``weights`` (in place); see above."""
+    if a1 == 0:
+        return
+    for w in weights:
+        thr = w.dtype.type(lr * a1)
+        w[...] = np.where(np.abs(w) <= thr, w.dtype.type(0.0), w - np.copysign(thr, w))
 
 
 def _reference_loss_and_grad(net: Network) -> Any:
@@ -117,6 +153,7 @@ def run_epoch(
     lr_scale: float = 1.0,
     n_threads: int = 0,
     ema: ParamAverage | None = None,
+    sample_weight: FloatArray | None = None,
 ) -> tuple[float, int]:
     """One epoch of mini-batch descent; returns ``(mean loss, steps applied)``.
 
@@ -128,7 +165,10 @@ def run_epoch(
     or inf when training diverged (the native loop then stops at that batch;
     ``params`` may hold non-finite values and must be restored by the caller).
     ``n_threads`` = 0 uses every core (OpenMP and BLAS). With ``ema`` its
-    arrays follow every step (in the native step's own pass).
+    arrays follow every step (in the native step's own pass; before the L1
+    proximal step, on both backends). ``sample_weight`` (n,) of the params'
+    dtype, or None: per-row multipliers of the loss and its gradient
+    (:mod:`steepest.nn._losses`; the estimators scale them to mean 1).
     """
     if backend == "native":
         # here, not at the top: estimators on the reference backend need no extension
@@ -141,26 +181,51 @@ def run_epoch(
             X, y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
             None if ema is None else ema.arrays, 0.0 if ema is None else ema.decay,
-            -1 if ema is None else ema.copy_step,
+            -1 if ema is None else ema.copy_step, sample_weight, net.fit_intercept,
         )  # fmt: skip
         opt.advance(steps)
         return loss, steps
     steps = 0
+    a1 = net.alpha * net.l1_ratio
+    smooth = _reference_loss_and_grad(net)
+    weights = params[0::2]
+
+    def loss_and_grad(
+        ps: list[FloatArray], Xb: FloatArray, yb: NDArray[Any], **kw: Any
+    ) -> tuple[float, list[FloatArray]]:
+        J, grads = smooth(ps, Xb, yb, **kw)
+        if not net.fit_intercept:
+            grads[-1] = np.zeros_like(grads[-1])
+        if a1 != 0:  # the L1 value, at the weights before the step
+            J += float(sum(w.dtype.type(a1) * np.sum(np.abs(w)) for w in weights))
+        return J, grads
 
     def step(grads: list[FloatArray]) -> None:
         nonlocal steps
         t = opt.step_count + 1
         # opt.lr is the schedule's value at the step about to run
-        applied = opt.apply_step(grads, lr=opt.lr * lr_scale)
+        lr = opt.lr * lr_scale
+        applied = opt.apply_step(grads, lr=lr)
         if applied and ema is not None:
+            # the native step averages in the rule's own pass, before the shrink
             ema_update(ema.arrays, params, ema.decay_at(t))
         steps += applied
+        shrink_l1(weights, lr, a1)
 
+    # the L2 part only: alpha * (1 - l1_ratio) as the native penalty computes it
     loss = reference_run_epoch(
-        _reference_loss_and_grad(net), params, X, y, perm, batch_size, step,
-        alpha=net.alpha, l1_ratio=net.l1_ratio,
+        loss_and_grad, params, X, y, perm, batch_size, step,
+        alpha=net.alpha * (1.0 - net.l1_ratio), l1_ratio=0.0,
+        sample_weight=sample_weight,
     )  # fmt: skip
     return loss, steps
 
 
-__all__ = ["FAMILIES", "Network", "ParamAverage", "native_rule", "run_epoch"]
+__all__ = [
+    "FAMILIES",
+    "Network",
+    "ParamAverage",
+    "native_rule",
+    "run_epoch",
+    "shrink_l1",
+]

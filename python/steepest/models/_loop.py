@@ -43,8 +43,11 @@ class TrainingRun:
     fn : the estimator's name, for messages; opts : its checked
     hyperparameters; net : the model for the epoch runner; params : the
     arrays ``opt`` updates in place; data : the training rows; val : the
-    validation rows or None; rng : the generator of the permutations; par :
-    the communicator of a data-parallel run (None: one process).
+    validation rows or None; rng : the generator of the permutations;
+    weight : the training rows' sample weights scaled to mean 1 (model dtype;
+    over every process's training rows when data-parallel) or None;
+    val_weight : the validation rows' weights (unscaled) or None; par : the
+    communicator of a data-parallel run (None: one process).
     """
 
     fn: str
@@ -57,6 +60,8 @@ class TrainingRun:
     rng: np.random.Generator
     #: the params' moving average of ``ema_decay``, or None
     ema: ParamAverage | None = None
+    weight: FloatArray | None = None
+    val_weight: NDArray[np.float64] | None = None
 
     @property
     def arrays(self) -> list[FloatArray]:
@@ -103,12 +108,13 @@ class TrainingLoop(ModelSurface):
                 loss = dp.run_epoch(
                     opts.backend, run.net, params, opt, run.data, perm,
                     opts.batch_size, run.par, lr_scale=scale,
-                    n_threads=opts.n_threads, ema=run.ema,
+                    n_threads=opts.n_threads, ema=run.ema, sample_weight=run.weight,
                 )  # fmt: skip
             else:
                 loss, _ = run_epoch(
                     opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
                     lr_scale=scale, n_threads=opts.n_threads, ema=run.ema,
+                    sample_weight=run.weight,
                 )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
@@ -228,8 +234,8 @@ class TrainingLoop(ModelSurface):
         if run.val is None:
             return None
         if run.par is not None:
-            return dp.score(self, run.par.comm, weights, *run.val)
-        return self._score_params(weights, *run.val)
+            return dp.score(self, run.par.comm, weights, *run.val, run.val_weight)
+        return self._score_params(weights, *run.val, run.val_weight)
 
     def _record(self, loss: float, lr: float, score: float | None) -> None:
         self.loss_curve_.append(loss)

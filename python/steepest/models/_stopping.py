@@ -22,13 +22,17 @@ from ..typing import FloatArray
 from ._labels import encode_labels
 from ._surface import ModelSurface
 
+#: the smallest validation set early stopping scores (scikit-learn's MLP rule)
+MIN_VALIDATION_ROWS = 2
+
 
 class NoImprovement:
     """scikit-learn's ``tol`` / ``n_iter_no_change`` rule, plus the best weights.
 
     Without a monitored validation score, an epoch is *bad* when its training
     loss is above ``best_loss - tol``; with one (early stopping), when its
-    validation score is below ``best_score + tol``. A good epoch resets the
+    validation score is not at least ``best_score + tol`` (a NaN score is
+    bad: it never resets the count nor becomes the best). A good epoch resets the
     count; training stops once ``n_iter_no_change`` consecutive bad epochs
     were seen. ``tol=None`` never stops. With early stopping, the params are
     copied whenever the validation score beats the best so far (by any
@@ -50,7 +54,8 @@ class NoImprovement:
         """Record one epoch; return True when training should stop."""
         if self.by_score:
             assert score is not None
-            bad = self.tol is not None and score < self.best_score + self.tol
+            # written as "not >=" so that a NaN score counts as no improvement
+            bad = self.tol is not None and not score >= self.best_score + self.tol
             if score > self.best_score:
                 self.best_score = score
                 self.best_params = [p.copy() for p in params]
@@ -118,13 +123,24 @@ def split_validation(
     """Row indices ``(train, validation)``: ``ceil(fraction * n)`` rows held out.
 
     One ``rng.permutation(n)``; the first rows of it are the validation set
-    (not stratified). Both sets keep the original row order.
+    (not stratified). Both sets keep the original row order. Fewer than
+    :data:`MIN_VALIDATION_ROWS` validation rows is an error, as in
+    scikit-learn's MLP: the R² of one row is undefined (NaN), and one row's
+    accuracy says nothing.
     """
     n_val = math.ceil(fraction * n)
     if n_val < 1 or n - n_val < 1:
         msg = (
             f"{fn}: validation_fraction={fraction} of {n} samples leaves an empty "
             "training or validation set"
+        )
+        raise ValueError(msg)
+    if n_val < MIN_VALIDATION_ROWS:
+        msg = (
+            f"{fn}: validation_fraction={fraction} of {n} samples holds out "
+            f"{n_val} row, too few to score (early stopping needs at least "
+            f"{MIN_VALIDATION_ROWS}); raise validation_fraction or the number of "
+            "samples, or pass validation_data"
         )
         raise ValueError(msg)
     perm = rng.permutation(n)
@@ -143,6 +159,13 @@ def validation_set(
     if y_val.shape[0] != X_val.shape[0]:
         msg = f"{fn}: validation_data has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y"
         raise ValueError(msg)
+    if not est._classifier and X_val.shape[0] < MIN_VALIDATION_ROWS:
+        # a classifier's accuracy on one row is defined; R² is not
+        msg = (
+            f"{fn}: validation_data must hold at least {MIN_VALIDATION_ROWS} rows "
+            f"to score (R² of one row is undefined), got {X_val.shape[0]}"
+        )
+        raise ValueError(msg)
     if est._classifier:
         return X_val, encode_labels(fn, est.classes_, y_val, "validation_data y")
     y_val = np.ascontiguousarray(y_val, dtype=dt).reshape((-1, *y_train.shape[1:]))
@@ -150,6 +173,7 @@ def validation_set(
 
 
 __all__ = [
+    "MIN_VALIDATION_ROWS",
     "NoImprovement",
     "WeightAverage",
     "install_swa_lr",

@@ -176,13 +176,22 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         return self._raw_predict(params, X)
 
     def _score_params(
-        self, params: list[FloatArray], X: FloatArray, y: NDArray[Any]
+        self,
+        params: list[FloatArray],
+        X: FloatArray,
+        y: NDArray[Any],
+        weight: NDArray[Any] | None = None,
     ) -> float:
-        """Accuracy (classifiers) or R² (regressors) of ``params`` on encoded targets."""
+        """Accuracy (classifiers) or R² (regressors) of ``params`` on encoded targets.
+
+        ``weight``: the rows' sample weights; all zero scores NaN (no improvement).
+        """
         pred = self._raw_predict(params, X)
+        if weight is not None and not np.any(weight > 0):
+            return float("nan")
         if self._classifier:
-            return float(np.mean(pred == y))
-        return float(r2_score(y, pred))
+            return float(np.average(pred == y, weights=weight))
+        return float(r2_score(y, pred, sample_weight=weight))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -22,8 +22,14 @@ from ._epoch import Network
 
 LINEAR_MODEL_PARAMETERS = """\
 l1_ratio : float, default=0.0
-    Elastic-net mixing in [0, 1]: 0 is ridge (L2), 1 lasso (L1, a plain
-    subgradient: weights shrink but do not become exactly 0).
+    Elastic-net mixing in [0, 1]: 0 is ridge (L2), 1 lasso (L1). The L1
+    part is applied after each step as a proximal step (soft thresholding by
+    ``learning rate * alpha * l1_ratio``, not preconditioned by adaptive
+    rules), so weights become exactly 0; see :mod:`steepest.models._epoch`.
+fit_intercept : bool, default=True
+    False: the intercepts start at 0 and get no gradient, so they stay 0
+    under every rule. Between a fit with True and a warm start or
+    ``partial_fit`` with False, the intercept keeps its value.
 init : {"zeros", "normal", "uniform", "xavier", "he"}, default="zeros"
     Initial coefficients (intercepts start at 0); see
     :mod:`steepest.nn._init`.
@@ -58,6 +64,7 @@ class LinearModelBase(SteepestEstimator):
         random_state: Any = None,
         alpha: float = 1e-4,
         l1_ratio: float = 0.0,
+        fit_intercept: bool = True,
         init: str = "zeros",
         max_iter: int = 1000,
         tol: float | None = 1e-3,
@@ -83,6 +90,7 @@ class LinearModelBase(SteepestEstimator):
         self.random_state = random_state
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
         self.init = init
         self.max_iter = max_iter
         self.tol = tol
@@ -102,8 +110,9 @@ class LinearModelBase(SteepestEstimator):
 
     def _network(self, fn: str, alpha: float) -> Network:
         l1 = v.check_between(fn, "l1_ratio", self.l1_ratio, 0, 1, hi_open=False)
+        fit_intercept = v.flag(fn, "fit_intercept", self.fit_intercept)
         v.choice(fn, "init", self.init, INIT_KINDS)
-        return Network(self._family, self._loss(), "identity", alpha, l1)
+        return Network(self._family, self._loss(), "identity", alpha, l1, fit_intercept)
 
 
 class LinearRegression(SteepestRegressor, LinearModelBase):

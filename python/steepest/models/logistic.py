@@ -28,7 +28,7 @@ cross-entropy); three or more the multinomial one (one weight vector per
 class, softmax cross-entropy): the choice follows the labels of ``y``. The
 objective is the mean cross-entropy plus the penalty ``R(coef)`` of
 :mod:`steepest.nn.logistic`.""",
-        LINEAR_PARAMETERS,
+        LINEAR_PARAMETERS + _docs.CLASS_WEIGHT,
         """\
 classes_ : ndarray of shape (n_classes,)
     The sorted labels of ``y``.
@@ -50,6 +50,65 @@ intercept_ : ndarray of shape (1,) or (n_classes,)
 [1.0, 1.0, 1.0]
 """,
     )
+
+    def __init__(
+        self,
+        *,
+        optimizer: Any = "sgd",
+        learning_rate: Any = 0.01,
+        optimizer_params: dict[str, Any] | None = None,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        random_state: Any = None,
+        alpha: float = 1e-4,
+        l1_ratio: float = 0.0,
+        fit_intercept: bool = True,
+        init: str = "zeros",
+        max_iter: int = 1000,
+        tol: float | None = 1e-3,
+        n_iter_no_change: int = 5,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        reduce_on_plateau: Any = None,
+        swa_start: int | None = None,
+        swa_lr: Any = None,
+        ema_decay: float | None = None,
+        backend: str = "native",
+        dtype: Any = np.float64,
+        n_threads: int | None = None,
+        warm_start: bool = False,
+        verbose: bool = False,
+        progress: bool | None = None,
+        class_weight: Any = None,
+    ) -> None:
+        super().__init__(
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            optimizer_params=optimizer_params,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            random_state=random_state,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            fit_intercept=fit_intercept,
+            init=init,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            reduce_on_plateau=reduce_on_plateau,
+            swa_start=swa_start,
+            swa_lr=swa_lr,
+            ema_decay=ema_decay,
+            backend=backend,
+            dtype=dtype,
+            n_threads=n_threads,
+            warm_start=warm_start,
+            verbose=verbose,
+            progress=progress,
+        )
+        self.class_weight = class_weight
 
     _family = "logistic"
 

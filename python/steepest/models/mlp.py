@@ -59,7 +59,9 @@ by the batch size, ``alpha`` here is added once per step as is: scikit-learn's
 """
 
 
-def _mlp_doc(summary: str, attributes: str, examples: str) -> str:
+def _mlp_doc(
+    summary: str, attributes: str, examples: str, own_parameters: str = ""
+) -> str:
     return _docs.estimator_doc(
         summary,
         _docs.parameters(
@@ -71,7 +73,8 @@ def _mlp_doc(summary: str, attributes: str, examples: str) -> str:
             tol=0.0001,
             n_iter_no_change=10,
             dtype="float32",
-        ),
+        )
+        + own_parameters,
         attributes + MLP_ATTRIBUTES,
         _NOTES + "\n",
         examples,
@@ -225,7 +228,67 @@ True
 >>> [W.shape for W in clf.coefs_], clf.out_activation_
 ([(2, 16), (16, 1)], 'logistic')
 """,
+        _docs.CLASS_WEIGHT,
     )
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        init: str = "auto",
+        optimizer: Any = "adam",
+        learning_rate: Any = 0.001,
+        optimizer_params: dict[str, Any] | None = None,
+        batch_size: int | None = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        alpha: float = 1e-4,
+        max_iter: int = 200,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        reduce_on_plateau: Any = None,
+        swa_start: int | None = None,
+        swa_lr: Any = None,
+        ema_decay: float | None = None,
+        backend: str = "native",
+        dtype: Any = np.float32,
+        n_threads: int | None = None,
+        warm_start: bool = False,
+        verbose: bool = False,
+        progress: bool | None = None,
+        class_weight: Any = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            init=init,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            optimizer_params=optimizer_params,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            random_state=random_state,
+            alpha=alpha,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            reduce_on_plateau=reduce_on_plateau,
+            swa_start=swa_start,
+            swa_lr=swa_lr,
+            ema_decay=ema_decay,
+            backend=backend,
+            dtype=dtype,
+            n_threads=n_threads,
+            warm_start=warm_start,
+            verbose=verbose,
+            progress=progress,
+        )
+        self.class_weight = class_weight
 
     def _n_out(self) -> int:
         k = int(self.classes_.shape[0])

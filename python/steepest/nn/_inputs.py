@@ -107,3 +107,22 @@ def check_penalty(fn: str, alpha: Any, l1_ratio: Any) -> tuple[float, float]:
     v.check_nonnegative(fn, "alpha", alpha)
     v.check_between(fn, "l1_ratio", l1_ratio, 0.0, 1.0, hi_open=False)
     return alpha, l1_ratio
+
+
+def check_row_weights(
+    fn: str, w: Any, n_samples: int, dtype: np.dtype[Any]
+) -> FloatArray | None:
+    """None, or per-row loss weights: an ndarray (n,) of the dtype of X.
+
+    Their values are the caller's (the estimators check sign and finiteness).
+    """
+    if w is None:
+        return None
+    if not isinstance(w, np.ndarray):
+        msg = f"{fn}: sample_weight must be None or a numpy.ndarray, got {type(w).__name__}"
+        raise TypeError(msg)
+    if w.dtype != dtype:
+        msg = f"{fn}: sample_weight has dtype {w.dtype} but X has dtype {dtype}"
+        raise TypeError(msg)
+    check_shape(fn, "sample_weight", w, (n_samples,), "X")
+    return w

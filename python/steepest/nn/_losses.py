@@ -23,6 +23,16 @@ rounded 1/n). The formulas never overflow for finite Z::
 The squared loss is scikit-learn's ``squared_error / 2`` of MLPRegressor (mean
 over samples *and* outputs, halved); with one output it is
 ``mean_i 0.5 * (z_i - y_i)^2``.
+
+Sample weights ``w`` (n,), optional, multiply each row's loss and its row of
+D before the division by n (or n*k), in that order: ``l_i -> w_i * l_i`` and
+``D_i -> (w_i * dl_i) / n``, i.e. squared ``sum_ij w_i * (r_ij * r_ij)`` and
+``(w_i * r_ij) / (n*k)``, softmax ``(w_i * P_ij) / n`` with ``P`` the
+probabilities less the one-hot labels. The mean stays a division by n: the
+estimators pass weights scaled to mean 1 over their training rows
+(:mod:`steepest.models._weights`), so that the weighted batch objective
+averages ``w_i * l_i`` over the rows. Without weights the operations are
+exactly the unweighted ones above.
 """
 
 from __future__ import annotations
@@ -42,25 +52,41 @@ def softplus(t: NDArray[Any]) -> NDArray[Any]:
     return out
 
 
-def squared(Z: NDArray[Any], Y: NDArray[Any]) -> tuple[Any, NDArray[Any]]:
+def _rows(w: NDArray[Any], like: NDArray[Any]) -> NDArray[Any]:
+    """The row weights shaped to broadcast over ``like`` (n,) or (n, k)."""
+    return w if like.ndim == 1 else w[:, None]
+
+
+def squared(
+    Z: NDArray[Any], Y: NDArray[Any], w: NDArray[Any] | None = None
+) -> tuple[Any, NDArray[Any]]:
     """Half mean squared error over samples and outputs; Z and Y of one shape."""
     T = Z.dtype.type
     nk = T(Z.size)
     r = Z - Y
-    loss = T(0.5) * np.sum(r * r) / nk
-    return loss, r / nk
+    if w is None:
+        return T(0.5) * np.sum(r * r) / nk, r / nk
+    wr = _rows(w, r)
+    return T(0.5) * np.sum(wr * (r * r)) / nk, (wr * r) / nk
 
 
-def binary(z: NDArray[Any], y: NDArray[np.intp]) -> tuple[Any, NDArray[Any]]:
+def binary(
+    z: NDArray[Any], y: NDArray[np.intp], w: NDArray[Any] | None = None
+) -> tuple[Any, NDArray[Any]]:
     """Sigmoid cross-entropy of logits z (n,) against labels y in {0, 1}."""
     T = z.dtype.type
     n = T(z.shape[0])
     t = np.where(y == 1, -z, z)
-    loss = np.sum(softplus(t)) / n
-    return loss, (sigmoid(z) - y.astype(z.dtype)) / n
+    if w is None:
+        loss = np.sum(softplus(t)) / n
+        return loss, (sigmoid(z) - y.astype(z.dtype)) / n
+    loss = np.sum(w * softplus(t)) / n
+    return loss, (w * (sigmoid(z) - y.astype(z.dtype))) / n
 
 
-def softmax(Z: NDArray[Any], y: NDArray[np.intp]) -> tuple[Any, NDArray[Any]]:
+def softmax(
+    Z: NDArray[Any], y: NDArray[np.intp], w: NDArray[Any] | None = None
+) -> tuple[Any, NDArray[Any]]:
     """Softmax cross-entropy of logits Z (n, K) against labels y in [0, K)."""
     T = Z.dtype.type
     n = Z.shape[0]
@@ -68,10 +94,12 @@ def softmax(Z: NDArray[Any], y: NDArray[np.intp]) -> tuple[Any, NDArray[Any]]:
     S = Z - np.max(Z, axis=1, keepdims=True)
     E = np.exp(S)
     sums = np.sum(E, axis=1, keepdims=True)
-    loss = np.sum(np.log(sums[:, 0]) - S[rows, y]) / T(n)
+    per_row = np.log(sums[:, 0]) - S[rows, y]
     D = E / sums
     D[rows, y] -= T(1.0)
-    return loss, D / T(n)
+    if w is None:
+        return np.sum(per_row) / T(n), D / T(n)
+    return np.sum(w * per_row) / T(n), (w[:, None] * D) / T(n)
 
 
 def softmax_proba(Z: NDArray[Any]) -> NDArray[Any]:

@@ -18,10 +18,11 @@ weight decay alpha), ``l1_ratio = 1`` pure L1 (lasso).
 Conventions:
 
 * ``sign(0) = 0``: at a weight exactly 0 the L1 subgradient chosen is 0 (the
-  element of [-1, 1] with the smallest magnitude). The update is a plain
-  subgradient step; there is no truncation/proximal step (scikit-learn's SGD
-  uses Tsuruoka's cumulative truncation instead), so L1 shrinks weights but
-  does not produce exact zeros.
+  element of [-1, 1] with the smallest magnitude). These functions give the
+  gradient of J; the estimators' training loop does not step along the L1
+  subgradient but puts only the L2 part in the gradient and applies the L1
+  part as a proximal step after each update (soft thresholding, which gives
+  exact zeros; :mod:`steepest.models._epoch`).
 * scikit-learn's MLP divides its L2 term by the batch size
   (``alpha_sklearn / (2 n) * ||W||^2``); here the same alpha is used for every
   model, so ``alpha_here = alpha_sklearn_MLP / n_batch``.

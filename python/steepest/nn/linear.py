@@ -95,6 +95,7 @@ def loss_and_grad(
     *,
     alpha: float = 0.0,
     l1_ratio: float = 0.0,
+    sample_weight: FloatArray | None = None,
 ) -> tuple[float, list[FloatArray]]:
     """Objective J of one batch and its gradient w.r.t. ``[coef, intercept]``.
 
@@ -106,6 +107,9 @@ def loss_and_grad(
     y : ndarray of shape (n,) or (n, k), dtype of X
     alpha, l1_ratio : float
         Elastic-net penalty on coef (``alpha >= 0``, ``0 <= l1_ratio <= 1``).
+    sample_weight : ndarray of shape (n,), dtype of X, or None
+        Multiplies each row's loss and gradient (the mean stays ``1/n``; see
+        :mod:`steepest.nn._losses`).
 
     Returns
     -------
@@ -130,8 +134,9 @@ def loss_and_grad(
     n = X.shape[0]
     y = c.check_target(fn, y, (n,) if coef.ndim == 1 else (n, coef.shape[1]), X.dtype)
     alpha, l1_ratio = c.check_penalty(fn, alpha, l1_ratio)
+    w = c.check_row_weights(fn, sample_weight, n, X.dtype)
     Z = X @ coef + intercept
-    loss, D = squared(Z, y)
+    loss, D = squared(Z, y, w)
     return single_layer_objective([coef, intercept], X, loss, D, alpha, l1_ratio)
 
 

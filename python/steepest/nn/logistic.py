@@ -118,6 +118,7 @@ def loss_and_grad(
     *,
     alpha: float = 0.0,
     l1_ratio: float = 0.0,
+    sample_weight: FloatArray | None = None,
 ) -> tuple[float, list[FloatArray]]:
     """Objective J of one batch and its gradient w.r.t. ``[coef, intercept]``.
 
@@ -130,6 +131,9 @@ def loss_and_grad(
         Class indices: in {0, 1} (binary) or [0, K) (multinomial).
     alpha, l1_ratio : float
         Elastic-net penalty on coef (``alpha >= 0``, ``0 <= l1_ratio <= 1``).
+    sample_weight : ndarray of shape (n,), dtype of X, or None
+        Multiplies each row's loss and gradient (the mean stays ``1/n``; see
+        :mod:`steepest.nn._losses`).
 
     Returns
     -------
@@ -152,8 +156,9 @@ def loss_and_grad(
     k = 2 if coef.ndim == 1 else coef.shape[1]
     labels = c.check_labels(fn, y, X.shape[0], k)
     alpha, l1_ratio = c.check_penalty(fn, alpha, l1_ratio)
+    w = c.check_row_weights(fn, sample_weight, X.shape[0], X.dtype)
     Z = X @ coef + intercept
-    loss, D = binary(Z, labels) if coef.ndim == 1 else softmax(Z, labels)
+    loss, D = binary(Z, labels, w) if coef.ndim == 1 else softmax(Z, labels, w)
     return single_layer_objective([coef, intercept], X, loss, D, alpha, l1_ratio)
 
 

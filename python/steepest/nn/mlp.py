@@ -197,6 +197,7 @@ def loss_and_grad(
     loss: str = "log_loss",
     alpha: float = 0.0,
     l1_ratio: float = 0.0,
+    sample_weight: FloatArray | None = None,
 ) -> tuple[float, list[FloatArray]]:
     """Objective J of one batch and its gradient w.r.t. ``[W1, b1, ..., WL, bL]``.
 
@@ -215,6 +216,9 @@ def loss_and_grad(
         Penalty on every Wl (``alpha >= 0``, ``0 <= l1_ratio <= 1``).
         :func:`steepest.reference.train.run_epoch` passes only these; bind
         ``activation`` and ``loss`` with :func:`functools.partial`.
+    sample_weight : ndarray of shape (n,), dtype of X, or None
+        Multiplies each row's loss and gradient (the mean stays ``1/n``; see
+        :mod:`steepest.nn._losses`).
 
     Returns
     -------
@@ -244,12 +248,15 @@ def loss_and_grad(
         labels = c.check_labels(fn, y, n, max(k, 2))
     else:
         y = c.check_target(fn, y, (n,) if k == 1 else (n, k), X.dtype)
+    w = c.check_row_weights(fn, sample_weight, n, X.dtype)
     A = _forward(params, X, activation)
     Z = A.pop()
     if loss == "squared_error":
-        value, D = squared(Z[:, 0] if k == 1 else Z, y)
+        value, D = squared(Z[:, 0] if k == 1 else Z, y, w)
+    elif k == 1:
+        value, D = binary(Z[:, 0], labels, w)
     else:
-        value, D = binary(Z[:, 0], labels) if k == 1 else softmax(Z, labels)
+        value, D = softmax(Z, labels, w)
     D = D.reshape(Z.shape)
     weights = params[0::2]
     grads: list[FloatArray] = [X] * len(params)  # placeholders, all overwritten

@@ -12,7 +12,7 @@ import sys
 
 from .. import _backend
 from ..wrappers import EMA, GradientAccumulation, Lookahead
-from . import functional, models, optim, schedules, train
+from . import functional, models, optim, schedules, sgd, train
 from .functional import clip_grad_norm
 from .optim import (
     ASGD,
@@ -61,5 +61,6 @@ __all__ = [
     "models",
     "optim",
     "schedules",
+    "sgd",
     "train",
 ]

@@ -65,6 +65,7 @@ def run_epoch(
     *,
     alpha: float = 0.0,
     l1_ratio: float = 0.0,
+    sample_weight: FloatArray | None = None,
 ) -> float:
     """One epoch of mini-batch descent; returns the epoch's mean training loss.
 
@@ -88,6 +89,11 @@ def run_epoch(
         ``steepest.reference.Adam(params, lr=0.01).step``.
     alpha, l1_ratio : float
         Passed on to ``loss_and_grad`` (the penalty).
+    sample_weight : ndarray of shape (n,) or None
+        Per-row loss weights: each batch's rows are passed on to
+        ``loss_and_grad`` as its ``sample_weight`` (not passed when None). The
+        epoch loss keeps its formula, so with weights of mean 1 (what the
+        estimators pass) it is the weighted mean of the rows' losses.
 
     Returns
     -------
@@ -131,11 +137,13 @@ def run_epoch(
     idx = _check_perm(fn, perm, n)
     B = n if batch_size is None else min(v.integer(fn, "batch_size", batch_size, 1), n)
     c.check_penalty(fn, alpha, l1_ratio)
+    w = c.check_row_weights(fn, sample_weight, n, X.dtype)
     total = 0.0
     for start in range(0, n, B):
         batch = idx[start : start + B]
+        extra = {} if w is None else {"sample_weight": w[batch]}
         loss, grads = loss_and_grad(
-            params, X[batch], y[batch], alpha=alpha, l1_ratio=l1_ratio
+            params, X[batch], y[batch], alpha=alpha, l1_ratio=l1_ratio, **extra
         )
         total += float(loss) * batch.shape[0]
         step(grads)

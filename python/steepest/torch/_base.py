@@ -1,7 +1,7 @@
 """The ``torch.optim.Optimizer`` subclass behind every class of :mod:`steepest.torch`.
 
 It owns what is common to the rules: checking tensors (CPU, strided,
-float32/float64) and flags, lazy state in ``self.state[p]`` under torch's
+float32/float64, or float16/bfloat16 with float32 state) and flags, lazy state in ``self.state[p]`` under torch's
 names, NumPy views of params, grads and state (no copies; a param that is not
 contiguous is handled by ``._layout``), one native call per param group and
 step count, and the repair of loaded state dicts.
@@ -28,6 +28,8 @@ from ._layout import kernel_arrays, lay_out
 _Item = _layout.Item
 
 _FLOATS = (torch.float32, torch.float64)
+#: the param dtypes steepest steps (16-bit ones with float32 state)
+_PARAM_DTYPES = (*_FLOATS, *_layout.HALVES)
 # flags of torch.optim that choose how torch computes, with their only accepted value
 _FLAG_DEFAULTS = {
     "foreach": None,
@@ -119,8 +121,9 @@ def class_doc(
         f"{summary}; see :func:`steepest.functional.{rule.step}`.\n\n"
         "Parameters\n----------\n"
         "params : iterable of Tensor or of dict\n"
-        "    Tensors to optimise (strided, CPU, float32/float64; any layout, see\n"
-        "    :mod:`steepest.torch`), or param groups as in torch.\n"
+        "    Tensors to optimise (strided, CPU, float32/float64, or float16/bfloat16\n"
+        "    with float32 state; any layout, see :mod:`steepest.torch`), or param\n"
+        "    groups as in torch.\n"
         f"{hyper}\n    As in ``torch.optim.{rule.cls}`` ({as_in}).\n"
         + (f"    {more}\n" if more else "")
         + f"{', '.join(rule.torch_flags)}\n"
@@ -142,12 +145,12 @@ def _param_problems(p: torch.Tensor) -> Iterator[_Problem]:
         why = "complex tensors are not supported"
     elif p.is_floating_point():
         why = (
-            f"{p.dtype} is not supported, only float32 and float64 (keep a "
-            "float32 copy of low-precision params to optimise)"
+            f"{p.dtype} is not supported, only float32, float64, float16 and "
+            "bfloat16 (keep a float32 copy of other low-precision params to optimise)"
         )
     else:
-        why = "only float32 and float64 params can be optimised"
-    yield p.dtype not in _FLOATS, TypeError, f"has dtype {p.dtype}: {why}"
+        why = "only float32, float64, float16 and bfloat16 params can be optimised"
+    yield p.dtype not in _PARAM_DTYPES, TypeError, f"has dtype {p.dtype}: {why}"
     yield (
         p.layout != torch.strided,
         TypeError,
@@ -322,7 +325,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         raise ValueError(msg)
 
     def _check_param(self, where: str, p: torch.Tensor) -> None:
-        ok = p.dtype in _FLOATS and p.layout == torch.strided and p.is_cpu
+        ok = p.dtype in _PARAM_DTYPES and p.layout == torch.strided and p.is_cpu
         # the usual case first, decided by the cheapest attributes
         if ok and (p.is_contiguous() or not _layout.overlaps_itself(p)):
             return
@@ -381,7 +384,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         Raises
         ------
         TypeError, ValueError
-            A param is not a strided CPU float32/float64 tensor, it shares
+            A param is not a strided CPU float32/float64/float16/bfloat16 tensor, it shares
             memory with another param or within itself, a flag is not at its
             default or a hyperparameter is out of range. The group is not added.
         """
@@ -442,6 +445,20 @@ class NativeOptimizer(torch.optim.Optimizer):
                 if torch.is_tensor(value) and torch.is_tensor(p):
                     st[key] = _layout.laid_out_for(p, value)
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's, but a float16 or bfloat16 param's state stays float32.
+
+        torch casts every loaded state tensor (but ``step``) to its param's
+        dtype; here a 16-bit param's array state is the saved values in
+        float32 (exact: torch.optim's 16-bit state is widened) and its
+        per-param scalars keep a float32/float64 dtype (torch's scalar dtype
+        for any other).
+        """
+        super().load_state_dict(state_dict)
+        scalars = {s.torch for s in self._rule.state if s.scalar}
+        params = [p for g in self.param_groups for p in g["params"]]
+        _layout.keep_wide_state(self.state, params, state_dict, scalars, scalar_dtype())
+
     def _fix_group(self, group: dict[str, Any]) -> None:
         """Hook for a class that pins a hyperparameter (AdamW's decoupled decay)."""
 
@@ -468,7 +485,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         Raises
         ------
         TypeError, ValueError
-            A param or grad is not a strided CPU float32/float64 tensor,
+            A param or grad is not a strided CPU float32/float64/float16/bfloat16 tensor,
             params overlap in memory, a hyperparameter is out of range,
             or (``nonfinite="raise"``) a gradient is not finite. Nothing of
             the failing group has been written.
@@ -513,10 +530,10 @@ class NativeOptimizer(torch.optim.Optimizer):
                 params, grads, arrays = kernel_arrays(items, slots)
             else:
                 # zero copy: CPU tensors and these arrays share memory
-                params = [it.param.detach().numpy() for it in items]
-                grads = [it.grad.numpy() for it in items]
+                params = [_layout.as_numpy(it.param) for it in items]
+                grads = [_layout.as_numpy(it.grad) for it in items]
                 arrays = {
-                    slot.name: [it.tensors[k].numpy() for it in items]
+                    slot.name: [_layout.as_numpy(it.tensors[k]) for it in items]
                     for k, slot in enumerate(slots)
                 }
             try:

@@ -15,13 +15,19 @@ same place. Two cases, as torch creates state (``preserve_format``):
 
 A param whose elements share memory (``expand``) is refused: no in-place
 update of it means one thing.
+
+A float16 or bfloat16 param keeps float32 state (the kernels widen its
+elements to float32 and round the result back); a bfloat16 tensor reaches
+NumPy as an ``ml_dtypes.bfloat16`` view of the same memory.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from .._rules import Slot
@@ -94,20 +100,79 @@ def laid_out_for(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return torch.empty_like(p, dtype=t.dtype, requires_grad=False).copy_(t)
 
 
+#: params stored in 16 bits, whose state is float32
+HALVES = (torch.float16, torch.bfloat16)
+
+
+def state_dtype(p: torch.Tensor) -> torch.dtype:
+    """The dtype of ``p``'s state arrays: float32 for a 16-bit param, else p's."""
+    return torch.float32 if p.dtype in HALVES else p.dtype
+
+
 def new_state(p: torch.Tensor, fill: float | None) -> torch.Tensor:
     """A state tensor for ``p`` that :func:`fits` it, filled (None: uninitialised)."""
+    dtype = state_dtype(p)
     if is_dense(p):
         # p's layout, as torch's preserve_format
-        t = torch.empty_like(p, requires_grad=False)
+        t = torch.empty_like(p, dtype=dtype, requires_grad=False)
     else:
-        t = torch.empty(p.shape, dtype=p.dtype, device=p.device)
+        t = torch.empty(p.shape, dtype=dtype, device=p.device)
     return t if fill is None else t.fill_(fill)
+
+
+def keep_wide_state(
+    state: Any,
+    params: list[torch.Tensor],
+    saved: dict[str, Any],
+    scalars: set[str],
+    scalar_dtype: torch.dtype,
+) -> None:
+    """After torch's ``load_state_dict`` (which casts every state tensor but
+    ``step`` to its param's dtype): each 16-bit param's array state from the
+    ``saved`` dict in float32 (exact: widening), laid out as the param, and its
+    per-param ``scalars`` in their saved float32/float64 (else ``scalar_dtype``)."""
+    ids = [i for g in saved["param_groups"] for i in g["params"]]
+    for pid, p in zip(ids, params, strict=True):
+        values = saved["state"].get(pid)
+        if p.dtype not in HALVES or values is None:
+            continue
+        st = state[p]
+        for key, value in values.items():
+            if key == "step" or not torch.is_tensor(value):
+                continue
+            if key in scalars:
+                wide = (torch.float32, torch.float64)
+                dtype = value.dtype if value.dtype in wide else scalar_dtype
+                st[key] = value.detach().to(dtype, copy=True)
+            elif value.is_floating_point():
+                st[key] = laid_out_for(p, value.detach().to(torch.float32, copy=True))
+
+
+@functools.cache
+def _bfloat16() -> np.dtype[Any]:
+    try:
+        import ml_dtypes  # only bfloat16 params need it
+    except ImportError as err:
+        msg = (
+            "steepest.torch: bfloat16 params need the ml_dtypes package (NumPy's "
+            "bfloat16): pip install ml_dtypes"
+        )
+        raise ImportError(msg) from err
+    dtype: np.dtype[Any] = np.dtype(ml_dtypes.bfloat16)
+    return dtype
+
+
+def as_numpy(t: torch.Tensor) -> FloatArray:
+    """A NumPy view of a CPU tensor, no copy (bfloat16 as ml_dtypes')."""
+    t = t.detach()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(_bfloat16())
+    return t.numpy()
 
 
 def flat(t: torch.Tensor) -> FloatArray:
     """A 1-D NumPy view of a dense tensor's block of memory, no copy."""
-    view = t.detach().as_strided((t.numel(),), (1,))
-    return view.numpy()
+    return as_numpy(t.detach().as_strided((t.numel(),), (1,)))
 
 
 @dataclass
@@ -155,10 +220,10 @@ def kernel_arrays(
     by :func:`lay_out`: 1-D views of the dense ones, the gathered copies."""
 
     def view(it: Item, t: torch.Tensor, scalar: bool = False) -> FloatArray:
-        return flat(t) if it.flat and not scalar else t.detach().numpy()
+        return flat(t) if it.flat and not scalar else as_numpy(t)
 
     params = [
-        it.gathered.numpy() if it.gathered is not None else view(it, it.param)
+        as_numpy(it.gathered) if it.gathered is not None else view(it, it.param)
         for it in items
     ]
     grads = [view(it, it.grad) for it in items]

@@ -20,7 +20,8 @@ class Lamb(NativeOptimizer):
     Parameters
     ----------
     params : iterable of Tensor or of dict
-        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
+        Tensors to optimise (dense, contiguous, CPU, float32/float64, or
+        float16/bfloat16 with float32 state), or
         param groups as in torch. Each tensor gets its own trust ratio.
     lr, betas, eps, eps_root, weight_decay, maximize
         As in :class:`steepest.Lamb` (optax.lamb's update and defaults;

@@ -20,7 +20,8 @@ class Lion(NativeOptimizer):
     Parameters
     ----------
     params : iterable of Tensor or of dict
-        Tensors to optimise (dense, contiguous, CPU, float32/float64), or
+        Tensors to optimise (dense, contiguous, CPU, float32/float64, or
+        float16/bfloat16 with float32 state), or
         param groups as in torch.
     lr, betas, weight_decay, maximize
         As ``learning_rate``, ``(b1, b2)`` and ``weight_decay`` of

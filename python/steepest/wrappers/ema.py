@@ -73,6 +73,13 @@ class EMA(Wrapper):
         fn = "EMA"
         super().__init__(fn, optimizer)
         self.decay = v.check_between(fn, "decay", decay, 0.0, 1.0, hi_open=True)
+        for i, p in enumerate(self.params):
+            if p.dtype.itemsize == 2:
+                # averaging a 16-bit param needs a float32 average and a choice
+                # of value (rounded or not): not offered yet
+                msg = (f"{fn}: optimizer param[{i}] has dtype {p.dtype}; the moving "
+                       "average takes float32 or float64 params")  # fmt: skip
+                raise TypeError(msg)
         self.ema_params: list[FloatArray] = [p.copy() for p in self.params]
         self.updates = 0
         self._update: Callable[..., None] = _backend.package(

@@ -3,7 +3,8 @@
 // (n x d, row-major), with L layers Wl (n_{l-1} x n_l) and bl (n_l):
 //   Al = g(A{l-1} @ Wl + bl)   l < L      Z = A{L-1} @ WL + bL
 //   J  = loss(Z, y) + sum_l R(Wl)
-//   backward, D = dJ/dZ:  dWl = A{l-1}^T @ D + dR/dWl,  dbl = sum_i D_i,
+//   backward, D = dJ/dZ:  dWl = A{l-1}^T @ D + dR/dWl,  dbl = sum_i D_i
+//                         (dbL = 0 with a fixed output bias: fit_intercept=False),
 //                         D <- (D @ Wl^T) * g'(A{l-1})
 // GEMMs go to the BLAS (steepest::blas::gemm; gemv for a layer with one
 // output); a single-row batch of a network without hidden layer (plain SGD
@@ -13,6 +14,7 @@
 // tests: tests/models/test_native_parity.py.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -31,6 +33,7 @@ struct network {
     activation hidden = activation::identity;
     loss_kind loss = loss_kind::squared;
     model::penalty pen;
+    bool fixed_bias = false;  // the output layer's bias gets no gradient (fit_intercept=False)
 
     std::size_t layers() const { return weights.size(); }
     index_t inputs() const { return units.front(); }
@@ -50,7 +53,7 @@ struct workspace {
     std::vector<std::vector<T>> acts;  // A1 .. A{L-1}, then Z
     std::vector<T> d, dprev;
     std::vector<std::vector<T>> grads;
-    std::vector<T> xb, yb;
+    std::vector<T> xb, yb, wb;
     std::vector<std::int64_t> lb;
 
     workspace(const network<T>& net, index_t rows) {
@@ -65,6 +68,7 @@ struct workspace {
         dprev.resize(d.size());
         xb.resize(size(rows, net.inputs()));
         yb.resize(size(rows, net.outputs()));
+        wb.resize(size(rows, 1));
         lb.resize(size(rows, 1));
     }
 };
@@ -124,10 +128,12 @@ void column_sums(const T* STEEPEST_RESTRICT d, T* STEEPEST_RESTRICT out, index_t
 
 // Forward and backward pass over n rows of a batch of `total` rows (all of
 // it, or one thread's share): ws.grads receives these rows' part of the data
-// gradient (no penalty); returns their loss sum (see output_loss).
+// gradient (no penalty); returns their loss sum (see output_loss). `w`: the
+// rows' sample weights, or null.
 template <class T>
 double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
-                        const std::int64_t* labels, const T* targets, index_t n, index_t total) {
+                        const std::int64_t* labels, const T* targets, const T* w, index_t n,
+                        index_t total) {
     using blas::op;
     const std::size_t L = net.layers();
     const bool direct = n == 1 && L == 1;
@@ -147,7 +153,7 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
         a = z;
     }
     const double sum =
-        output_loss(net.loss, a, labels, targets, ws.d.data(), n, net.outputs(), total);
+        output_loss(net.loss, a, labels, targets, w, ws.d.data(), n, net.outputs(), total);
     for (std::size_t l = L; l-- > 0;) {
         const index_t in = net.units[l], out = net.units[l + 1];
         const T* prev = l == 0 ? a0 : ws.acts[l - 1].data();
@@ -160,7 +166,11 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
             blas::gemm(op::trans, op::none, in, out, n, T(1), prev, in, ws.d.data(), out, T(0), gw,
                        out);
         }
-        detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
+        if (l + 1 == L && net.fixed_bias) {
+            std::fill(ws.grads[2 * l + 1].begin(), ws.grads[2 * l + 1].end(), T(0));
+        } else {
+            detail::column_sums(ws.d.data(), ws.grads[2 * l + 1].data(), n, out);
+        }
         if (l > 0 && out == 1) {
             for (index_t i = 0; i < n; ++i)
                 detail::outer(ws.d.data() + i, net.weights[l], ws.dprev.data() + i * in, 1, in);
@@ -180,8 +190,8 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
 // the calling thread (the BLAS may use its own threads).
 template <class T>
 T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* labels,
-                const T* targets, index_t n) {
-    const double sum = forward_backward(net, ws, a0, labels, targets, n, n);
+                const T* targets, const T* w, index_t n) {
+    const double sum = forward_backward(net, ws, a0, labels, targets, w, n, n);
     T J = mean_loss<T>(net.loss, sum, n, net.outputs());
     if (net.pen.active()) {
         double abs_sum = 0, square_sum = 0;

@@ -5,6 +5,10 @@
 //             softplus(t) = max(t, 0) + log1p(exp(-|t|));  D_i = (sigmoid(z_i) - y_i) / n
 //   softmax   s_ij = z_ij - max_j z_ij;  L = sum_i (log sum_j exp(s_ij) - s_i,y_i) / n
 //             D_ij = (exp(s_ij) / sum_j exp(s_ij) - [j == y_i]) / n
+// Row weights w (optional, null: none) multiply each row's loss and its row of
+// D before the division: sum_ij w_i * (r*r) and (w_i * r) / (n*k); w_i *
+// softplus(t_i) and (w_i * (s_i - y_i)) / n; w_i * (log sum - s_i,y_i) and
+// (w_i * p_ij) / n with p the probabilities less the one-hot labels.
 // Element operations are the reference's, in T; the sums over the batch are
 // accumulated in double and rounded to T once (the reference's NumPy sums
 // are pairwise in T: both are within a few ulps of the exact sum).
@@ -25,21 +29,31 @@ enum class loss_kind { squared, binary, softmax };
 // per-sample losses (for squared error: the sum of r*r) in double;
 // mean_loss() turns the sum over the whole batch into L.
 template <class T>
-double squared_loss(const T* STEEPEST_RESTRICT z, const T* STEEPEST_RESTRICT y,
+double squared_loss(const T* STEEPEST_RESTRICT z, const T* STEEPEST_RESTRICT y, const T* w,
                     T* STEEPEST_RESTRICT d, index_t n, index_t k, index_t total) {
     const T tnk = T(total * k);
     double sum = 0;
-    for (index_t i = 0; i < n * k; ++i) {
-        T r = z[i] - y[i];
-        sum += double(r * r);
-        d[i] = r / tnk;
+    if (w == nullptr) {
+        for (index_t i = 0; i < n * k; ++i) {
+            T r = z[i] - y[i];
+            sum += double(r * r);
+            d[i] = r / tnk;
+        }
+        return sum;
+    }
+    for (index_t i = 0; i < n; ++i) {
+        for (index_t j = i * k; j < (i + 1) * k; ++j) {
+            T r = z[j] - y[j];
+            sum += double(w[i] * (r * r));
+            d[j] = (w[i] * r) / tnk;
+        }
     }
     return sum;
 }
 
 template <class T>
 double binary_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
-                   T* STEEPEST_RESTRICT d, index_t n, index_t total) {
+                   const T* w, T* STEEPEST_RESTRICT d, index_t n, index_t total) {
     const T tn = T(total);
     double sum = 0;
     for (index_t i = 0; i < n; ++i) {
@@ -47,16 +61,22 @@ double binary_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RE
         const T t = y[i] == 1 ? -z[i] : z[i];
         const T e = std::exp(-std::fabs(z[i]));
         const T one_plus_e = T(1) + e;
-        sum += double(nan_max(t, T(0)) + std::log1p(e));
+        const T loss = nan_max(t, T(0)) + std::log1p(e);
         const T s = z[i] >= T(0) ? T(1) / one_plus_e : e / one_plus_e;
-        d[i] = (s - T(y[i])) / tn;
+        if (w == nullptr) {
+            sum += double(loss);
+            d[i] = (s - T(y[i])) / tn;
+        } else {
+            sum += double(w[i] * loss);
+            d[i] = (w[i] * (s - T(y[i]))) / tn;
+        }
     }
     return sum;
 }
 
 template <class T>
 double softmax_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_RESTRICT y,
-                    T* STEEPEST_RESTRICT d, index_t n, index_t k, index_t total) {
+                    const T* w, T* STEEPEST_RESTRICT d, index_t n, index_t k, index_t total) {
     const T tn = T(total);
     double sum = 0;
     for (index_t i = 0; i < n; ++i) {
@@ -69,26 +89,31 @@ double softmax_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_R
             di[j] = std::exp(zi[j] - m);
             all = all + di[j];
         }
-        sum += double(std::log(all) - (zi[y[i]] - m));
+        const T loss = std::log(all) - (zi[y[i]] - m);
+        sum += double(w == nullptr ? loss : w[i] * loss);
         for (index_t j = 0; j < k; ++j) di[j] = di[j] / all;
         di[y[i]] = di[y[i]] - T(1);
-        for (index_t j = 0; j < k; ++j) di[j] = di[j] / tn;
+        if (w == nullptr) {
+            for (index_t j = 0; j < k; ++j) di[j] = di[j] / tn;
+        } else {
+            for (index_t j = 0; j < k; ++j) di[j] = (w[i] * di[j]) / tn;
+        }
     }
     return sum;
 }
 
 // D for n rows of a batch of `total`, and their loss sum; `labels` for
-// binary/softmax, `targets` for squared.
+// binary/softmax, `targets` for squared; `w` the rows' weights or null.
 template <class T>
-double output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const T* targets, T* d,
-                   index_t n, index_t k, index_t total) {
+double output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const T* targets,
+                   const T* w, T* d, index_t n, index_t k, index_t total) {
     switch (kind) {
         case loss_kind::squared:
-            return squared_loss(z, targets, d, n, k, total);
+            return squared_loss(z, targets, w, d, n, k, total);
         case loss_kind::binary:
-            return binary_loss(z, labels, d, n, total);
+            return binary_loss(z, labels, w, d, n, total);
         default:
-            return softmax_loss(z, labels, d, n, k, total);
+            return softmax_loss(z, labels, w, d, n, k, total);
     }
 }
 

@@ -1,9 +1,13 @@
 // Elastic-net penalty on the weight matrices (never on a bias):
 //   R(W)  = a1 * sum|W| + (a2 * 0.5) * sum W*W,   a1 = alpha * l1_ratio,
-//   dR/dW = a1 * sign(W) + a2 * W                 a2 = alpha * (1 - l1_ratio)
-// with sign(0) = 0; a1 and a2 are computed once in double and cast to T, and
-// a term whose coefficient is 0 is skipped, as in the reference. The sums over
-// all weights are accumulated in double (the reference sums each array in T).
+//                                                 a2 = alpha * (1 - l1_ratio)
+// The training loop puts only the L2 part in the gradient (add_grad: a2 * W)
+// and applies the L1 part after each step as its proximal step (shrink: soft
+// thresholding by T(lr * a1)), so a strong L1 penalty gives exact zeros; see
+// python/steepest/models/_epoch.py. a1 and a2 are computed once in double and
+// cast to T, and a term whose coefficient is 0 is skipped, as in the
+// reference. The sums over all weights are accumulated in double (the
+// reference sums each array in T).
 // Twin: steepest.reference.models._penalty; tests: tests/models/test_native_parity.py.
 #pragma once
 
@@ -46,21 +50,25 @@ struct penalty {
         return total;
     }
 
-    // g <- g + dR/dw.
+    // g <- g + the L2 part of dR/dw (the L1 part is shrink's).
     template <class T>
     void add_grad(const T* STEEPEST_RESTRICT w, T* STEEPEST_RESTRICT g, index_t n) const {
-        if (a1 != 0) {
-            const T c = T(a1);
-#pragma omp simd
-            for (index_t i = 0; i < n; ++i) {
-                T s = w[i] > T(0) ? T(1) : (w[i] < T(0) ? T(-1) : w[i]);  // sign, NaN kept
-                g[i] = g[i] + c * s;
-            }
-        }
         if (a2 != 0) {
             const T c = T(a2);
 #pragma omp simd
             for (index_t i = 0; i < n; ++i) g[i] = g[i] + c * w[i];
+        }
+    }
+
+    // The L1 proximal step of a step at learning rate lr, on w in place:
+    // 0 where |w| <= thr, else w - copysign(thr, w) (NaN stays NaN).
+    template <class T>
+    void shrink(T* w, index_t n, double lr) const {
+        if (a1 == 0) return;
+        const T thr = T(lr * a1);
+#pragma omp simd
+        for (index_t i = 0; i < n; ++i) {
+            w[i] = std::fabs(w[i]) <= thr ? T(0) : w[i] - std::copysign(thr, w[i]);
         }
     }
 };

@@ -163,15 +163,17 @@ struct no_check {
     bool operator()(std::size_t, index_t, index_t) const { return true; }
 };
 
-// One step of a two-pass plan over arrays of `sizes`; at(i, lo) gives array
-// i's piece_args at element lo. check(i, lo, hi) -> bool runs on every block
-// before anything is written; false from any skips the step (returns false).
-// Pass 1 (state, sums) over fixed blocks in one parallel region; each array's
-// coefficients from its totals; pass 2 (param) over pieces in another.
-// With `ema` on, each piece's param average follows its update (piece_args::e).
-template <class T, class At, class Check>
-bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, At&& at,
-                  Check&& check, const ema_pass<T>& ema = {}) {
+// One step of a two-pass plan over arrays of `sizes`. measure(i, lo, hi, out)
+// runs plan.measure over elements [lo, hi) of array i (one block, in one
+// call: the sums' association depends on it); leaf(i, lo, hi, coeffs) runs
+// plan.leaf with array i's coefficients. check(i, lo, hi) -> bool runs on
+// every block before anything is written; false from any skips the step
+// (returns false). Pass 1 (state, sums) over fixed blocks in one parallel
+// region; each array's coefficients from its totals; pass 2 (param) over
+// pieces in another.
+template <class T, class Measure, class Leaf, class Check>
+bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, Measure&& measure,
+                  Leaf&& leaf, Check&& check) {
     struct block {
         std::size_t seg;
         index_t lo, hi;
@@ -201,8 +203,7 @@ bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, A
         for (index_t j = b; j < e; ++j) {
             const auto u = static_cast<std::size_t>(j);
             const block& bl = blocks[u];
-            piece_args<T> a = at(bl.seg, bl.lo);
-            plan.measure(a.p, a.g, a.s, bl.hi - bl.lo, plan.coeffs(), part.data() + u * S);
+            measure(bl.seg, bl.lo, bl.hi, part.data() + u * S);
         }
     });
     if (!ok) return false;
@@ -217,10 +218,26 @@ bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, A
         plan.rescale(plan.coeffs(), totals.data(), per[i].coeff_bytes);
     }
     for_each_piece(sizes, plan.weight, [&](std::size_t i, index_t lo, index_t hi) {
-        piece_args<T> a = at(i, lo);
-        leaf_then_ema(plan.leaf, a.p, a.g, a.s, hi - lo, per[i].coeffs(), a.e, ema);
+        leaf(i, lo, hi, per[i].coeffs());
     });
     return true;
+}
+
+// The same where at(i, lo) gives array i's piece_args at element lo (the
+// arrays hold T: nothing to convert).
+// With `ema` on, each piece's param average follows its update (piece_args::e).
+template <class T, class At, class Check>
+bool run_two_pass_at(const step_plan<T>& plan, const std::vector<index_t>& sizes, At&& at,
+                     Check&& check, const ema_pass<T>& ema) {
+    auto measure = [&](std::size_t i, index_t lo, index_t hi, double* out) {
+        piece_args<T> a = at(i, lo);
+        plan.measure(a.p, a.g, a.s, hi - lo, plan.coeffs(), out);
+    };
+    auto leaf = [&](std::size_t i, index_t lo, index_t hi, const void* c) {
+        piece_args<T> a = at(i, lo);
+        leaf_then_ema(plan.leaf, a.p, a.g, a.s, hi - lo, c, a.e, ema);
+    };
+    return run_two_pass(plan, sizes, measure, leaf, check);
 }
 
 }  // namespace steepest

@@ -3,12 +3,14 @@
 //   for j = 0 .. steps-1:
 //       rows  = perm[j*B : (j+1)*B] of this shard     (empty once the shard ran out)
 //       g_j   = global[j]                             (rows of step j over all processes)
-//       buf   = [sum_rows dloss/dparams / g_j, sum_rows loss]  (one flat buffer of T)
+//       buf   = [sum_rows w_i dloss/dparams / g_j, sum_rows w_i loss]  (one flat buffer of T;
+//                w_i: the sample weights, scaled to mean 1 over every process's rows, or 1)
 //       buf   = all_reduce_sum(buf)                   (the communicator; waits for every process)
 //       J_j   = mean_loss(buf.loss, g_j) + R(W)       (R and its gradient added after the sum)
 //       stop if J_j is NaN or inf                     (every process sees the same J_j)
 //       step t + 1 of the optimizer rule on every param, from buf's gradient
-//       (and the params' moving average, if kept, as in loop.hpp)
+//       (and the params' moving average, if kept, as in loop.hpp), then the
+//       L1 proximal step on every weight matrix (R's gradient is its L2 part)
 //   epoch loss = (sum_j g_j * J_j) / sum_j g_j
 // so k processes with batch B take the steps of one process with batch
 // g_j = k*B over the concatenated batches (to the rounding of the sums): the
@@ -65,7 +67,8 @@ epoch_result run_epoch_data_parallel(model::network<T>& net, optimizer<T>& opt,
         double loss_sum = 0;
         if (b > 0) {
             detail::batch_rows<T> r = detail::gather(in, ws, in.perm + s, b, d, k);
-            loss_sum = model::forward_backward(net, ws, r.a0, r.labels, r.targets, b, g);
+            loss_sum =
+                model::forward_backward(net, ws, r.a0, r.labels, r.targets, r.weights, b, g);
         } else {
             for (auto& gr : ws.grads) std::fill(gr.begin(), gr.end(), T(0));
         }
@@ -89,7 +92,8 @@ epoch_result run_epoch_data_parallel(model::network<T>& net, optimizer<T>& opt,
             J = J + net.pen.template value<T>(abs_sum, square_sum);
         }
         if (!std::isfinite(J)) return {double(J), opt.steps - start, true};
-        detail::plan_params(opt, opt.steps + 1, opt.lr_after(opt.steps), opt.scalars, plans);
+        const double lr = opt.lr_after(opt.steps);
+        detail::plan_params(opt, opt.steps + 1, lr, opt.scalars, plans);
         const double weight = plans[0].weight;
         const ema_pass<T> ema = opt.ema_at(opt.steps + 1);  // the average, if kept
         auto run = [&](std::size_t i, index_t lo, index_t hi) {
@@ -101,6 +105,10 @@ epoch_result run_epoch_data_parallel(model::network<T>& net, optimizer<T>& opt,
             for (std::size_t i = 0; i < sizes.size(); ++i) run(i, 0, sizes[i]);
         } else {
             for_each_piece(sizes, weight, run);
+        }
+        // L1 as its proximal step, after the rule's (and the average's) pass
+        for (std::size_t l = 0; l < net.layers(); ++l) {
+            net.pen.shrink(net.weights[l], sizes[2 * l], lr);
         }
         opt.steps += 1;
         total += double(J) * double(g);

@@ -1,11 +1,13 @@
 // One epoch of mini-batch gradient descent, entirely in C++:
 //   for s = 0, B, 2B, ... < n:
 //       rows  = perm[s : s + B]                       (the last batch may be smaller)
-//       J_b   = loss_and_grad(params, X[rows], y[rows])
+//       J_b   = loss_and_grad(params, X[rows], y[rows], w[rows])   (w: sample weights or none)
 //       stop if J_b is NaN or inf                     (divergence: reported, not applied)
 //       lr    = (schedule ? schedule(t) : lr) * lr_scale,  t = steps applied so far
 //       step t + 1 of the optimizer rule on every param (with the params'
 //       moving average, if kept, in the same pass: rules/plan.hpp leaf_then_ema)
+//       L1 proximal step on every weight matrix (model/penalty.hpp: shrink;
+//       after the moving average's pass, as the reference's)
 //   epoch loss = (sum_b |b| * J_b) / n                (accumulated in double)
 // Between batches a stop_check may end the epoch early (a pending Ctrl-C).
 // Two ways to run the batches:
@@ -104,6 +106,7 @@ struct data {
     const T* targets;            // n x k (regression) or null
     const std::int64_t* perm;    // n
     index_t n;
+    const T* weights = nullptr;  // n sample weights (loss multipliers) or null
 };
 
 // Batches with at least this many (rows x parameters) are split over threads:
@@ -129,6 +132,7 @@ struct batch_rows {
     const T* a0;
     const std::int64_t* labels;
     const T* targets;
+    const T* weights;  // null without sample weights
 };
 
 // Asks for rows before they are needed: with shuffled rows each one is a
@@ -166,8 +170,13 @@ template <class T>
 batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int64_t* rows,
                      index_t b, index_t d, index_t k) {
     batch_rows<T> out{in.X + rows[0] * d, in.labels ? in.labels + rows[0] : nullptr,
-                      in.targets ? in.targets + rows[0] * k : nullptr};
+                      in.targets ? in.targets + rows[0] * k : nullptr,
+                      in.weights ? in.weights + rows[0] : nullptr};
     if (b <= 1 || consecutive(rows, b)) return out;
+    if (in.weights) {
+        for (index_t i = 0; i < b; ++i) ws.wb[static_cast<std::size_t>(i)] = in.weights[rows[i]];
+        out.weights = ws.wb.data();
+    }
     const auto row_bytes = sizeof(T) * static_cast<std::size_t>(d);
     constexpr index_t ahead = 4;  // rows in flight: shuffled rows are cache misses
     prefetch_rows(in.X, rows, std::min(ahead, b), d);
@@ -236,7 +245,7 @@ void two_pass_update(model::network<T>& net, optimizer<T>& opt, const step_plan<
         }
         return a;
     };
-    run_two_pass(plan, sizes, at, no_check{}, ema);
+    run_two_pass_at(plan, sizes, at, no_check{}, ema);
 }
 
 // Serial batch: loss and gradient on this thread, then the update (threaded
@@ -245,10 +254,11 @@ template <class T>
 T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt,
                const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes,
                index_t count) {
-    const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, b);
+    const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, rows.weights, b);
     if (!std::isfinite(J)) return J;
     std::vector<step_plan<T>> plans;
-    plan_params(opt, opt.steps + 1, opt.lr_after(opt.steps), opt.scalars, plans);
+    const double lr = opt.lr_after(opt.steps);
+    plan_params(opt, opt.steps + 1, lr, opt.scalars, plans);
     const double weight = plans[0].weight;
     const ema_pass<T> ema = opt.ema_at(opt.steps + 1);
     auto run = [&](std::size_t i, index_t lo, index_t hi) {
@@ -261,6 +271,7 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
     } else {
         for_each_piece(sizes, weight, run);
     }
+    for (std::size_t l = 0; l < net.layers(); ++l) net.pen.shrink(net.weights[l], sizes[2 * l], lr);
     opt.steps += 1;
     return J;
 }
@@ -299,7 +310,7 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             if (r1 > r0) {
                 batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
                 loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels,
-                                                       mine.targets, r1 - r0, b);
+                                                       mine.targets, mine.weights, r1 - r0, b);
             } else {
                 for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
             }
@@ -332,7 +343,8 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             // every thread plans every param from the same scalars; thread 0
             // stores the new ones once all have read them (second barrier)
             cells = opt.scalars;
-            plan_params(opt, step + 1, opt.lr_after(step), cells, plans);
+            const double lr = opt.lr_after(step);
+            plan_params(opt, step + 1, lr, cells, plans);
             const ema_pass<T> ema = opt.ema_at(step + 1);
             visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
                 T* g = tws[0].grads[i].data() + lo;
@@ -342,7 +354,10 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                     for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
                 }
                 if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
-                if (plans[0].measure == nullptr) update_piece(net, opt, plans, i, g, lo, hi, ema);
+                if (plans[0].measure == nullptr) {
+                    update_piece(net, opt, plans, i, g, lo, hi, ema);
+                    if (i % 2 == 0) net.pen.shrink(net.weights[i / 2] + lo, hi - lo, lr);
+                }
             });
             if (plans[0].measure != nullptr) {
                 // a two-pass rule needs every share's gradient: thread 0 steps
@@ -353,6 +368,8 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                     calling_thread_limit() = 1;
                     two_pass_update(net, opt, plans[0], tws[0].grads, sizes, ema);
                     calling_thread_limit() = saved;
+                    for (std::size_t l = 0; l < net.layers(); ++l)
+                        net.pen.shrink(net.weights[l], sizes[2 * l], lr);
                 }
             }
             ++step;

@@ -10,9 +10,10 @@ import numpy as np
 from ... import _checks as v
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
+@storage
 @_quiet
 def adabelief_step(
     param: ArrayOrList,
@@ -88,7 +89,7 @@ def adabelief_step(
     step = v.check_step(fn, step)
     h = BY_NAME["adabelief"].check_step(fn, locals())
     mode = v.check_nonfinite(fn, nonfinite)
-    arrays = v.check_lists(
+    arrays = _step_lists(
         fn,
         [("param", param, True), ("grad", grad, False), ("m", m, True), ("s", s, True)],
     )

@@ -7,9 +7,10 @@ import numpy as np
 from ... import _checks as v
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
+@storage
 @_quiet
 def adagrad_step(
     param: ArrayOrList,
@@ -60,7 +61,7 @@ def adagrad_step(
     lr, lr_decay, weight_decay = h["lr"], h["lr_decay"], h["weight_decay"]
     eps, maximize = h["eps"], h["maximize"]
     mode = v.check_nonfinite(fn, nonfinite)
-    arrays = v.check_lists(
+    arrays = _step_lists(
         fn,
         [("param", param, True), ("grad", grad, False), ("state_sum", state_sum, True)],
     )

@@ -13,7 +13,7 @@ import numpy as np
 from ... import _checks as v
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
 @_quiet
@@ -35,7 +35,7 @@ def _adam_like(fn: str, decoupled: bool, args: dict[str, Any]) -> bool:
     ]
     if amsgrad:
         lists.append(("v_max", args["v_max"], True))
-    arrays = v.check_lists(fn, lists)
+    arrays = _step_lists(fn, lists)
     if not _grads_finite(fn, arrays[1], args["grad"], mode):
         return False
     step_size = lr / (1.0 - beta1**step)
@@ -63,6 +63,7 @@ def _adam_like(fn: str, decoupled: bool, args: dict[str, Any]) -> bool:
     return True
 
 
+@storage
 def adam_step(
     param: ArrayOrList,
     grad: ArrayOrList,
@@ -138,6 +139,7 @@ def adam_step(
     return _adam_like("adam_step", False, locals())
 
 
+@storage
 def adamw_step(
     param: ArrayOrList,
     grad: ArrayOrList,

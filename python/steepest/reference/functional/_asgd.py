@@ -10,9 +10,10 @@ import math
 from ... import _checks as v
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
+@storage
 @_quiet
 def asgd_step(
     param: ArrayOrList,
@@ -95,7 +96,7 @@ def asgd_step(
     step = v.check_step(fn, step)
     h = BY_NAME["asgd"].check_step(fn, locals())
     mode = v.check_nonfinite(fn, nonfinite)
-    arrays = v.check_lists(
+    arrays = _step_lists(
         fn, [("param", param, True), ("grad", grad, False), ("ax", ax, True)]
     )
     etas = v.check_scalars(fn, "eta", eta, len(arrays[0]))

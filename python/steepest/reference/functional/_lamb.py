@@ -12,7 +12,7 @@ import numpy as np
 from ... import _checks
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList, FloatArray
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 #: the native first pass's block (``measure_block`` in rules/plan.hpp)
 _BLOCK = 16384
@@ -43,6 +43,7 @@ def _sum_squares(x: FloatArray) -> float:
     return total
 
 
+@storage
 @_quiet
 def lamb_step(
     param: ArrayOrList,
@@ -124,7 +125,7 @@ def lamb_step(
     t = _checks.check_step(fn, step)
     h = BY_NAME["lamb"].check_step(fn, locals())
     mode = _checks.check_nonfinite(fn, nonfinite)
-    arrays = _checks.check_lists(
+    arrays = _step_lists(
         fn,
         [("param", param, True), ("grad", grad, False), ("m", m, True), ("v", v, True)],
     )

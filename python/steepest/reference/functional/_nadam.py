@@ -12,7 +12,7 @@ import numpy as np
 from ... import _checks as checks  # not ``v``: that is the second moment here
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
 def _mu(beta1: float, momentum_decay: float, t: int) -> float:
@@ -20,6 +20,7 @@ def _mu(beta1: float, momentum_decay: float, t: int) -> float:
     return beta1 * (1.0 - 0.5 * math.pow(0.96, t * momentum_decay))
 
 
+@storage
 @_quiet
 def nadam_step(
     param: ArrayOrList,
@@ -114,7 +115,7 @@ def nadam_step(
     step = checks.check_step(fn, step)
     h = BY_NAME["nadam"].check_step(fn, locals())
     mode = checks.check_nonfinite(fn, nonfinite)
-    arrays = checks.check_lists(
+    arrays = _step_lists(
         fn,
         [
             ("param", param, True),

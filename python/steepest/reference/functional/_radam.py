@@ -12,7 +12,7 @@ import numpy as np
 from ... import _checks as checks  # not ``v``: that is the second moment here
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
 def _plan(step: int, lr: float, beta1: float, beta2: float) -> tuple[bool, float]:
@@ -35,6 +35,7 @@ def _plan(step: int, lr: float, beta1: float, beta2: float) -> tuple[bool, float
     return True, lr * r * math.sqrt(bc2) / bc1
 
 
+@storage
 @_quiet
 def radam_step(
     param: ArrayOrList,
@@ -117,7 +118,7 @@ def radam_step(
     step = checks.check_step(fn, step)
     h = BY_NAME["radam"].check_step(fn, locals())
     mode = checks.check_nonfinite(fn, nonfinite)
-    arrays = checks.check_lists(
+    arrays = _step_lists(
         fn,
         [("param", param, True), ("grad", grad, False), ("m", m, True), ("v", v, True)],
     )

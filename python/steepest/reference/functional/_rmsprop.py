@@ -9,9 +9,10 @@ import numpy as np
 from ... import _checks as v
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
+@storage
 @_quiet
 def rmsprop_step(
     param: ArrayOrList,
@@ -89,7 +90,7 @@ def rmsprop_step(
         lists.append(("momentum_buffer", momentum_buffer, True))
     if centered:
         lists.append(("grad_avg", grad_avg, True))
-    arrays = v.check_lists(fn, lists)
+    arrays = _step_lists(fn, lists)
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
     for i, (p, g0, sq) in enumerate(zip(arrays[0], arrays[1], arrays[2], strict=True)):

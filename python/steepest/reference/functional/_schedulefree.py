@@ -13,7 +13,7 @@ import numpy as np
 from ... import _checks as checks  # not ``v``: that is the second moment here
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList, FloatArray
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 _SHARED_DOC = """\
     lr_max, weight_sum : ndarray or list of ndarray
@@ -65,6 +65,7 @@ def _scalars(
 
 
 @_quiet
+@storage
 def sgd_schedulefree_step(
     param: ArrayOrList,
     grad: ArrayOrList,
@@ -132,7 +133,7 @@ def sgd_schedulefree_step(
     step = checks.check_step(fn, step)
     h = BY_NAME["sgd_schedulefree"].check_step(fn, locals())
     mode = checks.check_nonfinite(fn, nonfinite)
-    arrays = checks.check_lists(
+    arrays = _step_lists(
         fn, [("param", param, True), ("grad", grad, False), ("z", z, True)]
     )
     tops, sums = _scalars(
@@ -154,6 +155,7 @@ def sgd_schedulefree_step(
 
 
 @_quiet
+@storage
 def adamw_schedulefree_step(
     param: ArrayOrList,
     grad: ArrayOrList,
@@ -228,7 +230,7 @@ def adamw_schedulefree_step(
     step = checks.check_step(fn, step)
     h = BY_NAME["adamw_schedulefree"].check_step(fn, locals())
     mode = checks.check_nonfinite(fn, nonfinite)
-    arrays = checks.check_lists(
+    arrays = _step_lists(
         fn,
         [
             ("param", param, True),

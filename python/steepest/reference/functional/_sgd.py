@@ -7,9 +7,10 @@ from typing import Any
 from ... import _checks as v
 from ..._rules import BY_NAME
 from ...typing import ArrayOrList
-from ._common import _grads_finite, _quiet
+from ._common import _grads_finite, _quiet, _step_lists, storage
 
 
+@storage
 @_quiet
 def sgd_step(
     param: ArrayOrList,
@@ -78,7 +79,7 @@ def sgd_step(
     lists: list[tuple[str, Any, bool]] = [("param", param, True), ("grad", grad, False)]
     if use_buf:
         lists.append(("momentum_buffer", momentum_buffer, True))
-    arrays = v.check_lists(fn, lists)
+    arrays = _step_lists(fn, lists)
     if not _grads_finite(fn, arrays[1], grad, mode):
         return False
     for i, (p, g0) in enumerate(zip(arrays[0], arrays[1], strict=True)):

@@ -1,0 +1,446 @@
+"""``SGDClassifier`` and ``SGDRegressor``: scikit-learn's estimators, its algorithm.
+
+Twins: :mod:`._sgd_fit` runs the epochs on ``steepest._core.sgd_epoch``
+(``backend="native"``) or :func:`steepest.reference.sgd.sgd_epoch`
+(``backend="reference"``), bit for bit equal. Tests:
+``tests/models/test_sgd_estimators.py`` (scikit-learn's checks, equivalence
+with scikit-learn, bad input) and ``tests/models/test_sgd_parity.py``.
+
+The constructors are those of the installed scikit-learn (same names,
+defaults and meaning) plus ``backend``; so is the algorithm: batch size 1,
+scikit-learn's learning-rate rules, ``w = wscale * v`` (an L2 step costs
+O(1), a sample O(its nonzeros)), cumulative L1 truncation, ASGD averaging,
+one-vs-rest for more than two classes (all classes updated in one pass over
+the data, not one pass per class). With ``shuffle=False`` the fitted
+``coef_`` equals scikit-learn's to rounding.
+
+Differences, on purpose:
+
+- Shuffling uses ``numpy.random.default_rng(random_state)`` and one
+  ``permutation`` per epoch shared by every class (scikit-learn draws its own
+  per class), so shuffled fits are equally good, not equal.
+- Input is float64: dense X is converted once to a C-ordered float64 array,
+  any sparse X once to CSR with sorted, summed-duplicate int32 indices (a
+  copy when it differs; X, y and sample_weight are never written). Explicit
+  zeros stored in a CSR matrix are kept and, as in scikit-learn, visited by
+  the L1 truncation (otherwise they change nothing). Empty rows update the
+  intercept only. NaN or inf in X is an error.
+- Negative ``sample_weight`` is an error (it would turn a descent step into
+  an ascent step).
+- Early stopping scores the model ``wscale * v`` (scikit-learn 1.9 scores
+  ``v`` alone while ``wscale != 1``) and counts a NaN score as no
+  improvement; for ``log_loss`` a validation row counts as right when the
+  sign of the decision matches its class.
+- ``n_jobs`` is accepted and has no effect: the classes share one pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
+from sklearn.linear_model._base import LinearClassifierMixin  # type: ignore[import-untyped]
+from sklearn.metrics import r2_score  # type: ignore[import-untyped]
+from sklearn.utils.class_weight import compute_class_weight  # type: ignore[import-untyped]
+from sklearn.utils.extmath import safe_sparse_dot  # type: ignore[import-untyped]
+from sklearn.utils.metaestimators import available_if  # type: ignore[import-untyped]
+from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped]
+from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
+
+from . import _sgd_fit
+from ._sgd_base import CLASSIFIER_LOSSES, REGRESSOR_LOSSES, _BaseSGD
+
+
+class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
+    """Linear classifiers (SVM, logistic regression, ...) by scikit-learn's plain SGD.
+
+    The parameters, methods and fitted attributes of
+    :class:`sklearn.linear_model.SGDClassifier` (see its documentation for
+    each), plus ``backend``: ``"native"`` (C++) or ``"reference"`` (NumPy),
+    bit for bit equal. The differences from scikit-learn are listed in the
+    module documentation (:mod:`steepest.models.sgd`).
+
+    Examples
+    --------
+    >>> import numpy as np, steepest
+    >>> X = np.array([[-1.0, -1.0], [-2.0, -1.0], [1.0, 1.0], [2.0, 1.0]])
+    >>> y = np.array([1, 1, 2, 2])
+    >>> clf = steepest.SGDClassifier(max_iter=1000, tol=1e-3, random_state=0).fit(X, y)
+    >>> clf.predict([[-0.8, -1.0]]).tolist()
+    [1]
+    """
+
+    _is_classifier = True
+    _losses = tuple(CLASSIFIER_LOSSES)
+
+    def __init__(
+        self,
+        loss: str = "hinge",
+        *,
+        penalty: str | None = "l2",
+        alpha: float = 0.0001,
+        l1_ratio: float | None = 0.15,
+        fit_intercept: bool = True,
+        max_iter: int = 1000,
+        tol: float | None = 0.001,
+        shuffle: bool = True,
+        verbose: int = 0,
+        epsilon: float = 0.1,
+        n_jobs: int | None = None,
+        random_state: Any = None,
+        learning_rate: str = "optimal",
+        eta0: float = 0.01,
+        power_t: float = 0.5,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        class_weight: Any = None,
+        warm_start: bool = False,
+        average: bool | int = False,
+        backend: str = "native",
+    ) -> None:
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.average = average
+        self.backend = backend
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        coef_init: Any = None,
+        intercept_init: Any = None,
+        sample_weight: Any = None,
+    ) -> SGDClassifier:
+        """Fit by plain SGD: ``max_iter`` epochs at most, from zeros or ``coef_init``."""
+        fn = "SGDClassifier.fit"
+        rule = self._read_params(fn, partial=False)
+        warm = self._warm()
+        coef_init = warm[0] if coef_init is None else coef_init
+        intercept_init = warm[1] if intercept_init is None else intercept_init
+        X, y = self._data(fn, X, y, reset=True)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        return self._fit_classes(
+            fn,
+            rule,
+            X,
+            y,
+            classes,
+            sample_weight,
+            (coef_init, intercept_init),
+            fit=True,
+        )
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> SGDClassifier:
+        """One epoch over ``X``; ``classes`` (all labels) is required on the first call."""
+        fn = "SGDClassifier.partial_fit"
+        rule = self._read_params(fn, partial=True)
+        first = not hasattr(self, "classes_")
+        if first and isinstance(self.class_weight, str):
+            msg = (
+                f"{fn}: class_weight='balanced' needs the whole training set; pass "
+                "compute_class_weight('balanced', classes=classes, y=y) as a dict"
+            )
+            raise ValueError(msg)
+        X, y = self._data(fn, X, y, reset=first)
+        check_classification_targets(y)
+        if first:
+            if classes is None:
+                msg = f"{fn}: classes must be passed on the first call, got None"
+                raise ValueError(msg)
+            known = np.unique(np.asarray(classes))
+        else:
+            known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(classes), known):
+                msg = (
+                    f"{fn}: classes {classes!r} differ from the first call's {known!r}"
+                )
+                raise ValueError(msg)
+        unknown = np.setdiff1d(np.unique(y), known)
+        if unknown.size:
+            msg = f"{fn}: y holds labels {unknown.tolist()} that are not in classes"
+            raise ValueError(msg)
+        return self._fit_classes(fn, rule, X, y, known, sample_weight, None, fit=False)
+
+    def _fit_classes(
+        self,
+        fn: str,
+        rule: _sgd_fit.Rule,
+        X: Any,
+        y: NDArray[Any],
+        classes: NDArray[Any],
+        sample_weight: Any,
+        init: tuple[Any, Any] | None,
+        *,
+        fit: bool,
+    ) -> SGDClassifier:
+        n_classes = classes.shape[0]
+        if n_classes < 2:
+            msg = f"{fn}: y must hold at least two classes, got {n_classes} class"
+            raise ValueError(msg)
+        codes = np.searchsorted(classes, y).astype(np.int64)
+        cw = (
+            np.ones(n_classes)
+            if self.class_weight is None
+            else np.asarray(
+                compute_class_weight(self.class_weight, classes=classes, y=y),
+                dtype=float,
+            )
+        )
+        sw = self._weights(fn, sample_weight, X)
+        binary = n_classes == 2
+        k, d = (1 if binary else n_classes), X.shape[1]
+        if binary:
+            pos_label = np.array([1], dtype=np.int64)
+            pos_w, neg_w = cw[1:2].copy(), cw[0:1].copy()
+        else:
+            pos_label = np.arange(k, dtype=np.int64)
+            pos_w, neg_w = cw.copy(), np.ones(k)
+        mask = self._split(y, sw)
+        problem = _sgd_fit.Problem(
+            X=X, y=codes, sample_weight=sw,
+            train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False), pos_label=pos_label,
+            pos_weight=pos_w, neg_weight=neg_w, rows_total=X.shape[0],
+        )  # fmt: skip
+        if rule.early_stopping:
+            X_val, truth_val, sw_val = X[mask], codes[mask], sw[mask]
+
+            def score(c: int, w: NDArray[np.float64], b: float) -> float:
+                decision = safe_sparse_dot(X_val, w, dense_output=True) + b
+                right = (decision > 0) == (truth_val == pos_label[c])
+                return float(np.average(right, weights=sw_val))
+
+            problem.score = score
+        if fit or getattr(self, "_standard_coef", None) is None:
+            assert init is not None or not fit
+            coef, intercept, avg = self._start(fn, rule, k, d, *(init or (None, None)))
+        else:
+            coef, intercept, avg = self._resume(fn, rule, k, d)
+        self._run(fn, rule, problem, coef, intercept, avg, fit=fit)
+        self.classes_ = classes
+        return self
+
+    def _publish(
+        self, coef: NDArray[np.float64], intercept: NDArray[np.float64]
+    ) -> None:
+        self.coef_ = coef
+        self.intercept_ = intercept
+
+    def _check_proba(self) -> bool:
+        if self.loss not in ("log_loss", "modified_huber"):
+            msg = f"probability estimates are not available for loss={self.loss!r}"
+            raise AttributeError(msg)
+        return True
+
+    @available_if(_check_proba)  # type: ignore[untyped-decorator]
+    def predict_proba(self, X: Any) -> NDArray[np.float64]:
+        """Class probabilities: logistic for ``log_loss`` (one-vs-rest scores
+        normalised), clipped scores (s + 1) / 2 for ``modified_huber``."""
+        if self.loss == "log_loss":
+            out: NDArray[np.float64] = self._predict_proba_lr(X)
+            return out
+        scores = np.asarray(self.decision_function(X), dtype=np.float64)
+        positive = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+        if self.classes_.shape[0] == 2:
+            return np.column_stack([1.0 - positive, positive])
+        total = positive.sum(axis=1)
+        none = total == 0
+        # no class scored above -1: every class equally likely
+        positive[none, :] = 1.0
+        total[none] = self.classes_.shape[0]
+        proba: NDArray[np.float64] = positive / total[:, None]
+        return proba
+
+    @available_if(_check_proba)  # type: ignore[untyped-decorator]
+    def predict_log_proba(self, X: Any) -> NDArray[np.float64]:
+        """The log of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):  # a probability of 0 has log -inf
+            out: NDArray[np.float64] = np.log(self.predict_proba(X))
+        return out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
+    """Linear regression by scikit-learn's plain SGD.
+
+    The parameters, methods and fitted attributes of
+    :class:`sklearn.linear_model.SGDRegressor` (see its documentation for
+    each), plus ``backend`` (``"native"`` or ``"reference"``, bit for bit
+    equal). The differences from scikit-learn are listed in the module
+    documentation (:mod:`steepest.models.sgd`).
+
+    Examples
+    --------
+    >>> import numpy as np, steepest
+    >>> X = np.linspace(0, 1, 20).reshape(-1, 1)
+    >>> reg = steepest.SGDRegressor(
+    ...     learning_rate="constant", eta0=0.1, penalty=None, tol=None, max_iter=100
+    ... ).fit(X, 2 * X[:, 0])
+    >>> round(float(reg.predict([[0.5]])[0]), 2)
+    1.0
+    """
+
+    _is_classifier = False
+    _losses = REGRESSOR_LOSSES
+
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        *,
+        penalty: str | None = "l2",
+        alpha: float = 0.0001,
+        l1_ratio: float | None = 0.15,
+        fit_intercept: bool = True,
+        max_iter: int = 1000,
+        tol: float | None = 0.001,
+        shuffle: bool = True,
+        verbose: int = 0,
+        epsilon: float = 0.1,
+        random_state: Any = None,
+        learning_rate: str = "invscaling",
+        eta0: float = 0.01,
+        power_t: float = 0.25,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        warm_start: bool = False,
+        average: bool | int = False,
+        backend: str = "native",
+    ) -> None:
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.average = average
+        self.backend = backend
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        coef_init: Any = None,
+        intercept_init: Any = None,
+        sample_weight: Any = None,
+    ) -> SGDRegressor:
+        """Fit by plain SGD: ``max_iter`` epochs at most, from zeros or ``coef_init``."""
+        fn = "SGDRegressor.fit"
+        rule = self._read_params(fn, partial=False)
+        warm = self._warm()
+        coef_init = warm[0] if coef_init is None else coef_init
+        intercept_init = warm[1] if intercept_init is None else intercept_init
+        X, y = self._targets(fn, X, y, reset=True)
+        return self._fit_values(
+            fn, rule, X, y, sample_weight, (coef_init, intercept_init), fit=True
+        )
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> SGDRegressor:
+        """One epoch over ``X``, continuing from the weights of earlier calls."""
+        fn = "SGDRegressor.partial_fit"
+        rule = self._read_params(fn, partial=True)
+        X, y = self._targets(fn, X, y, reset=not hasattr(self, "coef_"))
+        return self._fit_values(fn, rule, X, y, sample_weight, None, fit=False)
+
+    def _targets(self, fn: str, X: Any, y: Any, *, reset: bool) -> tuple[Any, Any]:
+        X, y = self._data(fn, X, y, reset=reset)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 1:
+            msg = f"{fn}: y must be 1-D (one target per row), got shape {y.shape}"
+            raise ValueError(msg)
+        return X, np.ascontiguousarray(y)
+
+    def _fit_values(
+        self,
+        fn: str,
+        rule: _sgd_fit.Rule,
+        X: Any,
+        y: NDArray[np.float64],
+        sample_weight: Any,
+        init: tuple[Any, Any] | None,
+        *,
+        fit: bool,
+    ) -> SGDRegressor:
+        sw = self._weights(fn, sample_weight, X)
+        mask = self._split(y, sw)
+        problem = _sgd_fit.Problem(
+            X=X, y=y, sample_weight=sw, train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False),
+            pos_label=None, pos_weight=np.ones(1), neg_weight=np.ones(1),
+            rows_total=X.shape[0],
+        )  # fmt: skip
+        if rule.early_stopping:
+            X_val, y_val, sw_val = X[mask], y[mask], sw[mask]
+
+            def score(c: int, w: NDArray[np.float64], b: float) -> float:
+                pred = safe_sparse_dot(X_val, w, dense_output=True) + b
+                return float(r2_score(y_val, pred, sample_weight=sw_val))
+
+            problem.score = score
+        d = X.shape[1]
+        if fit or getattr(self, "_standard_coef", None) is None:
+            coef, intercept, avg = self._start(fn, rule, 1, d, *(init or (None, None)))
+        else:
+            coef, intercept, avg = self._resume(fn, rule, 1, d)
+        self._run(fn, rule, problem, coef, intercept, avg, fit=fit)
+        return self
+
+    def _publish(
+        self, coef: NDArray[np.float64], intercept: NDArray[np.float64]
+    ) -> None:
+        self.coef_ = coef[0]
+        self.intercept_ = np.atleast_1d(intercept)
+
+    def predict(self, X: Any) -> NDArray[np.float64]:
+        """``X @ coef_ + intercept_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        out: NDArray[np.float64] = np.asarray(scores).ravel()
+        return out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+__all__ = ["SGDClassifier", "SGDRegressor"]
