@@ -109,7 +109,8 @@ class SteepestEstimator(TrainingLoop):
             gradient, scaled to mean 1 over the training rows: a full batch
             then minimises the weighted mean loss (integer weights = repeated
             rows, 0 = a removed row); see :mod:`steepest.models._weights`.
-            With early stopping the validation score is weighted too.
+            With early stopping the validation score is weighted too. With
+            ``comm``: this shard's weights, scaled over every process's rows.
         validation_data : (X_val, y_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
