@@ -35,6 +35,7 @@ LAYERS = {
     "steepest.wrappers": FOUNDATION,
     "steepest.reference": REFERENCE,
     "steepest._core": NATIVE,
+    "steepest.distributed": NATIVE,
     "steepest.functional": NATIVE,
     "steepest.optim": NATIVE,
     "steepest.schedules": NATIVE,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "reduce_hook.hpp"
 #include "rule_args.hpp"
 #include "schedule_desc.hpp"
 #include "steepest/rules/all.hpp"
@@ -137,6 +138,8 @@ struct epoch_args {
     std::vector<py::array> ema;  // the params' moving average, or none
     double ema_decay = 0;
     long long ema_copy_step = -1;
+    py::object reduce;  // data-parallel: the all-reduce (None: one process)
+    py::array batches;  // data-parallel: the global rows of each step
 };
 
 // ema: None, or a list of arrays alike to the params (written) and apart
@@ -343,7 +346,13 @@ train::epoch_result run(const epoch_args& a) {
     const int saved = limit;
     limit = a.n_threads;
     try {
-        train::epoch_result res = train::run_epoch(net, opt, in, a.batch, check);
+        train::epoch_result res =
+            a.reduce.is_none()
+                ? train::run_epoch(net, opt, in, a.batch, check)
+                : train::run_epoch_data_parallel(
+                      net, opt, in, a.batch, data_of<std::int64_t>(a.batches),
+                      static_cast<index_t>(a.batches.shape(0)), python_all_reduce<T>(a.reduce),
+                      check);
         limit = saved;
         // the steps applied count, whatever ended the epoch
         for (std::size_t i = 0; i < opt.scalars.size(); ++i) {
@@ -363,7 +372,7 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
                       py::handle perm, py::handle batch, py::handle loss, py::handle act,
                       py::handle alpha, py::handle l1_ratio, py::handle threads, py::handle ema,
                       py::handle ema_decay, py::handle ema_copy_step, py::handle sample_weight,
-                      py::handle fit_intercept) {
+                      py::handle fit_intercept, py::handle reduce, py::handle batches) {
     epoch_args a;
     read_params(a, params);
     if (!py::isinstance<py::dict>(rule_)) {
@@ -414,6 +423,14 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     // more threads than this is a typo, not a machine
     a.n_threads = static_cast<int>(int_arg(fn, "n_threads", threads, 0, 4096));
     read_ema(a, ema, ema_decay, ema_copy_step);
+    a.reduce = py::reinterpret_borrow<py::object>(reduce);
+    if (!a.reduce.is_none()) {
+        if (!PyCallable_Check(reduce.ptr())) {
+            type_error(fn, "reduce must be callable or None, got " + type_name(reduce));
+        }
+        a.batches = as_array("batches", batches);
+        check_global_batches(fn, a.batches, n, a.batch);
+    }
     train::epoch_result res = a.kind == elem::f32 ? run<float>(a) : run<double>(a);
     if (res.stopped) throw py::error_already_set();  // what the signal handler raised
     return py::make_tuple(res.loss, res.steps);
@@ -429,7 +446,7 @@ void register_train(py::module_& m) {
           arg("X"), arg("y"), arg("perm"), arg("batch_size"), arg("loss"), arg("activation"),
           arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("ema") = py::none(),
           arg("ema_decay") = 0.0, arg("ema_copy_step") = -1, arg("sample_weight") = py::none(),
-          arg("fit_intercept") = true);
+          arg("fit_intercept") = true, arg("reduce") = py::none(), arg("batches") = py::none());
     m.def(
         "_set_split_work",
         [](double work) {

@@ -84,6 +84,10 @@ def train_epoch(
     ema_copy_step: int = -1,
     sample_weight: NDArray[Any] | None = None,
     fit_intercept: bool = True,
+    # data-parallel (steepest.distributed): reduce(buf) sums the flat buffer
+    # over the processes in place; batches[j] = the global rows of step j
+    reduce: Callable[[NDArray[Any]], object] | None = None,
+    batches: NDArray[Any] | None = None,
 ) -> tuple[float, int]: ...
 def sgd_epoch(
     X: NDArray[Any],  # dense (n, d), or a CSR matrix's data with indices, indptr

@@ -55,8 +55,10 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import ClassifierMixin, RegressorMixin  # type: ignore[import-untyped]
 
+from ..distributed import Communicator
 from ..optim import Optimizer
 from ..typing import FloatArray
+from . import _data_parallel as dp
 from . import _docs
 from . import _options as o
 from ._epoch import ParamAverage
@@ -85,7 +87,13 @@ class SteepestEstimator(TrainingLoop):
 
     # -- fit ----------------------------------------------------------------------
     def fit(
-        self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        validation_data: Any = None,
+        comm: Any = None,
     ) -> Any:
         """Train the model by mini-batch gradient descent.
 
@@ -101,11 +109,19 @@ class SteepestEstimator(TrainingLoop):
             gradient, scaled to mean 1 over the training rows: a full batch
             then minimises the weighted mean loss (integer weights = repeated
             rows, 0 = a removed row); see :mod:`steepest.models._weights`.
-            With early stopping the validation score is weighted too.
+            With early stopping the validation score is weighted too. With
+            ``comm``: this shard's weights, scaled over every process's rows.
         validation_data : (X_val, y_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
             split.
+        comm : communicator or None
+            Data-parallel training: every process calls ``fit`` with its own
+            shard ``(X, y)`` and the same hyperparameters; each batch's
+            gradient is summed over the processes (a torch ``ProcessGroup``,
+            an ``mpi4py`` communicator, ``"torch"``, ``"mpi"`` or a
+            :class:`steepest.distributed.Communicator`; see
+            :mod:`steepest.models._data_parallel`). None: this process alone.
 
         Returns
         -------
@@ -123,30 +139,42 @@ class SteepestEstimator(TrainingLoop):
             estimator is left as before the call); see the class Notes.
         """
         with CallUndo(self) as undo:
-            run = self._fit_setup(X, y, sample_weight, validation_data)
+            run = self._fit_setup(X, y, sample_weight, validation_data, comm)
             # from here on, a completed epoch is published and kept
             undo.unless = lambda: self.n_iter_ > 0
             self._train(run)
         return self
 
     def _fit_setup(
-        self, X: Any, y: Any, sample_weight: Any, validation_data: Any
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        validation_data: Any,
+        comm: Any = None,
     ) -> TrainingRun:
         """Steps 1 and 2 of ``fit``: what :meth:`_train` trains."""
         fn = type(self).__name__
         opts = o.read_options(self)
         net = self._network(fn, opts.alpha)
+        group = dp.communicator(comm)
         warm = opts.warm_start and getattr(self, "_params", None) is not None
         X, y = self._training_data(X, y, opts.dtype, reset=not warm)
         w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
-        y = self._targets(fn, y, opts.dtype, "warm_start=True" if warm else None)
-        w = self._with_class_weight(fn, w, y, chunk=False)
+        why = "warm_start=True" if warm else None
+        if group is not None and self._classifier:
+            y = dp.classifier_targets(self, fn, group, y, why)
+        else:
+            y = self._targets(fn, y, opts.dtype, why)
+        w = self._with_class_weight(fn, w, y, chunk=False, comm=group)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
         if warm:
             params = self._kept_params(fn, opts, n_features, "warm_start=True")
         else:
             params = self._fresh_params(opts, n_features, rng)
+        if group is not None:
+            rng = dp.start(group, params, rng)
         opt = self._optimizer_for(fn, opts, params, rng)
 
         val: Data | None = None
@@ -162,26 +190,29 @@ class SteepestEstimator(TrainingLoop):
                 w, w_val = w[train], w[held]
         # stack: here, _fit_setup, fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
-        weight = training_weights(fn, w, opts.dtype)
+        weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
+        par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
         return TrainingRun(
             fn, opts, net, params, opt, (X, y), val, rng, self._ema,
-            weight=weight, val_weight=w_val,
+            weight=weight, val_weight=w_val, par=par,
         )  # fmt: skip
 
     # -- partial_fit --------------------------------------------------------------
-    def _partial_fit(self, X: Any, y: Any, classes: Any, sample_weight: Any) -> Any:
+    def _partial_fit(
+        self, X: Any, y: Any, classes: Any, sample_weight: Any, comm: Any = None
+    ) -> Any:
         """One epoch over the chunk ``(X, y)``; see the module docstring.
 
         All or nothing: an exception other than a divergence leaves the
         estimator as it was before the call.
         """
         with CallUndo(self):
-            run = self._partial_fit_setup(X, y, classes, sample_weight)
+            run = self._partial_fit_setup(X, y, classes, sample_weight, comm)
             self._train_chunk(run)
         return self
 
     def _partial_fit_setup(
-        self, X: Any, y: Any, classes: Any, sample_weight: Any
+        self, X: Any, y: Any, classes: Any, sample_weight: Any, comm: Any = None
     ) -> TrainingRun:
         """What :meth:`_train_chunk` trains; counters start on the first call."""
         fn = type(self).__name__
@@ -192,6 +223,7 @@ class SteepestEstimator(TrainingLoop):
             msg = f"{fn}: partial_fit does not support swa_start; use fit, or swa_start=None"
             raise ValueError(msg)
         net = self._network(fn, opts.alpha)
+        group = dp.communicator(comm)
         first = getattr(self, "_params", None) is None
         X, y = self._training_data(X, y, opts.dtype, reset=first)
         w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
@@ -209,24 +241,56 @@ class SteepestEstimator(TrainingLoop):
             self.n_iter_, self.n_swa_ = 0, 0
             self.best_loss_, self.best_validation_score_ = None, None
             self._plateau = None
+            if group is not None:
+                rng = dp.start(group, params, rng)
         else:
             params = self._kept_params(fn, opts, n_features, "partial_fit")
             rng = self._rng
         opt = self._optimizer_for(fn, opts, params, rng)
         # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
         o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
-        weight = training_weights(fn, w, opts.dtype)
+        weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
+        par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
         return TrainingRun(
-            fn, opts, net, params, opt, (X, y), None, rng, self._ema, weight=weight
-        )
+            fn, opts, net, params, opt, (X, y), None, rng, self._ema,
+            weight=weight, par=par,
+        )  # fmt: skip
+
+    @staticmethod
+    def _scaled_weights(
+        fn: str,
+        w: NDArray[np.float64] | None,
+        n: int,
+        dt: np.dtype[Any],
+        group: Communicator | None,
+    ) -> FloatArray | None:
+        """The training rows' weights scaled to mean 1 (over every process's rows
+        when data-parallel)."""
+        if group is None:
+            return training_weights(fn, w, dt)
+        return dp.training_weights(group, fn, w, n, dt)
 
     def _with_class_weight(
-        self, fn: str, w: NDArray[np.float64] | None, y: NDArray[Any], *, chunk: bool
+        self,
+        fn: str,
+        w: NDArray[np.float64] | None,
+        y: NDArray[Any],
+        *,
+        chunk: bool,
+        comm: Communicator | None = None,
     ) -> NDArray[np.float64] | None:
-        """The rows' sample weights times their class weights (classifiers)."""
+        """The rows' sample weights times their class weights (classifiers);
+        "balanced" counts every process's labels when data-parallel."""
         if not self._classifier:
             return w
-        per_class = class_weights(fn, self.class_weight, self.classes_, y, chunk=chunk)
+        if comm is None:
+            per_class = class_weights(
+                fn, self.class_weight, self.classes_, y, chunk=chunk
+            )
+        else:
+            per_class = dp.class_weights(
+                comm, fn, self.class_weight, self.classes_, y, chunk=chunk
+            )
         return combined(fn, w, per_class, y)
 
     # -- weights and optimizer ------------------------------------------------------
@@ -298,9 +362,15 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
     _classifier = True
 
     def partial_fit(
-        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+        self,
+        X: Any,
+        y: Any,
+        classes: Any = None,
+        sample_weight: Any = None,
+        *,
+        comm: Any = None,
     ) -> Any:
-        return self._partial_fit(X, y, classes, sample_weight)
+        return self._partial_fit(X, y, classes, sample_weight, comm)
 
     partial_fit.__doc__ = _docs.CLASSIFIER_PARTIAL_FIT
 
@@ -329,8 +399,10 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
 class SteepestRegressor(RegressorMixin, SteepestEstimator):  # type: ignore[misc]
     """Targets in, targets out: what the two regressors share."""
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
-        return self._partial_fit(X, y, None, sample_weight)
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, *, comm: Any = None
+    ) -> Any:
+        return self._partial_fit(X, y, None, sample_weight, comm)
 
     partial_fit.__doc__ = _docs.REGRESSOR_PARTIAL_FIT
 

@@ -202,7 +202,12 @@ y : array-like of shape (n_samples,){y_shape}
     {y_what}
 {classes}sample_weight : array-like of shape (n_samples,), float or None, default=None
     Per-row weights of the loss (finite, >= 0, positive sum), scaled to mean
-    1 within the chunk; see ``fit``.
+    1 within the chunk (data-parallel: within every process's chunk
+    together); see ``fit``.
+comm : communicator or None, default=None
+    Data-parallel: every process passes its own chunk and the same
+    ``comm``; the chunk's batches' gradients are summed over the processes
+    (see ``fit`` and :mod:`steepest.distributed`). None: this process alone.
 
 Returns
 -------

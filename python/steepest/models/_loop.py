@@ -24,7 +24,9 @@ from .._plateau import ReduceLROnPlateau
 from .._progress import progress_bar, wants_progress
 from ..optim import Optimizer
 from ..typing import FloatArray
+from . import _data_parallel as dp
 from . import _options as o
+from ._data_parallel import DataParallel
 from ._epoch import Network, ParamAverage, run_epoch
 from ._rollback import EpochStart
 from ._stopping import NoImprovement, WeightAverage, install_swa_lr
@@ -42,8 +44,10 @@ class TrainingRun:
     hyperparameters; net : the model for the epoch runner; params : the
     arrays ``opt`` updates in place; data : the training rows; val : the
     validation rows or None; rng : the generator of the permutations;
-    weight : the training rows' sample weights scaled to mean 1 (model dtype)
-    or None; val_weight : the validation rows' weights (unscaled) or None.
+    weight : the training rows' sample weights scaled to mean 1 (model dtype;
+    over every process's training rows when data-parallel) or None;
+    val_weight : the validation rows' weights (unscaled) or None; par : the
+    communicator of a data-parallel run (None: one process).
     """
 
     fn: str
@@ -63,6 +67,9 @@ class TrainingRun:
     def arrays(self) -> list[FloatArray]:
         """What an epoch writes besides the optimizer: the params and the average."""
         return self.params if self.ema is None else self.params + self.ema.arrays
+
+    #: the communicator of a data-parallel run, or None
+    par: DataParallel | None = None
 
 
 class TrainingLoop(ModelSurface):
@@ -97,11 +104,18 @@ class TrainingLoop(ModelSurface):
         # overflow is detected below from the result; NumPy's warnings about
         # it would only repeat the DivergenceError
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, _ = run_epoch(
-                opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
-                lr_scale=scale, n_threads=opts.n_threads, ema=run.ema,
-                sample_weight=run.weight,
-            )  # fmt: skip
+            if run.par is not None:
+                loss = dp.run_epoch(
+                    opts.backend, run.net, params, opt, run.data, perm,
+                    opts.batch_size, run.par, lr_scale=scale,
+                    n_threads=opts.n_threads, ema=run.ema, sample_weight=run.weight,
+                )  # fmt: skip
+            else:
+                loss, _ = run_epoch(
+                    opts.backend, run.net, params, opt, X, y, perm, opts.batch_size,
+                    lr_scale=scale, n_threads=opts.n_threads, ema=run.ema,
+                    sample_weight=run.weight,
+                )  # fmt: skip
         if not (math.isfinite(loss) and all(np.isfinite(p).all() for p in params)):
             self._diverged(run, start, epoch, lr)
         return float(loss), lr
@@ -141,11 +155,7 @@ class TrainingLoop(ModelSurface):
                     scale = 1.0 if plateau is None else plateau.scale
                     loss, lr = self._one_epoch(run, epoch, scale, start)
                     weights = published_weights(run)
-                    score = (
-                        None
-                        if val is None
-                        else self._score_params(weights, *val, run.val_weight)
-                    )
+                    score = self._validation_score(run, weights)
                     self._record(loss, lr, score)
                     stop = stopper.update(loss, score, weights)
                     if swa is not None and epoch >= (opts.swa_start or 0):
@@ -215,6 +225,17 @@ class TrainingLoop(ModelSurface):
             # the call is all or nothing: the caller restores the attributes
             start.restore()
             raise
+
+    def _validation_score(
+        self, run: TrainingRun, weights: list[FloatArray]
+    ) -> float | None:
+        """The epoch's validation score of ``weights`` (over every process's
+        validation rows when data-parallel)."""
+        if run.val is None:
+            return None
+        if run.par is not None:
+            return dp.score(self, run.par.comm, weights, *run.val, run.val_weight)
+        return self._score_params(weights, *run.val, run.val_weight)
 
     def _record(self, loss: float, lr: float, score: float | None) -> None:
         self.loss_curve_.append(loss)
