@@ -93,9 +93,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--threads", type=int, help="steepest.set_num_threads (torch gets the same)")
     add("--dtype", choices=["float32", "float64"], default="float32")
     add("--quick", action="store_true", help="small sizes, short timings (smoke run)")
-    add("--rounds", type=_positive, help="table: interleaved rounds per cell "
+    add("--rounds", type=_positive, help="table, torch: interleaved rounds per cell "
         f"(default {DEFAULT_ROUNDS}, with --quick {QUICK_ROUNDS})")  # fmt: skip
-    add("--block", type=_positive, help="table: consecutive steps per turn, 1 for "
+    add("--block", type=_positive, help="table, torch: consecutive steps per turn, 1 for "
         "single steps (default: as many as last ~2 ms for the fastest contender)")  # fmt: skip
     add("--repeats", type=int, help="timed samples per figure of the other "
         f"sections (default: adaptive; train: {bt.EPOCH_REPEATS} epochs)")  # fmt: skip
@@ -137,9 +137,9 @@ def run(args: argparse.Namespace) -> int:
     env = environment(worker, note)
     lines: list[str] = []
     raw: dict[str, Any] = {"environment": env}
+    rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
     try:
         if "table" in args.sections:
-            rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
             env["timing"] = timing_line(rounds, args.block)
             cells = run_table(rules, sizes, dtype, rounds, args.block, worker)
             lines += table_lines(cells, rules, sizes) + target_lines(cells)
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     if "torch" in args.sections and not args.no_torch:
         # steepest.torch.Adam and torch.optim.Adam, one child with torch loaded first
         report = bto.measure(_core.get_num_threads(), quick=args.quick,
-                             budget=budget, repeats=args.repeats)  # fmt: skip
+                             rounds=rounds, block=args.block)  # fmt: skip
         lines += bto.report_lines(report)
         raw["torch_optim"] = report
     env["load"] = (load_before, os.getloadavg()[0])

@@ -21,13 +21,15 @@ of per-round figures, so that both can be tested without timing anything.
 
 from __future__ import annotations
 
-import gc
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .torch_worker import run_steps
 
 # Auto block: enough consecutive steps for the cell's fastest contender to
 # run this long, so that the clock and the turn's own cost stay negligible;
@@ -59,22 +61,8 @@ class Turn:
 
 
 def local_runner(step: Callable[[], object]) -> Runner:
-    """A runner of ``step`` in this process; the garbage collector is off while
-    timing, as in :mod:`timeit`."""
-
-    def run(k: int) -> float:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            for _ in range(k):
-                step()
-            return time.perf_counter() - start
-        finally:
-            if enabled:
-                gc.enable()
-
-    return run
+    """A runner of ``step`` in this process."""
+    return functools.partial(run_steps, step)
 
 
 def plan_blocks(

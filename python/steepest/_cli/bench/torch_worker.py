@@ -215,8 +215,9 @@ def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
     return {"results": out}
 
 
-def _run_steps(step: Callable[[], None], k: int) -> float:
-    """Seconds for ``k`` consecutive calls of ``step``, the collector off."""
+def run_steps(step: Callable[[], object], k: int) -> float:
+    """Seconds for ``k`` consecutive calls of ``step``, the garbage collector
+    off while timing, as in :mod:`timeit` (both processes time turns with it)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -254,8 +255,10 @@ class _Cell:
             return reply
         if op == "run":
             step = self.steppers[req["variant"]][0]
-            return {"seconds": _run_steps(step, int(req["steps"]))}
-        return self.close()
+            return {"seconds": run_steps(step, int(req["steps"]))}
+        if op == "close":
+            return self.close()
+        return {"error": f"unknown request {op!r}"}
 
 
 def serve(threads: int) -> int:
