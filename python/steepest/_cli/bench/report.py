@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ... import _core
+from ..._openmp import wait_policy
 from . import train as bt
 from .measure import NATIVE, REFERENCE, RULES, Rule, Size
 from .rounds import (
@@ -59,10 +60,12 @@ def environment(worker: TorchWorker | None, torch_note: str) -> dict[str, Any]:
     except ImportError:
         pools = "threadpoolctl not installed"
     torch = None if worker is None else worker.info
+    runtime = _core.build_info()["openmp_runtime"]
     return {
         "cpu": f"{_cpu_model()} ({os.cpu_count()} logical CPUs)",
         "threads": _core.get_num_threads(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+        "wait_policy": None if runtime is None else wait_policy(runtime["library"]),
         "build_info": dict(_core.build_info()),
         "versions": f"Python {platform.python_version()}, numpy {np.__version__}, "
         f"torch {torch_note if torch is None else torch['version']}",
@@ -97,7 +100,8 @@ def header_lines(env: dict[str, Any], dtype: np.dtype[Any]) -> list[str]:
         "",
         f"- CPU: {env['cpu']}; {env['versions']}",
         f"- steepest (native, reference, roofline): {env['threads']} threads, "
-        + f"OMP_WAIT_POLICY={env['omp_wait_policy']}",
+        + f"OMP_WAIT_POLICY={env['omp_wait_policy']}"
+        + (f" ({env['wait_policy']['note']})" if env["wait_policy"] else ""),
         _torch_line(env["torch"]),
         f"- build_info: {build}",
         f"- threadpoolctl: {pools}",

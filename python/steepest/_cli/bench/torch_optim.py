@@ -8,7 +8,8 @@ once, when it loads, so torch's OpenMP runtime starts under the policy the
 user launched with (the parent drops steepest's ``passive`` from the child's
 environment unless the user set it), while steepest's ``setdefault`` applies
 only to a runtime loaded after it. The child reports the policy at both
-imports and the OpenMP runtimes it mapped, and the table header says so.
+imports, the OpenMP runtimes it mapped and :func:`steepest._openmp.wait_policy`,
+and the table header says so.
 
 Before timing, one step of every torch variant from the same start must match
 steepest's to ``rtol = atol = 1e-6``; then the four take turns in interleaved
@@ -44,16 +45,6 @@ RTOL = ATOL = 1e-6
 # -- the child (torch imported before steepest) ---------------------------------
 
 
-def _openmp_runtimes() -> list[str]:
-    """The OpenMP libraries mapped into this process (torch may bundle its own)."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as f:
-            paths = {line.split()[-1] for line in f if "omp" in line.rsplit("/", 1)[-1]}
-    except OSError:
-        return ["unknown (no /proc/self/maps)"]
-    return sorted(os.path.basename(p) for p in paths if p.startswith("/"))
-
-
 def _child(threads: int, quick: bool, rounds: int, block: int | None) -> dict[str, Any]:
     policy_at_torch = os.environ.get("OMP_WAIT_POLICY")
     import torch  # first, on purpose: see the module docstring
@@ -63,15 +54,20 @@ def _child(threads: int, quick: bool, rounds: int, block: int | None) -> dict[st
 
     import steepest
     import steepest.torch
+    from steepest import _openmp
     from steepest._cli.bench.rounds import Turn, interleave, local_runner, plan_blocks
 
     steepest.set_num_threads(threads)
+    runtimes = _openmp.loaded_runtimes()
     info = {
         "torch": torch.__version__,
         "threads": threads,
         "omp_wait_policy_at_torch_import": policy_at_torch,
         "omp_wait_policy_at_steepest_import": os.environ.get("OMP_WAIT_POLICY"),
-        "openmp_runtimes": _openmp_runtimes(),
+        "openmp_runtimes": [os.path.basename(p) for p in runtimes or ()],
+        "wait_policy": _openmp.wait_policy(
+            steepest.build_info()["openmp_runtime"]["library"]
+        ),
         "rounds": rounds,
         "block": block,
     }
@@ -154,19 +150,21 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     at_torch = info["omp_wait_policy_at_torch_import"] or "(unset)"
     at_steepest = info["omp_wait_policy_at_steepest_import"] or "(unset)"
     runtimes = info["openmp_runtimes"]
-    if len(runtimes) == 1:
+    status = info["wait_policy"]
+    if status["loaded_before_import"]:
         # libgomp read the variable once, at torch's import: steepest's
         # setdefault came later and changed the environment only
+        lib = os.path.basename(status["runtime"])
         policy = (
-            f"one OpenMP runtime ({runtimes[0]}) shared by torch and steepest, "
+            f"steepest's extension runs on the OpenMP runtime torch loaded ({lib}), "
             f"started with OMP_WAIT_POLICY={at_torch} ({info['wait_policy_source']}); "
-            f"steepest's import set it to {at_steepest} too late to apply"
+            f"steepest's import set {at_steepest}: {status['note']}"
         )
     else:
         policy = (
             f"OMP_WAIT_POLICY={at_torch} when torch's OpenMP runtime started "
-            f"({info['wait_policy_source']}), {at_steepest} when steepest's did; "
-            f"OpenMP runtimes mapped: {', '.join(runtimes) or 'none'}"
+            f"({info['wait_policy_source']}), {at_steepest} when steepest's did "
+            f"({status['note']}); OpenMP runtimes mapped: {', '.join(runtimes) or 'none'}"
         )
     head = [
         (
