@@ -18,6 +18,7 @@ from steepest._cli.bench.measure import NATIVE, REFERENCE, RULES_BY_KEY, Size
 from steepest._cli.bench.report import table_lines
 from steepest._cli.bench.rounds import (
     SLOW_ROUNDS,
+    SLOW_SECONDS,
     Spread,
     Turn,
     interleave,
@@ -25,6 +26,7 @@ from steepest._cli.bench.rounds import (
     plan_blocks,
     ratio_text,
     spread,
+    step_seconds,
 )
 from steepest._cli.bench.table import PROBE, PROBE_ARRAYS, Cell
 
@@ -138,6 +140,19 @@ def test_interleave_times_a_slow_contender_in_its_rounds_only() -> None:
     got = interleave(turns, 4, settle=0.0)
     assert got["slow"] == [9.0, 9.0, None, None]
     assert got["fast"] == [1.0] * 4
+
+
+def test_step_seconds_spares_a_clearly_slow_contender_a_step() -> None:
+    calls: list[int] = []
+
+    def run(k: int) -> float:
+        calls.append(k)
+        return 0.5
+
+    assert step_seconds(3 * SLOW_SECONDS, run) == 3 * SLOW_SECONDS
+    assert calls == []
+    assert step_seconds(1e-3, run) == 0.5  # a warm-up with page faults in it
+    assert calls == [1]
 
 
 def test_plan_blocks() -> None:

@@ -2,8 +2,11 @@
 
 For every optimizer and size it times one step of the native kernels, of the
 NumPy reference and, when torch imports, of ``torch.optim`` (default, foreach,
-fused), each set against a memory roofline measured in the same run at the
-same size (:mod:`steepest._cli.bench.measure`). torch runs in a process of its
+fused), and a memory-roofline probe, taking turns in interleaved rounds so that
+every ratio is formed from two timings of the same round and reported as the
+median over rounds with its spread (:mod:`steepest._cli.bench.table`,
+:mod:`steepest._cli.bench.rounds`); ``--plot`` draws ns per element against
+size (:mod:`steepest._cli.bench.figure`). torch runs in a process of its
 own that never loads steepest's extension, so steepest's
 ``OMP_WAIT_POLICY=passive`` does not slow torch's parallel regions
 (:mod:`steepest._cli.bench.torch_worker`). Above ~1e6 elements every rule is

@@ -65,6 +65,17 @@ def local_runner(step: Callable[[], object]) -> Runner:
     return functools.partial(run_steps, step)
 
 
+def step_seconds(first: float, run: Runner) -> float:
+    """One step's seconds, for :func:`plan_blocks`, given the warm-up's.
+
+    A warm-up slower than twice :data:`SLOW_SECONDS` stands for it: that
+    contender is slow whatever page faults its first step took, and one more
+    step (seconds of the NumPy reference at 5e7) would lengthen the run for
+    nothing. Otherwise one more step is timed.
+    """
+    return first if first > 2 * SLOW_SECONDS else run(1)
+
+
 def plan_blocks(
     step_seconds: dict[str, float], block: int | None, rounds: int
 ) -> dict[str, tuple[int, int | None]]:

@@ -11,7 +11,8 @@ probe's, per round.
 
 Before the rounds each contender steps once (warm-up: page faults of fresh
 state, first-step paths; the reference's step is saved for torch's first step
-to be checked against) and is then timed for one step, which sets its block.
+to be checked against) and is then timed for one step, which sets its block
+(:func:`steepest._cli.bench.rounds.step_seconds`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -46,6 +48,7 @@ from .rounds import (
     per_round_ratios,
     plan_blocks,
     spread,
+    step_seconds,
 )
 from .torch_worker import TorchWorker
 
@@ -97,8 +100,9 @@ class Cell:
 
 def _torch_turns(
     worker: TorchWorker, rule: Rule, size: Size, dtype: np.dtype[Any], expected: str
-) -> list[tuple[str, Any]]:
-    """Open the cell in torch's process; a runner per variant torch has."""
+) -> list[tuple[str, Any, float]]:
+    """Open the cell in torch's process: per variant torch has, its runner and
+    the seconds of its first (checked) step."""
     got = worker.open(
         cls=rule.cls, kwargs=rule.kwargs, variants=TORCH_FLAGS,
         count=size.count, n=size.n, dtype=dtype.name, seed=0, expected=expected,
@@ -107,7 +111,11 @@ def _torch_turns(
     def runner(variant: str) -> Any:
         return lambda k: worker.run(variant, k)
 
-    return [(v, runner(v)) for v in TORCH_FLAGS if got.get(v) is not None]
+    return [
+        (v, runner(v), info["first"])
+        for v in TORCH_FLAGS
+        if (info := got.get(v)) is not None
+    ]
 
 
 def measure_cell(
@@ -129,22 +137,26 @@ def measure_cell(
     """
     params, grads = inputs
     steppers: dict[str, Stepper] = {}
+    first: dict[str, float] = {PROBE: 0.0}  # the probe warmed up with its arrays
     for contender in (REFERENCE, NATIVE, RAISE):
         made = make_stepper(rule, contender, params, grads)
         assert made is not None
         steppers[contender] = made
+        start = time.perf_counter()
         if contender == REFERENCE:
             save_first_step(made, expected)  # its warm-up too
         else:
             made.step()
+        first[contender] = time.perf_counter() - start
     runners = {c: local_runner(steppers[c].step) for c in (NATIVE, RAISE, REFERENCE)}
     runners[PROBE] = local_runner(lambda: _core.traffic_pass(*probe))
     process = dict.fromkeys(runners, "here")
     if worker is not None and rule.in_torch:
-        for variant, run in _torch_turns(worker, rule, size, dtype, expected):
+        for variant, run, took in _torch_turns(worker, rule, size, dtype, expected):
             runners[variant], process[variant] = run, TORCH_PROCESS
+            first[variant] = took
     try:
-        one = {c: runners[c](1) for c in ORDER if c in runners}
+        one = {c: step_seconds(first[c], runners[c]) for c in ORDER if c in runners}
         plan = plan_blocks(one, block, rounds)
         turns = [Turn(c, runners[c], process[c], *plan[c]) for c in one]
         seconds = interleave(turns, rounds)

@@ -167,8 +167,8 @@ def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     """Build every variant of ``req``, step each once and check it.
 
     Returns ``(reply, steppers)``: the reply maps each variant to its mismatch
-    (None: torch has no such variant) or is ``{"error": ...}``; ``steppers``
-    maps the available ones to ``(step, close)``.
+    and the seconds of that first step (None: torch has no such variant) or is
+    ``{"error": ...}``; ``steppers`` maps the available ones to ``(step, close)``.
     """
     dtype = np.dtype(req["dtype"])
     params, grads = make_arrays(req["count"], req["n"], dtype, 2, req["seed"])
@@ -181,7 +181,9 @@ def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         if made is None:
             reply[name] = None
             continue
+        start = time.perf_counter()
         made[0]()
+        first = time.perf_counter() - start
         worst = max_mismatch(ps, expected)
         if not worst <= 1.0:  # NaN fails too
             for _, close in steppers.values():
@@ -193,7 +195,7 @@ def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
             )
             return {"error": msg}, {}
         steppers[name] = made
-        reply[name] = worst
+        reply[name] = {"mismatch": worst, "first": first}
     return {"variants": reply}, steppers
 
 
@@ -203,7 +205,7 @@ def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
     if "error" in reply:
         return reply
     out: dict[str, Any] = {}
-    for name, worst in reply["variants"].items():
+    for name, got in reply["variants"].items():
         if name not in steppers:
             out[name] = {"seconds": None, "calls": 0}
             continue
@@ -211,7 +213,7 @@ def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
         seconds, calls = time_call(step, req["budget"], req["repeats"])
         close()
         del step, close  # state goes before the next variant's comes
-        out[name] = {"seconds": seconds, "calls": calls, "mismatch": worst}
+        out[name] = {"seconds": seconds, "calls": calls, "mismatch": got["mismatch"]}
     return {"results": out}
 
 
@@ -363,12 +365,12 @@ class TorchWorker:
             raise RuntimeError(reply["error"])
         return reply
 
-    def open(self, **request: Any) -> dict[str, float | None]:
+    def open(self, **request: Any) -> dict[str, dict[str, float] | None]:
         """Build and check the variants of one cell (the fields of :meth:`measure`
-        but ``budget`` and ``repeats``); the mismatch of each, None if absent."""
-        variants: dict[str, float | None] = self.request(op="open", **request)[
-            "variants"
-        ]
+        but ``budget`` and ``repeats``): per variant its ``mismatch`` and the
+        seconds of its ``first`` step, None if torch has no such variant."""
+        reply = self.request(op="open", **request)
+        variants: dict[str, dict[str, float] | None] = reply["variants"]
         return variants
 
     def run(self, variant: str, steps: int) -> float:
