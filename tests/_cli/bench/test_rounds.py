@@ -97,8 +97,10 @@ def test_spread_quartiles() -> None:
         (Spread(0.6, 0.55, 0.7, 7), False),  # clearly slower
         (Spread(1.1, 0.9, 1.2, 7), True),  # crosses 1.0
         (Spread(0.95, 0.9, 1.0, 7), True),  # touches 1.0
-        (Spread(1.5, 1.2, 2.0, 7), True),  # 0.8 wide, 0.5 from 1.0
-        (Spread(1.5, 1.3, 1.7, 7), False),  # 0.4 wide, 0.5 from 1.0
+        (Spread(1.5, 1.2, 2.0, 7), True),  # log widths: 0.51 wide, 0.41 from 1
+        (Spread(1.5, 1.3, 1.7, 7), False),  # 0.27 wide, 0.41 from 1
+        (Spread(0.7, 0.5, 0.9, 7), True),  # 0.59 wide, 0.36 from 1
+        (Spread(22.0, 21.7, 87.0, 7), False),  # 1.39 wide, 3.09 from 1
     ],
 )
 def test_marking_rule(s: Spread, unclear: bool) -> None:

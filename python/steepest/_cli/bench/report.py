@@ -129,7 +129,8 @@ TABLE_CAPTION = (
     "time over native's (above 1: native is faster), `% roofline` native's "
     "GB/s over the probe's of the same round; shown as the median [{spread}]. "
     "† marks a ratio whose spread crosses 1.0 or is wider than its distance "
-    "from 1.0: not a measured difference. The torch columns come from torch's "
+    "from 1.0 (log scale: high/low against median or 1/median): not a measured "
+    "difference. The torch columns come from torch's "
     "own process (see above)."
 )
 

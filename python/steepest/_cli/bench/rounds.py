@@ -135,12 +135,15 @@ class Spread:
 
     @property
     def unclear(self) -> bool:
-        """Whether the spread crosses 1.0 or is wider than the effect |median - 1|.
+        """Whether the spread crosses 1.0 or is wider than the effect.
 
-        Such a ratio is not a measured difference (marked † in the tables).
+        Both on a log scale, where 2x and 0.5x are the same distance from 1:
+        width ``log(high / low)`` against effect ``|log(median)|``. Such a
+        ratio is not a measured difference (marked † in the tables).
         """
-        crosses = self.low <= 1.0 <= self.high
-        return crosses or self.high - self.low > abs(self.median - 1.0)
+        if self.low <= 1.0 <= self.high or self.low <= 0.0:
+            return True
+        return math.log(self.high / self.low) > abs(math.log(self.median))
 
 
 def spread(values: Series) -> Spread | None:
