@@ -26,6 +26,7 @@ LAYERS = {
     "steepest._backend": FOUNDATION,
     "steepest._checks": FOUNDATION,
     "steepest._errors": FOUNDATION,
+    "steepest._openmp": FOUNDATION,
     "steepest._optimizer": FOUNDATION,
     "steepest._plateau": FOUNDATION,
     "steepest._rules": FOUNDATION,

@@ -12,8 +12,12 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from . import _openmp
+
 # libgomp threads that spin while OpenBLAS needs the cores slow mixed loops
-# down by an order of magnitude; this must be set before the runtime loads.
+# down by an order of magnitude; this must be set before the runtime loads,
+# and a runtime another library loaded earlier never sees it (_openmp says).
+_openmp.record()
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 from . import _backend, reference

@@ -2,8 +2,11 @@
 
 For every optimizer and size it times one step of the native kernels, of the
 NumPy reference and, when torch imports, of ``torch.optim`` (default, foreach,
-fused), each set against a memory roofline measured in the same run at the
-same size (:mod:`steepest._cli.bench.measure`). torch runs in a process of its
+fused), and a memory-roofline probe, taking turns in interleaved rounds so that
+every ratio is formed from two timings of the same round and reported as the
+median over rounds with its spread (:mod:`steepest._cli.bench.table`,
+:mod:`steepest._cli.bench.rounds`); ``--plot`` draws ns per element against
+size (:mod:`steepest._cli.bench.figure`). torch runs in a process of its
 own that never loads steepest's extension, so steepest's
 ``OMP_WAIT_POLICY=passive`` does not slow torch's parallel regions
 (:mod:`steepest._cli.bench.torch_worker`). Above ~1e6 elements every rule is
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -30,10 +34,21 @@ from typing import Any
 import numpy as np
 
 from ... import _core
+from ...plot._common import matplotlib_classes
 from . import torch_optim as bto
 from . import train as bt
-from .measure import RULES, RULES_BY_KEY, Rule, Size, parse_size, run_table
-from .report import environment, header_lines, table_lines, target_lines, train_lines
+from .figure import plot_cells
+from .measure import RULES, RULES_BY_KEY, Rule, Size, parse_size
+from .report import (
+    environment,
+    header_lines,
+    table_lines,
+    target_lines,
+    timing_line,
+    train_lines,
+)
+from .rounds import SPREAD
+from .table import cells_json, run_table
 from .torch_worker import TorchWorker
 from .tuning import grain_lines, grain_scan, overhead_lines, overhead_rows
 
@@ -41,6 +56,7 @@ DEFAULT_SECTIONS = ["table"]  # train adds ~1 min to a run of ~4: opt-in
 DEFAULT_BUDGET, QUICK_BUDGET = 0.2, 0.02  # seconds of samples per figure
 DEFAULT_SIZES = "1e3,1e5,1e6,1e7,5e7,100x1e4"
 QUICK_SIZES = "1e3,1e5,1e6,10x1e4"
+DEFAULT_ROUNDS, QUICK_ROUNDS = 7, 3
 DESCRIPTION = (
     "Time one step of every optimizer, native against the NumPy reference, "
     "torch.optim and a memory roofline, and print a Markdown table."
@@ -49,6 +65,14 @@ DESCRIPTION = (
 
 def _sizes(text: str) -> list[Size]:
     return [parse_size(s) for s in text.split(",")]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        msg = f"expected a positive integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _rules(text: str) -> list[Rule]:
@@ -72,18 +96,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--threads", type=int, help="steepest.set_num_threads (torch gets the same)")
     add("--dtype", choices=["float32", "float64"], default="float32")
     add("--quick", action="store_true", help="small sizes, short timings (smoke run)")
-    add("--repeats", type=int, help="timed samples per figure (default: adaptive; "
-        f"train: {bt.EPOCH_REPEATS} epochs)")  # fmt: skip
+    add("--rounds", type=_positive, help="table, torch: interleaved rounds per cell "
+        f"(default {DEFAULT_ROUNDS}, with --quick {QUICK_ROUNDS})")  # fmt: skip
+    add("--block", type=_positive, help="table, torch: consecutive steps per turn, 1 for "
+        "single steps (default: as many as last ~2 ms for the fastest contender)")  # fmt: skip
+    add("--repeats", type=int, help="timed samples per figure of the other "
+        f"sections (default: adaptive; train: {bt.EPOCH_REPEATS} epochs)")  # fmt: skip
     add("--sections", nargs="+",
         choices=["table", "overhead", "grain", "train", "torch"],
         default=DEFAULT_SECTIONS,
         help=f"what to measure (default: {' '.join(DEFAULT_SECTIONS)})")  # fmt: skip
     add("--no-torch", action="store_true", help="leave torch out even if installed")
-    add("--json", metavar="PATH", help="also write the raw results to PATH")
+    add("--json", metavar="PATH", help="also write the raw results (the table's "
+        "per-round seconds) to PATH")  # fmt: skip
+    add("--plot", metavar="PATH", help="also draw the table's ns/element against "
+        "size, one panel per optimizer, as a PNG (needs matplotlib)")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     """Measure and print what ``args`` asks for; returns the exit status."""
+    if args.plot:
+        if "table" not in args.sections:
+            sys.exit("bench: --plot draws the table: add table to --sections")
+        matplotlib_classes()  # no matplotlib: fail now, not after the table
     rules = args.optimizers
     sizes = args.sizes or _sizes(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     budget = QUICK_BUDGET if args.quick else DEFAULT_BUDGET
@@ -105,11 +140,16 @@ def run(args: argparse.Namespace) -> int:
     env = environment(worker, note)
     lines: list[str] = []
     raw: dict[str, Any] = {"environment": env}
+    rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
     try:
         if "table" in args.sections:
-            results = run_table(rules, sizes, dtype, budget, args.repeats, worker)
-            lines += table_lines(results, rules, sizes) + target_lines(results)
-            raw["results"] = [asdict(m) for m in results]
+            env["timing"] = timing_line(rounds, args.block)
+            cells = run_table(rules, sizes, dtype, rounds, args.block, worker)
+            lines += table_lines(cells, rules, sizes) + target_lines(cells)
+            raw["table"] = {"rounds": rounds, "block": args.block, "spread": SPREAD,
+                            "dtype": dtype.name, "cells": cells_json(cells)}  # fmt: skip
+            if args.plot:
+                plot_cells(cells, rules, sizes, args.plot)
         if "overhead" in args.sections:
             rows = overhead_rows(budget, args.repeats, worker)
             lines += overhead_lines(rows)
@@ -132,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     if "torch" in args.sections and not args.no_torch:
         # steepest.torch.Adam and torch.optim.Adam, one child with torch loaded first
         report = bto.measure(_core.get_num_threads(), quick=args.quick,
-                             budget=budget, repeats=args.repeats)  # fmt: skip
+                             rounds=rounds, block=args.block)  # fmt: skip
         lines += bto.report_lines(report)
         raw["torch_optim"] = report
     env["load"] = (load_before, os.getloadavg()[0])

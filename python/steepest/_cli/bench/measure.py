@@ -1,31 +1,26 @@
-"""What the benchmark measures and how: rules, sizes, steppers, the roofline.
+"""What the benchmark measures: rules, sizes, contenders and their steppers.
 
-:func:`run_table` times, for every optimizer and size, one step of the native
-kernels through the public classes (``nonfinite="ignore"``, and the default
-``"raise"`` that adds a read of the gradients) and of the NumPy reference
-(``backend="reference"``) in this process, and the ``torch.optim`` variants
-(default, foreach, fused) in a child process (:mod:`steepest._cli.bench.torch_worker`)
-that never loads steepest's extension, so that torch keeps its own OpenMP wait
-policy. Each size is set against a memory roofline measured in the same run:
-a native pass with Adam's traffic and no arithmetic (``_core.traffic_pass``).
+A contender steps one optimizer: the native kernels through the public
+classes (``nonfinite="ignore"``, and the default ``"raise"`` that adds a read
+of the gradients), the NumPy reference (``backend="reference"``), both in this
+process, and the ``torch.optim`` variants (default, foreach, fused) in a child
+process (:mod:`steepest._cli.bench.torch_worker`) that never loads steepest's
+extension, so that torch keeps its own OpenMP wait policy. How they are timed
+against each other and a memory roofline is :mod:`steepest._cli.bench.table`.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import os
-import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ... import _core, optim
+from ... import optim
 from ..._rules import OPTIMIZER_NAMES
-from .torch_worker import PEERS, TorchWorker, make_arrays, time_call, torch_stepper
+from .torch_worker import PEERS, TorchWorker, make_arrays, torch_stepper
 
 NATIVE, RAISE, REFERENCE = "native", "native raise", "reference"
 TORCH_FLAGS: dict[str, dict[str, bool]] = {
@@ -161,39 +156,6 @@ def make_stepper(
     return None if made is None else Stepper(made[0], ps, made[1])
 
 
-@dataclass
-class Measurement:
-    rule: str
-    size: str
-    elements: int
-    contender: str
-    bytes_per_step: int
-    seconds: float | None = None  # None: contender not available
-    calls: int = 0
-
-    @property
-    def ns_per_element(self) -> float:
-        return math.nan if self.seconds is None else self.seconds / self.elements * 1e9
-
-    @property
-    def gbps(self) -> float:
-        s = self.seconds
-        return math.nan if s is None else self.bytes_per_step / s / 1e9
-
-
-def measure_roofline(
-    size: Size, dtype: np.dtype[Any], budget: float, repeats: int | None
-) -> Measurement:
-    """``_core.traffic_pass``: read param, grad, m, v and write param, m, v."""
-    p, g, m, v = arrays(size, dtype, 4, seed=1)
-    nbytes = 7 * dtype.itemsize * size.total
-    out = Measurement("roofline", size.label, size.total, NATIVE, nbytes)
-    out.seconds, out.calls = time_call(
-        lambda: _core.traffic_pass(p, g, m, v), budget, repeats
-    )
-    return out
-
-
 def save_first_step(stepper: Stepper, path: str) -> None:
     """Step once and save the params, concatenated, for the torch process to check."""
     stepper.step()
@@ -223,53 +185,3 @@ def measure_torch(
         expected=expected, budget=budget, repeats=repeats,
     )  # fmt: skip
     return {v: (r["seconds"], r["calls"]) for v, r in got.items()}
-
-
-def run_table(
-    rules: Sequence[Rule],
-    sizes: Sequence[Size],
-    dtype: np.dtype[Any],
-    budget: float,
-    repeats: int | None,
-    worker: TorchWorker | None,
-) -> list[Measurement]:
-    """Every contender of every rule at every size, plus the roofline per size.
-
-    The reference's first step is saved for the torch process to check its
-    own against. The roofline is measured before and after a size's
-    optimizers and the faster kept, so that a moment of load from elsewhere
-    does not lower it.
-    """
-    out: list[Measurement] = []
-    with tempfile.TemporaryDirectory(prefix="steepest-bench-") as tmp:
-        expected = os.path.join(tmp, "expected.npy")
-        for size in sizes:
-            params, grads = arrays(size, dtype, 2, seed=0)
-            before = measure_roofline(size, dtype, budget, repeats)
-            for rule in rules:
-                nbytes = rule.arrays * dtype.itemsize * size.total
-                row = {c: Measurement(rule.key, size.label, size.total, c, nbytes)
-                       for c in CONTENDERS}  # fmt: skip
-                for contender in LOCAL_CONTENDERS:
-                    stepper = make_stepper(rule, contender, params, grads)
-                    assert stepper is not None
-                    if contender == REFERENCE and worker is not None:
-                        save_first_step(stepper, expected)
-                    m = row[contender]
-                    m.seconds, m.calls = time_call(stepper.step, budget, repeats)
-                    del stepper  # its state goes before the next contender's comes
-                if worker is not None and rule.in_torch:
-                    got = measure_torch(
-                        worker, rule, size, dtype, 0, expected, budget, repeats
-                    )
-                    for contender, (seconds, calls) in got.items():
-                        row[contender].seconds, row[contender].calls = seconds, calls
-                out += row.values()
-                done = ", ".join(
-                    f"{c} {m.ns_per_element:.3g}" for c, m in row.items() if m.seconds
-                )
-                print(f"[bench] {size.label} {rule.label}: {done} ns/el",
-                      file=sys.stderr, flush=True)  # fmt: skip
-            after = measure_roofline(size, dtype, budget, repeats)
-            out.append(min(before, after, key=lambda r: r.seconds or math.inf))
-    return out

@@ -9,7 +9,6 @@ line that measures and prints them is :mod:`steepest._cli.bench`.
 from __future__ import annotations
 
 import importlib
-import math
 import os
 import platform
 from collections.abc import Sequence
@@ -18,8 +17,19 @@ from typing import Any
 import numpy as np
 
 from ... import _core
+from ..._openmp import wait_policy
 from . import train as bt
-from .measure import CONTENDERS, NATIVE, REFERENCE, RULES, Measurement, Rule, Size
+from .measure import NATIVE, REFERENCE, RULES, Rule, Size
+from .rounds import (
+    BLOCK_SECONDS,
+    MAX_BLOCK_SECONDS,
+    SETTLE_SECONDS,
+    SLOW_ROUNDS,
+    SLOW_SECONDS,
+    SPREAD,
+    ratio_text,
+)
+from .table import ORDER, PROBE, Cell
 from .torch_worker import TorchWorker
 
 # Targets of the benchmark issue, float32.
@@ -50,10 +60,12 @@ def environment(worker: TorchWorker | None, torch_note: str) -> dict[str, Any]:
     except ImportError:
         pools = "threadpoolctl not installed"
     torch = None if worker is None else worker.info
+    runtime = _core.build_info()["openmp_runtime"]
     return {
         "cpu": f"{_cpu_model()} ({os.cpu_count()} logical CPUs)",
         "threads": _core.get_num_threads(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+        "wait_policy": None if runtime is None else wait_policy(runtime["library"]),
         "build_info": dict(_core.build_info()),
         "versions": f"Python {platform.python_version()}, numpy {np.__version__}, "
         f"torch {torch_note if torch is None else torch['version']}",
@@ -88,84 +100,125 @@ def header_lines(env: dict[str, Any], dtype: np.dtype[Any]) -> list[str]:
         "",
         f"- CPU: {env['cpu']}; {env['versions']}",
         f"- steepest (native, reference, roofline): {env['threads']} threads, "
-        + f"OMP_WAIT_POLICY={env['omp_wait_policy']}",
+        + f"OMP_WAIT_POLICY={env['omp_wait_policy']}"
+        + (f" ({env['wait_policy']['note']})" if env["wait_policy"] else ""),
         _torch_line(env["torch"]),
         f"- build_info: {build}",
         f"- threadpoolctl: {pools}",
-        f"- {dtype.name}; each figure: median over repeated steps after a warm-up",
+        f"- {dtype.name}; each figure: median over rounds after a warm-up step",
+        *([env["timing"]] if "timing" in env else []),
         # other processes on the machine are the main source of noise
         "- load average (1 min) before, after: {:.2f}, {:.2f}".format(*env["load"]),
     ]
 
 
-def _cell(m: Measurement | None) -> str:
-    if m is None or m.seconds is None:
+def _cell(cell: Cell, contender: str) -> str:
+    """Median ns per element (GB/s) over the rounds; n/a where not measured."""
+    seconds = cell.median_seconds(contender)
+    if seconds is None:
         return "n/a"
-    return f"{m.ns_per_element:.3g} ({m.gbps:.3g})"
+    gbps = cell.bytes_per_step(contender) / seconds / 1e9
+    return f"{seconds / cell.elements * 1e9:.3g} ({gbps:.3g})"
 
 
-def _ratio(slow: Measurement | None, fast: Measurement | None) -> str:
-    if slow is None or fast is None or not slow.seconds or not fast.seconds:
-        return "n/a"
-    return f"{slow.seconds / fast.seconds:.3g}x"
+TABLE_CAPTION = (
+    "Cells: ns per element (GB/s moved), the median over rounds. All but "
+    "`native raise` use nonfinite='ignore'. Every contender of a row is timed "
+    "in turns, round by round (native, native raise, reference, probe, torch's "
+    "variants, then again), and each ratio is formed per round: `x C` is C's "
+    "time over native's (above 1: native is faster), `% roofline` native's "
+    "GB/s over the probe's of the same round; shown as the median [{spread}]. "
+    "† marks a ratio whose spread crosses 1.0 or is wider than its distance "
+    "from 1.0 (log scale: high/low against median or 1/median): not a measured "
+    "difference. The torch columns come from torch's "
+    "own process (see above)."
+)
+
+
+def timing_line(rounds: int, block: int | None) -> str:
+    """How the table was timed, for the header."""
+    blocks = (
+        "single steps (block 1)"
+        if block == 1
+        else f"blocks of {block} consecutive steps"
+        if block
+        else f"blocks of consecutive steps lasting ~{BLOCK_SECONDS * 1e3:g} ms for "
+        f"the row's fastest contender (at most {MAX_BLOCK_SECONDS * 1e3:g} ms each)"
+    )
+    return (
+        f"- table: {rounds} interleaved rounds, each contender timed over {blocks} "
+        f"per turn; a contender slower than {SLOW_SECONDS:g} s per step in the "
+        f"first {SLOW_ROUNDS} rounds only; {SETTLE_SECONDS * 1e3:g} ms pause where "
+        "the turn passes between processes"
+    )
 
 
 def table_lines(
-    results: Sequence[Measurement], rules: Sequence[Rule], sizes: Sequence[Size]
+    cells: Sequence[Cell], rules: Sequence[Rule], sizes: Sequence[Size]
 ) -> list[str]:
     """The Markdown table: one row per rule and size."""
-    find = {(m.rule, m.size, m.contender): m for m in results}
+    find = {(c.rule, c.size): c for c in cells}
+    others = [c for c in ORDER[1:] if c != PROBE]
     cols = ["optimizer", "size", "roofline GB/s", NATIVE, "% roofline", "µs/step",
-            *CONTENDERS[1:], "x reference", "x torch", "x torch fused"]  # fmt: skip
+            *others, "x reference", "x torch", "x torch fused"]  # fmt: skip
     lines = [
         "",
-        "Cells: ns per element (GB/s moved). All but `native raise` use nonfinite="
-        + "'ignore'; `x C` is C's time over native's (above 1: native is faster). "
-        + "The torch columns come from torch's own process (see above).",
+        TABLE_CAPTION.format(spread=SPREAD),
         "",
         "| " + " | ".join(cols) + " |",
         "|" + "---|" * len(cols),
     ]
     for rule in rules:
         for size in sizes:
-            roof = find.get(("roofline", size.label, NATIVE))
-            nat = find[(rule.key, size.label, NATIVE)]
-            share = f"{nat.gbps / roof.gbps:.0%}" if roof else "n/a"
-            row = [rule.label, size.label, f"{roof.gbps:.3g}" if roof else "n/a",
-                   _cell(nat), share, f"{(nat.seconds or math.nan) * 1e6:.3g}"]  # fmt: skip
-            row += [_cell(find.get((rule.key, size.label, c))) for c in CONTENDERS[1:]]
-            row += [_ratio(find.get((rule.key, size.label, c)), nat)
-                    for c in (REFERENCE, "torch", "torch fused")]  # fmt: skip
+            cell = find.get((rule.key, size.label))
+            if cell is None:
+                continue
+            probe = cell.median_seconds(PROBE)
+            roof = f"{cell.bytes_per_step(PROBE) / probe / 1e9:.3g}" if probe else "n/a"
+            native = cell.median_seconds(NATIVE)
+            row = [rule.label, size.label, roof, _cell(cell, NATIVE),
+                   ratio_text(cell.roofline_share(), percent=True),
+                   f"{native * 1e6:.3g}" if native else "n/a"]  # fmt: skip
+            row += [_cell(cell, c) for c in others]
+            row += [
+                ratio_text(cell.ratio(c)) for c in (REFERENCE, "torch", "torch fused")
+            ]
             lines.append("| " + " | ".join(row) + " |")
     return lines
 
 
-def target_lines(results: Sequence[Measurement]) -> list[str]:
-    """The issue's targets, checked on whatever this run measured."""
-    get = {(m.rule, m.size, m.contender): m for m in results if m.seconds}
+def target_lines(cells: Sequence[Cell]) -> list[str]:
+    """The issue's targets, checked on whatever this run measured (medians)."""
+    get = {(c.rule, c.size): c for c in cells}
     checks: list[tuple[bool, str]] = []
-    roof = get.get(("roofline", "5e7", NATIVE))
     for rule in RULES:
-        if roof and (m := get.get((rule.key, "5e7", NATIVE))):
+        cell = get.get((rule.key, "5e7"))
+        share = None if cell is None else cell.roofline_share()
+        if share is not None:
             goal = ADAM_ROOFLINE_SHARE if rule.key == "adam" else OTHER_ROOFLINE_SHARE
-            got = m.gbps / roof.gbps
             text = (
-                f"{rule.label} at 5e7: {got:.1%} of the roofline (target ≥ {goal:.0%})"
+                f"{rule.label} at 5e7: {ratio_text(share, percent=True)} of the "
+                f"roofline (target ≥ {goal:.0%})"
             )
-            checks.append((got >= goal, text))
+            checks.append((share.median >= goal, text))
     ratios = [("5e7", "torch fused", 1.0), ("1e7", REFERENCE, ADAM_REFERENCE_SPEEDUP)]
     for size, other, goal in ratios:
-        m, o = get.get(("adam", size, NATIVE)), get.get(("adam", size, other))
-        if m and o and m.seconds and o.seconds:
-            r = o.seconds / m.seconds
-            text = f"Adam at {size}: {r:.2f}x the speed of {other} (target ≥ {goal:g}x)"
-            checks.append((r >= goal, text))
-    if m := get.get(("adam", "100x1e4", NATIVE)):
-        ns, goal = m.ns_per_element, LIST_NS_PER_ELEMENT
+        cell = get.get(("adam", size))
+        r = None if cell is None else cell.ratio(other)
+        if r is not None:
+            text = (
+                f"Adam at {size}: {ratio_text(r)} the speed of {other} "
+                f"(target ≥ {goal:g}x)"
+            )
+            checks.append((r.median >= goal, text))
+    cell = get.get(("adam", "100x1e4"))
+    if cell is not None and (seconds := cell.median_seconds(NATIVE)):
+        ns, goal = seconds / cell.elements * 1e9, LIST_NS_PER_ELEMENT
         text = f"Adam on 100x1e4: {ns:.3g} ns/element (target ≤ {goal})"
         checks.append((ns <= goal, text))
-    if m := get.get(("adam", "1e3", NATIVE)):
-        us, goal = (m.seconds or math.nan) * 1e6, SMALL_MICROSECONDS
+    cell = get.get(("adam", "1e3"))
+    if cell is not None and (seconds := cell.median_seconds(NATIVE)):
+        us, goal = seconds * 1e6, SMALL_MICROSECONDS
         checks.append((us <= goal, f"Adam at 1e3: {us:.3g} µs/step (target ≤ {goal})"))
     lines = ["", "Targets of the benchmark issue:", ""] if checks else []
     return lines + [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in checks]

@@ -8,10 +8,13 @@ once, when it loads, so torch's OpenMP runtime starts under the policy the
 user launched with (the parent drops steepest's ``passive`` from the child's
 environment unless the user set it), while steepest's ``setdefault`` applies
 only to a runtime loaded after it. The child reports the policy at both
-imports and the OpenMP runtimes it mapped, and the table header says so.
+imports, the OpenMP runtimes it mapped and :func:`steepest._openmp.wait_policy`,
+and the table header says so.
 
 Before timing, one step of every torch variant from the same start must match
-steepest's to ``rtol = atol = 1e-6``. The parent imports this module as
+steepest's to ``rtol = atol = 1e-6``; then the four take turns in interleaved
+rounds (:mod:`steepest._cli.bench.rounds`) and each ratio is formed per round.
+The parent imports this module as
 ``steepest._cli.bench.torch_optim`` for :func:`measure` and :func:`report_lines`.
 """
 
@@ -42,19 +45,7 @@ RTOL = ATOL = 1e-6
 # -- the child (torch imported before steepest) ---------------------------------
 
 
-def _openmp_runtimes() -> list[str]:
-    """The OpenMP libraries mapped into this process (torch may bundle its own)."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as f:
-            paths = {line.split()[-1] for line in f if "omp" in line.rsplit("/", 1)[-1]}
-    except OSError:
-        return ["unknown (no /proc/self/maps)"]
-    return sorted(os.path.basename(p) for p in paths if p.startswith("/"))
-
-
-def _child(
-    threads: int, quick: bool, budget: float, repeats: int | None
-) -> dict[str, Any]:
+def _child(threads: int, quick: bool, rounds: int, block: int | None) -> dict[str, Any]:
     policy_at_torch = os.environ.get("OMP_WAIT_POLICY")
     import torch  # first, on purpose: see the module docstring
 
@@ -63,15 +54,22 @@ def _child(
 
     import steepest
     import steepest.torch
-    from steepest._cli.bench.torch_worker import time_call
+    from steepest import _openmp
+    from steepest._cli.bench.rounds import Turn, interleave, local_runner, plan_blocks
 
     steepest.set_num_threads(threads)
+    runtimes = _openmp.loaded_runtimes()
     info = {
         "torch": torch.__version__,
         "threads": threads,
         "omp_wait_policy_at_torch_import": policy_at_torch,
         "omp_wait_policy_at_steepest_import": os.environ.get("OMP_WAIT_POLICY"),
-        "openmp_runtimes": _openmp_runtimes(),
+        "openmp_runtimes": [os.path.basename(p) for p in runtimes or ()],
+        "wait_policy": _openmp.wait_policy(
+            steepest.build_info()["openmp_runtime"]["library"]
+        ),
+        "rounds": rounds,
+        "block": block,
     }
     gen = torch.Generator().manual_seed(0)
     rows = []
@@ -81,14 +79,14 @@ def _child(
         makers: dict[str, Any] = {STEEPEST: lambda ps: steepest.torch.Adam(ps)}
         for name, flags in TORCH_VARIANTS.items():
             makers[name] = lambda ps, flags=flags: torch.optim.Adam(ps, **flags)
-        seconds: dict[str, float] = {}
+        steps: dict[str, Any] = {}
         expected: list[torch.Tensor] = []
         for name, make in makers.items():
             params = [torch.nn.Parameter(s.clone()) for s in start]
             for p, g in zip(params, grads, strict=True):
                 p.grad = g
             opt = make(params)
-            opt.step()
+            opt.step()  # the check's step is every contender's warm-up too
             got = [p.detach() for p in params]
             if not expected:
                 expected = [t.clone() for t in got]
@@ -99,9 +97,15 @@ def _child(
                         f"{name} differs from {STEEPEST} after one step by {worst:.3g}"
                     )
                     raise RuntimeError(msg)
-            seconds[name], _ = time_call(opt.step, budget, repeats)
-            del opt, params, got  # its state goes before the next one's comes
-        rows.append({"size": label, "elements": count * n, "seconds": seconds})
+            steps[name] = opt.step
+        # all four alive, their turns interleaved round by round
+        runners = {name: local_runner(step) for name, step in steps.items()}
+        plan = plan_blocks({c: run(1) for c, run in runners.items()}, block, rounds)
+        turns = [Turn(c, run, "here", *plan[c]) for c, run in runners.items()]
+        seconds = interleave(turns, rounds)
+        rows.append({"size": label, "elements": count * n, "seconds": seconds,
+                     "block": {c: k for c, (k, _) in plan.items()}})  # fmt: skip
+        del steps, runners, turns  # state goes before the next size's comes
     return {"info": info, "rows": rows}
 
 
@@ -109,7 +113,7 @@ def _child(
 
 
 def measure(
-    threads: int, *, quick: bool, budget: float, repeats: int | None
+    threads: int, *, quick: bool, rounds: int, block: int | None
 ) -> dict[str, Any]:
     """Run the child and return its report (``{"error": ...}`` without torch)."""
     # Here, not at the top: the child runs this file by path, outside the package.
@@ -121,11 +125,11 @@ def measure(
     if policy is not None:
         env["OMP_WAIT_POLICY"] = policy
     cmd = [sys.executable, "-P", os.path.abspath(__file__), "--threads", str(threads),
-           "--budget", str(budget)]  # fmt: skip
+           "--rounds", str(rounds)]  # fmt: skip
     if quick:
         cmd.append("--quick")
-    if repeats is not None:
-        cmd += ["--repeats", str(repeats)]
+    if block is not None:
+        cmd += ["--block", str(block)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
@@ -138,25 +142,29 @@ def measure(
 
 def report_lines(report: dict[str, Any]) -> list[str]:
     """The section's header and Markdown table."""
+    from .rounds import SPREAD, per_round_ratios, ratio_text, spread
+
     if "error" in report:
         return ["", "## steepest.torch.Adam vs torch.optim.Adam", "", report["error"]]
     info = report["info"]
     at_torch = info["omp_wait_policy_at_torch_import"] or "(unset)"
     at_steepest = info["omp_wait_policy_at_steepest_import"] or "(unset)"
     runtimes = info["openmp_runtimes"]
-    if len(runtimes) == 1:
+    status = info["wait_policy"]
+    if status["loaded_before_import"]:
         # libgomp read the variable once, at torch's import: steepest's
         # setdefault came later and changed the environment only
+        lib = os.path.basename(status["runtime"])
         policy = (
-            f"one OpenMP runtime ({runtimes[0]}) shared by torch and steepest, "
+            f"steepest's extension runs on the OpenMP runtime torch loaded ({lib}), "
             f"started with OMP_WAIT_POLICY={at_torch} ({info['wait_policy_source']}); "
-            f"steepest's import set it to {at_steepest} too late to apply"
+            f"steepest's import set {at_steepest}: {status['note']}"
         )
     else:
         policy = (
             f"OMP_WAIT_POLICY={at_torch} when torch's OpenMP runtime started "
-            f"({info['wait_policy_source']}), {at_steepest} when steepest's did; "
-            f"OpenMP runtimes mapped: {', '.join(runtimes) or 'none'}"
+            f"({info['wait_policy_source']}), {at_steepest} when steepest's did "
+            f"({status['note']}); OpenMP runtimes mapped: {', '.join(runtimes) or 'none'}"
         )
     head = [
         (
@@ -165,13 +173,16 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         ),
         policy,
         (
-            "each figure: median µs per step() over repeated steps after a "
-            "warm-up (.grad set once, as after backward); every torch variant's "
+            f"{info['rounds']} interleaved rounds (the four take turns, blocks of "
+            f"{info['block'] or 'auto'} steps), .grad set once as after backward; "
+            "each figure: median µs per step() over rounds; every torch variant's "
             f"first step matched steepest's (rtol {RTOL}, atol {ATOL}) before timing"
         ),
         (
             "GB/s: 28 bytes per element (Adam reads p, g, m, v and writes p, m, "
-            "v); `x V`: V's time over steepest's (above 1: steepest is faster)"
+            "v); `x V`: V's time over steepest's per round (above 1: steepest is "
+            f"faster), median [{SPREAD}], † where the spread crosses 1.0 or is "
+            "wider than the effect"
         ),
     ]
     names = [STEEPEST, *TORCH_VARIANTS]
@@ -191,9 +202,16 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         sec = row["seconds"]
         cells = [row["size"]]
         for name in names:
-            gbps = row["elements"] * BYTES_PER_ELEMENT / sec[name] / 1e9
-            cells.append(f"{sec[name] * 1e6:.4g} ({gbps:.3g} GB/s)")
-        cells += [f"{sec[name] / sec[STEEPEST]:.3g}x" for name in TORCH_VARIANTS]
+            got = spread(sec[name])
+            if got is None:
+                cells.append("n/a")
+                continue
+            gbps = row["elements"] * BYTES_PER_ELEMENT / got.median / 1e9
+            cells.append(f"{got.median * 1e6:.4g} ({gbps:.3g} GB/s)")
+        cells += [
+            ratio_text(spread(per_round_ratios(sec[name], sec[STEEPEST])))
+            for name in TORCH_VARIANTS
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -203,12 +221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="steepest.torch vs torch.optim (child)"
     )
     parser.add_argument("--threads", type=int, required=True)
-    parser.add_argument("--budget", type=float, default=0.2)
-    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--block", type=int)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     try:
-        out = _child(args.threads, args.quick, args.budget, args.repeats)
+        out = _child(args.threads, args.quick, args.rounds, args.block)
     except ImportError as err:
         out = {"error": f"torch not measured: {err}"}
     print(json.dumps(out), flush=True)

@@ -18,8 +18,11 @@ The parent imports this module as ``steepest._cli.bench.torch_worker`` too, for
 :class:`TorchWorker`, so that both processes time and build arrays alike.
 
 Protocol: the child prints one JSON line describing itself, then answers each
-JSON request line on stdin (one optimizer at one size, some torch variants)
-with one JSON line: seconds per step and calls timed per variant, or an error.
+JSON request line on stdin with one JSON line, or an error. A ``measure``
+request (one optimizer at one size, some torch variants) is answered with
+seconds per step and calls timed per variant. The interleaved table instead
+``open`` s a cell (builds the variants and keeps them), asks to ``run`` one
+variant for a block of steps at each of its turns, and ``close`` s it.
 Before timing, each variant's first step is compared with the reference's
 (an ``.npy`` file the parent wrote, all arrays concatenated).
 """
@@ -180,33 +183,117 @@ def max_mismatch(got: Sequence[np.ndarray], expected: np.ndarray) -> float:
 # -- the child ---------------------------------------------------------------
 
 
-def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
-    """Check, then time, every variant of ``req`` (see :meth:`TorchWorker.measure`)."""
+_LAST_INPUTS: dict[tuple[int, int, str, int], list[list[Any]]] = {}
+
+
+def _inputs(count: int, n: int, dtype: np.dtype[Any], seed: int) -> list[list[Any]]:
+    """``make_arrays(count, n, dtype, 2, seed)``, kept for the next request: the
+    table asks for the same inputs once per rule (seconds to draw at 5e7)."""
+    key = (count, n, dtype.name, seed)
+    if key not in _LAST_INPUTS:
+        _LAST_INPUTS.clear()  # one size at a time in memory
+        _LAST_INPUTS[key] = make_arrays(count, n, dtype, 2, seed)
+    return _LAST_INPUTS[key]
+
+
+def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Build every variant of ``req``, step each once and check it.
+
+    Returns ``(reply, steppers)``: the reply maps each variant to its mismatch
+    and the seconds of that first step (None: torch has no such variant) or is
+    ``{"error": ...}``; ``steppers`` maps the available ones to ``(step, close)``.
+    """
     dtype = np.dtype(req["dtype"])
-    params, grads = make_arrays(req["count"], req["n"], dtype, 2, req["seed"])
+    params, grads = _inputs(req["count"], req["n"], dtype, req["seed"])
     expected = np.load(req["expected"], mmap_mode="r")
-    out: dict[str, Any] = {}
+    reply: dict[str, Any] = {}
+    steppers: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {}
     for name, flags in req["variants"].items():
         ps = [p.copy() for p in params]
         made = torch_stepper(torch, req["cls"], req["kwargs"], flags, ps, grads)
         if made is None:
-            out[name] = {"seconds": None, "calls": 0}
+            reply[name] = None
             continue
-        step, close = made
-        step()
+        start = time.perf_counter()
+        made[0]()
+        first = time.perf_counter() - start
         worst = max_mismatch(ps, expected)
         if not worst <= 1.0:  # NaN fails too
+            for _, close in steppers.values():
+                close()
             msg = (
                 f"{name} {req['cls']}({req['kwargs']}) after one step differs from "
                 f"the reference by {worst:.3g} x (atol {TORCH_ATOL} + rtol "
                 f"{TORCH_RTOL} |reference|)"
             )
-            return {"error": msg}
+            return {"error": msg}, {}
+        steppers[name] = made
+        reply[name] = {"mismatch": worst, "first": first}
+    return {"variants": reply}, steppers
+
+
+def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
+    """Check, then time, every variant of ``req`` (see :meth:`TorchWorker.measure`)."""
+    reply, steppers = _open(torch, req)
+    if "error" in reply:
+        return reply
+    out: dict[str, Any] = {}
+    for name, got in reply["variants"].items():
+        if name not in steppers:
+            out[name] = {"seconds": None, "calls": 0}
+            continue
+        step, close = steppers.pop(name)
         seconds, calls = time_call(step, req["budget"], req["repeats"])
         close()
-        del step, close, made, ps  # state goes before the next variant's comes
-        out[name] = {"seconds": seconds, "calls": calls, "mismatch": worst}
+        del step, close  # state goes before the next variant's comes
+        out[name] = {"seconds": seconds, "calls": calls, "mismatch": got["mismatch"]}
     return {"results": out}
+
+
+def run_steps(step: Callable[[], object], k: int) -> float:
+    """Seconds for ``k`` consecutive calls of ``step``, the garbage collector
+    off while timing, as in :mod:`timeit` (both processes time turns with it)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for _ in range(k):
+            step()
+        return time.perf_counter() - start
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Cell:
+    """The requests of the interleaved table: ``open`` a cell's variants, ``run``
+    one of them for a block of steps (the coordinator's turn), ``close``."""
+
+    def __init__(self, torch: Any) -> None:
+        self.torch = torch
+        self.steppers: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {}
+
+    def close(self) -> dict[str, Any]:
+        for _, close in self.steppers.values():
+            close()
+        self.steppers.clear()
+        gc.collect()
+        return {"closed": True}
+
+    def answer(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = req.get("op", "measure")
+        if op == "measure":
+            return _measure(self.torch, req)
+        if op == "open":
+            self.close()
+            reply, self.steppers = _open(self.torch, req)
+            return reply
+        if op == "run":
+            step = self.steppers[req["variant"]][0]
+            return {"seconds": run_steps(step, int(req["steps"]))}
+        if op == "close":
+            return self.close()
+        return {"error": f"unknown request {op!r}"}
 
 
 def serve(threads: int) -> int:
@@ -226,10 +313,11 @@ def serve(threads: int) -> int:
         "parallel_info": torch.__config__.parallel_info(),
     }
     print(json.dumps(hello), flush=True)
+    cell = _Cell(torch)
     for line in sys.stdin:
         # an exception ends the child: its traceback goes to the shared stderr
         # and the parent, reading EOF, raises
-        print(json.dumps(_measure(torch, json.loads(line))), flush=True)
+        print(json.dumps(cell.answer(json.loads(line))), flush=True)
     return 0
 
 
@@ -300,6 +388,32 @@ class TorchWorker:
         reply: dict[str, Any] = json.loads(line)
         return reply
 
+    def request(self, **request: Any) -> dict[str, Any]:
+        """Send one request line, return the reply; raises on an error reply."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        reply = self._read()
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return reply
+
+    def open(self, **request: Any) -> dict[str, dict[str, float] | None]:
+        """Build and check the variants of one cell (the fields of :meth:`measure`
+        but ``budget`` and ``repeats``): per variant its ``mismatch`` and the
+        seconds of its ``first`` step, None if torch has no such variant."""
+        reply = self.request(op="open", **request)
+        variants: dict[str, dict[str, float] | None] = reply["variants"]
+        return variants
+
+    def run(self, variant: str, steps: int) -> float:
+        """Seconds the child took for ``steps`` consecutive steps of ``variant``."""
+        return float(self.request(op="run", variant=variant, steps=steps)["seconds"])
+
+    def close_cell(self) -> None:
+        """Free the open cell's variants and their state."""
+        self.request(op="close")
+
     def measure(self, **request: Any) -> dict[str, dict[str, Any]]:
         """Seconds per step of each torch variant; raises if a result is wrong.
 
@@ -308,13 +422,7 @@ class TorchWorker:
         ``expected`` (path of the reference's params after one step, all
         arrays concatenated), ``budget`` and ``repeats``.
         """
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps(request) + "\n")
-        self._proc.stdin.flush()
-        reply = self._read()
-        if "error" in reply:
-            raise RuntimeError(reply["error"])
-        results: dict[str, dict[str, Any]] = reply["results"]
+        results: dict[str, dict[str, Any]] = self.request(**request)["results"]
         return results
 
     def close(self) -> None:

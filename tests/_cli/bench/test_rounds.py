@@ -1,0 +1,245 @@
+"""The interleaved table's measurement code (``_cli.bench.rounds``, ``.table``,
+``.figure``): per-round ratios, their median and spread, the marking rule, the
+turn order, ``--plot`` and ``--json``. Figures are made up or from a tiny run
+without torch; nothing here asserts how fast anything is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import pytest
+from steepest._cli import bench
+from steepest._cli.bench.figure import plot_cells
+from steepest._cli.bench.measure import NATIVE, REFERENCE, RULES_BY_KEY, Size
+from steepest._cli.bench.report import table_lines
+from steepest._cli.bench.rounds import (
+    SLOW_ROUNDS,
+    SLOW_SECONDS,
+    Spread,
+    Turn,
+    interleave,
+    per_round_ratios,
+    plan_blocks,
+    ratio_text,
+    spread,
+    step_seconds,
+)
+from steepest._cli.bench.table import PROBE, PROBE_ARRAYS, Cell
+
+
+def make_cell(seconds: dict[str, list[float | None]], arrays: int = 7) -> Cell:
+    cell = Cell("adam", "1e6", 10**6, arrays, 4)
+    cell.seconds = seconds
+    return cell
+
+
+# -- per-round ratios -----------------------------------------------------------
+
+
+def test_ratio_is_the_median_of_per_round_ratios() -> None:
+    # per round: 2, 0.5, 4 -> median 2; the ratio of the medians would be 2/4
+    cell = make_cell({NATIVE: [1.0, 4.0, 5.0], "torch": [2.0, 2.0, 20.0]})
+    got = cell.ratio("torch")
+    assert got is not None
+    assert got.median == 2.0
+    assert got.rounds == 3
+
+
+def test_ratio_skips_rounds_where_either_was_not_timed() -> None:
+    cell = make_cell({NATIVE: [1.0, 1.0, 1.0, 1.0], REFERENCE: [3.0, None, 5.0, None]})
+    assert per_round_ratios(cell.seconds[REFERENCE], cell.seconds[NATIVE]) == [
+        3.0,
+        None,
+        5.0,
+        None,
+    ]
+    got = cell.ratio(REFERENCE)
+    assert got == Spread(4.0, 3.5, 4.5, 2)
+
+
+def test_ratio_of_an_absent_contender_is_none() -> None:
+    cell = make_cell({NATIVE: [1.0]})
+    assert cell.ratio("torch fused") is None
+    assert cell.roofline_share() is None
+    assert ratio_text(None) == "n/a"
+
+
+def test_roofline_share_is_per_round_and_scaled_by_traffic() -> None:
+    # a 3-array rule (SGD) against the 7-array probe: share = 3/7 * probe / native
+    cell = make_cell({NATIVE: [3.0, 6.0, 1.0], PROBE: [7.0, 7.0, 7.0]}, arrays=3)
+    got = cell.roofline_share()
+    assert got is not None
+    assert got.median == pytest.approx(1.0)  # rounds: 1, 0.5, 3
+    assert cell.bytes_per_step(PROBE) == PROBE_ARRAYS * 4 * 10**6
+    assert cell.bytes_per_step(NATIVE) == 3 * 4 * 10**6
+
+
+# -- median, spread, marking -----------------------------------------------------
+
+
+def test_spread_quartiles() -> None:
+    assert spread([5.0, 1.0, 4.0, 2.0, 3.0]) == Spread(3.0, 2.0, 4.0, 5)
+    assert spread([1.0, 3.0]) == Spread(2.0, 1.5, 2.5, 2)
+    assert spread([2.0]) == Spread(2.0, 2.0, 2.0, 1)
+    assert spread([None, math.nan, 1.0]) == Spread(1.0, 1.0, 1.0, 1)
+    assert spread([]) is None
+    assert spread([None, None]) is None
+
+
+@pytest.mark.parametrize(
+    ("s", "unclear"),
+    [
+        (Spread(2.0, 1.8, 2.3, 7), False),  # clearly faster
+        (Spread(0.6, 0.55, 0.7, 7), False),  # clearly slower
+        (Spread(1.1, 0.9, 1.2, 7), True),  # crosses 1.0
+        (Spread(0.95, 0.9, 1.0, 7), True),  # touches 1.0
+        (Spread(1.5, 1.2, 2.0, 7), True),  # log widths: 0.51 wide, 0.41 from 1
+        (Spread(1.5, 1.3, 1.7, 7), False),  # 0.27 wide, 0.41 from 1
+        (Spread(0.7, 0.5, 0.9, 7), True),  # 0.59 wide, 0.36 from 1
+        (Spread(22.0, 21.7, 87.0, 7), False),  # 1.39 wide, 3.09 from 1
+    ],
+)
+def test_marking_rule(s: Spread, unclear: bool) -> None:
+    assert s.unclear is unclear
+    assert ratio_text(s).endswith("†") is unclear
+
+
+def test_ratio_text() -> None:
+    assert ratio_text(Spread(2.0, 1.8, 2.25, 7)) == "2x [1.8, 2.25]"
+    assert ratio_text(Spread(0.97, 0.95, 0.99, 7), percent=True) == "97% [95, 99]"
+
+
+# -- the turns -----------------------------------------------------------------
+
+
+def test_interleave_takes_turns_round_by_round() -> None:
+    log: list[str] = []
+
+    def runner(name: str, seconds: float) -> Turn:
+        def run(k: int) -> float:
+            log.append(f"{name}{k}")
+            return seconds * k
+
+        return Turn(name, run)
+
+    turns = [runner("a", 1.0), runner("b", 2.0), runner("p", 0.5)]
+    turns[1].block = 3
+    turns[2].process = "other"
+    sleeps: list[float] = []
+    got = interleave(turns, 2, settle=0.01, sleep=sleeps.append)
+    assert log == ["a1", "b3", "p1", "a1", "b3", "p1"]
+    assert got == {"a": [1.0, 1.0], "b": [2.0, 2.0], "p": [0.5, 0.5]}
+    # b -> p, p -> a (next round), b -> p: every change of process pauses
+    assert sleeps == [0.01, 0.01, 0.01]
+
+
+def test_interleave_times_a_slow_contender_in_its_rounds_only() -> None:
+    turns = [Turn("fast", lambda k: 1.0), Turn("slow", lambda k: 9.0, rounds=2)]
+    got = interleave(turns, 4, settle=0.0)
+    assert got["slow"] == [9.0, 9.0, None, None]
+    assert got["fast"] == [1.0] * 4
+
+
+def test_step_seconds_spares_a_clearly_slow_contender_a_step() -> None:
+    calls: list[int] = []
+
+    def run(k: int) -> float:
+        calls.append(k)
+        return 0.5
+
+    assert step_seconds(3 * SLOW_SECONDS, run) == 3 * SLOW_SECONDS
+    assert calls == []
+    assert step_seconds(1e-3, run) == 0.5  # a warm-up with page faults in it
+    assert calls == [1]
+
+
+def test_plan_blocks() -> None:
+    one = {"fast": 1e-5, "mid": 1e-3, "slow": 1.0}
+    fixed = plan_blocks(one, 5, rounds=7)
+    assert fixed == {"fast": (5, None), "mid": (5, None), "slow": (5, SLOW_ROUNDS)}
+    auto = plan_blocks(one, None, rounds=7)
+    assert auto["fast"] == (200, None)  # 2 ms of the fastest
+    assert auto["mid"] == (50, None)  # cut to 50 ms
+    assert auto["slow"] == (1, SLOW_ROUNDS)
+    # with no more rounds than SLOW_ROUNDS nobody is left out
+    assert plan_blocks(one, 1, rounds=SLOW_ROUNDS)["slow"] == (1, None)
+
+
+# -- report, plot, --json ------------------------------------------------------------
+
+
+def test_table_marks_unclear_cells() -> None:
+    cell = make_cell({
+        NATIVE: [1.0, 1.0, 1.0], PROBE: [1.0, 1.0, 1.0],
+        "torch": [3.0, 3.0, 3.0], "torch fused": [0.9, 1.2, 1.0],
+    })  # fmt: skip
+    rule = RULES_BY_KEY["adam"]
+    lines = table_lines([cell], [rule], [Size(1, 10**6)])
+    row = lines[-1].split(" | ")
+    assert row[-2] == "3x [3, 3]"
+    assert row[-1].endswith("† |")
+    assert row[4] == "100% [100, 100]"
+
+
+def test_plot_writes_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    sizes = [Size(1, 1000), Size(1, 10**5), Size(10, 1000)]
+    cells = []
+    for size in sizes:
+        cell = make_cell({NATIVE: [1e-6 * size.total], PROBE: [5e-7 * size.total],
+                          "torch fused": [2e-6 * size.total, None]})  # fmt: skip
+        cell.size, cell.elements = size.label, size.total
+        cells.append(cell)
+    rules = [RULES_BY_KEY["adam"], RULES_BY_KEY["sgd"]]  # sgd: no cells, empty panel
+    path = tmp_path / "bench.png"
+    fig = plot_cells(cells, rules, sizes, path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["Adam", "SGD"]
+    assert panels[0].get_xscale() == panels[0].get_yscale() == "log"
+    labels = [line.get_label() for line in panels[0].get_lines()]
+    assert {NATIVE, "torch fused"} <= set(labels)
+
+
+def test_cli_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    out, png = tmp_path / "bench.json", tmp_path / "bench.png"
+    args = parser.parse_args([
+        "--sizes", "1e3,3x1e3", "--optimizers", "sgd,adam", "--rounds", "3",
+        "--block", "2", "--no-torch", "--json", str(out), "--plot", str(png),
+    ])  # fmt: skip
+    assert bench.run(args) == 0
+    assert "| Adam | 3x1e3 |" in capsys.readouterr().out
+    assert png.stat().st_size > 0
+    table = json.loads(out.read_text())["table"]
+    assert table["rounds"] == 3
+    assert table["block"] == 2
+    assert table["spread"].startswith("interquartile")
+    assert [(c["rule"], c["size"]) for c in table["cells"]] == [
+        ("sgd", "1e3"), ("adam", "1e3"), ("sgd", "3x1e3"), ("adam", "3x1e3"),
+    ]  # fmt: skip
+    for cell in table["cells"]:
+        assert set(cell["seconds"]) == {NATIVE, "native raise", REFERENCE, PROBE}
+        assert all(len(v) == 3 for v in cell["seconds"].values())
+        assert all(k == 2 for k in cell["block"].values())
+        per_round = [r / n for r, n in zip(cell["seconds"][REFERENCE],
+                                           cell["seconds"][NATIVE], strict=True)]  # fmt: skip
+        ratio = cell["ratios"]["x reference"]
+        assert ratio["median"] == pytest.approx(sorted(per_round)[1])
+        assert ratio["rounds"] == 3
+        assert set(cell["ratios"]["% roofline"]) == {"median", "low", "high", "rounds"}
+        assert cell["bytes_per_step"][PROBE] == 7 * 4 * cell["elements"]
+
+
+def test_plot_needs_the_table() -> None:
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(["--sections", "overhead", "--plot", "x.png"])
+    with pytest.raises(SystemExit, match="--plot"):
+        bench.run(args)
