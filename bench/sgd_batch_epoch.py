@@ -1,7 +1,7 @@
 """Epoch time of SGDClassifier(optimizer="adam", batch_size=256): native vs reference.
 
 Standalone: ``python bench/sgd_batch_epoch.py [--rows N] [--epochs E] [--rounds R]``.
-The data sets of ``bench/sgd_epoch.py`` (sparse text-like rows, 100,000
+The data sets of ``bench/_sparse_data.py`` (sparse text-like rows, 100,000
 features, ~50 nonzeros per row; dense 100,000 x 100). Each round fits each
 backend once (``max_iter=E, tol=None``, shuffled, ``learning_rate="constant"``,
 log_loss) in turn, less a fit of one epoch (the shared set-up); the table gives the median seconds per epoch, nonzeros per
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import steepest
-from sgd_epoch import dense, text_like
+from _sparse_data import issue12_cases
 
 
 def _fit_seconds(X: Any, y: Any, backend: str, epochs: int) -> float:
@@ -50,10 +50,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    cases = {
-        f"sparse {args.rows}x100000": text_like(args.rows, 100_000, 50, seed=0),
-        "dense 100000x100": dense(100_000, 100, seed=0),
-    }
+    cases = issue12_cases(args.rows)
     print(f"load average before: {os.getloadavg()}; steepest ISA {steepest.get_isa()}")
     print("| data | native s/epoch | reference s/epoch | ratio (ref/native) | "
           "native nnz/s |")  # fmt: skip

@@ -17,31 +17,12 @@ import argparse
 import os
 import time
 import warnings
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import steepest
+from _sparse_data import issue12_cases
 from sklearn import linear_model as sk
-
-
-def text_like(n: int, d: int, nnz: int, seed: int) -> tuple[Any, Any]:
-    rng = np.random.default_rng(seed)
-    cols = np.minimum(rng.zipf(1.2, size=(n, nnz)), d) - 1
-    rows = np.repeat(np.arange(n), nnz)
-    data = rng.integers(1, 4, size=n * nnz).astype(np.float64)
-    X = sp.csr_matrix((data, (rows, cols.ravel())), shape=(n, d))
-    X.sum_duplicates()
-    w = rng.standard_normal(d) * (rng.random(d) < 0.05)
-    y = (X @ w + 0.1 * rng.standard_normal(n) > 0).astype(int)
-    return X, y
-
-
-def dense(n: int, d: int, seed: int) -> tuple[Any, Any]:
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    y = (X @ rng.standard_normal(d) > 0).astype(int)
-    return X, y
 
 
 def main() -> None:
@@ -52,10 +33,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    cases = {
-        f"sparse {args.rows}x100000": text_like(args.rows, 100_000, 50, seed=0),
-        "dense 100000x100": dense(100_000, 100, seed=0),
-    }
+    cases = issue12_cases(args.rows)
     print(f"load average before: {os.getloadavg()}; steepest ISA {steepest.get_isa()}")
     print("| data | loss | steepest s/epoch | sklearn s/epoch | ratio (sk/ours) | spread | "
           "steepest nnz/s |")  # fmt: skip
