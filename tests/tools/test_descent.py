@@ -317,3 +317,25 @@ def test_least_squares_bad_arguments() -> None:
         least_squares(np.ones((3, 1)), np.ones(3), alpha=-1.0)
     with pytest.raises(ValueError, match="X and y must be non-empty and finite"):
         least_squares(np.full((3, 1), np.nan), np.ones(3))
+
+
+@pytest.mark.parametrize("name", ["sgd_schedulefree", "adamw_schedulefree"])
+def test_minimize_returns_schedulefree_evaluation_point(
+    name: str, backend: str
+) -> None:
+    """Schedule-Free's gradients are taken at y, the params; its iterate is x."""
+    bowl = quadratic_bowl((1.0, 10.0), center=(1.0, -2.0))
+    res = minimize(bowl.f, bowl.grad_f, [3.0, 1.0], name, lr=0.05, max_steps=20,
+                   tol=0, backend=backend)  # fmt: skip
+    w = np.array([3.0, 1.0])
+    cls = {"sgd_schedulefree": steepest.SGDScheduleFree,
+           "adamw_schedulefree": steepest.AdamWScheduleFree}[name]  # fmt: skip
+    opt = cls([w], lr=0.05, backend=backend)
+    for _ in range(20):
+        opt.step([bowl.grad_f(w)])
+    np.testing.assert_array_equal(res.path[-1], w)  # the path is y's
+    x = opt.eval_params()[0]
+    assert not np.array_equal(x, w)
+    np.testing.assert_array_equal(res.x, x)
+    assert res.fun == bowl.f(x)
+    assert res.grad_norm == np.linalg.norm(bowl.grad_f(x))

@@ -127,7 +127,11 @@ def minimize(
     -------
     MinimizeResult
         ``x``, ``fun``, ``n_steps``, ``converged``, ``reason``, ``path`` of
-        shape ``(n_steps + 1, n)`` and ``f_history``.
+        shape ``(n_steps + 1, n)`` and ``f_history``. With an optimizer that
+        has ``eval_params`` (Schedule-Free), ``path`` and ``f_history`` follow
+        the params y where it takes gradients, while ``x``, ``fun`` and
+        ``grad_norm`` are at its evaluation point x (the iterate it converges
+        in), unless the run diverged.
 
     Raises
     ------
@@ -204,6 +208,14 @@ def minimize(
             gnorm = r.norm(g)
             reason = r.CALLBACK
             break
+    eval_params = getattr(opt, "eval_params", None)
+    if eval_params is not None and reason != r.DIVERGED:
+        # Schedule-Free takes its gradients at y (the params, the path) but
+        # the point it converges in is its evaluation point x
+        x = np.array(eval_params()[0], dtype=np.float64)
+        view = r.readonly(x)
+        fx = r.value(fn, f, view)
+        gnorm = r.norm(r.gradient(fn, grad_f, view))
     return MinimizeResult(
         x=x, fun=fx, grad_norm=gnorm, n_steps=len(fs) - 1,
         converged=reason in (r.GTOL, r.FTOL), reason=reason, path=np.array(path),
