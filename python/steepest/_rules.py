@@ -88,6 +88,10 @@ class Slot:
     by the step like the other state; every change rounds to the array's
     dtype and the step reads the value stored. Scalar slots come after the
     array slots (the step's positional order).
+
+    ``published`` marks the averaged iterate a fit publishes instead of the
+    params (ASGD's ``ax``, which torch's ASGD keeps for evaluation): the
+    estimators' ``published_weights`` reads it.
     """
 
     name: str
@@ -97,6 +101,7 @@ class Slot:
     scalar: bool = False
     from_param: bool = False
     in_group: bool = False
+    published: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,10 @@ class Rule:
 
     def state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(s.name for s in self.active(hyper))
+
+    def published_slot(self) -> str | None:
+        """The slot whose arrays a fit publishes instead of the params, if any."""
+        return next((s.name for s in self.state if s.published), None)
 
     def torch_state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(s.torch for s in self.active(hyper) if not s.in_group)
@@ -512,7 +521,7 @@ RULES: tuple[Rule, ...] = (
             Hyper("maximize", False, _flag),
         ),
         (
-            Slot("ax", "ax"),
+            Slot("ax", "ax", published=True),
             Slot("eta", "eta", init="lr", scalar=True),
             Slot("mu", "mu", init=1.0, scalar=True),
         ),

@@ -146,3 +146,23 @@ def test_ema_decay_rejected(params: dict, error: type, match: str) -> None:
     with pytest.raises(error, match=f"LinearRegression: {match}"):
         est.set_params(**params).fit(X, y)
     assert not hasattr(est, "coef_")
+
+
+def test_published_weights_reads_the_spec_flag() -> None:
+    """The loop names no rule: the spec row's ``published`` slot decides."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from steepest._rules import BY_NAME
+    from steepest.models._loop import published_weights
+
+    assert [s.name for s in BY_NAME["asgd"].state if s.published] == ["ax"]
+    adam = BY_NAME["adam"]
+    marked = replace(adam, state=tuple(replace(s, published=s.name == "m")
+                                       for s in adam.state))  # fmt: skip
+    m, params = [np.ones(3)], [np.zeros(3)]
+    run = SimpleNamespace(ema=None, params=params,
+                          opt=SimpleNamespace(rule=marked, state={"m": m}))  # fmt: skip
+    assert published_weights(run) is m  # type: ignore[arg-type]
+    run.opt.rule = adam
+    assert published_weights(run) is params  # type: ignore[arg-type]

@@ -313,15 +313,10 @@ class TrainingLoop(ModelSurface):
         raise DivergenceError(msg)
 
 
-#: the optimizer state the estimators publish instead of the iterate, by rule:
-#: ASGD's average ``ax`` (torch's ASGD keeps it for evaluation)
-_PUBLISHED_STATE = {"asgd": "ax"}
-
-
 def published_weights(run: TrainingRun) -> list[FloatArray]:
     """The weights a fit scores and publishes (``coef_``, ``coefs_``): the
     params' moving average with ``ema_decay``; else the averaged weights the
-    rule keeps in its state (:data:`_PUBLISHED_STATE`); else a Schedule-Free
+    rule keeps in its state (the spec's ``published`` slot, ASGD's ``ax``); else a Schedule-Free
     optimizer's evaluation weights x (new arrays: its params hold y, where
     gradients are taken); else the params.
 
@@ -333,7 +328,7 @@ def published_weights(run: TrainingRun) -> list[FloatArray]:
     """
     if run.ema is not None:
         return run.ema.arrays
-    slot = _PUBLISHED_STATE.get(run.opt.rule.name)
+    slot = run.opt.rule.published_slot()
     if slot is not None and slot in run.opt.state:
         return run.opt.state[slot]
     eval_params = getattr(run.opt, "eval_params", None)
