@@ -53,15 +53,32 @@ def _weights(
     return lr, (0.0 if total == 0 else w / total)
 
 
-def _scalars(
-    fn: str, arrays: list[tuple[str, Any]], lr_max: Any, weight_sum: Any, n: int
-) -> tuple[list[FloatArray], list[FloatArray]]:
+def _begin(
+    fn: str, args: dict[str, Any], names: tuple[str, ...]
+) -> tuple[int, dict[str, Any], list[list[FloatArray]]] | None:
+    """Both steps' checks, in the native binding's order: the step number,
+    the hyperparameters, ``nonfinite``, the arrays ``names`` (param and grad
+    first), the scalars ``lr_max`` and ``weight_sum``, then the gradients.
+
+    ``args`` are the step's ``locals()``. Returns the step number, the
+    checked hyperparameters and the array lists followed by the two scalar
+    lists; None when a gradient is not finite and ``nonfinite`` skips.
+    """
+    step = checks.check_step(fn, args["step"])
+    h = BY_NAME[fn.removesuffix("_step")].check_step(fn, args)
+    mode = checks.check_nonfinite(fn, args["nonfinite"])
+    arrays = _step_lists(fn, [(name, args[name], name != "grad") for name in names])
+    named = [(name, args[name]) for name in names]
+    lr_max, weight_sum = args["lr_max"], args["weight_sum"]
+    n = len(arrays[0])
     tops = checks.check_scalars(fn, "lr_max", lr_max, n)
     sums = checks.check_scalars(fn, "weight_sum", weight_sum, n)
     checks.check_scalar_overlap(
-        fn, arrays, [("lr_max", lr_max), ("weight_sum", weight_sum)]
+        fn, named, [("lr_max", lr_max), ("weight_sum", weight_sum)]
     )
-    return tops, sums
+    if not _grads_finite(fn, arrays[1], args["grad"], mode):
+        return None
+    return step, h, [*arrays, tops, sums]
 
 
 @_quiet
@@ -129,21 +146,12 @@ def sgd_schedulefree_step(
     >>> p, z  # y moves by lr * (beta * 0 - 1) * g: c = 1 at the first step
     (array([0.95, 0.95]), array([0.95, 0.95]))
     """
-    fn = "sgd_schedulefree_step"
-    step = checks.check_step(fn, step)
-    h = BY_NAME["sgd_schedulefree"].check_step(fn, locals())
-    mode = checks.check_nonfinite(fn, nonfinite)
-    arrays = _step_lists(
-        fn, [("param", param, True), ("grad", grad, False), ("z", z, True)]
-    )
-    tops, sums = _scalars(
-        fn, [("param", param), ("grad", grad), ("z", z)], lr_max, weight_sum,
-        len(arrays[0]),
-    )  # fmt: skip
-    if not _grads_finite(fn, arrays[1], grad, mode):
+    begun = _begin("sgd_schedulefree_step", locals(), ("param", "grad", "z"))
+    if begun is None:
         return False
+    step, h, arrays = begun
     beta, wd = h["momentum"], h["weight_decay"]
-    for p, g0, zi, top, total in zip(*arrays, tops, sums, strict=True):
+    for p, g0, zi, top, total in zip(*arrays, strict=True):
         T = p.dtype.type
         lr_t, c = _weights(h, step, top, total)
         c_y = lr_t * (beta * (1.0 - c) - 1.0)
@@ -226,28 +234,13 @@ def adamw_schedulefree_step(
     >>> p  # the first normalised gradient is 1 (up to eps): y moves by -lr
     array([0.9, 0.9])
     """
-    fn = "adamw_schedulefree_step"
-    step = checks.check_step(fn, step)
-    h = BY_NAME["adamw_schedulefree"].check_step(fn, locals())
-    mode = checks.check_nonfinite(fn, nonfinite)
-    arrays = _step_lists(
-        fn,
-        [
-            ("param", param, True),
-            ("grad", grad, False),
-            ("z", z, True),
-            ("v", v, True),
-        ],
-    )
-    tops, sums = _scalars(
-        fn, [("param", param), ("grad", grad), ("z", z), ("v", v)], lr_max,
-        weight_sum, len(arrays[0]),
-    )  # fmt: skip
-    if not _grads_finite(fn, arrays[1], grad, mode):
+    begun = _begin("adamw_schedulefree_step", locals(), ("param", "grad", "z", "v"))
+    if begun is None:
         return False
+    step, h, arrays = begun
     beta1, beta2, eps, wd = h["beta1"], h["beta2"], h["eps"], h["weight_decay"]
     bc2 = 1.0 - math.pow(beta2, step)
-    for p, g0, zi, vi, top, total in zip(*arrays, tops, sums, strict=True):
+    for p, g0, zi, vi, top, total in zip(*arrays, strict=True):
         T = p.dtype.type
         lr_t, c = _weights(h, step, top, total)
         c_y = lr_t * (beta1 * (1.0 - c) - 1.0)
