@@ -260,3 +260,17 @@ def test_in_torch_says_which_rules_torch_optim_has() -> None:
     torch = pytest.importorskip("torch")
     wrong = [r.cls for r in RULES if r.in_torch != hasattr(torch.optim, r.cls)]
     assert not wrong, f"in_torch disagrees with torch.optim for {wrong}"
+
+
+@pytest.mark.parametrize(
+    "rule", [r for r in RULES if r.peer is not None], ids=lambda r: r.name
+)
+def test_the_peer_of_every_rule_exists(rule: Rule) -> None:
+    # importorskip: under CI a missing peer package fails (tests/conftest.py)
+    pytest.importorskip(str(rule.peer_package))
+    module = importlib.import_module(str(rule.peer_module))
+    peer = getattr(module, str(rule.peer_name), None)
+    assert peer is not None, f"{rule.peer} does not exist"
+    if rule.peer_on_torch:
+        torch = pytest.importorskip("torch")
+        assert issubclass(peer, torch.optim.Optimizer), rule.peer

@@ -126,8 +126,10 @@ class Rule:
     #: the learning rate the tools (minimize, demo, bench) start from where it is
     #: not the default: SGD's 1e-3 barely moves their problems, they keep 1e-2
     tools_lr: float | None = None
-    #: whether torch.optim has the class (the benchmark times torch's only then)
-    in_torch: bool = True
+    #: the rule's peer, what the parity tests compare it with and the benchmark
+    #: times: ``package.name`` (``torch.optim.Adam``, ``optax.lion``,
+    #: ``schedulefree.SGDScheduleFree``), None for none
+    peer: str | None = None
     #: arrays a second pass reads again (LAMB's p, m, v), for the benchmark's traffic
     rereads: int = 0
     # Derived once, for the per-step call (a few hundred ns count there):
@@ -168,6 +170,31 @@ class Rule:
         object.__setattr__(
             self, "call_positional", _written_call(arguments, positional=True)
         )
+
+    @property
+    def in_torch(self) -> bool:
+        """Whether the peer is torch.optim's class of the same name."""
+        return self.peer == f"torch.optim.{self.cls}"
+
+    @property
+    def peer_package(self) -> str | None:
+        """The package the peer comes from (``torch``, ``optax``, ...), None for none."""
+        return None if self.peer is None else self.peer.partition(".")[0]
+
+    @property
+    def peer_module(self) -> str | None:
+        """The module to import the peer from (``torch.optim``, ``optax``, ...)."""
+        return None if self.peer is None else self.peer.rpartition(".")[0]
+
+    @property
+    def peer_name(self) -> str | None:
+        """The peer's name in :attr:`peer_module` (``Adam``, ``lion``, ...)."""
+        return None if self.peer is None else self.peer.rpartition(".")[2]
+
+    @property
+    def peer_on_torch(self) -> bool:
+        """Whether the peer is a torch optimizer (:data:`TORCH_PEER_PACKAGES`)."""
+        return self.peer_package in TORCH_PEER_PACKAGES
 
     def defaults(self) -> dict[str, Any]:
         """The class's hyperparameters with their defaults (REQUIRED for none)."""
@@ -296,6 +323,10 @@ def _written_call(
     return cast(Callable[..., Any], namespace["call"])
 
 
+#: the peer packages whose classes are torch optimizers (the benchmark runs
+#: them in its torch process; optax's run on JAX)
+TORCH_PEER_PACKAGES = ("torch", "schedulefree")
+
 _nonnegative: Check = v.check_nonnegative
 _positive: Check = v.check_positive
 _unit: Check = functools.partial(
@@ -403,6 +434,7 @@ RULES: tuple[Rule, ...] = (
             "nesterov": {"momentum": 0.9, "nesterov": True},
         },
         tools_lr=1e-2,
+        peer="torch.optim.SGD",
     ),
     Rule(
         "adagrad", "adagrad_step", "Adagrad",
@@ -416,6 +448,7 @@ RULES: tuple[Rule, ...] = (
         ),
         (Slot("state_sum", "sum", init="initial_accumulator_value"),),
         torch_flags=("foreach", "differentiable", "fused"),
+        peer="torch.optim.Adagrad",
     ),
     Rule(
         "rmsprop", "rmsprop_step", "RMSprop",
@@ -435,8 +468,10 @@ RULES: tuple[Rule, ...] = (
         ),
         takes_step=False,
         torch_flags=("capturable", "foreach", "differentiable"),
+        peer="torch.optim.RMSprop",
     ),
-    Rule("adam", "adam_step", "Adam", _ADAM_HYPER, _ADAM_STATE, torch_flags=_ADAM_FLAGS),
+    Rule("adam", "adam_step", "Adam", _ADAM_HYPER, _ADAM_STATE, torch_flags=_ADAM_FLAGS,
+         peer="torch.optim.Adam"),
     Rule(
         "adamw", "adamw_step", "AdamW",
         tuple(
@@ -445,6 +480,7 @@ RULES: tuple[Rule, ...] = (
         ),
         _ADAM_STATE,
         torch_flags=_ADAM_FLAGS,
+        peer="torch.optim.AdamW",
     ),
     Rule(
         "adamax", "adamax_step", "Adamax",
@@ -455,6 +491,7 @@ RULES: tuple[Rule, ...] = (
         ),
         (Slot("m", "exp_avg"), Slot("u", "exp_inf")),
         torch_flags=("foreach", "capturable", "differentiable"),
+        peer="torch.optim.Adamax",
     ),
     Rule(
         "adadelta", "adadelta_step", "Adadelta",
@@ -468,6 +505,7 @@ RULES: tuple[Rule, ...] = (
         (Slot("square_avg", "square_avg"), Slot("acc_delta", "acc_delta")),
         takes_step=False,
         torch_flags=("foreach", "capturable", "differentiable"),
+        peer="torch.optim.Adadelta",
     ),
     Rule(
         "radam", "radam_step", "RAdam",
@@ -478,6 +516,7 @@ RULES: tuple[Rule, ...] = (
         ),
         _ADAM_STATE[:2],
         torch_flags=("foreach", "capturable", "differentiable"),
+        peer="torch.optim.RAdam",
     ),
     Rule(
         "nadam", "nadam_step", "NAdam",
@@ -493,6 +532,7 @@ RULES: tuple[Rule, ...] = (
             Slot("mu_product", "mu_product", init=1.0, scalar=True),
         ),
         torch_flags=("foreach", "capturable", "differentiable"),
+        peer="torch.optim.NAdam",
     ),
     Rule(
         "rprop", "rprop_step", "Rprop",
@@ -509,6 +549,7 @@ RULES: tuple[Rule, ...] = (
         takes_step=False,
         full_batch=True,
         torch_flags=("capturable", "foreach", "differentiable"),
+        peer="torch.optim.Rprop",
     ),
     Rule(
         "asgd", "asgd_step", "ASGD",
@@ -526,6 +567,7 @@ RULES: tuple[Rule, ...] = (
             Slot("mu", "mu", init=1.0, scalar=True),
         ),
         torch_flags=("foreach", "differentiable", "capturable"),
+        peer="torch.optim.ASGD",
     ),
     # optax.lamb's update and defaults (optax has no default lr: see Lamb's
     # docstring); torch.optim has no Lamb, the state takes Adam's torch names
@@ -540,8 +582,8 @@ RULES: tuple[Rule, ...] = (
             Hyper("maximize", False, _flag),
         ),
         (Slot("m", "exp_avg"), Slot("v", "exp_avg_sq")),
-        in_torch=False,
         rereads=3,
+        peer="optax.lamb",
     ),
     Rule(
         "lion", "lion_step", "Lion",
@@ -554,7 +596,7 @@ RULES: tuple[Rule, ...] = (
         ),
         (Slot("m", "exp_avg"),),
         takes_step=False,
-        in_torch=False,
+        peer="optax.lion",
     ),
     Rule(
         "adabelief", "adabelief_step", "AdaBelief",
@@ -567,7 +609,7 @@ RULES: tuple[Rule, ...] = (
             Hyper("maximize", False, _flag),
         ),
         (Slot("m", "exp_avg"), Slot("s", "exp_avg_var")),
-        in_torch=False,
+        peer="optax.adabelief",
     ),
     # The authors' schedulefree package (SGDScheduleFree, AdamWScheduleFree):
     # its names and defaults. z starts as a copy of the param; lr_max and
@@ -583,7 +625,7 @@ RULES: tuple[Rule, ...] = (
         (Slot("z", "z", from_param=True), *_SF_SCALARS),
         torch_flags=("foreach",),
         tools_lr=1e-2,
-        in_torch=False,
+        peer="schedulefree.SGDScheduleFree",
     ),
     Rule(
         "adamw_schedulefree", "adamw_schedulefree_step", "AdamWScheduleFree",
@@ -596,7 +638,7 @@ RULES: tuple[Rule, ...] = (
         ),
         (Slot("z", "z", from_param=True), Slot("v", "exp_avg_sq"), *_SF_SCALARS),
         torch_flags=("foreach",),
-        in_torch=False,
+        peer="schedulefree.AdamWScheduleFree",
     ),
 )  # fmt: skip
 

@@ -57,12 +57,13 @@ PEERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 CASES_OF_PEERS = [c for c in CASES if c.cls in PEERS]
 
 
-def test_every_rule_without_torch_has_its_rows_here() -> None:
-    lacking = {c.cls for c in CASES if not BY_CLASS[c.cls].in_torch}
+def test_every_rule_whose_peer_is_optax_has_its_rows_here() -> None:
+    of_optax = {c.cls for c in CASES if BY_CLASS[c.cls].peer_package == "optax"}
     # LAMB's per-array trust ratio has its own optax test: test_optax_lamb.py
-    # Schedule-Free's peer is the authors' schedulefree: test_schedulefree_parity.py
-    missing = lacking - set(PEERS) - {"Lamb", "SGDScheduleFree", "AdamWScheduleFree"}
+    missing = of_optax - set(PEERS) - {"Lamb"}
     assert not missing, f"add the optax peer of {missing}"
+    for cls in PEERS:
+        assert BY_CLASS[cls].peer_package == "optax", cls
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,7 @@ def test_every_rule_without_torch_has_its_rows_here() -> None:
 )  # fmt: skip
 def test_defaults_are_optax(cls: str, optax_fn: str, names: dict[str, Any]) -> None:
     """The class's defaults are optax's (optax has no default learning rate)."""
+    assert BY_CLASS[cls].peer == f"optax.{optax_fn}"
     theirs = inspect.signature(getattr(optax, optax_fn)).parameters
     ours = BY_CLASS[cls].defaults()
     for name, keys in names.items():

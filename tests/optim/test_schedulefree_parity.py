@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
+from steepest._rules import BY_CLASS
 
 from .._cases import CASES, Case
 
@@ -23,7 +24,7 @@ torch = pytest.importorskip("torch")
 schedulefree = pytest.importorskip("schedulefree")
 import steepest.torch  # after the skip: it needs torch
 
-SF_CASES = [c for c in CASES if "schedulefree" in c.fn]
+SF_CASES = [c for c in CASES if BY_CLASS[c.cls].peer_package == "schedulefree"]
 IDS = [c.id for c in SF_CASES]
 STEPS = 30
 # float64: the per-step scalars agree exactly, the element-wise operations

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import steepest
 from steepest._cli.bench import measure
-from steepest._cli.bench.torch_worker import PEERS, make_arrays, torch_stepper
+from steepest._cli.bench.torch_worker import make_arrays, torch_stepper
+from steepest._rules import BY_NAME
 
 
 @pytest.mark.parametrize("name", ["sgd_schedulefree", "adamw_schedulefree"])
@@ -20,10 +21,10 @@ def test_schedulefree_rows_time_schedulefree(name: str) -> None:
     pytest.importorskip("schedulefree")
     rule = measure._row(name, name, name)
     assert rule.in_torch
-    assert PEERS[rule.cls] == "schedulefree"
+    assert rule.peer == f"schedulefree.{rule.cls}" == BY_NAME[name].peer
     params, grads = make_arrays(2, 1000, np.dtype(np.float64), 2, seed=3)
     theirs = [p.copy() for p in params]
-    made = torch_stepper(torch, rule.cls, rule.kwargs, {}, theirs, grads)
+    made = torch_stepper(torch, rule.peer, rule.kwargs, {}, theirs, grads)
     assert made is not None
     step, close = made
     step()

@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import optim
 from ..._rules import OPTIMIZER_NAMES
-from .torch_worker import PEERS, TorchWorker, make_arrays, torch_stepper
+from .torch_worker import TorchWorker, make_arrays, torch_stepper
 
 NATIVE, RAISE, REFERENCE = "native", "native raise", "reference"
 TORCH_FLAGS: dict[str, dict[str, bool]] = {
@@ -34,15 +34,22 @@ CONTENDERS = (*LOCAL_CONTENDERS, *TORCH_FLAGS)
 
 @dataclass(frozen=True)
 class Rule:
-    """One optimizer configuration; the class and kwargs exist in torch.optim
-    too where ``in_torch`` (or in a peer package on torch: ``torch_worker.PEERS``)."""
+    """One optimizer configuration; ``peer`` is the class the torch columns
+    time with the same kwargs (``torch.optim.Adam``, a peer package's class on
+    torch such as ``schedulefree.SGDScheduleFree``), None for none: the spec
+    row's peer where that runs on torch."""
 
     key: str
     label: str
     cls: str
     kwargs: dict[str, Any]
     arrays: int  # arrays read plus arrays written per element and step
-    in_torch: bool = True
+    peer: str | None = None
+
+    @property
+    def in_torch(self) -> bool:
+        """Whether the torch columns time this row."""
+        return self.peer is not None
 
 
 def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
@@ -53,9 +60,8 @@ def _row(key: str, label: str, name: str, **extra: Any) -> Rule:
     # per-param scalar is no traffic), and any a second pass reads again
     active = spec.active({**spec.defaults(), **kwargs})
     arrays = 3 + 2 * sum(1 for slot in active if not slot.scalar) + spec.rereads
-    return Rule(
-        key, label, spec.cls, kwargs, arrays, spec.in_torch or spec.cls in PEERS
-    )
+    peer = spec.peer if spec.peer_on_torch else None
+    return Rule(key, label, spec.cls, kwargs, arrays, peer)
 
 
 # every optimizer name of the spec rows (labelled by class unless named here),
@@ -148,10 +154,10 @@ def make_stepper(
         opt = cls(ps, **rule.kwargs, nonfinite=nonfinite, backend=backend)
         gs = list(grads)
         return Stepper(lambda: opt.step(gs), ps)
-    if torch is None:
+    if torch is None or rule.peer is None:
         return None
     made = torch_stepper(
-        torch, rule.cls, rule.kwargs, TORCH_FLAGS[contender], ps, grads
+        torch, rule.peer, rule.kwargs, TORCH_FLAGS[contender], ps, grads
     )
     return None if made is None else Stepper(made[0], ps, made[1])
 
@@ -179,7 +185,7 @@ def measure_torch(
     :func:`save_first_step` wrote for the reference on the same inputs.
     """
     got = worker.measure(
-        cls=rule.cls, kwargs=rule.kwargs,
+        peer=rule.peer, kwargs=rule.kwargs,
         variants={v: TORCH_FLAGS[v] for v in variants},
         count=size.count, n=size.n, dtype=dtype.name, seed=seed,
         expected=expected, budget=budget, repeats=repeats,

@@ -104,7 +104,7 @@ def _torch_turns(
     """Open the cell in torch's process: per variant torch has, its runner and
     the seconds of its first (checked) step."""
     got = worker.open(
-        cls=rule.cls, kwargs=rule.kwargs, variants=TORCH_FLAGS,
+        peer=rule.peer, kwargs=rule.kwargs, variants=TORCH_FLAGS,
         count=size.count, n=size.n, dtype=dtype.name, seed=0, expected=expected,
     )  # fmt: skip
 

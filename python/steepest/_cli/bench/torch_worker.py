@@ -109,39 +109,34 @@ def make_arrays(
     return [[rng.standard_normal(n, dtype) for _ in range(count)] for _ in range(k)]
 
 
-#: classes torch.optim lacks whose peer runs on torch: class -> its package
-#: (timed in the torch columns; the "torch" one is the peer's default path)
-PEERS = {"SGDScheduleFree": "schedulefree", "AdamWScheduleFree": "schedulefree"}
-
-
-def _peer_class(cls: str) -> Any:
-    """``cls`` of its peer package (see :data:`PEERS`), None where not installed."""
+def _peer_class(peer: str) -> Any:
+    """The class ``peer`` names (``torch.optim.Adam``, ``schedulefree.SGDScheduleFree``),
+    None where its package is not installed or has no such class."""
+    module, _, name = peer.rpartition(".")
     try:
-        module = importlib.import_module(PEERS[cls])
-    except (KeyError, ImportError):
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
         return None
-    return getattr(module, cls, None)
 
 
 def torch_stepper(
     torch: Any,
-    cls: str,
+    peer: str,
     kwargs: dict[str, Any],
     flags: dict[str, bool],
     params: Sequence[np.ndarray],
     grads: Sequence[np.ndarray],
 ) -> tuple[Callable[[], None], Callable[[], None]] | None:
-    """``(step, close)`` of ``torch.optim.<cls>`` over ``params``, updated in place.
+    """``(step, close)`` of the torch optimizer ``peer`` over ``params``, updated
+    in place: ``torch.optim.<cls>``, or for a rule torch.optim lacks its peer
+    package's class (the spec row's ``peer``, which the parent sends).
 
     ``params`` are wrapped with ``torch.from_numpy`` (shared memory) and
     ``.grad`` is set before every step, as a training loop's backward pass
-    would. None when torch has no such variant on CPU, or no such rule (Lion).
-    A rule torch.optim lacks runs its peer's class where :data:`PEERS` has one.
+    would. None when torch has no such variant on CPU, or the peer's package
+    is not installed.
     """
-    make = getattr(torch.optim, cls, None)
-    peer = make is None
-    if peer:
-        make = _peer_class(cls)
+    make = _peer_class(peer)
     if make is None:
         return None
     tp = [torch.from_numpy(p) for p in params]
@@ -150,7 +145,7 @@ def torch_stepper(
         topt = make(tp, **kwargs, **flags)
     except (TypeError, RuntimeError, ValueError):
         return None
-    if peer and hasattr(topt, "train"):
+    if hasattr(topt, "train"):  # torch.optim's classes have no train()
         topt.train()  # schedulefree refuses a step before train()
 
     def step() -> None:
@@ -210,7 +205,7 @@ def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     steppers: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {}
     for name, flags in req["variants"].items():
         ps = [p.copy() for p in params]
-        made = torch_stepper(torch, req["cls"], req["kwargs"], flags, ps, grads)
+        made = torch_stepper(torch, req["peer"], req["kwargs"], flags, ps, grads)
         if made is None:
             reply[name] = None
             continue
@@ -222,7 +217,7 @@ def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
             for _, close in steppers.values():
                 close()
             msg = (
-                f"{name} {req['cls']}({req['kwargs']}) after one step differs from "
+                f"{name} {req['peer']}({req['kwargs']}) after one step differs from "
                 f"the reference by {worst:.3g} x (atol {TORCH_ATOL} + rtol "
                 f"{TORCH_RTOL} |reference|)"
             )
@@ -417,7 +412,7 @@ class TorchWorker:
     def measure(self, **request: Any) -> dict[str, dict[str, Any]]:
         """Seconds per step of each torch variant; raises if a result is wrong.
 
-        ``request`` holds ``cls``, ``kwargs``, ``variants`` (name: flags),
+        ``request`` holds ``peer``, ``kwargs``, ``variants`` (name: flags),
         ``count``, ``n``, ``dtype``, ``seed`` (inputs as :func:`make_arrays`),
         ``expected`` (path of the reference's params after one step, all
         arrays concatenated), ``budget`` and ``repeats``.
