@@ -16,7 +16,9 @@ per-call overhead down at 1e3 elements and scan the parallel grain
 (:mod:`steepest._cli.bench.tuning`), and ``--sections train`` times whole training
 epochs against scikit-learn, torch and a GEMM peak (:mod:`steepest._cli.bench.train`);
 ``--sections torch`` times ``steepest.torch.Adam`` against ``torch.optim.Adam``
-(:mod:`steepest._cli.bench.torch_optim`).
+(:mod:`steepest._cli.bench.torch_optim`); ``--sections ema`` times
+``steepest.EMA`` fused into the step against a separate average pass
+(:mod:`steepest._cli.bench.ema`).
 This module holds the command line; :mod:`steepest._cli.bench.report` the
 Markdown report.
 """
@@ -35,6 +37,7 @@ import numpy as np
 
 from ... import _core
 from ...plot._common import matplotlib_classes
+from . import ema as bema
 from . import torch_optim as bto
 from . import train as bt
 from .figure import plot_cells
@@ -90,20 +93,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m steepest bench`` and ``bench/run.py``."""
     add = parser.add_argument
     add("--sizes", type=_sizes, help="comma-separated, like 1e7 or 100x1e4 (a list "
-        f"of arrays); default {DEFAULT_SIZES}, with --quick {QUICK_SIZES}")  # fmt: skip
+        f"of arrays); default {DEFAULT_SIZES}, with --quick {QUICK_SIZES} (ema: "
+        f"{bema.EMA_SIZES}, with --quick {bema.QUICK_EMA_SIZES})")  # fmt: skip
     add("--optimizers", type=_rules, default=RULES, metavar="NAMES",
         help=f"comma-separated subset of {','.join(RULES_BY_KEY)}")  # fmt: skip
     add("--threads", type=int, help="steepest.set_num_threads (torch gets the same)")
     add("--dtype", choices=["float32", "float64"], default="float32")
     add("--quick", action="store_true", help="small sizes, short timings (smoke run)")
-    add("--rounds", type=_positive, help="table, torch: interleaved rounds per cell "
+    add("--rounds", type=_positive, help="table, torch, ema: interleaved rounds per cell "
         f"(default {DEFAULT_ROUNDS}, with --quick {QUICK_ROUNDS})")  # fmt: skip
-    add("--block", type=_positive, help="table, torch: consecutive steps per turn, 1 for "
+    add("--block", type=_positive, help="table, torch, ema: consecutive steps per turn, 1 for "
         "single steps (default: as many as last ~2 ms for the fastest contender)")  # fmt: skip
     add("--repeats", type=int, help="timed samples per figure of the other "
         f"sections (default: adaptive; train: {bt.EPOCH_REPEATS} epochs)")  # fmt: skip
     add("--sections", nargs="+",
-        choices=["table", "overhead", "grain", "train", "torch"],
+        choices=["table", "overhead", "grain", "train", "torch", "ema"],
         default=DEFAULT_SECTIONS,
         help=f"what to measure (default: {' '.join(DEFAULT_SECTIONS)})")  # fmt: skip
     add("--no-torch", action="store_true", help="leave torch out even if installed")
@@ -175,6 +179,11 @@ def run(args: argparse.Namespace) -> int:
                              rounds=rounds, block=args.block)  # fmt: skip
         lines += bto.report_lines(report)
         raw["torch_optim"] = report
+    if "ema" in args.sections:
+        ema_sizes = args.sizes or bema.default_sizes(args.quick)
+        ema = bema.measure_ema(ema_sizes, dtype, rounds, args.block)
+        lines += bema.ema_lines(ema, dtype)
+        raw["ema"] = bema.ema_json(ema)
     env["load"] = (load_before, os.getloadavg()[0])
     print("\n".join(header_lines(env, dtype) + lines))
     if args.json:
