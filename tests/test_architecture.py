@@ -29,6 +29,7 @@ LAYERS = {
     "steepest._openmp": FOUNDATION,
     "steepest._optimizer": FOUNDATION,
     "steepest._plateau": FOUNDATION,
+    "steepest._rule_row": FOUNDATION,
     "steepest._rules": FOUNDATION,
     "steepest._schedule_base": FOUNDATION,
     "steepest.nn": FOUNDATION,
