@@ -1,8 +1,9 @@
 """The ``torch.optim.Optimizer`` subclass behind every class of :mod:`steepest.torch`.
 
 It owns what is common to the rules: checking tensors (CPU, strided,
-float32/float64, or float16/bfloat16 with float32 state) and flags, lazy state in ``self.state[p]`` under torch's
-names, NumPy views of params, grads and state (no copies; a param that is not
+float32/float64, or float16/bfloat16 with float32 state) and flags (the
+checks themselves in ``._tensor_checks``), lazy state in ``self.state[p]``
+under torch's names, NumPy views of params, grads and state (no copies; a param that is not
 contiguous is handled by ``._layout``), one native call per param group and
 step count, and the repair of loaded state dicts.
 What each rule keeps and which kernel it calls comes from its spec row
@@ -11,9 +12,8 @@ What each rule keeps and which kernel it calls comes from its spec row
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ClassVar, NoReturn, overload
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, overload
 
 import torch
 
@@ -23,178 +23,22 @@ from .._rules import Rule, Slot
 from ..typing import FloatArray
 from . import _layout
 from ._layout import kernel_arrays, lay_out
+from ._tensor_checks import (
+    FLAG_DEFAULTS,
+    FLAG_REASONS,
+    PARAM_DTYPES,
+    grad_problems,
+    param_problems,
+    plain,
+    raise_first,
+    scalar_dtype,
+)
 
 #: one param about to be stepped (the classes' ``_advance`` reads it)
 _Item = _layout.Item
 
-_FLOATS = (torch.float32, torch.float64)
-#: the param dtypes steepest steps (16-bit ones with float32 state)
-_PARAM_DTYPES = (*_FLOATS, *_layout.HALVES)
-# flags of torch.optim that choose how torch computes, with their only accepted value
-_FLAG_DEFAULTS = {
-    "foreach": None,
-    "fused": None,
-    "capturable": False,
-    "differentiable": False,
-}
-_FLAG_REASONS = {
-    "foreach": "steepest always updates a whole param group in one native call",
-    "fused": "steepest's kernels are already fused",
-    "capturable": "steepest runs on CPU tensors only",
-    "differentiable": "a native step cannot be differentiated through",
-}
-
 # a constructor's locals() that are not hyperparameters
 _NOT_DEFAULTS = frozenset({"self", "params", "nonfinite", "__class__"})
-
-
-def scalar_dtype() -> torch.dtype:
-    """The dtype of ``state["step"]``: torch's rule (float32 unless the default is float64)."""
-    return (
-        torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    )
-
-
-def _plain(fn: str, name: str, x: Any) -> Any:
-    """A group's value ``name`` with tensors as numbers, also inside a pair (betas)."""
-    if isinstance(x, torch.Tensor):
-        return number(fn, name, x)
-    if isinstance(x, (tuple, list)):
-        return type(x)(
-            number(fn, f"{name}[{i}]", b) if isinstance(b, torch.Tensor) else b
-            for i, b in enumerate(x)
-        )
-    return x
-
-
-def number(fn: str, name: str, x: torch.Tensor) -> Any:
-    """The number in a hyperparameter given as a tensor (torch allows ``lr``).
-
-    torch takes any one-element tensor; anything else is refused here with
-    the library's message rather than the RuntimeError of ``Tensor.item``.
-    The number itself is then checked as any other value of ``name``.
-    """
-    if x.is_complex() or x.dtype == torch.bool:
-        msg = (
-            f"{fn}: {name} must be a real number or a one-element real tensor, "
-            f"got a tensor of dtype {x.dtype}"
-        )
-        raise TypeError(msg)
-    if x.numel() != 1:
-        msg = (
-            f"{fn}: {name} must be a number or a one-element tensor, got a tensor "
-            f"of shape {tuple(x.shape)}"
-        )
-        raise ValueError(msg)
-    if not x.is_cpu:
-        msg = f"{fn}: {name} must be a CPU tensor, got one on device {x.device}"
-        raise ValueError(msg)
-    return x.item()
-
-
-_SEE_SGD = "See :class:`steepest.torch.SGD`."
-
-
-def class_doc(
-    rule: Rule,
-    summary: str,
-    hyper: str,
-    *,
-    as_in: str = "same defaults; ``eps`` must be > 0",
-    more: str = "",
-    nonfinite: str = _SEE_SGD,
-    notes: str,
-) -> str:
-    """The docstring of a class of :mod:`steepest.torch`, indented as in source.
-
-    ``hyper`` names the torch hyperparameters of its signature, ``as_in``
-    says what is as in ``torch.optim`` and ``more`` adds a sentence to it,
-    ``nonfinite`` describes that argument and ``notes`` (with any further
-    sections) ends the docstring; the rest comes from the spec row.
-    """
-    also = (
-        " (``foreach``/``fused`` also False);\n    "
-        if "fused" in rule.torch_flags
-        else "; "
-    )
-    text = (
-        f"{summary}; see :func:`steepest.functional.{rule.step}`.\n\n"
-        "Parameters\n----------\n"
-        "params : iterable of Tensor or of dict\n"
-        "    Tensors to optimise (strided, CPU, float32/float64, or float16/bfloat16\n"
-        "    with float32 state; any layout, see :mod:`steepest.torch`), or param\n"
-        "    groups as in torch.\n"
-        f"{hyper}\n    As in ``torch.optim.{rule.cls}`` ({as_in}).\n"
-        + (f"    {more}\n" if more else "")
-        + f"{', '.join(rule.torch_flags)}\n"
-        f"    Accepted at torch's defaults only{also}any other value raises ValueError.\n"
-        f'nonfinite : {{"ignore", "raise", "skip"}}\n    {nonfinite}\n\n'
-        f"Notes\n-----\n{notes}"
-    )
-    return textwrap.indent(text, "    ").lstrip() + "\n    "
-
-
-#: (is it so, the exception, what the message says after the tensor's name)
-_Problem = tuple[bool, type[Exception], str]
-
-
-def _param_problems(p: torch.Tensor) -> Iterator[_Problem]:
-    """What may be wrong with a param, in the order checked; lazily, as a
-    later check may not apply to a tensor that failed an earlier one."""
-    if p.is_complex():
-        why = "complex tensors are not supported"
-    elif p.is_floating_point():
-        why = (
-            f"{p.dtype} is not supported, only float32, float64, float16 and "
-            "bfloat16 (keep a float32 copy of other low-precision params to optimise)"
-        )
-    else:
-        why = "only float32, float64, float16 and bfloat16 params can be optimised"
-    yield p.dtype not in _PARAM_DTYPES, TypeError, f"has dtype {p.dtype}: {why}"
-    yield (
-        p.layout != torch.strided,
-        TypeError,
-        f"has layout {p.layout}; only dense (strided) tensors are supported",
-    )
-    yield (
-        not p.is_cpu,
-        ValueError,
-        f"is on device {p.device}; steepest updates CPU tensors only",
-    )
-    yield (
-        _layout.overlaps_itself(p),
-        ValueError,
-        (
-            f"(shape {tuple(p.shape)}, strides {p.stride()}) has elements sharing "
-            "memory (an expanded view?); steepest updates params in place, element "
-            "by element: optimise a tensor that owns each element"
-        ),
-    )
-
-
-def _grad_problems(p: torch.Tensor, g: torch.Tensor) -> Iterator[_Problem]:
-    """What may be wrong with the grad ``g`` of ``p``, in the order checked."""
-    yield (
-        g.layout != torch.strided,
-        TypeError,
-        f"is sparse ({g.layout}); sparse gradients are not supported",
-    )
-    yield g.dtype != p.dtype, TypeError, f"has dtype {g.dtype}, the param {p.dtype}"
-    yield not g.is_cpu, ValueError, f"is on device {g.device}, not the CPU"
-    yield (
-        g.shape != p.shape,
-        ValueError,
-        f"has shape {tuple(g.shape)}, the param {tuple(p.shape)}",
-    )
-
-
-def _raise_first(fn: str, what: str, problems: Iterable[_Problem]) -> NoReturn:
-    """Raise the first of ``problems`` that is so, as "fn: what <message>"."""
-    for is_so, error, message in problems:
-        if is_so:
-            msg = f"{fn}: {what} {message}"
-            raise error(msg)
-    raise AssertionError(what)  # pragma: no cover - only called after a check failed
 
 
 class NativeOptimizer(torch.optim.Optimizer):
@@ -239,7 +83,7 @@ class NativeOptimizer(torch.optim.Optimizer):
         """The rule's hyperparameters of ``group``, one-element tensors as numbers
         (TypeError/ValueError from ``fn``, the class by default, for other tensors)."""
         fn = fn or self._name()
-        return {name: _plain(fn, name, group[name]) for name in self._rule.hyper_names}
+        return {name: plain(fn, name, group[name]) for name in self._rule.hyper_names}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Raise ValueError for a hyperparameter out of range (flags as torch: unchecked)."""
@@ -314,22 +158,22 @@ class NativeOptimizer(torch.optim.Optimizer):
 
     @staticmethod
     def _check_flag(fn: str, flag: str, value: Any) -> None:
-        default = _FLAG_DEFAULTS[flag]
+        default = FLAG_DEFAULTS[flag]
         # torch treats fused=False and foreach=False like None on CPU
         if value is default or (default is None and value is False):
             return
         msg = (
-            f"{fn}: {flag}={value!r} is not supported ({_FLAG_REASONS[flag]}); "
+            f"{fn}: {flag}={value!r} is not supported ({FLAG_REASONS[flag]}); "
             f"leave {flag} at its default {default!r}"
         )
         raise ValueError(msg)
 
     def _check_param(self, where: str, p: torch.Tensor) -> None:
-        ok = p.dtype in _PARAM_DTYPES and p.layout == torch.strided and p.is_cpu
+        ok = p.dtype in PARAM_DTYPES and p.layout == torch.strided and p.is_cpu
         # the usual case first, decided by the cheapest attributes
         if ok and (p.is_contiguous() or not _layout.overlaps_itself(p)):
             return
-        _raise_first(self._name(), where, _param_problems(p))
+        raise_first(self._name(), where, param_problems(p))
 
     def _checked_grad(
         self, where: str, p: torch.Tensor, g: torch.Tensor
@@ -341,7 +185,7 @@ class NativeOptimizer(torch.optim.Optimizer):
             if not g.is_contiguous() and p.is_contiguous():
                 g = g.contiguous()
             return g.detach() if g.requires_grad else g
-        _raise_first(self._name(), f"the grad of {where}", _grad_problems(p, g))
+        raise_first(self._name(), f"the grad of {where}", grad_problems(p, g))
 
     def _check_overlap(self) -> None:
         """ValueError if a param of the newest group shares memory with any param.

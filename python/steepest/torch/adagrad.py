@@ -11,7 +11,8 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME
-from ._base import NativeOptimizer, class_doc
+from ._base import NativeOptimizer
+from ._docs import class_doc
 
 
 class Adagrad(NativeOptimizer):

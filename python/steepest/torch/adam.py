@@ -12,7 +12,8 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME, Rule
-from ._base import NativeOptimizer, class_doc
+from ._base import NativeOptimizer
+from ._docs import class_doc
 
 
 class Adam(NativeOptimizer):

@@ -11,7 +11,9 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME
-from ._base import NativeOptimizer, class_doc, scalar_dtype
+from ._base import NativeOptimizer
+from ._docs import class_doc
+from ._tensor_checks import scalar_dtype
 
 
 class ASGD(NativeOptimizer):

@@ -11,7 +11,8 @@ from typing import Any
 import torch
 
 from .._rules import BY_NAME, Slot
-from ._base import NativeOptimizer, _Item, class_doc
+from ._base import NativeOptimizer, _Item
+from ._docs import class_doc
 from ._layout import new_state
 
 
