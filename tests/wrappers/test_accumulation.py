@@ -291,3 +291,47 @@ def test_matches_optax_multisteps() -> None:
         theirs = optax.apply_updates(theirs, updates)
     assert opt.step_count == calls // k
     np.testing.assert_allclose(p, np.asarray(theirs), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("storage", ["float16", "bfloat16"])
+def test_sixteen_bit_params_accumulate_in_float32(storage: str) -> None:
+    """As the rules take them: the sum and mean in float32, the mean rounded
+    to the param's dtype for the wrapped step; native = reference, bit for bit."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dt = np.dtype(np.float16 if storage == "float16" else ml_dtypes.bfloat16)
+    k, calls = 3, 7
+    runs = {}
+    for backend in ("native", "reference"):
+        params = [p.astype(dt) for p in _params(np.float32)]
+        opt = steepest.GradientAccumulation(_make("Adam", params, backend), steps=k)
+        rng = np.random.default_rng(3)
+        for _ in range(calls):
+            opt.step(_grads(rng, params))
+        assert [a.dtype for a in opt.accumulated] == [np.dtype(np.float32)] * 3
+        runs[backend] = (params, opt)
+    # the oracle: a bare optimizer stepped with the float32 mean, rounded
+    params = [p.astype(dt) for p in _params(np.float32)]
+    inner, rng = _make("Adam", params, "reference"), np.random.default_rng(3)
+    total = [np.zeros(p.shape, np.float32) for p in params]
+    for t in range(1, calls + 1):
+        for s, g in zip(total, _grads(rng, params), strict=True):
+            s += g.astype(np.float32)
+        if t % k == 0:
+            inner.step([(s / np.float32(k)).astype(dt) for s in total])
+            total = [np.zeros(p.shape, np.float32) for p in params]
+    (p_nat, o_nat), (p_ref, o_ref) = runs["native"], runs["reference"]
+    for a, b, c in zip(p_nat, p_ref, params, strict=True):
+        assert a.dtype == dt
+        np.testing.assert_array_equal(a.view(np.uint16), b.view(np.uint16))
+        np.testing.assert_array_equal(a.view(np.uint16), c.view(np.uint16))
+    for a, b, c in zip(o_nat.accumulated, o_ref.accumulated, total, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    # the state dict keeps the float32 sums, and refuses 16-bit ones
+    sd = o_nat.state_dict()
+    o_ref.load_state_dict(sd)
+    sd["accumulated"] = [a.astype(dt) for a in sd["accumulated"]]
+    with pytest.raises(
+        ValueError, match=r"accumulated\[0\] is .* \(whose accumulated are float32\)"
+    ):
+        o_ref.load_state_dict(sd)

@@ -6,9 +6,21 @@ from typing import Any
 
 import numpy as np
 
+from .. import _checks as v
 from .._optimizer import Optimizer
 from .._schedule_base import Schedule
 from ..typing import ArrayOrList, FloatArray
+
+
+def wide_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype a wrapper keeps a param's arrays in: float32 for a float16 or
+    bfloat16 param (as the rules keep their state), else the param's."""
+    return np.dtype(np.float32) if v.is_half(dtype) else dtype
+
+
+def wide_copies(params: list[FloatArray]) -> list[FloatArray]:
+    """Copies of ``params`` in :func:`wide_dtype` (a 16-bit one widened exactly)."""
+    return [p.astype(wide_dtype(p.dtype)) for p in params]
 
 
 class Wrapper:
@@ -94,7 +106,8 @@ class Wrapper:
         return state_dict
 
     def _check_arrays(self, fn: str, name: str, arrays: Any) -> list[FloatArray]:
-        """Saved ``arrays`` alike in count, dtype and shape to the params (copies)."""
+        """Saved ``arrays`` alike in count, dtype and shape to the params (copies);
+        float32 for a 16-bit param (:func:`wide_like`)."""
         params = self.params
         if not isinstance(arrays, (list, tuple)) or len(arrays) != len(params):
             msg = f"{fn}: {name} must be a list of {len(params)} arrays"
@@ -102,7 +115,7 @@ class Wrapper:
         for i, (a, p) in enumerate(zip(arrays, params, strict=True)):
             if (
                 not isinstance(a, np.ndarray)
-                or a.dtype != p.dtype
+                or a.dtype != wide_dtype(p.dtype)
                 or a.shape != p.shape
             ):
                 what = (
@@ -111,6 +124,8 @@ class Wrapper:
                     else type(a).__name__
                 )
                 msg = f"{fn}: {name}[{i}] is {what} but params[{i}] is {(p.dtype, p.shape)}"
+                if v.is_half(p.dtype):
+                    msg += f" (whose {name} are float32)"
                 raise ValueError(msg)
         return [np.array(a, order="C", copy=True) for a in arrays]
 

@@ -3,13 +3,13 @@ optax's ``MultiSteps``) around any optimizer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .. import _checks as v
 from ..typing import ArrayOrList, FloatArray
-from ._base import Wrapper
+from ._base import Wrapper, wide_dtype
 
 
 class GradientAccumulation(Wrapper):
@@ -41,7 +41,10 @@ class GradientAccumulation(Wrapper):
     ``steps * b`` with a mean loss would, at the same learning rate. (For
     the sum, scale ``lr`` by ``steps``.) The sum runs in the gradients'
     dtype and is divided once; optax keeps a running mean instead, which
-    rounds differently (the two agree to a few ulps per call).
+    rounds differently (the two agree to a few ulps per call). For a float16
+    or bfloat16 param the sum and the division run in float32 (as the rules
+    keep their state) and the mean is rounded to the param's dtype, to
+    nearest even, before the wrapped step.
 
     Every call checks ``grads`` against the params (count, dtype, shape)
     before anything changes. Non-finite gradients follow the wrapped
@@ -65,14 +68,16 @@ class GradientAccumulation(Wrapper):
         fn = "GradientAccumulation"
         super().__init__(fn, optimizer)
         self.steps = v.integer(fn, "steps", steps, 1)
-        self.accumulated: list[FloatArray] = [np.zeros_like(p) for p in self.params]
+        self.accumulated: list[FloatArray] = [
+            np.zeros(p.shape, wide_dtype(p.dtype)) for p in self.params
+        ]
         self.count = 0
 
     def step(self, grads: ArrayOrList) -> None:
         """Add ``grads`` (one array per param) to the window; on its last call, update."""
         fn = f"{type(self).__name__}.step"
         _, arrays = v.check_lists(
-            fn, [("params", self.params, True), ("grads", grads, False)]
+            fn, [("params", self.params, True), ("grads", grads, False)], half=True
         )
         if self.count + 1 < self.steps:
             if self.nonfinite == "raise":
@@ -89,8 +94,15 @@ class GradientAccumulation(Wrapper):
             return
         # new arrays: should the wrapped step raise, the window is as it was
         with np.errstate(over="ignore", invalid="ignore"):
-            mean = [(a + g) / a.dtype.type(self.steps)
-                    for a, g in zip(self.accumulated, arrays, strict=True)]  # fmt: skip
+            # a 16-bit param's grad takes its dtype (a float32 mean rounded)
+            sums = [a + g for a, g in zip(self.accumulated, arrays, strict=True)]
+            mean = [
+                cast(
+                    FloatArray,
+                    (s / s.dtype.type(self.steps)).astype(g.dtype, copy=False),
+                )
+                for s, g in zip(sums, arrays, strict=True)
+            ]
         self.optimizer.step(mean)
         for a in self.accumulated:
             a.fill(0)
