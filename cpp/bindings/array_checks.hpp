@@ -107,6 +107,23 @@ inline elem float_kind(const std::string& fn, const std::string& label, const py
     type_error(fn, label + " has dtype " + dtype_str(a) + "; expected float32 or float64");
 }
 
+// Whether a list argument holds a float16 or bfloat16 array (no checks:
+// check_lists checks it after).
+inline bool any_half(py::handle obj) {
+    auto is_half = [](py::handle h) {
+        if (!py::isinstance<py::array>(h)) return false;
+        const py::dtype dt = py::reinterpret_borrow<py::array>(h).dtype();
+        return (dt.kind() == 'f' && dt.itemsize() == 2) || is_bfloat16(dt);
+    };
+    if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
+        for (py::handle item : obj) {
+            if (is_half(item)) return true;
+        }
+        return false;
+    }
+    return is_half(obj);
+}
+
 inline py::array as_array(const std::string& fn, const std::string& label, py::handle h) {
     if (!py::isinstance<py::array>(h)) {
         type_error(fn, label + " must be a numpy.ndarray, got " + type_name(h));
@@ -139,9 +156,10 @@ struct byte_range {
 // Validates args[0] (the params) against every other list; returns the element
 // kind of each param. Lists with `obj` None must have been removed by the caller.
 // With `half`, args[1] being the grads, a float16 or bfloat16 param takes a
-// grad of its own dtype and float32 state.
+// grad of its own dtype and float32 state: the lists from `state_from` on (1
+// where no grads come between, as lookahead_sync's slow weights).
 inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg>& args,
-                                     bool half = false) {
+                                     bool half = false, std::size_t state_from = 2) {
     for (auto& a : args) unpack(fn, a);
     const list_arg& params = args[0];
     if (params.items.empty()) value_error(fn, std::string(params.name) + " is an empty list");
@@ -162,7 +180,7 @@ inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg
         for (std::size_t k = 0; k < args.size(); ++k) {
             const list_arg& a = args[k];
             const py::array& x = a.items[i];
-            if (k > 1 && narrow) {
+            if (k >= state_from && narrow) {
                 if (!x.dtype().equal(py::dtype::of<float>())) {
                     type_error(fn, a.label(i) + " has dtype " + dtype_str(x) +
                                        "; expected float32, the state of " + params.label(i) +

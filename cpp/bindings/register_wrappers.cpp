@@ -3,8 +3,11 @@
 // of steepest.EMA as a pass of its own (steepest/optim/ema.hpp; the fused
 // one is step_with_ema). Full documentation lives in
 // python/steepest/reference/functional/_lookahead.py and _ema.py.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
+#include "segment.hpp"
 #include "step_driver.hpp"
 #include "steepest/optim/lookahead.hpp"
 
@@ -31,29 +34,72 @@ void sync_all(const std::vector<pair_segment<T>>& segs, double alpha) {
     });
 }
 
+// float32 slow weights of a float16 or bfloat16 fast array.
+struct half_pair {
+    float* slow;
+    std::uint16_t* fast;
+    index_t size;
+    storage store;
+};
+
+// The float32 update on tiles of the widened fast weights, each tile (then
+// equal to the new slow weights) rounded back: the reference's astype round
+// trip, as segment.hpp's on_widened does for a step.
+void sync_half(const std::vector<half_pair>& segs, double alpha) {
+    if (segs.empty()) return;
+    const float a = static_cast<float>(alpha);
+    const kernel_table<float>& k = kernels<float>();
+    std::vector<index_t> sizes;
+    for (const half_pair& s : segs) sizes.push_back(s.size);
+    for_each_piece(sizes, 0.5, [&](std::size_t i, index_t lo, index_t hi) {
+        const half_pair& s = segs[i];
+        const auto st = static_cast<std::size_t>(s.store);
+        alignas(64) float tile[half_tile];
+        for (index_t b = lo; b < hi; b += half_tile) {
+            const index_t n = std::min(half_tile, hi - b);
+            k.widen[st](s.fast + b, tile, n);
+            k.lookahead(s.slow + b, tile, n, a);
+            k.narrow[st](tile, s.fast + b, n);
+        }
+    });
+}
+
 void lookahead_sync(py::handle slow, py::handle fast, py::handle alpha_) {
     const std::string fn = "lookahead_sync";
     double alpha = real_arg(fn, "alpha", alpha_);
     if (!(std::isfinite(alpha) && alpha > 0 && alpha <= 1)) {
         value_error(fn, "alpha must be in (0, 1], got " + repr_float(alpha));
     }
-    std::vector<list_arg> args{list_arg{"slow", slow, true}, list_arg{"fast", fast, true}};
-    std::vector<elem> kinds = check_lists(fn, args);
+    // the fast weights are the params: a 16-bit one has float32 slow weights
+    const bool half = any_half(fast);
+    std::vector<list_arg> args;
+    if (half) {
+        args = {list_arg{"fast", fast, true}, list_arg{"slow", slow, true}};
+    } else {
+        args = {list_arg{"slow", slow, true}, list_arg{"fast", fast, true}};
+    }
+    std::vector<elem> kinds = check_lists(fn, args, half, 1);
+    const std::size_t si = half ? 1 : 0;
     std::vector<pair_segment<float>> f32;
     std::vector<pair_segment<double>> f64;
+    std::vector<half_pair> f16;
     for (std::size_t i = 0; i < kinds.size(); ++i) {
-        void* s = const_cast<void*>(args[0].items[i].data());
-        void* f = const_cast<void*>(args[1].items[i].data());
+        void* s = const_cast<void*>(args[si].items[i].data());
+        void* f = const_cast<void*>(args[1 - si].items[i].data());
         auto n = static_cast<index_t>(args[0].items[i].size());
         if (kinds[i] == elem::f32) {
             f32.push_back({static_cast<float*>(s), static_cast<float*>(f), n});
-        } else {
+        } else if (kinds[i] == elem::f64) {
             f64.push_back({static_cast<double*>(s), static_cast<double*>(f), n});
+        } else {
+            f16.push_back({static_cast<float*>(s), static_cast<std::uint16_t*>(f), n,
+                           kinds[i] == elem::f16 ? storage::f16 : storage::bf16});
         }
     }
     py::gil_scoped_release nogil;
     sync_all(f32, alpha);
     sync_all(f64, alpha);
+    sync_half(f16, alpha);
 }
 
 template <class T>

@@ -57,8 +57,19 @@ def unpack(fn: str, name: str, obj: Any) -> tuple[list[np.ndarray], bool]:
     return list(obj), False
 
 
+def any_half(obj: Any) -> bool:
+    """Whether a list argument holds a float16 or bfloat16 array (no checks:
+    :func:`check_lists` checks it after)."""
+    items = obj if isinstance(obj, (list, tuple)) else [obj]
+    return any(isinstance(a, np.ndarray) and is_half(a.dtype) for a in items)
+
+
 def check_lists(
-    fn: str, args: Sequence[tuple[str, Any, bool]], *, half: bool = False
+    fn: str,
+    args: Sequence[tuple[str, Any, bool]],
+    *,
+    half: bool = False,
+    state_from: int = 2,
 ) -> list[list[FloatArray]]:
     """Validate list arguments ``(name, obj, written)``; the first is the params.
 
@@ -66,7 +77,9 @@ def check_lists(
     C-contiguity, alignment, writeability of written arrays, and that no
     written array overlaps another array in memory. Returns the array lists.
     With ``half`` (the optimizer steps, whose second list is the grads), a
-    float16 or bfloat16 param takes a grad of its dtype and float32 state.
+    float16 or bfloat16 param takes a grad of its dtype and float32 state:
+    the lists from ``state_from`` on (1 where no grads come between, as
+    Lookahead's slow weights).
     """
     unpacked = [unpack(fn, name, obj) for name, obj, _ in args]
     names = [name for name, _, _ in args]
@@ -97,7 +110,7 @@ def check_lists(
         for k, (name, _, is_written) in enumerate(args):
             x = unpacked[k][0][i]
             label = _label(name, i, unpacked[k][1])
-            if k > 1 and narrow:
+            if k >= state_from and narrow:
                 if x.dtype != np.float32:
                     msg = (
                         f"{fn}: {label} has dtype {x.dtype}; expected float32, "

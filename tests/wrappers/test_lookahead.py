@@ -328,3 +328,73 @@ def test_matches_optax_lookahead() -> None:
     np.testing.assert_allclose(
         opt.slow_params[0], np.asarray(theirs.slow), rtol=1e-5, atol=1e-6
     )
+
+
+# -- 16-bit params --------------------------------------------------------------
+@pytest.mark.parametrize("storage", ["float16", "bfloat16"])
+def test_sync_sixteen_bit_native_equals_reference(
+    storage: str, isa: str, n_threads: int
+) -> None:
+    """A 16-bit fast array has float32 slow weights: the update in float32,
+    the fast weights the new slow ones rounded to nearest even."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dt = np.dtype(np.float16 if storage == "float16" else ml_dtypes.bfloat16)
+    rng = np.random.default_rng(11)
+    # a list mixing storage, past a tile and the parallel grain
+    slow = [rng.standard_normal(100_003).astype(np.float32),
+            rng.standard_normal(5), rng.standard_normal(7).astype(np.float32)]  # fmt: skip
+    fast = [rng.standard_normal(100_003).astype(dt), rng.standard_normal(5),
+            rng.standard_normal(7).astype(dt)]  # fmt: skip
+    want_slow = [
+        s + s.dtype.type(0.3) * (f.astype(s.dtype) - s)
+        for s, f in zip(slow, fast, strict=True)
+    ]
+    slow2, fast2 = [a.copy() for a in slow], [a.copy() for a in fast]
+    steepest.functional.lookahead_sync(slow, fast, 0.3)
+    ref.lookahead_sync(slow2, fast2, 0.3)
+    for s, s2, f, f2, want in zip(slow, slow2, fast, fast2, want_slow, strict=True):
+        np.testing.assert_array_equal(s, s2)
+        np.testing.assert_array_equal(s, want)
+        assert f.dtype == f2.dtype
+        np.testing.assert_array_equal(
+            f.view(f"u{f.itemsize}"), f2.view(f"u{f2.itemsize}")
+        )
+        np.testing.assert_array_equal(f.view(f"u{f.itemsize}"),
+                                      want.astype(f.dtype).view(f"u{f.itemsize}"))  # fmt: skip
+
+
+def test_sync_sixteen_bit_wants_float32_slow_weights(functional: Any) -> None:
+    fast = np.ones(3, np.float16)
+    with pytest.raises(
+        TypeError,
+        match=r"lookahead_sync: slow has dtype float16; expected float32, the state "
+        r"of fast \(float16\)",
+    ):
+        functional.lookahead_sync(np.zeros(3, np.float16), fast, 0.5)
+    with pytest.raises(TypeError, match=r"lookahead_sync: slow\[1\] has dtype float32 but "
+                       r"fast\[1\] has dtype float64"):  # fmt: skip
+        functional.lookahead_sync([np.zeros(3, np.float32), np.zeros(3, np.float32)],
+                                  [fast, np.ones(3)], 0.5)  # fmt: skip
+    np.testing.assert_array_equal(fast, 1.0)
+
+
+@pytest.mark.parametrize("storage", ["float16", "bfloat16"])
+def test_lookahead_sixteen_bit_params(storage: str) -> None:
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dt = np.dtype(np.float16 if storage == "float16" else ml_dtypes.bfloat16)
+    runs = {}
+    for backend in ("native", "reference"):
+        params = [p.astype(dt) for p in _params(np.float32)]
+        opt = steepest.Lookahead(steepest.Adam(params, lr=0.01, backend=backend), k=3)
+        assert [s.dtype for s in opt.slow_params] == [np.dtype(np.float32)] * 3
+        rng = np.random.default_rng(5)
+        for _ in range(7):
+            opt.step(_grads(rng, params))
+        runs[backend] = (params, opt)
+    (p_nat, o_nat), (p_ref, o_ref) = runs["native"], runs["reference"]
+    for a, b in zip(p_nat, p_ref, strict=True):
+        np.testing.assert_array_equal(a.view(np.uint16), b.view(np.uint16))
+    for a, b in zip(o_nat.slow_params, o_ref.slow_params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(o_nat.slow_params[0], _params(np.float32)[0])
+    o_ref.load_state_dict(o_nat.state_dict())

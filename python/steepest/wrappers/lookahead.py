@@ -8,7 +8,7 @@ from typing import Any
 from .. import _backend
 from .. import _checks as v
 from ..typing import ArrayOrList, FloatArray
-from ._base import Wrapper
+from ._base import Wrapper, wide_copies
 
 
 class Lookahead(Wrapper):
@@ -34,7 +34,8 @@ class Lookahead(Wrapper):
     Attributes
     ----------
     slow_params : list of ndarray
-        The slow weights ``phi``, one array per param.
+        The slow weights ``phi``, one array per param (float32 for a
+        float16 or bfloat16 param, as the rules keep their state).
     counter : int
         Updates applied since the latest synchronisation, in [0, k).
 
@@ -68,7 +69,7 @@ class Lookahead(Wrapper):
         self.alpha = v.check_between(
             fn, "alpha", alpha, 0.0, 1.0, lo_open=True, hi_open=False
         )
-        self.slow_params: list[FloatArray] = [p.copy() for p in self.params]
+        self.slow_params: list[FloatArray] = wide_copies(self.params)
         self.counter = 0
         self._sync: Callable[..., None] = _backend.package(
             fn, self.backend
