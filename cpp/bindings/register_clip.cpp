@@ -1,7 +1,9 @@
 // Binding of clip_grad_norm: the global norm over a list of gradients, with a
 // deterministic block reduction, then an in-place scale when it exceeds
 // max_norm. Full documentation lives in python/steepest/functional.py.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "step_driver.hpp"
 
@@ -17,8 +19,8 @@ struct block {
     index_t lo, hi;
 };
 
-template <class T>
-void list_blocks(const std::vector<segment<T>>& segs, std::vector<block>& out) {
+template <class S>
+void list_blocks(const std::vector<S>& segs, std::vector<block>& out) {
     for (std::size_t i = 0; i < segs.size(); ++i) {
         for (index_t lo = 0; lo < segs[i].size; lo += clip_block) {
             out.push_back({i, lo, std::min(segs[i].size, lo + clip_block)});
@@ -26,30 +28,52 @@ void list_blocks(const std::vector<segment<T>>& segs, std::vector<block>& out) {
     }
 }
 
+// A float16 or bfloat16 gradient: its norm and scaling run on float32 tiles.
+struct half_grad {
+    std::uint16_t* grad;
+    index_t size;
+    storage store;
+};
+
 template <class T>
-void reduce_blocks(const std::vector<segment<T>>& segs, double q, std::vector<double>& acc) {
+double block_norm(const kernel_table<T>& k, const T* g, index_t n, double q) {
+    if (std::isinf(q)) return k.max_abs(g, n);
+    if (q == 2.0) return k.sum_squares(g, n);
+    return k.sum_abs_pow(g, n, q);
+}
+
+// norm(segment, lo, n): the block's sum (or maximum), in parallel over blocks.
+template <class S, class Norm>
+void reduce_blocks(const std::vector<S>& segs, Norm&& norm, std::vector<double>& acc) {
     std::vector<block> blocks;
     list_blocks(segs, blocks);
     std::vector<double> part(blocks.size(), 0.0);
-    const kernel_table<T>& k = kernels<T>();
     index_t grain_blocks = std::max<index_t>(1, grain_for(0.3) / clip_block);
     parallel_for(static_cast<index_t>(blocks.size()), grain_blocks, 1, [&](index_t b, index_t e) {
         for (index_t j = b; j < e; ++j) {
             const block& bl = blocks[static_cast<std::size_t>(j)];
-            const T* g = segs[bl.seg].grad + bl.lo;
-            index_t n = bl.hi - bl.lo;
-            double r;
-            if (std::isinf(q)) {
-                r = k.max_abs(g, n);
-            } else if (q == 2.0) {
-                r = k.sum_squares(g, n);
-            } else {
-                r = k.sum_abs_pow(g, n, q);
-            }
-            part[static_cast<std::size_t>(j)] = r;
+            part[static_cast<std::size_t>(j)] = norm(segs[bl.seg], bl.lo, bl.hi - bl.lo);
         }
     });
     acc.insert(acc.end(), part.begin(), part.end());
+}
+
+template <class T>
+void reduce_all(const std::vector<segment<T>>& segs, double q, std::vector<double>& acc) {
+    const kernel_table<T>& k = kernels<T>();
+    reduce_blocks(segs, [&](const segment<T>& s, index_t lo, index_t n) {
+        return block_norm(k, s.grad + lo, n, q);
+    }, acc);
+}
+
+// Widened exactly, a 16-bit block has the float32 block's norm.
+void reduce_half(const std::vector<half_grad>& segs, double q, std::vector<double>& acc) {
+    const kernel_table<float>& k = kernels<float>();
+    reduce_blocks(segs, [&](const half_grad& s, index_t lo, index_t n) {
+        thread_local std::vector<float> wide(clip_block);
+        k.widen[static_cast<std::size_t>(s.store)](s.grad + lo, wide.data(), n);
+        return block_norm(k, wide.data(), n, q);
+    }, acc);
 }
 
 template <class T>
@@ -60,6 +84,25 @@ void scale_all(const std::vector<segment<T>>& segs, double coef) {
     for (const segment<T>& s : segs) sizes.push_back(s.size);
     for_each_piece(sizes, 0.2, [&](std::size_t i, index_t lo, index_t hi) {
         scale(const_cast<T*>(segs[i].grad) + lo, hi - lo, c);
+    });
+}
+
+// g <- round(float(g) * float(coef)), tile by tile: the reference's astype trip.
+void scale_half(const std::vector<half_grad>& segs, double coef) {
+    const float c = static_cast<float>(coef);
+    const kernel_table<float>& k = kernels<float>();
+    std::vector<index_t> sizes;
+    for (const half_grad& s : segs) sizes.push_back(s.size);
+    for_each_piece(sizes, 0.2, [&](std::size_t i, index_t lo, index_t hi) {
+        const half_grad& s = segs[i];
+        const auto st = static_cast<std::size_t>(s.store);
+        alignas(64) float tile[half_tile];
+        for (index_t b = lo; b < hi; b += half_tile) {
+            const index_t n = std::min(half_tile, hi - b);
+            k.widen[st](s.grad + b, tile, n);
+            k.scale(tile, n, c);
+            k.narrow[st](tile, s.grad + b, n);
+        }
     });
 }
 
@@ -77,24 +120,31 @@ double clip_grad_norm(py::handle grads, py::handle max_norm_, py::handle norm_ty
         value_error(fn, "norm_type must be > 0 (inf allowed), got " + repr_float(norm_type));
     }
     std::vector<list_arg> args{list_arg{"grads", grads, true}};
-    std::vector<elem> kinds = check_lists(fn, args);
+    // 16-bit grads are looked for first, so that other lists keep the message
+    // naming float32 and float64
+    std::vector<elem> kinds = check_lists(fn, args, any_half(grads));
     std::vector<segment<float>> f32;
     std::vector<segment<double>> f64;
+    std::vector<half_grad> f16;
     for (std::size_t i = 0; i < kinds.size(); ++i) {
         void* p = const_cast<void*>(args[0].items[i].data());
         auto n = static_cast<index_t>(args[0].items[i].size());
         if (kinds[i] == elem::f32) {
             f32.push_back({static_cast<float*>(p), static_cast<float*>(p), {}, n});
-        } else {
+        } else if (kinds[i] == elem::f64) {
             f64.push_back({static_cast<double*>(p), static_cast<double*>(p), {}, n});
+        } else {
+            f16.push_back({static_cast<std::uint16_t*>(p), n,
+                           kinds[i] == elem::f16 ? storage::f16 : storage::bf16});
         }
     }
     double total = 0;
     {
         py::gil_scoped_release nogil;
         std::vector<double> parts;
-        reduce_blocks(f32, norm_type, parts);
-        reduce_blocks(f64, norm_type, parts);
+        reduce_all(f32, norm_type, parts);
+        reduce_all(f64, norm_type, parts);
+        reduce_half(f16, norm_type, parts);
         if (std::isinf(norm_type)) {
             for (double x : parts) total = nan_max(total, x);
         } else {
@@ -113,6 +163,7 @@ double clip_grad_norm(py::handle grads, py::handle max_norm_, py::handle norm_ty
         py::gil_scoped_release nogil;
         scale_all(f32, coef);
         scale_all(f64, coef);
+        scale_half(f16, coef);
     }
     return total;
 }

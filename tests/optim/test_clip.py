@@ -202,3 +202,33 @@ def test_matches_torch(norm_type: float, dtype: type, rng: np.random.Generator) 
     assert total == pytest.approx(expected, rel=TORCH_RTOL[dtype])
     for a, t in zip(ours, tensors, strict=True):
         np.testing.assert_allclose(a, t.grad.numpy(), rtol=TORCH_RTOL[dtype])
+
+
+@pytest.mark.parametrize("norm_type", NORM_TYPES, ids=NORM_IDS)
+@pytest.mark.parametrize("storage", ["float16", "bfloat16"])
+def test_sixteen_bit_grads(
+    storage: str, norm_type: float, isa: str, n_threads: int
+) -> None:
+    """The 16-bit grads of 16-bit params: the norm of their exact float64
+    values, the scaling in float32 rounded back to nearest even; native =
+    reference (norm to the contract, grads bit for bit), in a mixed list."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dt = np.dtype(np.float16 if storage == "float16" else ml_dtypes.bfloat16)
+    rng = np.random.default_rng(4)
+    grads = [(rng.standard_normal(100_003) * 3).astype(dt),
+             (rng.standard_normal(9) * 3).astype(np.float32),
+             (rng.standard_normal(7) * 3).astype(dt)]  # fmt: skip
+    wide = np.concatenate([g.astype(np.float64) for g in grads])
+    expected = (np.abs(wide).max() if math.isinf(norm_type)
+                else float(np.sum(np.abs(wide) ** norm_type)) ** (1 / norm_type))  # fmt: skip
+    n, native, r, reference = _both(grads, 1.0, norm_type)
+    assert r == pytest.approx(expected, rel=1e-12)
+    assert n == pytest.approx(r, rel=NORM_RTOL)
+    coef = np.float32(1.0 / (r + 1e-6))
+    for a, b, g in zip(native, reference, grads, strict=True):
+        assert a.dtype == b.dtype == g.dtype
+        bits = f"u{g.itemsize}"
+        np.testing.assert_array_equal(a.view(bits), b.view(bits))
+        if g.dtype.itemsize == 2:
+            want = (g.astype(np.float32) * coef).astype(g.dtype)
+            np.testing.assert_array_equal(b.view(bits), want.view(bits))

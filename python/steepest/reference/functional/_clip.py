@@ -31,7 +31,8 @@ def clip_grad_norm(
     Parameters
     ----------
     grads : ndarray or list of ndarray
-        Gradients, modified in place (must be writeable, C-contiguous).
+        Gradients, modified in place (must be writeable, C-contiguous):
+        float32, float64, or float16/bfloat16 (the 16-bit params' grads).
     max_norm : float
         Largest allowed norm, >= 0.
     norm_type : float
@@ -49,6 +50,8 @@ def clip_grad_norm(
     The norm is accumulated in float64 (torch uses the gradients' dtype); the
     native function sums fixed blocks in order, so its norm does not depend on
     the thread count, and agrees with the reference's to a relative 1e-12.
+    A 16-bit gradient is scaled in float32 and rounded back to nearest even
+    (as the rules treat 16-bit params).
     """
     fn = "clip_grad_norm"
     max_norm = v.real(fn, "max_norm", max_norm)
@@ -62,7 +65,7 @@ def clip_grad_norm(
     if not q > 0:
         msg = f"{fn}: norm_type must be > 0 (inf allowed), got {q!r}"
         raise ValueError(msg)
-    (arrays,) = v.check_lists(fn, [("grads", grads, True)])
+    (arrays,) = v.check_lists(fn, [("grads", grads, True)], half=v.any_half(grads))
     wide = [g.astype(np.float64).ravel() for g in arrays]
     if math.isinf(q):
         total = max((float(np.max(np.abs(g))) for g in wide if g.size), default=0.0)
@@ -81,7 +84,10 @@ def clip_grad_norm(
     coef = max_norm / (total + 1e-6)
     if coef < 1.0 or math.isnan(coef):
         for g in arrays:
-            g *= g.dtype.type(coef)
+            if v.is_half(g.dtype):
+                g[...] = (g.astype(np.float32) * np.float32(coef)).astype(g.dtype)
+            else:
+                g *= g.dtype.type(coef)
     return total
 
 
