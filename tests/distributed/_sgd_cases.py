@@ -21,36 +21,96 @@ except ImportError:  # the worker process imports this file as a top-level modul
 SGD_CASES = [
     # the default rate of each (optimal / invscaling), optimizer "sgd"
     Case("hinge", "SGDClassifier", "binary", {}, batch=4),
-    Case("log_binary", "SGDClassifier", "binary",
-         {"loss": "log_loss", "penalty": "elasticnet", "alpha": 1e-3}),  # fmt: skip
-    Case("log_ovr", "SGDClassifier", "softmax",
-         {"loss": "log_loss", "class_weight": "balanced"}, rows=(40, 40, 32)),  # fmt: skip
+    Case(
+        "log_binary",
+        "SGDClassifier",
+        "binary",
+        {"loss": "log_loss", "penalty": "elasticnet", "alpha": 1e-3},
+    ),
+    Case(
+        "log_ovr",
+        "SGDClassifier",
+        "softmax",
+        {"loss": "log_loss", "class_weight": "balanced"},
+        rows=(40, 40, 32),
+    ),
     Case("squared", "SGDRegressor", "linear", {}),
-    Case("huber", "SGDRegressor", "linear",
-         {"loss": "huber", "penalty": "elasticnet", "l1_ratio": 0.5}),  # fmt: skip
-    Case("weighted", "SGDClassifier", "softmax",
-         {"learning_rate": "constant", "eta0": 0.05, "optimizer": "momentum"},
-         weighted=True),  # fmt: skip
+    Case(
+        "huber",
+        "SGDRegressor",
+        "linear",
+        {"loss": "huber", "penalty": "elasticnet", "l1_ratio": 0.5},
+    ),
+    Case(
+        "weighted",
+        "SGDClassifier",
+        "softmax",
+        {"learning_rate": "constant", "eta0": 0.05, "optimizer": "momentum"},
+        weighted=True,
+    ),
     # rank k-1 runs out one step before the others
-    Case("uneven", "SGDRegressor", "linear",
-         {"optimizer": "adam", "learning_rate": "constant"}, batch=10,
-         rows=(30, 30, 20), weighted=True),  # fmt: skip
-    Case("tol", "SGDRegressor", "linear",
-         {"tol": 1e-3, "n_iter_no_change": 2, "max_iter": 60,
-          "learning_rate": "adaptive", "eta0": 0.05}),  # fmt: skip
-    Case("l1_no_intercept", "SGDClassifier", "binary",
-         {"penalty": "l1", "alpha": 0.3, "fit_intercept": False,
-          "learning_rate": "constant", "eta0": 0.05}),  # fmt: skip
+    Case(
+        "uneven",
+        "SGDRegressor",
+        "linear",
+        {"optimizer": "adam", "learning_rate": "constant"},
+        batch=10,
+        rows=(30, 30, 20),
+        weighted=True,
+    ),
+    Case(
+        "tol",
+        "SGDRegressor",
+        "linear",
+        {
+            "tol": 1e-3,
+            "n_iter_no_change": 2,
+            "max_iter": 60,
+            "learning_rate": "adaptive",
+            "eta0": 0.05,
+        },
+    ),
+    Case(
+        "l1_no_intercept",
+        "SGDClassifier",
+        "binary",
+        {
+            "penalty": "l1",
+            "alpha": 0.3,
+            "fit_intercept": False,
+            "learning_rate": "constant",
+            "eta0": 0.05,
+        },
+    ),
     # CSR shards (and one CSR process); a constant rate: "optimal"'s first
     # steps are large enough to grow the sums' rounding past 1e-12 here
-    Case("sparse", "SGDClassifier", "softmax",
-         {"loss": "modified_huber", "learning_rate": "constant", "eta0": 0.02}),  # fmt: skip
+    Case(
+        "sparse",
+        "SGDClassifier",
+        "softmax",
+        {"loss": "modified_huber", "learning_rate": "constant", "eta0": 0.02},
+    ),
     # each shard split or shuffled on its own: the processes agree, no twin
-    Case("early_stopping", "SGDClassifier", "softmax",
-         {"early_stopping": True, "n_iter_no_change": 2, "max_iter": 40,
-          "tol": 0.01, "validation_fraction": 0.25}, equivalent=False),  # fmt: skip
-    Case("shuffled", "SGDRegressor", "linear",
-         {"shuffle": True, "random_state": None}, equivalent=False),  # fmt: skip
+    Case(
+        "early_stopping",
+        "SGDClassifier",
+        "softmax",
+        {
+            "early_stopping": True,
+            "n_iter_no_change": 2,
+            "max_iter": 40,
+            "tol": 0.01,
+            "validation_fraction": 0.25,
+        },
+        equivalent=False,
+    ),
+    Case(
+        "shuffled",
+        "SGDRegressor",
+        "linear",
+        {"shuffle": True, "random_state": None},
+        equivalent=False,
+    ),
 ]
 SGD_BY_NAME = {c.name: c for c in SGD_CASES}
 SGD_EQUIVALENT = [c.name for c in SGD_CASES if c.equivalent]
@@ -61,9 +121,14 @@ def sgd_estimator(case: Case, **more: Any) -> Any:
     import steepest
 
     kwargs: dict[str, Any] = {
-        "batch_size": case.batch, "max_iter": 6, "shuffle": False,
-        "random_state": 0, "tol": None, **case.kwargs, **more,
-    }  # fmt: skip
+        "batch_size": case.batch,
+        "max_iter": 6,
+        "shuffle": False,
+        "random_state": 0,
+        "tol": None,
+        **case.kwargs,
+        **more,
+    }
     return getattr(steepest, case.estimator)(**kwargs)
 
 
@@ -91,11 +156,13 @@ def sgd_result(est: Any) -> dict[str, Any]:
         "n_iter": est.n_iter_,
         "t": est.t_,
         "classes": getattr(est, "classes_", None),
-        "state": {} if opt is None else {
+        "state": {}
+        if opt is None
+        else {
             name: [np.array(a, copy=True) for a in arrays]
             for name, arrays in opt.state.items()
         },
-    }  # fmt: skip
+    }
 
 
 # a rank whose own weights are all 0 (rank 0), for SGD* and the four others
@@ -115,9 +182,7 @@ def zero_one_process(case: Case, k: int, backend: str) -> Any:
     """One process with batch k*b over the same global batches and weights."""
     parts, ws, b = shards(case, k), zero_weights(case, k), case.batch
     assert b is not None
-    order = [
-        (p, w, s) for s in range(0, 40, b) for p, w in zip(parts, ws, strict=True)
-    ]
+    order = [(p, w, s) for s in range(0, 40, b) for p, w in zip(parts, ws, strict=True)]
     X = np.concatenate([p[0][s : s + b] for p, _, s in order])
     y = np.concatenate([p[1][s : s + b] for p, _, s in order])
     sw = np.concatenate([w[s : s + b] for _, w, s in order])

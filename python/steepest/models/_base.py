@@ -110,7 +110,8 @@ class SteepestEstimator(TrainingLoop):
             then minimises the weighted mean loss (integer weights = repeated
             rows, 0 = a removed row); see :mod:`steepest.models._weights`.
             With early stopping the validation score is weighted too. With
-            ``comm``: this shard's weights, scaled over every process's rows.
+            ``comm``: this shard's weights, scaled over every process's rows
+            (a shard's may all be 0: it trains and adds nothing).
         validation_data : (X_val, y_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``

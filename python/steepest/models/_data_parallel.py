@@ -22,7 +22,9 @@ it with its own shard and the same hyperparameters):
   weighted by the held-out rows' sample weights, as one process's are);
 * sample weights are scaled to mean 1 over every process's training rows
   (``w_i * N / sum(w)`` with N and the sum global; a process without
-  ``sample_weight`` weighs its rows 1), and ``class_weight="balanced"``
+  ``sample_weight`` weighs its rows 1; a shard whose weights are all 0
+  trains and adds nothing, all 0 over every process is the same error on
+  every process), and ``class_weight="balanced"``
   counts every process's labels, so k processes with batch b take the steps
   of one process with batch k*b over the same global batches, weights
   included; ``fit_intercept`` and the L1 proximal step act as in one process.
@@ -265,7 +267,9 @@ def accuracy(comm: Communicator, right: NDArray[Any], w: NDArray[Any]) -> float:
     return float(buf[0] / buf[1])
 
 
-def r2(comm: Communicator, y: NDArray[Any], pred: NDArray[Any], w: NDArray[Any]) -> float:
+def r2(
+    comm: Communicator, y: NDArray[Any], pred: NDArray[Any], w: NDArray[Any]
+) -> float:
     """The ``w``-weighted R^2 of ``pred`` over every process's rows (NaN when
     every weight is 0)."""
     # R^2 per output from sums (sklearn's: 1 where both sums are 0, 0 where

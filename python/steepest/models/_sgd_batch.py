@@ -198,7 +198,9 @@ def _epoch(
     """One epoch on the backend; the optimizer counts its steps."""
     par = problem.par
     # data-parallel only: the plain call keeps its arguments
-    extra = {} if par is None else {"reduce": par.comm.allreduce, "batches": par.batches}
+    extra = (
+        {} if par is None else {"reduce": par.comm.allreduce, "batches": par.batches}
+    )
     if backend == "native":
         # here, not at the top: the reference backend needs no extension
         from .. import _core

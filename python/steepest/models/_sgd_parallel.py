@@ -36,16 +36,22 @@ Global semantics, so that every process decides alike:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.metrics import r2_score  # type: ignore[import-untyped]
+from sklearn.utils.class_weight import compute_class_weight  # type: ignore[import-untyped]
 from sklearn.utils.extmath import safe_sparse_dot  # type: ignore[import-untyped]
 
 from ..distributed import Communicator, broadcast_params
 from ..distributed import global_batches as _global_batches
 from . import _data_parallel as dp
 from ._data_parallel import DataParallel
+
+# model c's validation score for its (coef row, intercept)
+Score = Callable[[int, NDArray[np.float64], float], float]
 
 
 def communicator(comm: Any) -> Communicator | None:
@@ -81,13 +87,29 @@ def agree_classes(
             raise ValueError(msg)
 
 
-def balanced(
-    comm: Communicator, fn: str, classes: NDArray[Any], codes: NDArray[np.int64]
+def class_weights(
+    fn: str,
+    comm: Communicator | None,
+    class_weight: Any,
+    classes: NDArray[Any],
+    y: NDArray[Any],
+    codes: NDArray[np.int64],
 ) -> NDArray[np.float64]:
-    """scikit-learn's "balanced" class weights from every shard's counts."""
-    out = dp.class_weights(comm, fn, "balanced", classes, codes, chunk=False)
-    assert out is not None
-    return out
+    """Each class's weight (scikit-learn's); "balanced" from every shard's
+    counts when data-parallel."""
+    if class_weight is None:
+        return np.ones(classes.shape[0])
+    if (
+        comm is not None
+        and isinstance(class_weight, str)
+        and class_weight == "balanced"
+    ):
+        out = dp.class_weights(comm, fn, "balanced", classes, codes, chunk=False)
+        assert out is not None
+        return out
+    return np.asarray(
+        compute_class_weight(class_weight, classes=classes, y=y), dtype=float
+    )
 
 
 def check_weights(
@@ -130,28 +152,38 @@ def start(
 
 
 def classifier_score(
-    comm: Communicator,
+    comm: Communicator | None,
     X_val: Any,
     truth: NDArray[Any],
     weight: NDArray[np.float64],
     pos_label: NDArray[np.int64],
-) -> Any:
-    """Model c's weighted accuracy over every shard's validation rows."""
+) -> Score:
+    """early_stopping's score of model c: its weighted accuracy on the
+    validation rows (every shard's when data-parallel)."""
 
     def score(c: int, w: NDArray[np.float64], b: float) -> float:
         decision = safe_sparse_dot(X_val, w, dense_output=True) + b
-        return dp.accuracy(comm, (decision > 0) == (truth == pos_label[c]), weight)
+        right = (decision > 0) == (truth == pos_label[c])
+        if comm is None:
+            return float(np.average(right, weights=weight))
+        return dp.accuracy(comm, right, weight)
 
     return score
 
 
 def regressor_score(
-    comm: Communicator, X_val: Any, y_val: NDArray[Any], weight: NDArray[np.float64]
-) -> Any:
-    """The weighted R^2 over every shard's validation rows."""
+    comm: Communicator | None,
+    X_val: Any,
+    y_val: NDArray[Any],
+    weight: NDArray[np.float64],
+) -> Score:
+    """early_stopping's score: the weighted R^2 on the validation rows
+    (every shard's when data-parallel)."""
 
     def score(c: int, w: NDArray[np.float64], b: float) -> float:
         pred = safe_sparse_dot(X_val, w, dense_output=True) + b
+        if comm is None:
+            return float(r2_score(y_val, pred, sample_weight=weight))
         return dp.r2(comm, y_val, np.asarray(pred), weight)
 
     return score
@@ -159,9 +191,9 @@ def regressor_score(
 
 __all__ = [
     "agree_classes",
-    "balanced",
     "check_validation_weights",
     "check_weights",
+    "class_weights",
     "classifier_score",
     "communicator",
     "plan",

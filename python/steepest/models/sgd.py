@@ -60,10 +60,8 @@ reference: NumPy and the reference Optimizer; both fit the same bits.
 There are no ``n_threads``/``dtype`` parameters: the fit is float64 and
 runs on one thread.
 
-Data-parallel: ``fit(X_shard, y_shard, comm=...)`` and ``partial_fit(...,
-comm=...)`` on k processes take the mini-batch path (k processes with
-``batch_size=b`` step as one with ``k*b``); :mod:`._sgd_parallel` documents
-the global semantics.
+Data-parallel (``fit(X_shard, y_shard, comm=...)``, ``partial_fit``): the
+mini-batch path on k processes; see :mod:`._sgd_parallel`.
 """
 
 from __future__ import annotations
@@ -74,8 +72,6 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
 from sklearn.linear_model._base import LinearClassifierMixin  # type: ignore[import-untyped]
-from sklearn.metrics import r2_score  # type: ignore[import-untyped]
-from sklearn.utils.class_weight import compute_class_weight  # type: ignore[import-untyped]
 from sklearn.utils.extmath import safe_sparse_dot  # type: ignore[import-untyped]
 from sklearn.utils.metaestimators import available_if  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped]
@@ -175,14 +171,11 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
     ) -> SGDClassifier:
         """Fit by plain SGD: ``max_iter`` epochs at most, from zeros or ``coef_init``.
 
-        ``comm``: data-parallel training, every process calling ``fit`` with
-        its own shard (a torch ``ProcessGroup``, an ``mpi4py`` communicator,
-        ``"torch"``, ``"mpi"`` or a :class:`steepest.distributed.Communicator`).
-        On k > 1 processes the fit takes mini-batch steps of ``optimizer``
-        (``"sgd"`` by default), equal to one process with ``batch_size=k*b``;
-        scikit-learn's per-sample plain SGD is the k = 1, b = 1 case only.
-        ``classes_`` is the union of every shard's labels. See
-        :mod:`steepest.models._sgd_parallel`.
+        ``comm``: data-parallel, each process with its shard (a torch
+        ``ProcessGroup``, an ``mpi4py`` communicator, ``"torch"``, ``"mpi"``).
+        On k > 1 processes: mini-batch steps of ``optimizer``, equal to one
+        process with ``batch_size=k*b``; scikit-learn's per-sample plain SGD is
+        the k = 1, b = 1 case only. See :mod:`steepest.models._sgd_parallel`.
         """
         fn = "SGDClassifier.fit"
         group = par.communicator(comm)
@@ -263,15 +256,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
             msg = f"{fn}: y must hold at least two classes, got {n_classes} class"
             raise ValueError(msg)
         codes = np.searchsorted(classes, y).astype(np.int64)
-        if self.class_weight is None:
-            cw = np.ones(n_classes)
-        elif comm is not None and isinstance(self.class_weight, str) and self.class_weight == "balanced":
-            cw = par.balanced(comm, fn, classes, codes)
-        else:
-            cw = np.asarray(
-                compute_class_weight(self.class_weight, classes=classes, y=y),
-                dtype=float,
-            )
+        cw = par.class_weights(fn, comm, self.class_weight, classes, y, codes)
         sw = self._weights(fn, sample_weight, X, comm)
         binary = n_classes == 2
         k, d = (1 if binary else n_classes), X.shape[1]
@@ -287,19 +272,10 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
             train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False), pos_label=pos_label,
             pos_weight=pos_w, neg_weight=neg_w, rows_total=X.shape[0],
         )  # fmt: skip
-        if rule.early_stopping and comm is not None:
+        if rule.early_stopping:
             problem.score = par.classifier_score(
                 comm, X[mask], codes[mask], sw[mask], pos_label
             )
-        elif rule.early_stopping:
-            X_val, truth_val, sw_val = X[mask], codes[mask], sw[mask]
-
-            def score(c: int, w: NDArray[np.float64], b: float) -> float:
-                decision = safe_sparse_dot(X_val, w, dense_output=True) + b
-                right = (decision > 0) == (truth_val == pos_label[c])
-                return float(np.average(right, weights=sw_val))
-
-            problem.score = score
         if fit or getattr(self, "_standard_coef", None) is None:
             assert init is not None or not fit
             coef, intercept, avg = self._start(fn, rule, k, d, *(init or (None, None)))
@@ -493,16 +469,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
             pos_label=None, pos_weight=np.ones(1), neg_weight=np.ones(1),
             rows_total=X.shape[0],
         )  # fmt: skip
-        if rule.early_stopping and comm is not None:
+        if rule.early_stopping:
             problem.score = par.regressor_score(comm, X[mask], y[mask], sw[mask])
-        elif rule.early_stopping:
-            X_val, y_val, sw_val = X[mask], y[mask], sw[mask]
-
-            def score(c: int, w: NDArray[np.float64], b: float) -> float:
-                pred = safe_sparse_dot(X_val, w, dense_output=True) + b
-                return float(r2_score(y_val, pred, sample_weight=sw_val))
-
-            problem.score = score
         d = X.shape[1]
         if fit or getattr(self, "_standard_coef", None) is None:
             coef, intercept, avg = self._start(fn, rule, 1, d, *(init or (None, None)))
