@@ -181,6 +181,13 @@ def run_sgd(comm: sd.Communicator) -> dict[str, Any]:
             out[f"{case.name}/all_zero"] = "no error"
         except ValueError as err:
             out[f"{case.name}/all_zero"] = str(err)
+    # fit's classes_: the union, though rank 0's shard lacks class 2
+    case = sc.SGD_BY_NAME["log_ovr"]
+    X, y, _ = sc.sgd_shard(case, k, r)
+    if r == 0:
+        X, y = X[y != 2], y[y != 2]
+    est = sc.sgd_estimator(case, class_weight=None).fit(X, y, comm=comm)
+    out["union"] = (sorted(np.unique(y).tolist()), sc.sgd_result(est))
     # partial_fit's classes must agree; a label outside them fails everywhere
     case = sc.SGD_BY_NAME["log_ovr"]
     X, y, _ = sc.sgd_shard(case, k, r)

@@ -143,6 +143,18 @@ def test_a_rank_whose_weights_are_all_zero_trains(
     assert "over every process" in errors.pop()
 
 
+def test_fit_classes_are_the_union_of_the_shards(
+    run: tuple[int, list[dict[str, Any]]],
+) -> None:
+    _, results = run
+    assert results[0]["union"][0] == [0, 1]  # rank 0's own labels
+    for res in results:
+        got = res["union"][1]
+        np.testing.assert_array_equal(got["classes"], [0, 1, 2])
+        assert got["coef"].shape == (3, 5)
+        np.testing.assert_array_equal(got["coef"], results[0]["union"][1]["coef"])
+
+
 def test_partial_fit_classes_are_checked_on_every_rank(
     run: tuple[int, list[dict[str, Any]]],
 ) -> None:
