@@ -244,3 +244,31 @@ def test_comm_is_checked() -> None:
     X, y = cs.shards(cs.BY_NAME["linear"], 1)[0]
     with pytest.raises(TypeError, match="as_communicator: comm must be"):
         steepest.SGDRegressor().fit(X, y, comm=3)
+
+
+class _SizeTwo(LocalCommunicator):
+    """Rank 0 of two, for checks made before any collective."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 2
+
+
+@pytest.mark.parametrize("cls", [steepest.SGDClassifier, steepest.SGDRegressor])
+def test_average_is_refused_on_several_processes(cls: Any) -> None:
+    # k > 1 takes mini-batch steps, which have no averaging (one process
+    # with batch k*b refuses it too); every process raises before a collective
+    X, y = cs.shards(cs.BY_NAME["binary"], 1)[0]
+    name = cls.__name__
+    with pytest.raises(
+        ValueError, match=rf"{name}.fit: average must be False with comm"
+    ):
+        cls(average=True).fit(
+            X, y if name == "SGDClassifier" else X[:, 0], comm=_SizeTwo()
+        )
+    with pytest.raises(
+        ValueError, match=rf"{name}.fit: average must be False with mini"
+    ):
+        cls(average=True, batch_size=2).fit(
+            X, y if name == "SGDClassifier" else X[:, 0]
+        )
