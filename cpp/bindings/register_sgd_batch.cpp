@@ -5,6 +5,9 @@
 // estimators (python/steepest/models/_sgd_batch.py) build the arguments, whose
 // meaning is that of steepest.reference.sgd_batch.sgd_batch_epoch (the rule
 // is a dict as for train_epoch: {"kind", hyperparameters, "state"}).
+// Data-parallel: `reduce` (a Python callable summing a float64 buffer over
+// the processes in place, called with the GIL once per step) and `batches`
+// (the global rows of each step), as train_epoch takes them.
 #include <pybind11/numpy.h>
 
 #include <cstdint>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "array_checks.hpp"
+#include "reduce_hook.hpp"
 #include "rule_args.hpp"
 #include "sgd_args.hpp"
 #include "steepest/rules/all.hpp"
@@ -158,7 +162,8 @@ struct stepper {
 
 py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
                           py::handle sample_weight, py::handle perm, py::handle state,
-                          py::handle settings, py::handle rule) {
+                          py::handle settings, py::handle rule, py::handle reduce,
+                          py::handle batches) {
     if (!py::isinstance<py::dict>(state) || !py::isinstance<py::dict>(settings) ||
         !py::isinstance<py::dict>(rule)) {
         type_error(fn, "state, settings and rule must be dicts");
@@ -225,6 +230,18 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
             }
         }
     }
+    sgd::batch_reduce dp;
+    py::array global;
+    const auto call = py::reinterpret_borrow<py::object>(reduce);
+    if (!call.is_none()) {
+        if (!PyCallable_Check(reduce.ptr())) {
+            type_error(fn, "reduce must be callable or None, got " + type_name(reduce));
+        }
+        global = as_array(fn, "batches", batches);
+        check_global_batches(fn, global, n_perm, s.batch_size);
+        const train::all_reduce<double> hook = python_all_reduce<double>(call);
+        dp = {static_cast<const std::int64_t*>(global.data()), global.shape(0), hook.fn, hook.ctx};
+    }
     std::vector<double> objective;
     bool interrupted = false;
     auto stop = [&interrupted] {
@@ -236,9 +253,9 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
     {
         py::gil_scoped_release nogil;
         steps = rows.csr ? sgd::run_batch_epoch(s, m, rows.sparse, tg, ptr<double>(sw), pr, n_perm,
-                                                objective, step, stop)
+                                                objective, step, stop, dp)
                          : sgd::run_batch_epoch(s, m, rows.dense, tg, ptr<double>(sw), pr, n_perm,
-                                                objective, step, stop);
+                                                objective, step, stop, dp);
     }
     for (std::size_t i = 0; i < step.cells.size(); ++i) {
         for (std::size_t q = 0; q < rc.scalars.size(); ++q) {
@@ -259,7 +276,8 @@ void register_sgd_batch(py::module_& m) {
           "One epoch of the SGD estimators' mini-batch path for k one-vs-rest models, any "
           "rule, in place; returns (summed objective per model, steps taken).",
           arg("X"), arg("indices"), arg("indptr"), arg("y"), arg("sample_weight"), arg("perm"),
-          arg("state"), arg("settings"), arg("rule"));
+          arg("state"), arg("settings"), arg("rule"), arg("reduce") = py::none(),
+          arg("batches") = py::none());
 }
 
 }  // namespace steepest::bind

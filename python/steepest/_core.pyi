@@ -112,6 +112,9 @@ def sgd_batch_epoch(
     state: dict[str, Any],
     settings: dict[str, Any],
     rule: dict[str, Any],
+    # data-parallel: sums a float64 buffer over the processes; global rows per step
+    reduce: Callable[[NDArray[Any]], object] | None = None,
+    batches: NDArray[Any] | None = None,
 ) -> tuple[NDArray[Any], int]: ...
 def _set_split_work(work: float) -> None: ...
 def _get_split_work() -> float: ...

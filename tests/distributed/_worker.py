@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import time
 import traceback
@@ -22,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 import _cases as cs
+import _sgd_cases as sc
 import steepest
 from steepest import distributed as sd
 from steepest.models import _data_parallel as dp
@@ -134,6 +136,76 @@ def run_cases(comm: sd.Communicator) -> dict[str, Any]:
     return out
 
 
+def run_sgd(comm: sd.Communicator) -> dict[str, Any]:
+    """SGDClassifier / SGDRegressor with comm, and a rank whose weights are all 0."""
+    out: dict[str, Any] = {}
+    k, r = comm.size, comm.rank
+    for case in sc.SGD_CASES:
+        X, y, sw = sc.sgd_shard(case, k, r)
+        for backend in BACKENDS:
+            est = sc.sgd_estimator(case, backend=backend)
+            est.fit(X, y, sample_weight=sw, comm=comm)
+            out[f"{case.name}/{backend}"] = sc.sgd_result(est)
+    # partial_fit over 2 calls, then a checkpoint of rank 0 resumed everywhere
+    for name, more in (("log_ovr", {"classes": [0, 1, 2]}), ("huber", {})):
+        case = sc.SGD_BY_NAME[name]
+        X, y, sw = sc.sgd_shard(case, k, r)
+        # partial_fit takes no "balanced"
+        kw = {"class_weight": None} if more else {}
+        for backend in BACKENDS:
+            est = sc.sgd_estimator(case, backend=backend, **kw)
+            for _ in range(2):
+                est.partial_fit(X, y, sample_weight=sw, comm=comm, **more)
+            out[f"partial/{name}/{backend}"] = sc.sgd_result(est)
+            path = Path(os.environ["STEEPEST_DP_OUT"]) / f"sgd-{name}-{backend}.pkl"
+            if r == 0:
+                path.write_bytes(pickle.dumps(est))
+            comm.allgather(None)  # the file is written
+            resumed = pickle.loads(path.read_bytes())
+            for _ in range(2):
+                resumed.partial_fit(X, y, sample_weight=sw, comm=comm)
+                est.partial_fit(X, y, sample_weight=sw, comm=comm)
+            out[f"resumed/{name}/{backend}"] = sc.sgd_result(resumed)
+            out[f"straight/{name}/{backend}"] = sc.sgd_result(est)
+    # rank 0's weights all 0: it trains and adds nothing; all 0 everywhere:
+    # the same error on every process
+    for case in sc.ZERO_CASES:
+        X, y = cs.shards(case, k)[r]
+        sw = sc.zero_weights(case, k)[r]
+        for backend in BACKENDS:
+            est = sc.sgd_estimator(case, backend=backend)
+            est.fit(X, y, sample_weight=sw, comm=comm)
+            out[f"{case.name}/{backend}"] = sc.sgd_result(est)
+        try:
+            sc.sgd_estimator(case).fit(X, y, sample_weight=0 * sw, comm=comm)
+            out[f"{case.name}/all_zero"] = "no error"
+        except ValueError as err:
+            out[f"{case.name}/all_zero"] = str(err)
+    # fit's classes_: the union, though rank 0's shard lacks class 2
+    case = sc.SGD_BY_NAME["log_ovr"]
+    X, y, _ = sc.sgd_shard(case, k, r)
+    if r == 0:
+        X, y = X[y != 2], y[y != 2]
+    est = sc.sgd_estimator(case, class_weight=None).fit(X, y, comm=comm)
+    out["union"] = (sorted(np.unique(y).tolist()), sc.sgd_result(est))
+    # partial_fit's classes must agree; a label outside them fails everywhere
+    case = sc.SGD_BY_NAME["log_ovr"]
+    X, y, _ = sc.sgd_shard(case, k, r)
+    last = r == k - 1
+    for key, classes in (("classes_differ", [0, 1, 2, 3][: 3 + last]),
+                         ("label_outside", [0, 1, 2])):  # fmt: skip
+        if key == "label_outside" and last:
+            y = np.where(np.arange(y.shape[0]) == 0, 5, y)
+        try:
+            sc.sgd_estimator(case, class_weight=None).partial_fit(
+                X, y, classes=classes, comm=comm
+            )
+            out[key] = "no error"
+        except ValueError as err:
+            out[key] = str(err)
+    return out
+
+
 class FailingComm(sd.Communicator):
     """Passes collectives on until the n-th all-reduce, which raises (or dies)."""
 
@@ -154,9 +226,33 @@ class FailingComm(sd.Communicator):
         return self.inner.allgather(obj)
 
 
+class ReadyComm(sd.Communicator):
+    """Passes collectives on; at the n-th all-reduce writes ``ready`` (this
+    process's pid), for the test to send it SIGINT (Ctrl-C) mid-fit."""
+
+    def __init__(self, inner: sd.Communicator, n: int) -> None:
+        self.inner, self.n = inner, n
+        self.rank, self.size, self.timeout = inner.rank, inner.size, inner.timeout
+
+    def allreduce(self, buf: np.ndarray) -> None:
+        self.n -= 1
+        if self.n == 0:
+            ready = Path(os.environ["STEEPEST_DP_OUT"], "ready")
+            ready.with_suffix(".tmp").write_text(str(os.getpid()))
+            ready.with_suffix(".tmp").rename(ready)
+        self.inner.allreduce(buf)
+
+    def allgather(self, obj: Any) -> list[Any]:
+        return self.inner.allgather(obj)
+
+
 def run_failure(comm: sd.Communicator, mode: str) -> dict[str, Any]:
     """Rank size-1 fails (``fail_start``: bad X; ``fail_mid``: raises in the
-    4th all-reduce; ``die``: exits there); every rank reports what it raised."""
+    4th all-reduce; ``die``: exits there; ``sigint``: gets SIGINT from the
+    test mid-fit); every rank reports what it raised. A ``_sgd`` suffix
+    trains an SGDClassifier instead of an MLPClassifier."""
+    sgd = mode.endswith("_sgd")
+    mode = mode.removesuffix("_sgd")
     case = cs.BY_NAME["mlp_classifier"]
     X, y = cs.shards(case, comm.size)[comm.rank]
     me: sd.Communicator = comm
@@ -166,27 +262,47 @@ def run_failure(comm: sd.Communicator, mode: str) -> dict[str, Any]:
         X[0, 0] = np.nan
     if last and mode in ("fail_mid", "die"):
         me = FailingComm(comm, 4, die=mode == "die")
+    # long enough that SIGINT arrives mid-fit
+    epochs = 5000 if mode == "sigint" else 50
+    if last and mode == "sigint":
+        me = ReadyComm(comm, 20)
+    if sgd:
+        est = steepest.SGDClassifier(loss="log_loss", batch_size=8, max_iter=epochs,
+                                     tol=None, shuffle=False)  # fmt: skip
+    else:
+        est = cs.estimator(case, backend="native", max_iter=epochs)
     t0 = time.monotonic()
     try:
-        cs.estimator(case, backend="native", max_iter=50).fit(X, y, comm=me)
+        est.fit(X, y, comm=me)
         got: Any = "no error"
-    except Exception as err:  # noqa: BLE001 - the test reads which one
+    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - the test reads which one
         got = (type(err).__name__, str(err))
-    return {"error": got, "seconds": time.monotonic() - t0}
+    # SGD*: a failed fit leaves the estimator unfitted, on every process
+    return {"error": got, "seconds": time.monotonic() - t0,
+            "fitted": hasattr(est, "coef_") if sgd else None}  # fmt: skip
 
 
 def main() -> None:
     engine, mode, outdir = sys.argv[1:4]
     os.environ["STEEPEST_DP_OUT"] = outdir
-    timeout = 60.0 if mode == "cases" else 3.0
+    timeout = 60.0 if mode in ("cases", "sgd") else 3.0
     comm = connect(engine, timeout)
+    if mode.startswith("sigint"):
+        # a Ctrl-C reaches Python as KeyboardInterrupt (mpiexec may have
+        # set SIGINT to be ignored in the processes it starts)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        out = run_cases(comm) if mode == "cases" else run_failure(comm, mode)
+        if mode == "cases":
+            out = run_cases(comm)
+        elif mode == "sgd":
+            out = run_sgd(comm)
+        else:
+            out = run_failure(comm, mode)
     except Exception:  # noqa: BLE001 - reported to the test, which fails on it
         out = {"crash": traceback.format_exc()}
     out["rank"], out["size"] = comm.rank, comm.size
     Path(outdir, f"rank{comm.rank}.pkl").write_bytes(pickle.dumps(out))
-    if mode != "cases":
+    if mode not in ("cases", "sgd"):
         # the failed process stays alive past the others' timeout (a process
         # that exits early makes the engine, not the timeout, stop the rest)
         time.sleep(comm.timeout + 2.0 if comm.rank == comm.size - 1 else 0.0)

@@ -110,7 +110,8 @@ class SteepestEstimator(TrainingLoop):
             then minimises the weighted mean loss (integer weights = repeated
             rows, 0 = a removed row); see :mod:`steepest.models._weights`.
             With early stopping the validation score is weighted too. With
-            ``comm``: this shard's weights, scaled over every process's rows.
+            ``comm``: this shard's weights, scaled over every process's rows
+            (a shard's may all be 0: it trains and adds nothing).
         validation_data : (X_val, y_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
@@ -160,7 +161,11 @@ class SteepestEstimator(TrainingLoop):
         group = dp.communicator(comm)
         warm = opts.warm_start and getattr(self, "_params", None) is not None
         X, y = self._training_data(X, y, opts.dtype, reset=not warm)
-        w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
+        # a shard's weights may all be 0: the sum over every shard is checked
+        # (dp.training_weights), so that every process raises alike or trains
+        w = check_sample_weight(
+            fn, sample_weight, int(X.shape[0]), positive_sum=group is None
+        )
         why = "warm_start=True" if warm else None
         if group is not None and self._classifier:
             y = dp.classifier_targets(self, fn, group, y, why)
@@ -226,10 +231,12 @@ class SteepestEstimator(TrainingLoop):
         group = dp.communicator(comm)
         first = getattr(self, "_params", None) is None
         X, y = self._training_data(X, y, opts.dtype, reset=first)
-        w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
+        w = check_sample_weight(
+            fn, sample_weight, int(X.shape[0]), positive_sum=group is None
+        )
         if self._classifier:
             y = self._chunk_labels(fn, y, classes, first)
-            w = self._with_class_weight(fn, w, y, chunk=True)
+            w = self._with_class_weight(fn, w, y, chunk=True, comm=group)
         else:
             y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
         n_features = int(X.shape[1])
@@ -291,7 +298,7 @@ class SteepestEstimator(TrainingLoop):
             per_class = dp.class_weights(
                 comm, fn, self.class_weight, self.classes_, y, chunk=chunk
             )
-        return combined(fn, w, per_class, y)
+        return combined(fn, w, per_class, y, positive_sum=comm is None)
 
     # -- weights and optimizer ------------------------------------------------------
     def _fresh_params(

@@ -22,7 +22,9 @@ it with its own shard and the same hyperparameters):
   weighted by the held-out rows' sample weights, as one process's are);
 * sample weights are scaled to mean 1 over every process's training rows
   (``w_i * N / sum(w)`` with N and the sum global; a process without
-  ``sample_weight`` weighs its rows 1), and ``class_weight="balanced"``
+  ``sample_weight`` weighs its rows 1; a shard whose weights are all 0
+  trains and adds nothing, all 0 over every process is the same error on
+  every process), and ``class_weight="balanced"``
   counts every process's labels, so k processes with batch b take the steps
   of one process with batch k*b over the same global batches, weights
   included; ``fit_intercept`` and the L1 proximal step act as in one process.
@@ -153,7 +155,8 @@ def training_weights(
     if total == 0:
         msg = (
             f"{fn}: sample_weight of the training rows must have a positive sum, got "
-            "0 over every process (the validation split held out every weighted row)"
+            "0 over every process (all weights 0, or the validation split held out "
+            "every weighted row)"
         )
         raise ValueError(msg)
     lo = min(st[3] for st in stats if st[2] > 0)
@@ -250,11 +253,25 @@ def score(
     pred = est._raw_predict(params, X)
     w = np.ones(y.shape[0]) if weight is None else np.asarray(weight, np.float64)
     if est._classifier:
-        buf = np.array([np.sum(w * (pred == y)), np.sum(w)], dtype=np.float64)
-        comm.allreduce(buf)
-        if not buf[1] > 0:
-            return float("nan")
-        return float(buf[0] / buf[1])
+        return accuracy(comm, pred == y, w)
+    return r2(comm, y, pred, w)
+
+
+def accuracy(comm: Communicator, right: NDArray[Any], w: NDArray[Any]) -> float:
+    """The ``w``-weighted share of ``right`` over every process's rows (NaN
+    when every weight is 0)."""
+    buf = np.array([np.sum(w * right), np.sum(w)], dtype=np.float64)
+    comm.allreduce(buf)
+    if not buf[1] > 0:
+        return float("nan")
+    return float(buf[0] / buf[1])
+
+
+def r2(
+    comm: Communicator, y: NDArray[Any], pred: NDArray[Any], w: NDArray[Any]
+) -> float:
+    """The ``w``-weighted R^2 of ``pred`` over every process's rows (NaN when
+    every weight is 0)."""
     # R^2 per output from sums (sklearn's: 1 where both sums are 0, 0 where
     # only the total is), averaged over the outputs
     t = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
@@ -277,10 +294,12 @@ def score(
 
 __all__ = [
     "DataParallel",
+    "accuracy",
     "class_weights",
     "classifier_targets",
     "communicator",
     "plan",
+    "r2",
     "run_epoch",
     "score",
     "start",

@@ -27,9 +27,11 @@ from sklearn.utils.validation import (  # type: ignore[import-untyped]
 
 from .. import _checks
 from .._errors import ConvergenceWarning
+from ..distributed import Communicator
 from ..optim import Optimizer
 from ..reference.sgd import LEARNING_RATES, PENALTIES
 from . import _options, _sgd_batch, _sgd_fit
+from . import _sgd_parallel as par
 
 CLASSIFIER_LOSSES = {
     "hinge": 1.0, "squared_hinge": 1.0, "perceptron": 0.0, "log_loss": 0.0,
@@ -65,7 +67,11 @@ def _as_csr(fn: str, X: Any) -> Any:
 class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
     _losses: tuple[str, ...] = ()
 
-    def _read_params(self, fn: str, *, partial: bool) -> _sgd_fit.Rule:
+    def _read_params(
+        self, fn: str, *, partial: bool, parallel: bool = False
+    ) -> _sgd_fit.Rule:
+        """The hyperparameters, checked; ``parallel``: a data-parallel call
+        (k > 1 processes), which takes the mini-batch path."""
         loss = _checks.choice(fn, "loss", self.loss, self._losses)
         penalty = "none" if self.penalty is None else self.penalty
         penalty = _checks.choice(
@@ -121,7 +127,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         if n_jobs is not None and not _checks.is_int(n_jobs):
             msg = f"{fn}: n_jobs must be an int or None, got {type(n_jobs).__name__}"
             raise TypeError(msg)
-        batch_size, factory = self._batching(fn, rate, average)
+        batch_size, factory = self._batching(fn, rate, average, parallel)
         threshold = CLASSIFIER_LOSSES.get(loss)
         return _sgd_fit.Rule(
             loss=_KERNEL_LOSS.get(loss, loss),
@@ -136,13 +142,13 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         )  # fmt: skip
 
     def _batching(
-        self, fn: str, rate: str, average: int
+        self, fn: str, rate: str, average: int, parallel: bool = False
     ) -> tuple[int, functools.partial[Optimizer] | None]:
         """batch_size and the optimizer factory; None for scikit-learn's plain SGD."""
         batch_size = _checks.integer(fn, "batch_size", self.batch_size, 1)
         extra = self.optimizer_params
         plain = isinstance(self.optimizer, str) and self.optimizer == "sgd"
-        if plain and batch_size == 1 and not extra:
+        if plain and batch_size == 1 and not extra and not parallel:
             return 1, None
         factory = _options.optimizer_factory(fn, self.optimizer, extra)
         if rate == "optimal" and not plain:
@@ -150,6 +156,12 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
                 f"{fn}: learning_rate='optimal' is scikit-learn's rate for plain SGD; "
                 f"with optimizer={self.optimizer!r} use 'constant', 'invscaling' or "
                 "'adaptive', got 'optimal'"
+            )
+            raise ValueError(msg)
+        if average and parallel:
+            msg = (
+                f"{fn}: average must be False with comm (a data-parallel fit takes "
+                f"mini-batch steps), got {average}"
             )
             raise ValueError(msg)
         if average:
@@ -169,24 +181,33 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             X = _as_csr(fn, X)
         return X, y
 
-    def _weights(self, fn: str, sample_weight: Any, X: Any) -> NDArray[np.float64]:
+    def _weights(
+        self, fn: str, sample_weight: Any, X: Any, comm: Communicator | None = None
+    ) -> NDArray[np.float64]:
         w = _check_sample_weight(
             sample_weight,
             X,
             dtype=np.float64,
-            allow_all_zero_weights=bool(self.early_stopping),
+            # a shard's weights may all be 0: checked over every shard below
+            allow_all_zero_weights=bool(self.early_stopping) or comm is not None,
             copy=True,
         )
         if (w < 0).any():
             msg = f"{fn}: sample_weight must be >= 0, got a negative weight"
             raise ValueError(msg)
         out: NDArray[np.float64] = w
+        if comm is not None:
+            par.check_weights(fn, comm, w, allow_zero=bool(self.early_stopping))
         return out
 
     def _split(
-        self, y: NDArray[Any], sample_weight: NDArray[np.float64]
+        self,
+        y: NDArray[Any],
+        sample_weight: NDArray[np.float64],
+        comm: Communicator | None = None,
     ) -> NDArray[np.bool_]:
-        """scikit-learn's validation split (all False without early stopping)."""
+        """scikit-learn's validation split (all False without early stopping);
+        with ``comm`` this shard's, its weights checked over every shard."""
         n = y.shape[0]
         mask = np.zeros(n, dtype=bool)
         if not self.early_stopping:
@@ -212,7 +233,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
                 "early_stopping"
             )
             raise ValueError(msg)
-        if not (sample_weight[val] > 0).any():
+        if comm is not None:
+            par.check_validation_weights(fn, comm, sample_weight[val])
+        elif not (sample_weight[val] > 0).any():
             msg = (
                 f"{fn}: the sample weights of the validation "
                 "set are all zero; use another random_state"
@@ -221,11 +244,16 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         mask[val] = True
         return mask
 
-    def _rng(self, fn: str, *, keep: bool) -> np.random.Generator:
+    def _rng(
+        self, fn: str, *, keep: bool, rank: int | None = None
+    ) -> np.random.Generator:
+        """The shuffling generator; data-parallel (``rank``) one per process."""
         kept: np.random.Generator | None = getattr(self, "_sgd_rng", None)
         if keep and kept is not None:
             return kept
         rng = _checks.random_state(fn, self.random_state)
+        if rank is not None:
+            rng = np.random.default_rng([int(rng.integers(2**63)), rank])
         self._sgd_rng = rng
         return rng
 
@@ -239,13 +267,19 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         avg: tuple[Any, Any],
         *,
         fit: bool,
+        comm: Communicator | None = None,
     ) -> None:
         """Run one call's epochs and publish the weights, t_ and n_iter_."""
         # the fitted attributes change only once every epoch ran: an error
         # or Ctrl-C before leaves the estimator as it was
         state = _sgd_fit.new_state(coef, intercept, rule, avg[0], avg[1])
         t = 1.0 if fit else float(getattr(self, "t_", 1.0))
-        rng = self._rng(fn, keep=not fit)
+        rng = self._rng(fn, keep=not fit, rank=None if comm is None else comm.rank)
+        if comm is not None:
+            par.start(comm, state["coef"], state["intercept"])
+            problem.par, problem.rows_total = par.plan(
+                comm, problem.train_rows.shape[0], problem.X.shape[0], rule.batch_size
+            )
         if rule.factory is None:
             n_iter = _sgd_fit.run(self.backend, problem, rule, state, t, rng)
         else:

@@ -41,6 +41,11 @@ Stopping is that of :mod:`._sgd_fit` per model: the mean of the epoch's
 objective (each row's loss at the P of its batch plus, per row, the penalty
 of the weights before its batch's step) or the validation score; a model
 that stopped keeps its weights while the others go on.
+
+Data-parallel (``problem.par``, see :mod:`._sgd_parallel`): each step's
+gradient sums go through the communicator inside the epoch (one flat buffer
+per step), and the epoch objective is summed over the processes and divided
+by every process's training rows, so every process stops alike.
 """
 
 from __future__ import annotations
@@ -133,16 +138,21 @@ def _epochs(
     }  # fmt: skip
     data, indices, indptr = _csr_parts(problem.X)
     rows = problem.train_rows
-    n_train = rows.shape[0]
+    n_local = rows.shape[0]
+    par = problem.par
+    # the objective's rows: every process's when data-parallel
+    n_train = n_local if par is None else int(par.batches.sum())
     best_objective = np.full(k, np.inf)
     best_score = np.full(k, -np.inf)
     strikes = np.zeros(k, dtype=np.int64)
     epochs = np.zeros(k, dtype=np.int64)
     for epoch in range(rule.max_iter):
-        perm = rows[rng.permutation(n_train)] if rule.shuffle else rows
+        perm = rows[rng.permutation(n_local)] if rule.shuffle else rows
         settings["step"] = opt.step_count
         objective = _epoch(backend, opt, data, indices, indptr, problem, perm,
                            arrays, settings)  # fmt: skip
+        if par is not None and not rule.early_stopping:
+            par.comm.allreduce(objective)
         for c in (int(i) for i in np.flatnonzero(active)):
             epochs[c] = epoch + 1
             if not (np.isfinite(b[c]) and np.isfinite(W[c]).all()):
@@ -186,19 +196,24 @@ def _epoch(
     settings: dict[str, Any],
 ) -> F64:
     """One epoch on the backend; the optimizer counts its steps."""
+    par = problem.par
+    # data-parallel only: the plain call keeps its arguments
+    extra = (
+        {} if par is None else {"reduce": par.comm.allreduce, "batches": par.batches}
+    )
     if backend == "native":
         # here, not at the top: the reference backend needs no extension
         from .. import _core
 
         objective, steps = _core.sgd_batch_epoch(
             data, indices, indptr, problem.y, problem.sample_weight, perm, arrays,
-            settings, native_rule(opt),
+            settings, native_rule(opt), **extra,
         )  # fmt: skip
         opt.advance(steps)
     else:
         objective, _ = ref.sgd_batch_epoch(data, indices, indptr, problem.y,
                                            problem.sample_weight, perm, arrays,
-                                           settings, opt)  # fmt: skip
+                                           settings, opt, **extra)  # fmt: skip
     out: F64 = objective
     return out
 

@@ -50,7 +50,10 @@ class Problem:
     neg_weight: NDArray[np.float64]
     # model c's validation score for (coef, intercept), or None
     score: Callable[[int, NDArray[np.float64], float], float] | None = None
-    rows_total: int = 0
+    rows_total: int = 0  # every process's rows when data-parallel
+    # data-parallel: a _data_parallel.DataParallel (the communicator, the
+    # global rows of each step), or None
+    par: Any = None
 
 
 @dataclass

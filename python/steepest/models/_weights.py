@@ -34,12 +34,14 @@ from ..typing import FloatArray
 
 
 def check_sample_weight(
-    fn: str, sample_weight: Any, n: int
+    fn: str, sample_weight: Any, n: int, *, positive_sum: bool = True
 ) -> NDArray[np.float64] | None:
     """None, or the weights as a new float64 array of shape (n,), checked.
 
     A scalar is one weight for every row. Weights must be finite and >= 0
-    with a positive sum; the caller's object is never modified.
+    with a positive sum (``positive_sum=False``: the sum may be 0, as one
+    shard's of a data-parallel fit, whose sum over every shard is checked
+    later on every process alike); the caller's object is never modified.
     """
     if sample_weight is None:
         return None
@@ -65,7 +67,7 @@ def check_sample_weight(
     if bad.size:
         msg = f"{fn}: sample_weight must be >= 0, got {w[bad[0]]} at index {bad[0]}"
         raise ValueError(msg)
-    if not np.any(w > 0):
+    if positive_sum and not np.any(w > 0):
         msg = f"{fn}: sample_weight must have a positive sum, got {n} zero weights"
         raise ValueError(msg)
     return w
@@ -151,12 +153,15 @@ def combined(
     w: NDArray[np.float64] | None,
     per_class: NDArray[np.float64] | None,
     y: NDArray[np.intp],
+    *,
+    positive_sum: bool = True,
 ) -> NDArray[np.float64] | None:
-    """Each row's sample weight times its class's weight (either may be None)."""
+    """Each row's sample weight times its class's weight (either may be None);
+    ``positive_sum`` as for :func:`check_sample_weight`."""
     if per_class is None:
         return w
     out = per_class[y] if w is None else w * per_class[y]
-    if not np.any(out > 0):
+    if positive_sum and not np.any(out > 0):
         msg = f"{fn}: class_weight and sample_weight leave every row a weight of 0"
         raise ValueError(msg)
     return out

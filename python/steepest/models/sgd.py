@@ -59,6 +59,9 @@ Native: one C++ call per epoch (gradients and the rule's fused step);
 reference: NumPy and the reference Optimizer; both fit the same bits.
 There are no ``n_threads``/``dtype`` parameters: the fit is float64 and
 runs on one thread.
+
+Data-parallel (``fit(X_shard, y_shard, comm=...)``, ``partial_fit``): the
+mini-batch path on k processes; see :mod:`._sgd_parallel`.
 """
 
 from __future__ import annotations
@@ -69,14 +72,13 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
 from sklearn.linear_model._base import LinearClassifierMixin  # type: ignore[import-untyped]
-from sklearn.metrics import r2_score  # type: ignore[import-untyped]
-from sklearn.utils.class_weight import compute_class_weight  # type: ignore[import-untyped]
 from sklearn.utils.extmath import safe_sparse_dot  # type: ignore[import-untyped]
 from sklearn.utils.metaestimators import available_if  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped]
 from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
 
 from . import _sgd_fit
+from . import _sgd_parallel as par
 from ._sgd_base import CLASSIFIER_LOSSES, REGRESSOR_LOSSES, _BaseSGD
 
 
@@ -164,33 +166,47 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         coef_init: Any = None,
         intercept_init: Any = None,
         sample_weight: Any = None,
+        *,
+        comm: Any = None,
     ) -> SGDClassifier:
-        """Fit by plain SGD: ``max_iter`` epochs at most, from zeros or ``coef_init``."""
+        """Fit by plain SGD: ``max_iter`` epochs at most, from zeros or ``coef_init``.
+
+        ``comm``: data-parallel, each process with its shard (a torch
+        ``ProcessGroup``, an ``mpi4py`` communicator, ``"torch"``, ``"mpi"``).
+        On k > 1 processes: mini-batch steps of ``optimizer``, equal to one
+        process with ``batch_size=k*b``; scikit-learn's per-sample plain SGD is
+        the k = 1, b = 1 case only. See :mod:`steepest.models._sgd_parallel`.
+        """
         fn = "SGDClassifier.fit"
-        rule = self._read_params(fn, partial=False)
+        group = par.communicator(comm)
+        rule = self._read_params(fn, partial=False, parallel=group is not None)
         warm = self._warm()
         coef_init = warm[0] if coef_init is None else coef_init
         intercept_init = warm[1] if intercept_init is None else intercept_init
         X, y = self._data(fn, X, y, reset=True)
         check_classification_targets(y)
-        classes = np.unique(y)
+        classes = np.unique(y) if group is None else par.union_classes(group, y)
         return self._fit_classes(
-            fn,
-            rule,
-            X,
-            y,
-            classes,
-            sample_weight,
-            (coef_init, intercept_init),
-            fit=True,
-        )
+            fn, rule, X, y, classes, sample_weight, (coef_init, intercept_init),
+            fit=True, comm=group,
+        )  # fmt: skip
 
     def partial_fit(
-        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+        self,
+        X: Any,
+        y: Any,
+        classes: Any = None,
+        sample_weight: Any = None,
+        *,
+        comm: Any = None,
     ) -> SGDClassifier:
-        """One epoch over ``X``; ``classes`` (all labels) is required on the first call."""
+        """One epoch over ``X``; ``classes`` (all labels) is required on the first call.
+
+        ``comm``: as for :meth:`fit`; ``classes`` must be the same on every process.
+        """
         fn = "SGDClassifier.partial_fit"
-        rule = self._read_params(fn, partial=True)
+        group = par.communicator(comm)
+        rule = self._read_params(fn, partial=True, parallel=group is not None)
         first = not hasattr(self, "classes_")
         if first and isinstance(self.class_weight, str):
             msg = (
@@ -212,11 +228,15 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
                     f"{fn}: classes {classes!r} differ from the first call's {known!r}"
                 )
                 raise ValueError(msg)
+        if group is not None:
+            par.agree_classes(fn, group, known, y)
         unknown = np.setdiff1d(np.unique(y), known)
         if unknown.size:
             msg = f"{fn}: y holds labels {unknown.tolist()} that are not in classes"
             raise ValueError(msg)
-        return self._fit_classes(fn, rule, X, y, known, sample_weight, None, fit=False)
+        return self._fit_classes(
+            fn, rule, X, y, known, sample_weight, None, fit=False, comm=group
+        )
 
     def _fit_classes(
         self,
@@ -229,21 +249,15 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         init: tuple[Any, Any] | None,
         *,
         fit: bool,
+        comm: Any = None,
     ) -> SGDClassifier:
         n_classes = classes.shape[0]
         if n_classes < 2:
             msg = f"{fn}: y must hold at least two classes, got {n_classes} class"
             raise ValueError(msg)
         codes = np.searchsorted(classes, y).astype(np.int64)
-        cw = (
-            np.ones(n_classes)
-            if self.class_weight is None
-            else np.asarray(
-                compute_class_weight(self.class_weight, classes=classes, y=y),
-                dtype=float,
-            )
-        )
-        sw = self._weights(fn, sample_weight, X)
+        cw = par.class_weights(fn, comm, self.class_weight, classes, y, codes)
+        sw = self._weights(fn, sample_weight, X, comm)
         binary = n_classes == 2
         k, d = (1 if binary else n_classes), X.shape[1]
         if binary:
@@ -252,27 +266,22 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         else:
             pos_label = np.arange(k, dtype=np.int64)
             pos_w, neg_w = cw.copy(), np.ones(k)
-        mask = self._split(y, sw)
+        mask = self._split(y, sw, comm)
         problem = _sgd_fit.Problem(
             X=X, y=codes, sample_weight=sw,
             train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False), pos_label=pos_label,
             pos_weight=pos_w, neg_weight=neg_w, rows_total=X.shape[0],
         )  # fmt: skip
         if rule.early_stopping:
-            X_val, truth_val, sw_val = X[mask], codes[mask], sw[mask]
-
-            def score(c: int, w: NDArray[np.float64], b: float) -> float:
-                decision = safe_sparse_dot(X_val, w, dense_output=True) + b
-                right = (decision > 0) == (truth_val == pos_label[c])
-                return float(np.average(right, weights=sw_val))
-
-            problem.score = score
+            problem.score = par.classifier_score(
+                comm, X[mask], codes[mask], sw[mask], pos_label
+            )
         if fit or getattr(self, "_standard_coef", None) is None:
             assert init is not None or not fit
             coef, intercept, avg = self._start(fn, rule, k, d, *(init or (None, None)))
         else:
             coef, intercept, avg = self._resume(fn, rule, k, d)
-        self._run(fn, rule, problem, coef, intercept, avg, fit=fit)
+        self._run(fn, rule, problem, coef, intercept, avg, fit=fit, comm=comm)
         self.classes_ = classes
         return self
 
@@ -401,24 +410,37 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         coef_init: Any = None,
         intercept_init: Any = None,
         sample_weight: Any = None,
+        *,
+        comm: Any = None,
     ) -> SGDRegressor:
-        """Fit by plain SGD: ``max_iter`` epochs at most, from zeros or ``coef_init``."""
+        """Fit by plain SGD: ``max_iter`` epochs at most, from zeros or ``coef_init``.
+
+        ``comm``: data-parallel training, as for :meth:`SGDClassifier.fit`.
+        """
         fn = "SGDRegressor.fit"
-        rule = self._read_params(fn, partial=False)
+        group = par.communicator(comm)
+        rule = self._read_params(fn, partial=False, parallel=group is not None)
         warm = self._warm()
         coef_init = warm[0] if coef_init is None else coef_init
         intercept_init = warm[1] if intercept_init is None else intercept_init
         X, y = self._targets(fn, X, y, reset=True)
         return self._fit_values(
-            fn, rule, X, y, sample_weight, (coef_init, intercept_init), fit=True
-        )
+            fn, rule, X, y, sample_weight, (coef_init, intercept_init), fit=True,
+            comm=group,
+        )  # fmt: skip
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> SGDRegressor:
-        """One epoch over ``X``, continuing from the weights of earlier calls."""
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, *, comm: Any = None
+    ) -> SGDRegressor:
+        """One epoch over ``X``, continuing from the weights of earlier calls
+        (``comm``: as for :meth:`fit`)."""
         fn = "SGDRegressor.partial_fit"
-        rule = self._read_params(fn, partial=True)
+        group = par.communicator(comm)
+        rule = self._read_params(fn, partial=True, parallel=group is not None)
         X, y = self._targets(fn, X, y, reset=not hasattr(self, "coef_"))
-        return self._fit_values(fn, rule, X, y, sample_weight, None, fit=False)
+        return self._fit_values(
+            fn, rule, X, y, sample_weight, None, fit=False, comm=group
+        )
 
     def _targets(self, fn: str, X: Any, y: Any, *, reset: bool) -> tuple[Any, Any]:
         X, y = self._data(fn, X, y, reset=reset)
@@ -438,28 +460,23 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         init: tuple[Any, Any] | None,
         *,
         fit: bool,
+        comm: Any = None,
     ) -> SGDRegressor:
-        sw = self._weights(fn, sample_weight, X)
-        mask = self._split(y, sw)
+        sw = self._weights(fn, sample_weight, X, comm)
+        mask = self._split(y, sw, comm)
         problem = _sgd_fit.Problem(
             X=X, y=y, sample_weight=sw, train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False),
             pos_label=None, pos_weight=np.ones(1), neg_weight=np.ones(1),
             rows_total=X.shape[0],
         )  # fmt: skip
         if rule.early_stopping:
-            X_val, y_val, sw_val = X[mask], y[mask], sw[mask]
-
-            def score(c: int, w: NDArray[np.float64], b: float) -> float:
-                pred = safe_sparse_dot(X_val, w, dense_output=True) + b
-                return float(r2_score(y_val, pred, sample_weight=sw_val))
-
-            problem.score = score
+            problem.score = par.regressor_score(comm, X[mask], y[mask], sw[mask])
         d = X.shape[1]
         if fit or getattr(self, "_standard_coef", None) is None:
             coef, intercept, avg = self._start(fn, rule, 1, d, *(init or (None, None)))
         else:
             coef, intercept, avg = self._resume(fn, rule, 1, d)
-        self._run(fn, rule, problem, coef, intercept, avg, fit=fit)
+        self._run(fn, rule, problem, coef, intercept, avg, fit=fit, comm=comm)
         return self
 
     def _publish(

@@ -63,6 +63,8 @@ def sgd_batch_epoch(
     state: dict[str, Any],
     settings: dict[str, Any],
     rule: Any,
+    reduce: Any = None,
+    batches: NDArray[np.int64] | None = None,
 ) -> tuple[F64, int]:
     """One epoch of mini-batch steps over rows ``perm``; returns (objective, steps).
 
@@ -77,6 +79,13 @@ def sgd_batch_epoch(
     ``batch_size`` and ``step`` (the optimizer's steps before this epoch).
     A model with ``active`` 0 gets zero gradients and keeps its weights; so
     does every intercept without ``fit_intercept``.
+
+    Data-parallel (``reduce`` given, with ``batches`` the global rows of
+    each step): global step j takes rows ``perm[j*B : (j+1)*B]`` of this
+    shard (none once it ran out; ``B = min(batch_size, len(perm))``), the
+    sums ``[G^T X_B, sum of G's rows]`` of every process are summed by
+    ``reduce(buf)`` (one flat float64 buffer, in place) and divided by
+    ``batches[j]`` instead of ``|B|``.
     """
     W: F64 = state["coef"]
     b: F64 = state["intercept"]
@@ -101,8 +110,15 @@ def sgd_batch_epoch(
     def lossv(yy: float, p: float) -> float:
         return loss_value(kind, c, yy, p)
 
+    n = int(perm.shape[0])
+    if reduce is None:
+        starts = list(range(0, n, size_max))
+    else:
+        assert batches is not None
+        size_max = min(size_max, n)
+        starts = [min(n, j * size_max) for j in range(batches.shape[0])]
     steps = 0
-    for start in range(0, perm.shape[0], size_max):
+    for j, start in enumerate(starts):
         rows = perm[start : start + size_max]
         size = rows.shape[0]
         if indices is None:
@@ -146,10 +162,16 @@ def sgd_batch_epoch(
             gW = np.zeros((k, d))
             for i, (idx, val) in enumerate(parts):
                 gW[:, idx] += G[i][:, None] * val[None, :]
+        gb = _seq_rows(G) if settings["fit_intercept"] else np.zeros(k)
+        if reduce is not None:
+            assert batches is not None
+            buf = np.concatenate([gW.reshape(-1), gb])
+            reduce(buf)
+            gW, gb, size = buf[: k * d].reshape(k, d), buf[k * d :], int(batches[j])
         gW = gW / size
         if penalty in (2, 3):
             gW += (alpha * (1.0 - l1_ratio)) * W
-        gb = _seq_rows(G) / size if settings["fit_intercept"] else np.zeros(k)
+        gb = gb / size if settings["fit_intercept"] else np.zeros(k)
         keep_W, keep_b = W[idle].copy(), b.copy()
         lr = step_lr(settings, step + steps + 1)
         rule.apply_step([gW, gb], lr=lr)

@@ -14,7 +14,13 @@
 // no FMA contraction: the twin steepest.reference.sgd_batch rounds alike.
 // A CSR row's products touch its stored columns only; the step and the
 // penalty touch every weight (O(k d) per batch): the results are those of
-// the densified X. Tests: tests/models/test_sgd_batch.py.
+// the densified X.
+// Data-parallel (a batch_reduce with global rows): global step j takes rows
+// perm[j*B, (j+1)*B) of this shard (none once it ran out; B = min(batch_size,
+// n)), the unnormalised sums [sum G x, sum G] of every process are summed by
+// reduce (one flat buffer of k*d + k) and divided by global[j], the rows of
+// step j over every process: the step of one process on the k*B rows.
+// Tests: tests/models/test_sgd_batch.py, tests/distributed/.
 #pragma once
 
 #include <cmath>
@@ -57,6 +63,14 @@ struct batch_models {
     }
 };
 
+// The data-parallel epoch's collective (none: global is null, one process).
+struct batch_reduce {
+    const std::int64_t* global = nullptr;  // rows of each global step
+    index_t steps = 0;                     // global steps of the epoch
+    void (*fn)(void* ctx, double* buf, index_t n) = nullptr;  // sums buf over the processes
+    void* ctx = nullptr;
+};
+
 // Runs the batches of rows perm[0..n); step(gW, gb, t, lr) applies the
 // rule. objective[c] sums each row's loss and, per row, the penalty of the
 // weights before its batch's step (when s.track and a penalty is set). Returns the steps taken
@@ -65,19 +79,26 @@ template <class Rows, class Step, class Stop>
 long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& rows,
                           const targets& y, const double* sample_weight,
                           const std::int64_t* perm, index_t n, std::vector<double>& objective,
-                          Step&& step, Stop&& stop) {
+                          Step&& step, Stop&& stop, const batch_reduce& dp = {}) {
     const index_t k = m.k, d = m.d;
     const auto kd = static_cast<std::size_t>(k * d);
     objective.assign(static_cast<std::size_t>(k), 0.0);
-    std::vector<double> gW(kd), gb(static_cast<std::size_t>(k)), P, G, lossum(k);
+    // [gW (k*d), gb (k)]: one buffer, the data-parallel all-reduce's
+    std::vector<double> grad(kd + static_cast<std::size_t>(k)), P, G;
+    double* const gW = grad.data();
+    double* const gb = grad.data() + kd;
     std::vector<double> keep_W(kd), keep_b(static_cast<std::size_t>(k));
     const double l2 = s.alpha * (1.0 - s.l1_ratio);
     const bool has_l2 = s.penalty == penalty_kind::l2 || s.penalty == penalty_kind::elasticnet;
     const bool has_l1 = s.penalty == penalty_kind::l1 || s.penalty == penalty_kind::elasticnet;
     long long steps = 0;
-    for (index_t start = 0; start < n; start += s.batch_size) {
+    const bool parallel = dp.global != nullptr;
+    const index_t B = parallel && s.batch_size > n ? n : s.batch_size;
+    const index_t n_steps = parallel ? dp.steps : (n + B - 1) / B;
+    for (index_t q = 0; q < n_steps; ++q) {
         if (steps > 0 && (steps & 63) == 0 && stop()) return steps;
-        const index_t size = std::min(s.batch_size, n - start);
+        const index_t start = std::min(n, q * B);
+        const index_t size = std::min(B, n - start);
         const std::int64_t* batch = perm + start;
         P.assign(static_cast<std::size_t>(size * k), 0.0);
         G.assign(static_cast<std::size_t>(size * k), 0.0);
@@ -125,30 +146,34 @@ long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& 
                 G[static_cast<std::size_t>(r * k + c)] = g * (cw * sample_weight[i]);
             }
         }
-        std::fill(gW.begin(), gW.end(), 0.0);
+        std::fill(grad.begin(), grad.end(), 0.0);
         for (index_t r = 0; r < size; ++r) {
             const auto x = rows.at(static_cast<index_t>(batch[r]));
             for (index_t c = 0; c < k; ++c) {
                 const double g = G[static_cast<std::size_t>(r * k + c)];
                 if (g == 0.0) continue;  // adds +-0 to sums that are never -0: no change
-                double* out = gW.data() + c * d;
-                for (index_t j = 0; j < x.nnz; ++j) out[x.idx(j)] += g * x.val[j];
+                double* out = gW + c * d;
+                for (index_t i = 0; i < x.nnz; ++i) out[x.idx(i)] += g * x.val[i];
             }
         }
-        const double inv = static_cast<double>(size);
         for (index_t c = 0; c < k; ++c) {
-            double* out = gW.data() + c * d;
-            const double* w = m.W + c * d;
-            if (has_l2) {
-                for (index_t j = 0; j < d; ++j) out[j] = out[j] / inv + l2 * w[j];
-            } else {
-                for (index_t j = 0; j < d; ++j) out[j] = out[j] / inv;
-            }
             double sum = 0.0;
             if (s.fit_intercept) {
                 for (index_t r = 0; r < size; ++r) sum += G[static_cast<std::size_t>(r * k + c)];
             }
-            gb[static_cast<std::size_t>(c)] = s.fit_intercept ? sum / inv : 0.0;
+            gb[c] = sum;
+        }
+        if (parallel) dp.fn(dp.ctx, grad.data(), static_cast<index_t>(grad.size()));
+        const double inv = static_cast<double>(parallel ? dp.global[q] : size);
+        for (index_t c = 0; c < k; ++c) {
+            double* out = gW + c * d;
+            const double* w = m.W + c * d;
+            if (has_l2) {
+                for (index_t i = 0; i < d; ++i) out[i] = out[i] / inv + l2 * w[i];
+            } else {
+                for (index_t i = 0; i < d; ++i) out[i] = out[i] / inv;
+            }
+            gb[c] = s.fit_intercept ? gb[c] / inv : 0.0;
         }
         for (index_t c = 0; c < k; ++c) {
             if (!m.active[c]) std::copy(m.W + c * d, m.W + (c + 1) * d, keep_W.data() + c * d);
@@ -156,7 +181,7 @@ long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& 
         }
         const long long t = s.step + steps + 1;
         const double lr = s.lr_at(t);
-        step(gW.data(), gb.data(), t, lr);
+        step(gW, gb, t, lr);
         ++steps;
         if (has_l1) {
             const double shrink = (lr * s.alpha) * s.l1_ratio;
