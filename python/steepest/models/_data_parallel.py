@@ -3,7 +3,7 @@
 Twins: the epoch is ``cpp/include/steepest/train/data_parallel.hpp``
 (native) or :func:`steepest.distributed.reference_epoch` (NumPy), both
 described in :mod:`steepest.distributed._epoch`. Tests:
-``tests/distributed/test_estimators.py``.
+``tests/distributed/test_data_parallel.py``.
 
 What changes in a fit or ``partial_fit`` given ``comm`` (every process calls
 it with its own shard and the same hyperparameters):
