@@ -49,6 +49,7 @@ Tests: ``tests/models/test_faults.py``, ``tests/models/test_resume.py``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -111,10 +112,12 @@ class SteepestEstimator(TrainingLoop):
             rows, 0 = a removed row); see :mod:`steepest.models._weights`.
             With early stopping the validation score is weighted too. With
             ``comm``: this shard's weights, scaled over every process's rows.
-        validation_data : (X_val, y_val) or None
+        validation_data : (X_val, y_val), (X_val, y_val, w_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
-            split.
+            split. ``w_val``: the validation rows' sample weights (checked as
+            ``sample_weight``; None: 1 each), which weigh the score as the
+            held-out rows' own weights do for the automatic split.
         comm : communicator or None
             Data-parallel training: every process calls ``fit`` with its own
             shard ``(X, y)`` and the same hyperparameters; each batch's
@@ -163,9 +166,11 @@ class SteepestEstimator(TrainingLoop):
         w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         why = "warm_start=True" if warm else None
         if group is not None and self._classifier:
-            y = dp.classifier_targets(self, fn, group, y, why)
+            y = dp.classifier_targets(self, fn, group, y, why, opts.dtype)
         else:
             y = self._targets(fn, y, opts.dtype, why)
+        # the loss follows y (one sigmoid per label for multi-label y)
+        net = replace(net, loss=self._loss())
         w = self._with_class_weight(fn, w, y, chunk=False, comm=group)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
@@ -180,7 +185,10 @@ class SteepestEstimator(TrainingLoop):
         val: Data | None = None
         w_val = None
         if validation_data is not None:
-            val = validation_set(self, fn, validation_data, opts.dtype, y)
+            X_val, y_val, w_val = validation_set(
+                self, fn, validation_data, opts.dtype, y
+            )
+            val = (X_val, y_val)
         elif opts.early_stopping:
             train, held = split_validation(
                 rng, X.shape[0], opts.validation_fraction, fn
@@ -228,10 +236,11 @@ class SteepestEstimator(TrainingLoop):
         X, y = self._training_data(X, y, opts.dtype, reset=first)
         w = check_sample_weight(fn, sample_weight, int(X.shape[0]))
         if self._classifier:
-            y = self._chunk_labels(fn, y, classes, first)
+            y = self._chunk_labels(fn, y, classes, first, opts.dtype)
             w = self._with_class_weight(fn, w, y, chunk=True)
         else:
             y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
+        net = replace(net, loss=self._loss())
         n_features = int(X.shape[1])
         if first:
             rng = o.make_rng(self.random_state)
@@ -282,6 +291,16 @@ class SteepestEstimator(TrainingLoop):
         """The rows' sample weights times their class weights (classifiers);
         "balanced" counts every process's labels when data-parallel."""
         if not self._classifier:
+            return w
+        if self._multilabel:
+            if self.class_weight is not None:
+                # scikit-learn's MLPClassifier has no class_weight; per-label
+                # weights of a row have no single meaning for its one loss
+                msg = (
+                    f"{fn}: class_weight must be None with multi-label y, got "
+                    f"{self.class_weight!r}; weigh rows with sample_weight"
+                )
+                raise ValueError(msg)
             return w
         if comm is None:
             per_class = class_weights(
@@ -379,7 +398,8 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
         raise NotImplementedError
 
     def predict_proba(self, X: Any) -> NDArray[Any]:
-        """Class probabilities of shape (n, n_classes), columns in ``classes_`` order."""
+        """Class probabilities of shape (n, n_classes), columns in ``classes_`` order
+        (multi-label: each label's probability)."""
         X, params = self._checked_X(X)
         return self._proba(params, X)
 
@@ -390,8 +410,12 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
         return out
 
     def predict(self, X: Any) -> NDArray[Any]:
-        """The most probable class label of each row (ties: the first class)."""
+        """The most probable class label of each row (ties: the first class);
+        multi-label: the 0/1 indicator matrix (n, n_labels) of int."""
         idx = self._predict_raw(X)  # first: raises NotFittedError before classes_
+        if self._multilabel:
+            # int, as scikit-learn's LabelBinarizer.inverse_transform
+            return idx.astype(int, copy=False)
         out: NDArray[Any] = self.classes_[idx]
         return out
 
