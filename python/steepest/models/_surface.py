@@ -114,7 +114,8 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
             out: NDArray[Any] = column_or_1d(y, warn=True)
             return out
         kind = type_of_target(y)
-        if kind != "multilabel-indicator":
+        # type_of_target also calls any two integers "multilabel-indicator"
+        if kind != "multilabel-indicator" or not np.isin(y, (0, 1)).all():
             msg = (
                 f"{fn}: y of shape {y.shape} must be a multi-label indicator matrix "
                 f"of 0 and 1 (type_of_target 'multilabel-indicator'), got {kind!r}"
@@ -129,9 +130,7 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         column indices, as scikit-learn's LabelBinarizer sets them."""
         k = int(y.shape[1])
         if why and not (self._multilabel and k == self.classes_.shape[0]):
-            before = (
-                f"{self.classes_.shape[0]} labels" if self._multilabel else "1-D y"
-            )
+            before = f"{self.classes_.shape[0]} labels" if self._multilabel else "1-D y"
             msg = f"{fn}: {why} needs y shaped as in the previous fit ({before}); got {k} labels"
             raise ValueError(msg)
         self._multilabel = True
@@ -151,7 +150,9 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
             if y.ndim == 2:  # checked by _training_data: a multi-label indicator
                 return self._indicators(fn, y, dt, why)
             if why and self._multilabel:
-                msg = f"{fn}: {why} needs multi-label y as in the previous fit; got 1-D y"
+                msg = (
+                    f"{fn}: {why} needs multi-label y as in the previous fit; got 1-D y"
+                )
                 raise ValueError(msg)
             self._multilabel = False
             classes, idx = np.unique(y, return_inverse=True)
@@ -260,7 +261,9 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         if self._classifier:
             hit = pred == y
             # multi-label: subset accuracy, as ClassifierMixin.score
-            return float(np.average(hit.all(axis=1) if hit.ndim == 2 else hit, weights=weight))
+            return float(
+                np.average(hit.all(axis=1) if hit.ndim == 2 else hit, weights=weight)
+            )
         return float(r2_score(y, pred, sample_weight=weight))
 
     def __sklearn_tags__(self) -> Any:

@@ -323,7 +323,10 @@ class MLPRegressor(SteepestRegressor, MLPBase):
 
 Hidden layers share one activation, the output layer is linear; the loss is
 ``mean 0.5 * (y_hat - y)^2`` (over samples and targets) plus the L2 penalty
-``alpha / 2 * sum ||W||^2``. A column vector y is fitted as 1-D.""",
+``alpha / 2 * sum ||W||^2``. A column vector y is fitted as 1-D. The loss
+is scikit-learn's MLPRegressor loss value, and the gradient is that loss's:
+scikit-learn's gradient leaves out the 1/n_targets of its mean over the
+targets, so with k targets its learning rate ``lr`` is ``k * lr`` here.""",
         "",
         """\
 >>> import numpy as np
