@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
+from scipy.sparse import csr_matrix
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LinearRegression as SkLinearRegression
 from sklearn.metrics import accuracy_score, r2_score
@@ -370,3 +371,14 @@ def test_tags_let_scikit_learn_run_its_multi_output_checks() -> None:
     assert not get_tags(steepest.LogisticRegression()).classifier_tags.multi_label
     for cls in (steepest.LinearRegression, steepest.MLPRegressor):
         assert get_tags(cls()).target_tags.multi_output
+
+
+def test_sparse_indicator_y_trains_as_dense() -> None:
+    # scikit-learn accepts a sparse indicator matrix; here it is densified
+    X, Y = multilabel_data(40)
+    kw = {"max_iter": 2, "tol": None, "random_state": 0, "hidden_layer_sizes": (4,)}
+    dense = steepest.MLPClassifier(**kw).fit(X, Y)
+    sparse = steepest.MLPClassifier(**kw).fit(X, csr_matrix(Y))
+    for a, b in zip(dense.coefs_, sparse.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sparse.predict(X), dense.predict(X))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
 from sklearn.metrics import r2_score  # type: ignore[import-untyped]
@@ -103,7 +104,9 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
             y_numeric=not self._classifier,
         )  # fmt: skip
         if self._classifier and self._multilabel_ok and y.ndim == 2:
-            y = self._indicator_or_1d(type(self).__name__, y)
+            # a sparse indicator matrix is densified (predictions are dense)
+            dense = y.toarray() if sp.issparse(y) else y
+            y = self._indicator_or_1d(type(self).__name__, dense)
         return X, y
 
     @staticmethod
