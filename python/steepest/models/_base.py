@@ -104,7 +104,8 @@ class SteepestEstimator(TrainingLoop):
             Converted once to a C-contiguous array of ``dtype`` (a copy when
             needed; X itself is never modified).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Class labels (classifiers) or targets (regressors).
+            Class labels (classifiers; MLPClassifier also a multi-label 0/1
+            indicator matrix) or targets (regressors).
         sample_weight : array-like of shape (n_samples,), float or None
             Per-row weights (finite, >= 0, positive sum) of the loss and its
             gradient, scaled to mean 1 over the training rows: a full batch
