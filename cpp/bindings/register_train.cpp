@@ -242,11 +242,32 @@ void check_permutation(const py::array& perm, index_t n) {
     }
 }
 
-// y: targets of the params' dtype (squared error) or class indices (int64).
+// Multilabel targets must be 0 or 1 (the loss picks its branch by y == 1).
+template <class T>
+void check_indicators(const T* v, index_t count) {
+    for (index_t i = 0; i < count; ++i) {
+        if (!(v[i] == T(0) || v[i] == T(1))) {
+            value_error(fn, "y (multilabel_log_loss) must hold 0 or 1, got " +
+                                std::to_string(double(v[i])) + " at flat index " +
+                                std::to_string(i));
+        }
+    }
+}
+
+void check_indicators(const py::array& y, index_t count) {
+    if (y.dtype().is(py::dtype::of<float>())) {
+        check_indicators(static_cast<const float*>(y.data()), count);
+    } else {
+        check_indicators(static_cast<const double*>(y.data()), count);
+    }
+}
+
+// y: targets of the params' dtype (squared error; multilabel: 0/1 indicators)
+// or class indices (int64).
 void check_targets(const epoch_args& a, index_t n) {
     const index_t k = a.units.back();
     const py::array& y = a.y;
-    if (a.loss == model::loss_kind::squared) {
+    if (a.loss == model::loss_kind::squared || a.loss == model::loss_kind::multilabel) {
         check_layout("y", y, a.dt, false);
         const bool rows = y.ndim() >= 1 && y.shape(0) == n;
         const bool ok = k == 1 ? rows && (y.ndim() == 1 || (y.ndim() == 2 && y.shape(1) == 1))
@@ -255,6 +276,7 @@ void check_targets(const epoch_args& a, index_t n) {
             value_error(fn, "y has shape " + shape_str(y) + "; expected " + std::to_string(n) +
                                 " rows of " + std::to_string(k) + " targets");
         }
+        if (a.loss == model::loss_kind::multilabel) check_indicators(y, n * k);
         return;
     }
     check_layout("y", y, py::dtype::of<std::int64_t>(), false);
@@ -276,7 +298,10 @@ model::loss_kind read_loss(py::handle obj, index_t outputs) {
     if (name == "squared_error") return model::loss_kind::squared;
     if (name == "log_loss")
         return outputs == 1 ? model::loss_kind::binary : model::loss_kind::softmax;
-    value_error(fn, "loss must be 'squared_error' or 'log_loss', got " + py_repr(obj));
+    if (name == "multilabel_log_loss") return model::loss_kind::multilabel;
+    value_error(fn,
+                "loss must be 'squared_error', 'log_loss' or 'multilabel_log_loss', got " +
+                    py_repr(obj));
 }
 
 model::activation read_activation(py::handle obj) {
@@ -327,7 +352,8 @@ train::epoch_result run(const epoch_args& a) {
     for (const py::array& e : a.ema) opt.ema.push_back(data_of<T>(e));
     opt.ema_decay = a.ema_decay;
     opt.ema_copy_step = a.ema_copy_step;
-    const bool labels = a.loss != model::loss_kind::squared;
+    const bool labels =
+        a.loss == model::loss_kind::binary || a.loss == model::loss_kind::softmax;
     train::data<T> in{data_of<T>(a.X), labels ? data_of<std::int64_t>(a.y) : nullptr,
                       labels ? nullptr : data_of<T>(a.y), data_of<std::int64_t>(a.perm),
                       static_cast<index_t>(a.X.shape(0))};

@@ -25,7 +25,7 @@ FLOAT32_RTOL = 1e-5
 class Case:
     name: str
     estimator: str
-    target: str  # "linear" | "binary" | "softmax"
+    target: str  # "linear" | "binary" | "softmax" | "multilabel" | "multioutput"
     kwargs: dict[str, Any] = field(default_factory=dict)
     batch: int | None = 8
     rows: tuple[int, ...] = ()  # shard sizes per k (empty: 40 each); see shard_sizes
@@ -79,6 +79,31 @@ CASES = [
         {"hidden_layer_sizes": (6,), "ema_decay": 0.8},
     ),
     Case("swa", "MLPRegressor", "linear", {"hidden_layer_sizes": (4,), "swa_start": 3}),
+    # 2-D y: a 0/1 indicator matrix (one sigmoid per label), several targets
+    Case(
+        "mlp_multilabel",
+        "MLPClassifier",
+        "multilabel",
+        {"hidden_layer_sizes": (6,)},
+        weighted=True,
+    ),
+    Case(
+        "mlp_multioutput", "MLPRegressor", "multioutput", {"hidden_layer_sizes": (5,)}
+    ),
+    Case(
+        "multilabel_early_stopping",
+        "MLPClassifier",
+        "multilabel",
+        {
+            "hidden_layer_sizes": (6,),
+            "early_stopping": True,
+            "n_iter_no_change": 2,
+            "max_iter": 30,
+            "tol": 0.02,
+            "learning_rate": 0.01,
+        },
+        validation=True,
+    ),
     # no random_state: the processes agree all the same (rank 0's weights)
     # main's fit options under global semantics: sample weights scaled to
     # mean 1 over every process's rows, "balanced" from the global class
@@ -170,6 +195,10 @@ def global_data(case: Case, n: int, seed: int) -> tuple[Any, Any]:
     z = X @ np.array([1.0, -2.0, 0.5, 0.0, 1.5]) + 0.3 * rng.standard_normal(n)
     if case.target == "linear":
         return X, z
+    if case.target in ("multilabel", "multioutput"):
+        Z = np.stack([z, X @ np.array([0.5, 1.0, -1.0, 2.0, 0.0]), X[:, 3]], axis=1)
+        Z += 0.3 * rng.standard_normal(Z.shape)
+        return X, (Z > 0).astype(int) if case.target == "multilabel" else Z
     if case.target == "binary":
         return X, np.where(z > 0, "yes", "no")
     return X, np.digitize(z, [-1.0, 1.0])
@@ -235,7 +264,7 @@ def single_process(case: Case, k: int) -> tuple[Any, Any, int | None, Any]:
 
 def encoded(est: Any, y: Any) -> Any:
     """Targets as the estimator's scores read them (class indices or floats)."""
-    if est._classifier:
+    if est._classifier and not est._multilabel:
         return np.searchsorted(est.classes_, y)
     return np.asarray(y, dtype=est._params[0].dtype)
 

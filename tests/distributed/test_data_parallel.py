@@ -97,7 +97,7 @@ def test_matches_one_process_with_the_global_batch(
     )
     if case.validation:
         assert got["scores"] == one.validation_scores_
-    if name in ("tol", "early_stopping"):
+    if name in ("tol", "early_stopping", "multilabel_early_stopping"):
         assert one.n_iter_ < one.max_iter  # the rule did stop training
 
 
@@ -182,7 +182,12 @@ def test_validation_scores_are_weighted_over_every_process(
     # what early stopping compares: one process's weighted accuracy / R^2 of
     # every process's validation rows, from the sums all-reduced
     k, results = run
-    for name in ("weighted_linear", "weighted_full_batch", "weighted_mlp_f32"):
+    for name in (
+        "weighted_linear",
+        "weighted_full_batch",
+        "weighted_mlp_f32",
+        "mlp_multilabel",
+    ):
         case = cs.BY_NAME[name]
         scores = [res[f"score/{name}"] for res in results]
         assert len(set(scores)) == 1, scores

@@ -59,7 +59,7 @@ def epoch_calls(draw: Any) -> dict[str, Any]:
     n = draw(st.integers(1, 12))
     d = draw(st.integers(1, 4))
     hidden = draw(st.lists(st.integers(1, 4), max_size=2))
-    loss = draw(st.sampled_from(["log_loss", "squared_error"]))
+    loss = draw(st.sampled_from(["log_loss", "squared_error", "multilabel_log_loss"]))
     k = draw(st.integers(1, 3))
     units = [d, *hidden, k]
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
@@ -73,6 +73,8 @@ def epoch_calls(draw: Any) -> dict[str, Any]:
         )
     if loss == "log_loss":
         y = rng.integers(0, max(k, 2), n).astype(np.intp)
+    elif loss == "multilabel_log_loss":
+        y = rng.integers(0, 2, (n, k)).astype(dtype)
     else:
         y = rng.standard_normal((n, k) if k > 1 else n).astype(dtype)
     opt_cls = draw(st.sampled_from([steepest.SGD, steepest.Adam, steepest.AdamW,
@@ -118,7 +120,7 @@ def epoch_calls(draw: Any) -> dict[str, Any]:
             call[target] = np.asarray(a.reshape(-1)[0])
         elif target == "perm":
             call[target] = np.zeros_like(a)
-        elif target == "y" and loss == "log_loss":
+        elif target == "y" and loss != "squared_error":
             call[target] = a + 5
         else:
             call[target] = list(a.tolist())

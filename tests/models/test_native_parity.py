@@ -35,6 +35,7 @@ MODELS = [
     ("mlp-3class-tanh", "mlp", 3, "log_loss", "tanh", (6, 4)),
     ("mlp-regress-sigmoid", "mlp", 2, "squared_error", "sigmoid", (6,)),
     ("mlp-identity", "mlp", 1, "squared_error", "identity", (3,)),
+    ("mlp-multilabel-relu", "mlp", 3, "multilabel_log_loss", "relu", (6,)),
 ]
 
 # Per rule, configurations tuned for these runs: the estimators' optimizer
@@ -78,6 +79,8 @@ def make_problem(
     if loss == "squared_error":
         y = (X @ rng.standard_normal((D, k)) + 0.3).astype(dtype)
         y = y[:, 0] if k == 1 else y
+    elif loss == "multilabel_log_loss":
+        y = rng.integers(0, 2, (N, k)).astype(dtype)
     else:
         y = rng.integers(0, k, N).astype(np.intp)
     if family == "linear":

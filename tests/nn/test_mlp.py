@@ -215,7 +215,7 @@ def test_init_params_rejects() -> None:
         (lambda p: {"X": np.ones((5, 2))}, ValueError, r"params\[0\] \(W1\) .* to follow X"),
         (lambda p: {"activation": "softplus"}, ValueError,
          "activation must be 'relu', 'tanh', 'sigmoid' or 'identity', got 'softplus'"),
-        (lambda p: {"loss": "hinge"}, ValueError, "loss must be 'log_loss' or 'squared_error', got 'hinge'"),
+        (lambda p: {"loss": "hinge"}, ValueError, "loss must be 'log_loss', 'squared_error' or 'multilabel_log_loss', got 'hinge'"),
         (lambda p: {"y": np.array([0, 1, 2, 0, 1])}, ValueError, r"y holds labels outside \[0, 2\)"),
         (lambda p: {"y": np.zeros(5, np.float32), "loss": "squared_error"}, TypeError,
          "y has dtype float32 but X has dtype float64"),

@@ -49,6 +49,7 @@ Tests: ``tests/models/test_faults.py``, ``tests/models/test_resume.py``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -103,7 +104,8 @@ class SteepestEstimator(TrainingLoop):
             Converted once to a C-contiguous array of ``dtype`` (a copy when
             needed; X itself is never modified).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Class labels (classifiers) or targets (regressors).
+            Class labels (classifiers; MLPClassifier also a multi-label 0/1
+            indicator matrix) or targets (regressors).
         sample_weight : array-like of shape (n_samples,), float or None
             Per-row weights (finite, >= 0, positive sum) of the loss and its
             gradient, scaled to mean 1 over the training rows: a full batch
@@ -112,10 +114,12 @@ class SteepestEstimator(TrainingLoop):
             With early stopping the validation score is weighted too. With
             ``comm``: this shard's weights, scaled over every process's rows
             (a shard's may all be 0: it trains and adds nothing).
-        validation_data : (X_val, y_val) or None
+        validation_data : (X_val, y_val), (X_val, y_val, w_val) or None
             Scored after every epoch (``validation_scores_``); with
             ``early_stopping=True`` it replaces the ``validation_fraction``
-            split.
+            split. ``w_val``: the validation rows' sample weights (checked as
+            ``sample_weight``; None: 1 each), which weigh the score as the
+            held-out rows' own weights do for the automatic split.
         comm : communicator or None
             Data-parallel training: every process calls ``fit`` with its own
             shard ``(X, y)`` and the same hyperparameters; each batch's
@@ -168,9 +172,11 @@ class SteepestEstimator(TrainingLoop):
         )
         why = "warm_start=True" if warm else None
         if group is not None and self._classifier:
-            y = dp.classifier_targets(self, fn, group, y, why)
+            y = dp.classifier_targets(self, fn, group, y, why, opts.dtype)
         else:
             y = self._targets(fn, y, opts.dtype, why)
+        # the loss follows y (one sigmoid per label for multi-label y)
+        net = replace(net, loss=self._loss())
         w = self._with_class_weight(fn, w, y, chunk=False, comm=group)
         rng = o.make_rng(self.random_state)
         n_features = int(X.shape[1])
@@ -185,7 +191,10 @@ class SteepestEstimator(TrainingLoop):
         val: Data | None = None
         w_val = None
         if validation_data is not None:
-            val = validation_set(self, fn, validation_data, opts.dtype, y)
+            X_val, y_val, w_val = validation_set(
+                self, fn, validation_data, opts.dtype, y
+            )
+            val = (X_val, y_val)
         elif opts.early_stopping:
             train, held = split_validation(
                 rng, X.shape[0], opts.validation_fraction, fn
@@ -235,10 +244,11 @@ class SteepestEstimator(TrainingLoop):
             fn, sample_weight, int(X.shape[0]), positive_sum=group is None
         )
         if self._classifier:
-            y = self._chunk_labels(fn, y, classes, first)
+            y = self._chunk_labels(fn, y, classes, first, opts.dtype)
             w = self._with_class_weight(fn, w, y, chunk=True, comm=group)
         else:
             y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
+        net = replace(net, loss=self._loss())
         n_features = int(X.shape[1])
         if first:
             rng = o.make_rng(self.random_state)
@@ -289,6 +299,16 @@ class SteepestEstimator(TrainingLoop):
         """The rows' sample weights times their class weights (classifiers);
         "balanced" counts every process's labels when data-parallel."""
         if not self._classifier:
+            return w
+        if self._multilabel:
+            if self.class_weight is not None:
+                # scikit-learn's MLPClassifier has no class_weight; per-label
+                # weights of a row have no single meaning for its one loss
+                msg = (
+                    f"{fn}: class_weight must be None with multi-label y, got "
+                    f"{self.class_weight!r}; weigh rows with sample_weight"
+                )
+                raise ValueError(msg)
             return w
         if comm is None:
             per_class = class_weights(
@@ -386,7 +406,8 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
         raise NotImplementedError
 
     def predict_proba(self, X: Any) -> NDArray[Any]:
-        """Class probabilities of shape (n, n_classes), columns in ``classes_`` order."""
+        """Class probabilities of shape (n, n_classes), columns in ``classes_`` order
+        (multi-label: each label's probability)."""
         X, params = self._checked_X(X)
         return self._proba(params, X)
 
@@ -397,8 +418,12 @@ class SteepestClassifier(ClassifierMixin, SteepestEstimator):  # type: ignore[mi
         return out
 
     def predict(self, X: Any) -> NDArray[Any]:
-        """The most probable class label of each row (ties: the first class)."""
+        """The most probable class label of each row (ties: the first class);
+        multi-label: the 0/1 indicator matrix (n, n_labels) of int."""
         idx = self._predict_raw(X)  # first: raises NotFittedError before classes_
+        if self._multilabel:
+            # int, as scikit-learn's LabelBinarizer.inverse_transform
+            return idx.astype(int, copy=False)
         out: NDArray[Any] = self.classes_[idx]
         return out
 

@@ -91,10 +91,21 @@ def start(
 
 
 def classifier_targets(
-    est: Any, fn: str, comm: Communicator, y: Any, why: str | None
-) -> NDArray[np.intp]:
-    """Class indices of the shard's labels among every shard's classes."""
+    est: Any, fn: str, comm: Communicator, y: Any, why: str | None, dt: np.dtype[Any]
+) -> NDArray[Any]:
+    """Class indices of the shard's labels among every shard's classes
+    (multi-label: the shard's 0/1 indicators, every shard with as many labels)."""
     check_classification_targets(y)
+    widths = comm.allgather(int(y.shape[1]) if y.ndim == 2 else 0)
+    if len(set(widths)) > 1:
+        msg = (
+            f"{fn}: every process needs y of one kind (1-D labels, or multi-label "
+            f"with as many columns); got label columns {widths} by rank (0: 1-D)"
+        )
+        raise ValueError(msg)
+    if y.ndim == 2:
+        out: NDArray[Any] = est._indicators(fn, y, dt, why)
+        return out
     local = np.unique(y)
     classes = np.unique(np.concatenate(comm.allgather(local)))
     at_least_two_classes(fn, classes)
@@ -104,6 +115,10 @@ def classifier_targets(
             f"{est.classes_.tolist()!r}; got {classes.tolist()!r}"
         )
         raise ValueError(msg)
+    if why and est._multilabel:
+        msg = f"{fn}: {why} needs multi-label y as in the previous fit; got 1-D y"
+        raise ValueError(msg)
+    est._multilabel = False
     est.classes_ = classes
     return encode_labels(fn, classes, y, "y")
 
@@ -253,7 +268,9 @@ def score(
     pred = est._raw_predict(params, X)
     w = np.ones(y.shape[0]) if weight is None else np.asarray(weight, np.float64)
     if est._classifier:
-        return accuracy(comm, pred == y, w)
+        hit = pred == y
+        hit = hit.all(axis=1) if hit.ndim == 2 else hit  # multi-label: subset accuracy
+        return accuracy(comm, hit, w)
     return r2(comm, y, pred, w)
 
 

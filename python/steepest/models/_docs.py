@@ -234,7 +234,8 @@ CLASSIFIER_PARTIAL_FIT = PARTIAL_FIT.format(
 classes : array-like of shape (n_classes,) or None, default=None
     Every label of the whole data set: required on the first call (a chunk
     may lack some classes); later it may be omitted, or must equal
-    ``classes_``.
+    ``classes_``. Multi-label y (MLPClassifier): may be omitted, else the
+    column indices ``0 .. n_labels - 1``.
 """,
     label_error=", a label is not in ``classes_``, or ``classes`` is missing on "
     "the first call or differs from ``classes_``",

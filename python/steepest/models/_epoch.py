@@ -59,8 +59,9 @@ class Network:
 
     family : "linear" | "logistic" | "mlp"
         Picks the reference module; the native loop treats all three alike.
-    loss : "squared_error" | "log_loss"
-        log_loss with one output is the binary sigmoid loss, else softmax.
+    loss : "squared_error" | "log_loss" | "multilabel_log_loss"
+        log_loss with one output is the binary sigmoid loss, else softmax;
+        multilabel_log_loss one sigmoid loss per output on 0/1 targets.
     activation : "relu" | "tanh" | "sigmoid" | "identity"
         Of every hidden layer (unused without hidden layers).
     alpha, l1_ratio : float
@@ -160,7 +161,8 @@ def run_epoch(
     ``params`` are the arrays ``opt`` was built on (updated in place, as is
     ``opt``'s state and ``step_count``). ``X`` is C-contiguous of the params'
     dtype; ``y`` holds class indices (intp) for ``log_loss``, targets of the
-    params' dtype for ``squared_error``; ``perm`` a permutation of the rows.
+    params' dtype for ``squared_error`` (0/1 of that dtype, (n, k), for
+    ``multilabel_log_loss``); ``perm`` a permutation of the rows.
     The loss is that of :func:`steepest.reference.train.run_epoch`; it is NaN
     or inf when training diverged (the native loop then stops at that batch;
     ``params`` may hold non-finite values and must be restored by the caller).

@@ -21,6 +21,7 @@ from ..reference.schedules import Constant, SequentialLR
 from ..typing import FloatArray
 from ._labels import encode_labels
 from ._surface import ModelSurface
+from ._weights import check_sample_weight
 
 #: the smallest validation set early stopping scores (scikit-learn's MLP rule)
 MIN_VALIDATION_ROWS = 2
@@ -149,16 +150,23 @@ def split_validation(
 
 def validation_set(
     est: ModelSurface, fn: str, data: Any, dt: np.dtype[Any], y_train: NDArray[Any]
-) -> tuple[FloatArray, NDArray[Any]]:
-    """``fit(validation_data=(X_val, y_val))`` checked and encoded like the training set."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        msg = f"{fn}: validation_data must be a pair (X_val, y_val)"
+) -> tuple[FloatArray, NDArray[Any], NDArray[np.float64] | None]:
+    """``fit(validation_data=(X_val, y_val[, w_val]))`` checked and encoded like
+    the training set; ``(X_val, y_val, w_val)`` with ``w_val`` the rows'
+    sample weights as :func:`._weights.check_sample_weight` checks them (None:
+    1 each), which the validation score uses unscaled."""
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        msg = f"{fn}: validation_data must be a pair (X_val, y_val) or a triple (X_val, y_val, w_val)"
         raise ValueError(msg)
     X_val = validate_data(est, data[0], reset=False, dtype=dt, order="C")
     y_val = check_array(data[1], ensure_2d=False, dtype=None)
     if y_val.shape[0] != X_val.shape[0]:
         msg = f"{fn}: validation_data has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y"
         raise ValueError(msg)
+    w_val = None
+    if len(data) == 3:
+        name = "validation_data w_val"
+        w_val = check_sample_weight(fn, data[2], int(X_val.shape[0]), name)
     if not est._classifier and X_val.shape[0] < MIN_VALIDATION_ROWS:
         # a classifier's accuracy on one row is defined; R² is not
         msg = (
@@ -166,10 +174,21 @@ def validation_set(
             f"to score (R² of one row is undefined), got {X_val.shape[0]}"
         )
         raise ValueError(msg)
+    if est._classifier and est._multilabel:
+        k = est.classes_.shape[0]
+        ok = y_val.ndim == 2 and y_val.shape[1] == k and np.isin(y_val, (0, 1)).all()
+        if not ok:
+            msg = (
+                f"{fn}: validation_data y must be a 0/1 indicator matrix of {k} "
+                f"columns as the training y, got shape {y_val.shape}"
+            )
+            raise ValueError(msg)
+        return X_val, np.ascontiguousarray(y_val, dtype=dt), w_val
     if est._classifier:
-        return X_val, encode_labels(fn, est.classes_, y_val, "validation_data y")
+        y_enc = encode_labels(fn, est.classes_, y_val, "validation_data y")
+        return X_val, y_enc, w_val
     y_val = np.ascontiguousarray(y_val, dtype=dt).reshape((-1, *y_train.shape[1:]))
-    return X_val, y_val
+    return X_val, y_val, w_val
 
 
 __all__ = [

@@ -19,14 +19,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
 from sklearn.metrics import r2_score  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
     check_classification_targets,
+    type_of_target,
 )
 from sklearn.utils.validation import (  # type: ignore[import-untyped]
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
@@ -51,6 +54,10 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
     _ravel_column_y: ClassVar[bool] = False
     #: the attribute whose presence means "fitted" (others are set early in fit)
     _fitted_attribute: ClassVar[str] = "coef_"
+    #: a classifier that accepts a 0/1 indicator matrix y (multi-label)
+    _multilabel_ok: ClassVar[bool] = False
+    #: fitted on multi-label y (set by fit and partial_fit; False until then)
+    _multilabel: bool = False
 
     # fitted state (declared for the type checker; set by fit and partial_fit)
     classes_: NDArray[Any]
@@ -58,8 +65,11 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
     _params: list[FloatArray]
 
     def _loss(self) -> str:
-        """The training loss: cross-entropy for classifiers, else squared error."""
-        return "log_loss" if self._classifier else "squared_error"
+        """The training loss: cross-entropy for classifiers (one sigmoid per
+        label for multi-label y), else squared error."""
+        if not self._classifier:
+            return "squared_error"
+        return "multilabel_log_loss" if self._multilabel else "log_loss"
 
     # -- model hooks --------------------------------------------------------------
     def _network(self, fn: str, alpha: float) -> Network:
@@ -90,9 +100,45 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         """``validate_data`` of fit and partial_fit: X C-contiguous of ``dt``."""
         X, y = validate_data(
             self, X, y, reset=reset, dtype=dt, order="C",
-            multi_output=not self._classifier, y_numeric=not self._classifier,
+            multi_output=not self._classifier or self._multilabel_ok,
+            y_numeric=not self._classifier,
         )  # fmt: skip
+        if self._classifier and self._multilabel_ok and y.ndim == 2:
+            # a sparse indicator matrix is densified (predictions are dense)
+            dense = y.toarray() if sp.issparse(y) else y
+            y = self._indicator_or_1d(type(self).__name__, dense)
         return X, y
+
+    @staticmethod
+    def _indicator_or_1d(fn: str, y: NDArray[Any]) -> NDArray[Any]:
+        """2-D classifier y: a column becomes 1-D (with scikit-learn's
+        DataConversionWarning); more columns must be a multi-label indicator."""
+        if y.shape[1] == 1:
+            out: NDArray[Any] = column_or_1d(y, warn=True)
+            return out
+        kind = type_of_target(y)
+        # type_of_target also calls any two integers "multilabel-indicator"
+        if kind != "multilabel-indicator" or not np.isin(y, (0, 1)).all():
+            msg = (
+                f"{fn}: y of shape {y.shape} must be a multi-label indicator matrix "
+                f"of 0 and 1 (type_of_target 'multilabel-indicator'), got {kind!r}"
+            )
+            raise ValueError(msg)
+        return y
+
+    def _indicators(
+        self, fn: str, y: NDArray[Any], dt: np.dtype[Any], why: str | None
+    ) -> NDArray[Any]:
+        """Multi-label targets as 0/1 of the model dtype; ``classes_`` the
+        column indices, as scikit-learn's LabelBinarizer sets them."""
+        k = int(y.shape[1])
+        if why and not (self._multilabel and k == self.classes_.shape[0]):
+            before = f"{self.classes_.shape[0]} labels" if self._multilabel else "1-D y"
+            msg = f"{fn}: {why} needs y shaped as in the previous fit ({before}); got {k} labels"
+            raise ValueError(msg)
+        self._multilabel = True
+        self.classes_ = np.arange(k)
+        return np.ascontiguousarray(y, dtype=dt)
 
     def _targets(
         self, fn: str, y: Any, dt: np.dtype[Any], why: str | None
@@ -104,6 +150,14 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         """
         if self._classifier:
             check_classification_targets(y)
+            if y.ndim == 2:  # checked by _training_data: a multi-label indicator
+                return self._indicators(fn, y, dt, why)
+            if why and self._multilabel:
+                msg = (
+                    f"{fn}: {why} needs multi-label y as in the previous fit; got 1-D y"
+                )
+                raise ValueError(msg)
+            self._multilabel = False
             classes, idx = np.unique(y, return_inverse=True)
             at_least_two_classes(fn, classes)
             if why and not np.array_equal(classes, self.classes_):
@@ -128,10 +182,28 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         return target
 
     def _chunk_labels(
-        self, fn: str, y: Any, classes: Any, first: bool
-    ) -> NDArray[np.intp]:
-        """Class indices of a partial_fit chunk; ``classes_`` set on the first call."""
+        self, fn: str, y: Any, classes: Any, first: bool, dt: np.dtype[Any]
+    ) -> NDArray[Any]:
+        """Class indices of a partial_fit chunk; ``classes_`` set on the first call.
+
+        Multi-label: the chunk's 0/1 indicators; ``classes`` may be omitted
+        (the labels are the columns), else it must be their indices.
+        """
         check_classification_targets(y)
+        if y.ndim == 2:
+            given = None if classes is None else np.unique(np.asarray(classes))
+            if given is not None and not np.array_equal(given, np.arange(y.shape[1])):
+                msg = (
+                    f"{fn}: partial_fit got classes={given.tolist()!r}; with a "
+                    f"multi-label y of {y.shape[1]} columns they are the column "
+                    f"indices 0..{y.shape[1] - 1} (or omit classes)"
+                )
+                raise ValueError(msg)
+            return self._indicators(fn, y, dt, None if first else "partial_fit")
+        if not first and self._multilabel:
+            msg = f"{fn}: partial_fit needs multi-label y as in the previous fit; got 1-D y"
+            raise ValueError(msg)
+        self._multilabel = False
         known = None if first else self.classes_
         if classes is not None:
             given = np.unique(np.asarray(classes))
@@ -190,7 +262,11 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         if weight is not None and not np.any(weight > 0):
             return float("nan")
         if self._classifier:
-            return float(np.average(pred == y, weights=weight))
+            hit = pred == y
+            # multi-label: subset accuracy, as ClassifierMixin.score
+            return float(
+                np.average(hit.all(axis=1) if hit.ndim == 2 else hit, weights=weight)
+            )
         return float(r2_score(y, pred, sample_weight=weight))
 
     def __sklearn_tags__(self) -> Any:

@@ -34,7 +34,12 @@ from ..typing import FloatArray
 
 
 def check_sample_weight(
-    fn: str, sample_weight: Any, n: int, *, positive_sum: bool = True
+    fn: str,
+    sample_weight: Any,
+    n: int,
+    name: str = "sample_weight",
+    *,
+    positive_sum: bool = True,
 ) -> NDArray[np.float64] | None:
     """None, or the weights as a new float64 array of shape (n,), checked.
 
@@ -42,33 +47,34 @@ def check_sample_weight(
     with a positive sum (``positive_sum=False``: the sum may be 0, as one
     shard's of a data-parallel fit, whose sum over every shard is checked
     later on every process alike); the caller's object is never modified.
+    ``name`` names the argument in the messages.
     """
     if sample_weight is None:
         return None
     raw = np.asarray(sample_weight)
     if raw.dtype == np.bool_ or not np.issubdtype(raw.dtype, np.number):
-        msg = f"{fn}: sample_weight must hold real numbers, got dtype {raw.dtype}"
+        msg = f"{fn}: {name} must hold real numbers, got dtype {raw.dtype}"
         raise TypeError(msg)
     if np.iscomplexobj(raw):
-        msg = f"{fn}: sample_weight must hold real numbers, got dtype {raw.dtype}"
+        msg = f"{fn}: {name} must hold real numbers, got dtype {raw.dtype}"
         raise TypeError(msg)
     w = np.full(n, raw, dtype=np.float64) if raw.ndim == 0 else raw.astype(np.float64)
     if w.shape != (n,):
         msg = (
-            f"{fn}: sample_weight must have shape ({n},) (one weight per row of X), "
+            f"{fn}: {name} must have shape ({n},) (one weight per row of X), "
             f"got shape {raw.shape}"
         )
         raise ValueError(msg)
     bad = np.flatnonzero(~np.isfinite(w))
     if bad.size:
-        msg = f"{fn}: sample_weight must be finite, got {w[bad[0]]} at index {bad[0]}"
+        msg = f"{fn}: {name} must be finite, got {w[bad[0]]} at index {bad[0]}"
         raise ValueError(msg)
     bad = np.flatnonzero(w < 0)
     if bad.size:
-        msg = f"{fn}: sample_weight must be >= 0, got {w[bad[0]]} at index {bad[0]}"
+        msg = f"{fn}: {name} must be >= 0, got {w[bad[0]]} at index {bad[0]}"
         raise ValueError(msg)
     if positive_sum and not np.any(w > 0):
-        msg = f"{fn}: sample_weight must have a positive sum, got {n} zero weights"
+        msg = f"{fn}: {name} must have a positive sum, got {n} zero weights"
         raise ValueError(msg)
     return w
 

@@ -198,8 +198,10 @@ class MLPBase(SteepestEstimator):
         self.n_outputs_ = int(params[-1].shape[0])
         if self._loss() == "squared_error":
             self.out_activation_ = "identity"
+        elif self._multilabel or self.n_outputs_ == 1:
+            self.out_activation_ = "logistic"
         else:
-            self.out_activation_ = "logistic" if self.n_outputs_ == 1 else "softmax"
+            self.out_activation_ = "softmax"
 
     def _public_params(self) -> list[FloatArray]:
         params: list[FloatArray] = []
@@ -214,8 +216,17 @@ class MLPClassifier(SteepestClassifier, MLPBase):
 
 Hidden layers share one activation; the output is one sigmoid unit for two
 classes, else a softmax over the classes; the loss is the mean
-cross-entropy plus the L2 penalty ``alpha / 2 * sum ||W||^2``.""",
-        "classes_ : ndarray of shape (n_classes,)\n    The sorted labels of ``y``.\n",
+cross-entropy plus the L2 penalty ``alpha / 2 * sum ||W||^2``.
+
+Multi-label y (a 0/1 indicator matrix of shape (n_samples, n_labels),
+scikit-learn's ``type_of_target == "multilabel-indicator"``) trains one
+sigmoid unit per label on the sum of the labels' binary cross-entropies
+(averaged over the samples, as scikit-learn's MLPClassifier); ``predict``
+returns the indicator matrix (probability > 0.5), ``predict_proba`` each
+label's probability (n_samples, n_labels), ``score`` the subset accuracy;
+``class_weight`` must then be None (scikit-learn's MLPClassifier has none).""",
+        "classes_ : ndarray of shape (n_classes,)\n    The sorted labels of ``y`` "
+        "(multi-label: the column indices ``0 .. n_labels - 1``).\n",
         """\
 >>> import numpy as np
 >>> from steepest import MLPClassifier
@@ -290,12 +301,20 @@ True
         )
         self.class_weight = class_weight
 
+    _multilabel_ok = True
+
     def _n_out(self) -> int:
         k = int(self.classes_.shape[0])
-        return 1 if k == 2 else k
+        return 1 if k == 2 and not self._multilabel else k
 
     def _proba(self, params: list[FloatArray], X: FloatArray) -> NDArray[Any]:
-        return _mlp.predict_proba(params, X, activation=self._fitted_activation)
+        act = self._fitted_activation
+        return _mlp.predict_proba(params, X, activation=act, loss=self._loss())
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True  # 0/1 indicator y (n, k)
+        return tags
 
 
 class MLPRegressor(SteepestRegressor, MLPBase):
@@ -304,7 +323,10 @@ class MLPRegressor(SteepestRegressor, MLPBase):
 
 Hidden layers share one activation, the output layer is linear; the loss is
 ``mean 0.5 * (y_hat - y)^2`` (over samples and targets) plus the L2 penalty
-``alpha / 2 * sum ||W||^2``. A column vector y is fitted as 1-D.""",
+``alpha / 2 * sum ||W||^2``. A column vector y is fitted as 1-D. The loss
+is scikit-learn's MLPRegressor loss value, and the gradient is that loss's:
+scikit-learn's gradient leaves out the 1/n_targets of its mean over the
+targets, so with k targets its learning rate ``lr`` is ``k * lr`` here.""",
         "",
         """\
 >>> import numpy as np

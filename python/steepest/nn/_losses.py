@@ -19,7 +19,13 @@ rounded 1/n). The formulas never overflow for finite Z::
     softmax   y_i in {0, ..., K-1};  m_i = max_j z_ij,  s_ij = z_ij - m_i
               l_i = log(sum_j exp(s_ij)) - s_i,y_i          (= logsumexp(z_i) - z_i,y_i)
               D_ij = (exp(s_ij) / sum_j exp(s_ij) - [j == y_i]) / n
+    multilabel  Y (n, k) of 0/1 in the dtype of Z: k independent binary losses
+              t_ij = -z_ij if y_ij == 1 else z_ij
+              l_i = sum_j softplus(t_ij)      (summed over the labels)
+              D_ij = (sigmoid(z_ij) - y_ij) / n
 
+The multilabel loss is scikit-learn's ``binary_log_loss`` of a multi-label
+MLPClassifier (mean over samples, sum over labels), and so is its gradient.
 The squared loss is scikit-learn's ``squared_error / 2`` of MLPRegressor (mean
 over samples *and* outputs, halved); with one output it is
 ``mean_i 0.5 * (z_i - y_i)^2``.
@@ -82,6 +88,19 @@ def binary(
         return loss, (sigmoid(z) - y.astype(z.dtype)) / n
     loss = np.sum(w * softplus(t)) / n
     return loss, (w * (sigmoid(z) - y.astype(z.dtype))) / n
+
+
+def multilabel(
+    Z: NDArray[Any], Y: NDArray[Any], w: NDArray[Any] | None = None
+) -> tuple[Any, NDArray[Any]]:
+    """Per-label sigmoid cross-entropy of logits Z (n, k) against 0/1 targets Y (n, k)."""
+    T = Z.dtype.type
+    n = T(Z.shape[0])
+    t = np.where(Y == T(1.0), -Z, Z)
+    if w is None:
+        return np.sum(softplus(t)) / n, (sigmoid(Z) - Y) / n
+    wr = w[:, None]
+    return np.sum(wr * softplus(t)) / n, (wr * (sigmoid(Z) - Y)) / n
 
 
 def softmax(

@@ -23,6 +23,9 @@ Output losses (``loss=``), exactly those of :mod:`.linear` / :mod:`.logistic`:
 * ``"log_loss"`` with k >= 2: softmax cross-entropy, labels in [0, k).
 * ``"squared_error"``: ``(0.5 * sum_ij (Z_ij - y_ij)^2) / (n*k)`` (scikit-learn's
   MLPRegressor ``squared_error / 2``); y of shape (n,) when k = 1, else (n, k).
+* ``"multilabel_log_loss"``: k independent sigmoid cross-entropies on a 0/1
+  indicator matrix y (n, k) of the dtype of X, summed over the labels and
+  averaged over the samples (scikit-learn's multi-label MLPClassifier).
 
 Backward pass, with D = dJ/dZ from the loss (1/n included)::
 
@@ -51,10 +54,10 @@ from . import _inputs as c
 from ._activations import ACTIVATIONS, activate, derivative, sigmoid
 from ._dense import layer_grads
 from ._init import INIT_KINDS, init_weight
-from ._losses import binary, softmax, softmax_proba, squared
+from ._losses import binary, multilabel, softmax, softmax_proba, squared
 from ._penalty import penalty_value
 
-LOSSES = ("log_loss", "squared_error")
+LOSSES = ("log_loss", "squared_error", "multilabel_log_loss")
 
 
 def _check_model(fn: str, params: Any, X: Any) -> tuple[list[FloatArray], FloatArray]:
@@ -157,12 +160,22 @@ def decision_function(
 
 
 def predict_proba(
-    params: list[FloatArray], X: FloatArray, *, activation: str = "relu"
+    params: list[FloatArray],
+    X: FloatArray,
+    *,
+    activation: str = "relu",
+    loss: str = "log_loss",
 ) -> FloatArray:
-    """Class probabilities (n, K) of a ``log_loss`` network (binary: 2 columns)."""
-    Z = _output("mlp.predict_proba", params, X, activation)
+    """Class probabilities (n, K) of a ``log_loss`` network (binary: 2 columns);
+    ``multilabel_log_loss``: each label's probability, sigmoid(Z) of shape (n, k)."""
+    fn = "mlp.predict_proba"
+    Z = _output(fn, params, X, activation)
+    loss = v.choice(fn, "loss", loss, LOSSES)
+    if loss == "multilabel_log_loss":
+        out: FloatArray = sigmoid(Z)
+        return out
     if Z.shape[1] == 1:
-        out: FloatArray = np.concatenate([sigmoid(-Z), sigmoid(Z)], axis=1)
+        out = np.concatenate([sigmoid(-Z), sigmoid(Z)], axis=1)
         return out
     out = softmax_proba(Z)
     return out
@@ -175,12 +188,15 @@ def predict(
     activation: str = "relu",
     loss: str = "log_loss",
 ) -> NDArray[Any]:
-    """Class indices (``log_loss``; binary: z > 0) or the regression output."""
+    """Class indices (``log_loss``; binary: z > 0), the regression output, or
+    the 0/1 indicator matrix (n, k) of ``multilabel_log_loss`` (z > 0)."""
     fn = "mlp.predict"
     Z = _output(fn, params, X, activation)
     loss = v.choice(fn, "loss", loss, LOSSES)
     if loss == "squared_error":
         out: NDArray[Any] = Z[:, 0] if Z.shape[1] == 1 else Z
+    elif loss == "multilabel_log_loss":
+        out = (Z > 0).astype(np.intp)
     elif Z.shape[1] == 1:
         out = (Z[:, 0] > 0).astype(np.intp)
     else:
@@ -209,9 +225,10 @@ def loss_and_grad(
     y : ndarray
         ``log_loss``: integer class indices (n,). ``squared_error``: targets
         of the dtype of X, (n,) for one output, else (n, k).
+        ``multilabel_log_loss``: 0/1 indicators (n, k) of the dtype of X.
     activation : {"relu", "tanh", "sigmoid", "identity"}
         Of every hidden layer.
-    loss : {"log_loss", "squared_error"}
+    loss : {"log_loss", "squared_error", "multilabel_log_loss"}
     alpha, l1_ratio : float
         Penalty on every Wl (``alpha >= 0``, ``0 <= l1_ratio <= 1``).
         :func:`steepest.reference.train.run_epoch` passes only these; bind
@@ -246,6 +263,11 @@ def loss_and_grad(
     n, k = X.shape[0], params[-1].shape[0]
     if loss == "log_loss":
         labels = c.check_labels(fn, y, n, max(k, 2))
+    elif loss == "multilabel_log_loss":
+        y = c.check_target(fn, y, (n, k), X.dtype)
+        if not np.all((y == 0) | (y == 1)):
+            msg = f"{fn}: y must hold 0 or 1 for loss='multilabel_log_loss'"
+            raise ValueError(msg)
     else:
         y = c.check_target(fn, y, (n,) if k == 1 else (n, k), X.dtype)
     w = c.check_row_weights(fn, sample_weight, n, X.dtype)
@@ -253,6 +275,8 @@ def loss_and_grad(
     Z = A.pop()
     if loss == "squared_error":
         value, D = squared(Z[:, 0] if k == 1 else Z, y, w)
+    elif loss == "multilabel_log_loss":
+        value, D = multilabel(Z, y, w)
     elif k == 1:
         value, D = binary(Z[:, 0], labels, w)
     else:

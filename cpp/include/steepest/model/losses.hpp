@@ -5,9 +5,13 @@
 //             softplus(t) = max(t, 0) + log1p(exp(-|t|));  D_i = (sigmoid(z_i) - y_i) / n
 //   softmax   s_ij = z_ij - max_j z_ij;  L = sum_i (log sum_j exp(s_ij) - s_i,y_i) / n
 //             D_ij = (exp(s_ij) / sum_j exp(s_ij) - [j == y_i]) / n
+//   multilabel  k independent binary losses on 0/1 targets Y (n x k, of T):
+//             t_ij = -z_ij if y_ij == 1 else z_ij;  L = sum_ij softplus(t_ij) / n
+//             (summed over the labels, as scikit-learn's binary_log_loss),
+//             D_ij = (sigmoid(z_ij) - y_ij) / n
 // Row weights w (optional, null: none) multiply each row's loss and its row of
 // D before the division: sum_ij w_i * (r*r) and (w_i * r) / (n*k); w_i *
-// softplus(t_i) and (w_i * (s_i - y_i)) / n; w_i * (log sum - s_i,y_i) and
+// softplus(t_i) and (w_i * (s_i - y_i)) / n (multilabel: per element, w_i of its row); w_i * (log sum - s_i,y_i) and
 // (w_i * p_ij) / n with p the probabilities less the one-hot labels.
 // Element operations are the reference's, in T; the sums over the batch are
 // accumulated in double and rounded to T once (the reference's NumPy sums
@@ -22,7 +26,7 @@
 
 namespace steepest::model {
 
-enum class loss_kind { squared, binary, softmax };
+enum class loss_kind { squared, binary, softmax, multilabel };
 
 // Each function handles `n` rows of a batch of `total` rows (a thread's share,
 // or all of them), writes D for its rows and returns the sum of its rows'
@@ -102,8 +106,35 @@ double softmax_loss(const T* STEEPEST_RESTRICT z, const std::int64_t* STEEPEST_R
     return sum;
 }
 
+// Multilabel: the binary loss of every (row, label) on targets of T; the same
+// element operations as binary_loss.
+template <class T>
+double multilabel_loss(const T* STEEPEST_RESTRICT z, const T* STEEPEST_RESTRICT y, const T* w,
+                       T* STEEPEST_RESTRICT d, index_t n, index_t k, index_t total) {
+    const T tn = T(total);
+    double sum = 0;
+    for (index_t i = 0; i < n; ++i) {
+        for (index_t j = i * k; j < (i + 1) * k; ++j) {
+            const bool one = y[j] == T(1);
+            const T t = one ? -z[j] : z[j];
+            const T e = std::exp(-std::fabs(z[j]));
+            const T one_plus_e = T(1) + e;
+            const T loss = nan_max(t, T(0)) + std::log1p(e);
+            const T s = z[j] >= T(0) ? T(1) / one_plus_e : e / one_plus_e;
+            if (w == nullptr) {
+                sum += double(loss);
+                d[j] = (s - y[j]) / tn;
+            } else {
+                sum += double(w[i] * loss);
+                d[j] = (w[i] * (s - y[j])) / tn;
+            }
+        }
+    }
+    return sum;
+}
+
 // D for n rows of a batch of `total`, and their loss sum; `labels` for
-// binary/softmax, `targets` for squared; `w` the rows' weights or null.
+// binary/softmax, `targets` for squared and multilabel; `w` the rows' weights or null.
 template <class T>
 double output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const T* targets,
                    const T* w, T* d, index_t n, index_t k, index_t total) {
@@ -112,6 +143,8 @@ double output_loss(loss_kind kind, const T* z, const std::int64_t* labels, const
             return squared_loss(z, targets, w, d, n, k, total);
         case loss_kind::binary:
             return binary_loss(z, labels, w, d, n, total);
+        case loss_kind::multilabel:
+            return multilabel_loss(z, targets, w, d, n, k, total);
         default:
             return softmax_loss(z, labels, w, d, n, k, total);
     }
