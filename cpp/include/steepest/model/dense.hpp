@@ -41,9 +41,11 @@ struct network {
     std::size_t layers() const { return weights.size(); }
     index_t inputs() const { return units.front(); }
     index_t outputs() const { return units.back(); }
+    // the widest layer output: D and D @ W^T never have the inputs' width
+    // (a rows x features buffer would cost more than a sparse batch itself)
     index_t widest() const {
         index_t w = 0;
-        for (index_t u : units) w = u > w ? u : w;
+        for (std::size_t l = 1; l < units.size(); ++l) w = units[l] > w ? units[l] : w;
         return w;
     }
 };

@@ -14,7 +14,10 @@
 // Two ways to run the batches:
 // * serial: the calling thread does everything, the BLAS uses its own threads
 //   for the GEMMs (small batches, small networks, one thread);
-// * split: when a batch is big enough (batch x params >= split_work) one
+// * split: when a batch is big enough (batch x params >= split_work; CSR X
+//   counts its mean nonzeros per row x the first layer's width instead of
+//   features x width, since each thread's share of a sparse batch is that
+//   small while the gradients it zeroes and sums are whole) one
 //   parallel region runs the whole epoch. Each batch's rows are divided among
 //   the threads, each running the forward and backward pass on its rows with
 //   a single-threaded BLAS; after a barrier each thread sums the per-thread
@@ -449,7 +452,13 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
         count += sizes.emplace_back(net.units[l + 1]);
     }
     const int threads = max_threads();
-    const bool split = threads > 1 && B >= 2 * threads && double(B) * double(count) >= split_work();
+    // a CSR row costs its nonzeros x the first layer's width there, not d x width
+    double per_row = double(count);
+    if (in.csr.on()) {
+        const double first = double(net.units[0]) * double(net.units[1]);
+        per_row += double(in.csr.ptr[n]) / double(n) * double(net.units[1]) - first;
+    }
+    const bool split = threads > 1 && B >= 2 * threads && double(B) * per_row >= split_work();
     // split: one BLAS thread per OpenMP thread; serial: the BLAS threads the GEMMs
     detail::blas_threads_scope blas_scope(split ? 1 : threads);
     std::vector<model::workspace<T>> ws;
