@@ -232,7 +232,9 @@ def _snapshot(X: Any) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("backend", ["native", "reference"])
 @pytest.mark.parametrize("name", ESTIMATORS)
-def test_unsorted_and_int64_indices_kept_as_given(name: str, backend: str) -> None:
+def test_unsorted_repeated_and_int64_indices_kept_as_given(
+    name: str, backend: str
+) -> None:
     X, y = sparse_data(name)
     # reverse each row's entries: the same matrix, indices unsorted
     data, ind = X.data.copy(), X.indices.copy()
@@ -244,18 +246,28 @@ def test_unsorted_and_int64_indices_kept_as_given(name: str, backend: str) -> No
     wide = X.copy()  # scipy's constructor would narrow the indices to int32
     wide.indices, wide.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
     assert wide.indices.dtype == np.int64
-    before = [_snapshot(m) for m in (unsorted, wide)]
-    a, b, c = (make(name, backend, np.float64) for _ in range(3))
+    # every entry stored twice as two halves (not canonical: duplicates)
+    counts = np.diff(X.indptr)
+    twice = sp.csr_matrix(
+        (
+            np.repeat(X.data / 2, 2),
+            np.repeat(X.indices, 2),
+            np.concatenate([[0], np.cumsum(2 * counts)]),
+        ),
+        shape=X.shape,
+    )
+    assert not twice.has_canonical_format
+    given = (unsorted, wide, twice)
+    before = [_snapshot(m) for m in given]
+    ref = make(name, backend, np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", steepest.ConvergenceWarning)
-        a.fit(unsorted, y)
-        b.fit(wide, y)
-        c.fit(X.toarray(), y)
-    a.predict(unsorted)
-    b.predict(wide)
-    assert_close(weights(a), weights(c), np.float64)
-    assert_close(weights(b), weights(c), np.float64)
-    for m, snap in zip((unsorted, wide), before, strict=True):
+        ref.fit(X.toarray(), y)
+        for m in given:
+            est = make(name, backend, np.float64).fit(m, y)
+            est.predict(m)
+            assert_close(weights(est), weights(ref), np.float64)
+    for m, snap in zip(given, before, strict=True):
         now = _snapshot(m)
         for x, z in zip(now[:3], snap[:3], strict=True):
             np.testing.assert_array_equal(x, z)
