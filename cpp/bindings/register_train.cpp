@@ -129,6 +129,9 @@ struct epoch_args {
     bool has_sched = false;
     double lr = 0, lr_scale = 1, alpha = 0, l1_ratio = 0;
     py::array X, y, perm;
+    py::array X_indices, X_indptr;  // X as CSR: X holds its data (else unused)
+    bool csr = false;
+    index_t n = 0;
     py::object weights;  // None or an array (n,) of the params' dtype
     index_t batch = 0;
     model::loss_kind loss = model::loss_kind::squared;
@@ -293,6 +296,47 @@ void check_targets(const epoch_args& a, index_t n) {
     }
 }
 
+// X dense (n >= 1, d); or, with indices and indptr, the data of a CSR matrix
+// with d columns: int32 indices in [0, d) (any order; a repeated one adds
+// up), int64 indptr of n + 1 >= 2 non-decreasing offsets from 0 to nnz.
+void read_X(epoch_args& a, py::handle X, py::handle indices, py::handle indptr) {
+    const index_t d = a.units[0];
+    a.X = as_array("X", X);
+    check_layout("X", a.X, a.dt, false);
+    a.csr = !indices.is_none() || !indptr.is_none();
+    if (!a.csr) {
+        if (a.X.ndim() != 2 || a.X.shape(1) != d || a.X.shape(0) < 1) {
+            value_error(fn, "X has shape " + shape_str(a.X) + "; expected (n >= 1, " +
+                                std::to_string(d) + ")");
+        }
+        a.n = a.X.shape(0);
+        return;
+    }
+    a.X_indices = as_array("X_indices", indices);
+    a.X_indptr = as_array("X_indptr", indptr);
+    check_layout("X_indices", a.X_indices, py::dtype::of<std::int32_t>(), false);
+    check_layout("X_indptr", a.X_indptr, py::dtype::of<std::int64_t>(), false);
+    if (a.X.ndim() != 1 || a.X_indices.ndim() != 1 || a.X_indices.size() != a.X.size() ||
+        a.X_indptr.ndim() != 1 || a.X_indptr.size() < 2) {
+        value_error(fn, "a CSR X must be 1-D data and X_indices of one length and X_indptr of "
+                        "n + 1 >= 2 offsets, got shapes " + shape_str(a.X) + ", " +
+                            shape_str(a.X_indices) + ", " + shape_str(a.X_indptr));
+    }
+    a.n = a.X_indptr.size() - 1;
+    const auto* p = static_cast<const std::int64_t*>(a.X_indptr.data());
+    const auto* j = static_cast<const std::int32_t*>(a.X_indices.data());
+    if (p[0] != 0 || p[a.n] != a.X.size()) {
+        value_error(fn, "X_indptr must run from 0 to the number of stored entries " +
+                            std::to_string(a.X.size()));
+    }
+    for (index_t r = 0; r < a.n; ++r) {
+        if (p[r + 1] < p[r]) value_error(fn, "X_indptr must be non-decreasing");
+    }
+    int bad = 0;  // branch-free: the pass over every stored index vectorises
+    for (py::ssize_t e = 0; e < a.X.size(); ++e) bad |= (j[e] < 0) | (j[e] >= d);
+    if (bad) value_error(fn, "X_indices must be in [0, " + std::to_string(d) + ")");
+}
+
 model::loss_kind read_loss(py::handle obj, index_t outputs) {
     const std::string name = py::str(obj);
     if (name == "squared_error") return model::loss_kind::squared;
@@ -354,9 +398,13 @@ train::epoch_result run(const epoch_args& a) {
     opt.ema_copy_step = a.ema_copy_step;
     const bool labels =
         a.loss == model::loss_kind::binary || a.loss == model::loss_kind::softmax;
-    train::data<T> in{data_of<T>(a.X), labels ? data_of<std::int64_t>(a.y) : nullptr,
-                      labels ? nullptr : data_of<T>(a.y), data_of<std::int64_t>(a.perm),
-                      static_cast<index_t>(a.X.shape(0))};
+    train::data<T> in{a.csr ? nullptr : data_of<T>(a.X),
+                      labels ? data_of<std::int64_t>(a.y) : nullptr,
+                      labels ? nullptr : data_of<T>(a.y), data_of<std::int64_t>(a.perm), a.n};
+    if (a.csr) {
+        in.csr = {data_of<T>(a.X), data_of<std::int32_t>(a.X_indices),
+                  data_of<std::int64_t>(a.X_indptr)};
+    }
     if (!a.weights.is_none()) in.weights = data_of<T>(py::reinterpret_borrow<py::array>(a.weights));
     // Ctrl-C during a long epoch: Python's handler only sets a flag; this runs
     // it (with the GIL) between batches, and an exception it raises stays set
@@ -398,7 +446,8 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
                       py::handle perm, py::handle batch, py::handle loss, py::handle act,
                       py::handle alpha, py::handle l1_ratio, py::handle threads, py::handle ema,
                       py::handle ema_decay, py::handle ema_copy_step, py::handle sample_weight,
-                      py::handle fit_intercept, py::handle reduce, py::handle batches) {
+                      py::handle fit_intercept, py::handle reduce, py::handle batches,
+                      py::handle X_indices, py::handle X_indptr) {
     epoch_args a;
     read_params(a, params);
     if (!py::isinstance<py::dict>(rule_)) {
@@ -412,13 +461,8 @@ py::tuple train_epoch(py::handle params, py::handle rule_, py::handle step, py::
     a.lr_scale = real_arg(fn, "lr_scale", lr_scale);
     check_nonnegative(fn, "lr", a.lr);
     check_nonnegative(fn, "lr_scale", a.lr_scale);
-    a.X = as_array("X", X);
-    check_layout("X", a.X, a.dt, false);
-    if (a.X.ndim() != 2 || a.X.shape(1) != a.units[0] || a.X.shape(0) < 1) {
-        value_error(fn, "X has shape " + shape_str(a.X) + "; expected (n >= 1, " +
-                            std::to_string(a.units[0]) + ")");
-    }
-    const index_t n = a.X.shape(0);
+    read_X(a, X, X_indices, X_indptr);
+    const index_t n = a.n;
     if (!blas::fits(n)) value_error(fn, "X has too many rows for the 32-bit BLAS");
     a.loss = read_loss(loss, a.units.back());
     a.y = as_array("y", y);
@@ -472,7 +516,8 @@ void register_train(py::module_& m) {
           arg("X"), arg("y"), arg("perm"), arg("batch_size"), arg("loss"), arg("activation"),
           arg("alpha"), arg("l1_ratio"), arg("n_threads"), arg("ema") = py::none(),
           arg("ema_decay") = 0.0, arg("ema_copy_step") = -1, arg("sample_weight") = py::none(),
-          arg("fit_intercept") = true, arg("reduce") = py::none(), arg("batches") = py::none());
+          arg("fit_intercept") = true, arg("reduce") = py::none(), arg("batches") = py::none(),
+          arg("X_indices") = py::none(), arg("X_indptr") = py::none());
     m.def(
         "_set_split_work",
         [](double work) {

@@ -88,6 +88,9 @@ def train_epoch(
     # over the processes in place; batches[j] = the global rows of step j
     reduce: Callable[[NDArray[Any]], object] | None = None,
     batches: NDArray[Any] | None = None,
+    # X as CSR: X is its data (1-D), these its int32 indices and int64 indptr
+    X_indices: NDArray[Any] | None = None,
+    X_indptr: NDArray[Any] | None = None,
 ) -> tuple[float, int]: ...
 def sgd_epoch(
     X: NDArray[Any],  # dense (n, d), or a CSR matrix's data with indices, indptr

@@ -100,9 +100,16 @@ class SteepestEstimator(TrainingLoop):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy.sparse matrix/array of shape (n_samples, n_features)
             Converted once to a C-contiguous array of ``dtype`` (a copy when
-            needed; X itself is never modified).
+            needed; X itself is never modified). Sparse X becomes CSR of
+            ``dtype`` once (other formats and dtypes: a copy) and is never
+            densified: batches are gathered as CSR rows and the first
+            layer's ``X @ W`` and ``X^T @ D`` cost O(nonzeros x width). The
+            optimizer step stays dense, O(n_features x width) per step
+            (momentum and adaptive rules move every weight), so every rule
+            gives the densified X's results to rounding; NaN or inf in X's
+            data is an error naming X.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Class labels (classifiers; MLPClassifier also a multi-label 0/1
             indicator matrix) or targets (regressors).

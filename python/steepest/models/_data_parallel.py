@@ -56,6 +56,7 @@ from ._epoch import (
     ParamAverage,
     _reference_loss_and_grad,
     native_rule,
+    native_X,
     shrink_l1,
 )
 from ._labels import at_least_two_classes, encode_labels
@@ -208,14 +209,15 @@ def run_epoch(
         from .. import _core
 
         schedule = opt.lr_schedule
+        x = native_X(X)
         loss, steps = _core.train_epoch(
             params, native_rule(opt), opt.step_count,
             None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
-            X, y, perm, 0 if batch_size is None else batch_size,
+            x.pop("X"), y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
             None if ema is None else ema.arrays, 0.0 if ema is None else ema.decay,
             -1 if ema is None else ema.copy_step, sample_weight, net.fit_intercept,
-            reduce=par.comm.allreduce, batches=par.batches,
+            reduce=par.comm.allreduce, batches=par.batches, **x,
         )  # fmt: skip
         opt.advance(steps)
         return float(loss)

@@ -196,8 +196,9 @@ training loss. Random draws: see ``random_state``.
 
 Parameters
 ----------
-X : array-like of shape (n_samples, n_features)
-    The chunk; ``n_features`` must stay the same across calls.
+X : array-like or scipy.sparse matrix/array of shape (n_samples, n_features)
+    The chunk; ``n_features`` must stay the same across calls. Sparse X is
+    trained as CSR without densifying it (see ``fit``).
 y : array-like of shape (n_samples,){y_shape}
     {y_what}
 {classes}sample_weight : array-like of shape (n_samples,), float or None, default=None

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 from ..optim import Optimizer
@@ -141,6 +142,18 @@ def native_rule(opt: Optimizer) -> dict[str, Any]:
     return out
 
 
+def native_X(X: Any) -> dict[str, Any]:
+    """X as ``_core.train_epoch`` reads it: ``{"X": X}`` when dense; for a CSR
+    X its data, int32 indices and int64 indptr (``X_indices``, ``X_indptr``)."""
+    if not sp.issparse(X):
+        return {"X": X}
+    return {
+        "X": X.data,
+        "X_indices": X.indices.astype(np.int32, copy=False),
+        "X_indptr": X.indptr.astype(np.int64, copy=False),
+    }
+
+
 def run_epoch(
     backend: str,
     net: Network,
@@ -160,7 +173,11 @@ def run_epoch(
 
     ``params`` are the arrays ``opt`` was built on (updated in place, as is
     ``opt``'s state and ``step_count``). ``X`` is C-contiguous of the params'
-    dtype; ``y`` holds class indices (intp) for ``log_loss``, targets of the
+    dtype, or a scipy.sparse CSR matrix (or array) of that dtype: the batches
+    are then gathered as CSR rows and the first layer's products cost
+    O(nonzeros x width), while the optimizer step stays dense, O(params) (so
+    every rule gives the results of the densified X, to the order of the
+    sums); ``y`` holds class indices (intp) for ``log_loss``, targets of the
     params' dtype for ``squared_error`` (0/1 of that dtype, (n, k), for
     ``multilabel_log_loss``); ``perm`` a permutation of the rows.
     The loss is that of :func:`steepest.reference.train.run_epoch`; it is NaN
@@ -177,13 +194,15 @@ def run_epoch(
         from .. import _core
 
         schedule = opt.lr_schedule
+        x = native_X(X)
         loss, steps = _core.train_epoch(
             params, native_rule(opt), opt.step_count,
             None if schedule is None else schedule.to_native(), opt.lr, lr_scale,
-            X, y, perm, 0 if batch_size is None else batch_size,
+            x.pop("X"), y, perm, 0 if batch_size is None else batch_size,
             net.loss, net.activation, net.alpha, net.l1_ratio, n_threads,
             None if ema is None else ema.arrays, 0.0 if ema is None else ema.decay,
             -1 if ema is None else ema.copy_step, sample_weight, net.fit_intercept,
+            **x,
         )  # fmt: skip
         opt.advance(steps)
         return loss, steps
@@ -228,6 +247,7 @@ __all__ = [
     "FAMILIES",
     "Network",
     "ParamAverage",
+    "native_X",
     "native_rule",
     "run_epoch",
     "shrink_l1",

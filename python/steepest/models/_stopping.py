@@ -20,7 +20,7 @@ from ..optim import Optimizer
 from ..reference.schedules import Constant, SequentialLR
 from ..typing import FloatArray
 from ._labels import encode_labels
-from ._surface import ModelSurface
+from ._surface import SPARSE_FORMAT, ModelSurface, csr_input
 from ._weights import check_sample_weight
 
 #: the smallest validation set early stopping scores (scikit-learn's MLP rule)
@@ -158,7 +158,11 @@ def validation_set(
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
         msg = f"{fn}: validation_data must be a pair (X_val, y_val) or a triple (X_val, y_val, w_val)"
         raise ValueError(msg)
-    X_val = validate_data(est, data[0], reset=False, dtype=dt, order="C")
+    X_val = validate_data(
+        est, data[0], reset=False, dtype=dt, order="C",
+        accept_sparse=SPARSE_FORMAT, accept_large_sparse=True,
+    )  # fmt: skip
+    X_val = csr_input(fn, X_val)
     y_val = check_array(data[1], ensure_2d=False, dtype=None)
     if y_val.shape[0] != X_val.shape[0]:
         msg = f"{fn}: validation_data has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y"

@@ -37,6 +37,29 @@ from ..typing import FloatArray
 from ._epoch import Network
 from ._labels import at_least_two_classes, encode_labels
 
+#: what ``validate_data`` converts every sparse X to (once per call)
+SPARSE_FORMAT = "csr"
+
+
+def csr_input(fn: str, X: Any) -> Any:
+    """A sparse X as the models train on it: CSR with int32 column indices.
+
+    ``validate_data`` has already converted other formats to CSR and the data
+    to the model dtype (each a copy); int64 indices (large sparse matrices)
+    are narrowed here, in a new matrix, when the column count allows. Indices
+    are used in their order (unsorted or repeated ones need no sorting: a
+    repeated column adds up in the products, as it does in scipy's own), so
+    the user's matrix is never sorted or otherwise written. Dense X passes.
+    """
+    if not sp.issparse(X):
+        return X
+    if X.indices.dtype != np.int32:
+        if X.shape[1] > np.iinfo(np.int32).max:
+            msg = f"{fn}: X has {X.shape[1]} columns; a sparse X may have at most 2**31 - 1"
+            raise ValueError(msg)
+        X = type(X)((X.data, X.indices.astype(np.int32), X.indptr), shape=X.shape)
+    return X
+
 
 class ModelSurface(BaseEstimator):  # type: ignore[misc]
     """The model hooks and the scikit-learn plumbing every estimator shares.
@@ -97,9 +120,14 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
     def _training_data(
         self, X: Any, y: Any, dt: np.dtype[Any], *, reset: bool
     ) -> tuple[FloatArray, Any]:
-        """``validate_data`` of fit and partial_fit: X C-contiguous of ``dt``."""
+        """``validate_data`` of fit and partial_fit: X C-contiguous of ``dt``.
+
+        A scipy.sparse X (matrix or array, any format) becomes CSR of ``dt``
+        (:func:`csr_input`); NaN or inf in its data is an error naming X.
+        """
         X, y = validate_data(
             self, X, y, reset=reset, dtype=dt, order="C",
+            accept_sparse=SPARSE_FORMAT, accept_large_sparse=True,
             multi_output=not self._classifier or self._multilabel_ok,
             y_numeric=not self._classifier,
         )  # fmt: skip
@@ -107,7 +135,7 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
             # a sparse indicator matrix is densified (predictions are dense)
             dense = y.toarray() if sp.issparse(y) else y
             y = self._indicator_or_1d(type(self).__name__, dense)
-        return X, y
+        return csr_input(type(self).__name__, X), y
 
     @staticmethod
     def _indicator_or_1d(fn: str, y: NDArray[Any]) -> NDArray[Any]:
@@ -236,8 +264,9 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         """
         check_is_fitted(self, self._fitted_attribute)
         X = validate_data(
-            self, X, reset=False, dtype=(np.float64, np.float32), order="C"
-        )
+            self, X, reset=False, dtype=(np.float64, np.float32), order="C",
+            accept_sparse=SPARSE_FORMAT, accept_large_sparse=True,
+        )  # fmt: skip
         params = self._public_params()
         dt = np.result_type(X.dtype, params[0].dtype)
         cast = [p.astype(dt, copy=False) for p in params]
@@ -273,6 +302,7 @@ class ModelSurface(BaseEstimator):  # type: ignore[misc]
         tags = super().__sklearn_tags__()
         if not self._classifier:
             tags.target_tags.multi_output = True  # y of shape (n, k) is supported
+        tags.input_tags.sparse = True  # scipy.sparse X: CSR products, never densified
         return tags
 
     # -- pickling -----------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 from .. import _checks as v
@@ -22,8 +23,17 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_X(fn: str, X: Any) -> FloatArray:
-    """A non-empty 2-D float32/float64 ndarray (n_samples, n_features)."""
-    if not isinstance(X, np.ndarray):
+    """A non-empty 2-D float32/float64 ndarray (n_samples, n_features).
+
+    Or a scipy.sparse CSR matrix or array of that dtype: the models' only
+    products with X (``X @ W`` and ``X.T @ D``) are then scipy's sparse ones,
+    O(nonzeros x width), and X is never densified.
+    """
+    if sp.issparse(X):
+        if X.format != "csr":
+            msg = f"{fn}: a sparse X must be CSR, got {X.format.upper()}"
+            raise TypeError(msg)
+    elif not isinstance(X, np.ndarray):
         msg = f"{fn}: X must be a numpy.ndarray, got {type(X).__name__}"
         raise TypeError(msg)
     if X.dtype not in _FLOAT_DTYPES:
@@ -35,7 +45,8 @@ def check_X(fn: str, X: Any) -> FloatArray:
     if X.shape[0] == 0:
         msg = f"{fn}: X has 0 samples (empty batch)"
         raise ValueError(msg)
-    return X
+    out: FloatArray = X  # (or CSR: typed as the dense X it stands for)
+    return out
 
 
 def check_params(fn: str, params: Any, dtype: np.dtype[Any]) -> list[FloatArray]:

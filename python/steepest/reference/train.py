@@ -77,7 +77,9 @@ def run_epoch(
         :func:`functools.partial` of :func:`steepest.reference.models.mlp.loss_and_grad`.
     params : list of ndarray
         The model's params; ``step`` must update these very arrays in place.
-    X : ndarray of shape (n, d), float32 or float64
+    X : ndarray of shape (n, d), float32 or float64, or a scipy.sparse CSR matrix
+        Sparse: each batch is ``X[idx]`` (its CSR rows) and the models'
+        products with it are scipy's sparse ones; never densified.
     y : ndarray with n rows
         Targets or class indices, as ``loss_and_grad`` expects.
     perm : integer ndarray of shape (n,)

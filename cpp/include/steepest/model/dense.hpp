@@ -10,6 +10,8 @@
 // output); a single-row batch of a network without hidden layer (plain SGD
 // on linear/logistic) uses direct loops instead, which cost less than one
 // BLAS call, as does the rank-one D @ W^T of a one-output layer.
+// CSR input (x0.on()): the first layer's X_b @ W1 and X_b^T @ D go through
+// model/sparse.hpp instead, O(nonzeros x width); the other layers are dense.
 // Twin: steepest.reference.models.{linear,logistic,mlp}.loss_and_grad;
 // tests: tests/models/test_native_parity.py.
 #pragma once
@@ -23,6 +25,7 @@
 #include "steepest/model/activations.hpp"
 #include "steepest/model/losses.hpp"
 #include "steepest/model/penalty.hpp"
+#include "steepest/model/sparse.hpp"
 
 namespace steepest::model {
 
@@ -38,16 +41,19 @@ struct network {
     std::size_t layers() const { return weights.size(); }
     index_t inputs() const { return units.front(); }
     index_t outputs() const { return units.back(); }
+    // the widest layer output: D and D @ W^T never have the inputs' width
+    // (a rows x features buffer would cost more than a sparse batch itself)
     index_t widest() const {
         index_t w = 0;
-        for (index_t u : units) w = u > w ? u : w;
+        for (std::size_t l = 1; l < units.size(); ++l) w = units[l] > w ? units[l] : w;
         return w;
     }
 };
 
 // Buffers for batches of up to `rows` samples, allocated once per epoch (one
 // per thread when threads split the batch): activations, D, gradients, and
-// room to gather the batch's rows. grads[2l] and grads[2l + 1] are dWl and dbl.
+// room to gather the batch's rows (dense: xb; CSR: sv, si, sp, which grow
+// to the batch's nonzeros). grads[2l] and grads[2l + 1] are dWl and dbl.
 template <class T>
 struct workspace {
     std::vector<std::vector<T>> acts;  // A1 .. A{L-1}, then Z
@@ -55,8 +61,12 @@ struct workspace {
     std::vector<std::vector<T>> grads;
     std::vector<T> xb, yb, wb;
     std::vector<std::int64_t> lb;
+    std::vector<T> sv;
+    std::vector<std::int32_t> si;
+    std::vector<std::int64_t> sp;
 
-    workspace(const network<T>& net, index_t rows) {
+    // dense_input false: X is CSR, and no rows x features buffer is needed
+    workspace(const network<T>& net, index_t rows, bool dense_input = true) {
         const std::size_t L = net.layers();
         auto size = [](index_t a, index_t b) { return static_cast<std::size_t>(a * b); };
         for (std::size_t l = 0; l < L; ++l) {
@@ -66,7 +76,7 @@ struct workspace {
         }
         d.resize(size(rows, net.widest()));
         dprev.resize(d.size());
-        xb.resize(size(rows, net.inputs()));
+        if (dense_input) xb.resize(size(rows, net.inputs()));
         yb.resize(size(rows, net.outputs()));
         wb.resize(size(rows, 1));
         lb.resize(size(rows, 1));
@@ -129,19 +139,21 @@ void column_sums(const T* STEEPEST_RESTRICT d, T* STEEPEST_RESTRICT out, index_t
 // Forward and backward pass over n rows of a batch of `total` rows (all of
 // it, or one thread's share): ws.grads receives these rows' part of the data
 // gradient (no penalty); returns their loss sum (see output_loss). `w`: the
-// rows' sample weights, or null.
+// rows' sample weights, or null. x0 on: the rows are CSR (a0 unused).
 template <class T>
 double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
                         const std::int64_t* labels, const T* targets, const T* w, index_t n,
-                        index_t total) {
+                        index_t total, const csr_batch<T>& x0 = {}) {
     using blas::op;
     const std::size_t L = net.layers();
-    const bool direct = n == 1 && L == 1;
+    const bool direct = n == 1 && L == 1 && !x0.on();
     const T* a = a0;
     for (std::size_t l = 0; l < L; ++l) {
         const index_t in = net.units[l], out = net.units[l + 1];
         T* z = ws.acts[l].data();
-        if (direct) {
+        if (l == 0 && x0.on()) {
+            csr_times(x0, n, net.weights[0], z, out);
+        } else if (direct) {
             detail::row_times_matrix(a, net.weights[l], z, in, out);
         } else if (out == 1) {
             blas::gemv(op::none, n, in, T(1), a, in, net.weights[l], T(0), z);
@@ -158,7 +170,9 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
         const index_t in = net.units[l], out = net.units[l + 1];
         const T* prev = l == 0 ? a0 : ws.acts[l - 1].data();
         T* gw = ws.grads[2 * l].data();
-        if (direct) {
+        if (l == 0 && x0.on()) {
+            csr_transpose_times(x0, n, ws.d.data(), gw, in, out);
+        } else if (direct) {
             detail::outer(prev, ws.d.data(), gw, in, out);
         } else if (out == 1) {
             blas::gemv(op::trans, n, in, T(1), prev, in, ws.d.data(), T(0), gw);
@@ -190,8 +204,8 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
 // the calling thread (the BLAS may use its own threads).
 template <class T>
 T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* labels,
-                const T* targets, const T* w, index_t n) {
-    const double sum = forward_backward(net, ws, a0, labels, targets, w, n, n);
+                const T* targets, const T* w, index_t n, const csr_batch<T>& x0 = {}) {
+    const double sum = forward_backward(net, ws, a0, labels, targets, w, n, n, x0);
     T J = mean_loss<T>(net.loss, sum, n, net.outputs());
     if (net.pen.active()) {
         double abs_sum = 0, square_sum = 0;

@@ -56,7 +56,7 @@ epoch_result run_epoch_data_parallel(model::network<T>& net, optimizer<T>& opt,
     }
     const int threads = max_threads();
     detail::blas_threads_scope blas_scope(threads);
-    model::workspace<T> ws(net, B);
+    model::workspace<T> ws(net, B, !in.csr.on());
     std::vector<T> buf(static_cast<std::size_t>(count) + 1);
     double total = 0, rows_seen = 0;
     const long long start = opt.steps;
@@ -67,8 +67,8 @@ epoch_result run_epoch_data_parallel(model::network<T>& net, optimizer<T>& opt,
         double loss_sum = 0;
         if (b > 0) {
             detail::batch_rows<T> r = detail::gather(in, ws, in.perm + s, b, d, k);
-            loss_sum =
-                model::forward_backward(net, ws, r.a0, r.labels, r.targets, r.weights, b, g);
+            loss_sum = model::forward_backward(net, ws, r.a0, r.labels, r.targets, r.weights, b,
+                                               g, r.csr);
         } else {
             for (auto& gr : ws.grads) std::fill(gr.begin(), gr.end(), T(0));
         }

@@ -14,7 +14,10 @@
 // Two ways to run the batches:
 // * serial: the calling thread does everything, the BLAS uses its own threads
 //   for the GEMMs (small batches, small networks, one thread);
-// * split: when a batch is big enough (batch x params >= split_work) one
+// * split: when a batch is big enough (batch x params >= split_work; CSR X
+//   counts its mean nonzeros per row x the first layer's width instead of
+//   features x width, since each thread's share of a sparse batch is that
+//   small while the gradients it zeroes and sums are whole) one
 //   parallel region runs the whole epoch. Each batch's rows are divided among
 //   the threads, each running the forward and backward pass on its rows with
 //   a single-threaded BLAS; after a barrier each thread sums the per-thread
@@ -24,7 +27,10 @@
 //   waking sleeping threads per batch cost more than the batch's elementwise
 //   work on the project's VMs.
 // Rows that are consecutive in X (no shuffle) are read in place; otherwise
-// they are gathered, since the GEMMs need them contiguous.
+// they are gathered, since the GEMMs need them contiguous. CSR X (scipy.sparse)
+// is gathered the same way, as a small CSR matrix of the batch's rows (their
+// nonzeros only); the first layer's products then cost O(nonzeros x width)
+// (model/sparse.hpp) and the step stays dense.
 // Twin: steepest.reference.train.run_epoch; tests: tests/models/test_native_parity.py.
 #pragma once
 
@@ -102,12 +108,13 @@ class stop_check {
 
 template <class T>
 struct data {
-    const T* X;                  // n x d, row-major
+    const T* X;                  // n x d, row-major; null when X is CSR (below)
     const std::int64_t* labels;  // n (classification) or null
     const T* targets;            // n x k (regression) or null
     const std::int64_t* perm;    // n
     index_t n;
     const T* weights = nullptr;  // n sample weights (loss multipliers) or null
+    model::csr_batch<T> csr{};   // X as CSR (all n rows; indices in [0, d)), or off
 };
 
 // Batches with at least this many (rows x parameters) are split over threads:
@@ -134,6 +141,7 @@ struct batch_rows {
     const std::int64_t* labels;
     const T* targets;
     const T* weights;  // null without sample weights
+    model::csr_batch<T> csr{};  // the rows as CSR when X is (a0 then null)
 };
 
 // Asks for rows before they are needed: with shuffled rows each one is a
@@ -170,22 +178,31 @@ inline bool consecutive(const std::int64_t* rows, index_t b) {
 template <class T>
 batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int64_t* rows,
                      index_t b, index_t d, index_t k) {
-    batch_rows<T> out{in.X + rows[0] * d, in.labels ? in.labels + rows[0] : nullptr,
+    batch_rows<T> out{in.X ? in.X + rows[0] * d : nullptr,
+                      in.labels ? in.labels + rows[0] : nullptr,
                       in.targets ? in.targets + rows[0] * k : nullptr,
                       in.weights ? in.weights + rows[0] : nullptr};
+    if (in.csr.on()) {  // consecutive rows: a window of the matrix, read in place
+        out.csr = {in.csr.val + in.csr.ptr[rows[0]], in.csr.ind + in.csr.ptr[rows[0]],
+                   in.csr.ptr + rows[0]};
+    }
     if (b <= 1 || consecutive(rows, b)) return out;
     if (in.weights) {
         for (index_t i = 0; i < b; ++i) ws.wb[static_cast<std::size_t>(i)] = in.weights[rows[i]];
         out.weights = ws.wb.data();
     }
-    const auto row_bytes = sizeof(T) * static_cast<std::size_t>(d);
-    constexpr index_t ahead = 4;  // rows in flight: shuffled rows are cache misses
-    prefetch_rows(in.X, rows, std::min(ahead, b), d);
-    for (index_t i = 0; i < b; ++i) {
-        if (i + ahead < b) prefetch_rows(in.X, rows + i + ahead, 1, d);
-        std::memcpy(ws.xb.data() + i * d, in.X + rows[i] * d, row_bytes);
+    if (in.csr.on()) {
+        out.csr = model::gather_csr(in.csr, rows, b, ws.sv, ws.si, ws.sp);
+    } else {
+        const auto row_bytes = sizeof(T) * static_cast<std::size_t>(d);
+        constexpr index_t ahead = 4;  // rows in flight: shuffled rows are cache misses
+        prefetch_rows(in.X, rows, std::min(ahead, b), d);
+        for (index_t i = 0; i < b; ++i) {
+            if (i + ahead < b) prefetch_rows(in.X, rows + i + ahead, 1, d);
+            std::memcpy(ws.xb.data() + i * d, in.X + rows[i] * d, row_bytes);
+        }
+        out.a0 = ws.xb.data();
     }
-    out.a0 = ws.xb.data();
     if (in.labels) {
         for (index_t i = 0; i < b; ++i) ws.lb[static_cast<std::size_t>(i)] = in.labels[rows[i]];
         out.labels = ws.lb.data();
@@ -270,7 +287,8 @@ template <class T>
 T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& opt,
                const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes,
                index_t count) {
-    const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, rows.weights, b);
+    const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, rows.weights, b,
+                                     rows.csr);
     if (!std::isfinite(J)) return J;
     std::vector<step_plan<T>> plans;
     const double lr = opt.lr_after(opt.steps);
@@ -328,7 +346,8 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             if (r1 > r0) {
                 batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
                 loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels,
-                                                       mine.targets, mine.weights, r1 - r0, b);
+                                                       mine.targets, mine.weights, r1 - r0, b,
+                                                       mine.csr);
             } else {
                 for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
             }
@@ -433,19 +452,25 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
         count += sizes.emplace_back(net.units[l + 1]);
     }
     const int threads = max_threads();
-    const bool split = threads > 1 && B >= 2 * threads && double(B) * double(count) >= split_work();
+    // a CSR row costs its nonzeros x the first layer's width there, not d x width
+    double per_row = double(count);
+    if (in.csr.on()) {
+        const double first = double(net.units[0]) * double(net.units[1]);
+        per_row += double(in.csr.ptr[n]) / double(n) * double(net.units[1]) - first;
+    }
+    const bool split = threads > 1 && B >= 2 * threads && double(B) * per_row >= split_work();
     // split: one BLAS thread per OpenMP thread; serial: the BLAS threads the GEMMs
     detail::blas_threads_scope blas_scope(split ? 1 : threads);
     std::vector<model::workspace<T>> ws;
     const index_t share = split ? (B + threads - 1) / threads : B;
-    for (int t = 0; t < (split ? threads : 1); ++t) ws.emplace_back(net, share);
+    for (int t = 0; t < (split ? threads : 1); ++t) ws.emplace_back(net, share, !in.csr.on());
     if (split) return detail::split_epoch(net, ws, opt, in, B, sizes, count, check);
     double total = 0;
     const long long start = opt.steps;
     for (index_t s = 0; s < n; s += B) {
         const index_t b = std::min(B, n - s);
         const std::int64_t* rows = in.perm + s;
-        if (B <= 8 && s + b < n) {
+        if (B <= 8 && s + b < n && !in.csr.on()) {
             const index_t next = std::min(b, n - s - b);
             detail::prefetch_rows(in.X, rows + b, next, d);
             detail::prefetch_targets(in, rows + b, next, k);
