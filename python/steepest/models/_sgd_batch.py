@@ -69,7 +69,10 @@ def _optimizer(
     """The optimizer of this call: ``kept`` (partial_fit) or a new one."""
     W, b = state["coef"], state["intercept"]
     fits = (
-        kept is not None and kept.backend == backend and kept.params[0].shape == W.shape
+        kept is not None
+        and kept.backend == backend
+        and kept.params[0].shape == W.shape
+        and kept.params[0].dtype == W.dtype
     )
     if kept is not None and fits:
         np.copyto(kept.params[0], W)
@@ -129,7 +132,7 @@ def _epochs(
         "l1_ratio": rule.l1_ratio, "power_t": rule.power_t, "eta0": rule.eta0,
         "optimal_init": rule.optimal_init, "eta": float(state["eta"][0]),
         "fit_intercept": rule.fit_intercept, "track": not rule.early_stopping,
-        "batch_size": rule.batch_size, "step": 0,
+        "batch_size": rule.batch_size, "step": 0, "n_threads": rule.n_threads,
     }  # fmt: skip
     data, indices, indptr = _csr_parts(problem.X)
     rows = problem.train_rows
@@ -141,6 +144,9 @@ def _epochs(
     for epoch in range(rule.max_iter):
         perm = rows[rng.permutation(n_train)] if rule.shuffle else rows
         settings["step"] = opt.step_count
+        if rule.schedule is not None:  # per step, counted over the optimizer's life
+            steps = -(-n_train // rule.batch_size)
+            settings["etas"] = rule.schedule.values(steps, opt.step_count)
         objective = _epoch(backend, opt, data, indices, indptr, problem, perm,
                            arrays, settings)  # fmt: skip
         for c in (int(i) for i in np.flatnonzero(active)):

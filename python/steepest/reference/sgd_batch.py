@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .sgd import MAX_DLOSS, loss_gradient, loss_value
+from .sgd import MAX_DLOSS, loss_gradient, loss_value, scalar_type
 
 F64 = NDArray[np.float64]
 
@@ -33,6 +33,8 @@ def step_lr(settings: dict[str, Any], t: int) -> float:
         return float(1.0 / (settings["alpha"] * (settings["optimal_init"] + t - 1)))
     if rate == 3:
         return float(settings["eta0"] / math.pow(t, settings["power_t"]))
+    if rate == 5:  # a schedule: etas holds this epoch's steps
+        return float(settings["etas"][t - int(settings["step"]) - 1])
     return float(settings["eta"])
 
 
@@ -44,8 +46,9 @@ def _seq_rows(a: F64) -> F64:
     return out
 
 
-def _elementwise(fn: Any, Y: F64, P: F64) -> F64:
-    out = np.empty_like(P)
+def _elementwise(fn: Any, Y: F64, P: Any, dtype: Any = np.float64) -> Any:
+    # fn in double on each (y, p); the result rounded to dtype once
+    out = np.empty(P.shape, dtype=dtype)
     for i, (y, p) in enumerate(
         zip(Y.ravel().tolist(), P.ravel().tolist(), strict=True)
     ):
@@ -81,6 +84,7 @@ def sgd_batch_epoch(
     W: F64 = state["coef"]
     b: F64 = state["intercept"]
     k, d = W.shape
+    T = scalar_type(W.dtype)
     kind, c = settings["loss"], settings["loss_param"]
     alpha, l1_ratio, penalty = (
         settings["alpha"],
@@ -112,7 +116,7 @@ def sgd_batch_epoch(
             assert indptr is not None
             parts = [(indices[indptr[r] : indptr[r + 1]], X[indptr[r] : indptr[r + 1]])
                      for r in rows.tolist()]  # fmt: skip
-            P = np.empty((size, k))
+            P = np.empty((size, k), dtype=W.dtype)
             for i, (idx, val) in enumerate(parts):
                 P[i] = (
                     (0.0 + np.cumsum(W[:, idx] * val, axis=1)[:, -1])
@@ -138,24 +142,28 @@ def sgd_batch_epoch(
         cw = np.where(
             Y > 0.0, state["pos_weight"][None, :], state["neg_weight"][None, :]
         )
-        G = _elementwise(dloss, Y, P) * (cw * sample_weight[rows][:, None])
+        G = _elementwise(dloss, Y, P, W.dtype) * (cw * sample_weight[rows][:, None])
         G[:, idle] = 0.0
         if indices is None:
             gW = _seq_rows(G[:, :, None] * Xb[:, None, :])
         else:
-            gW = np.zeros((k, d))
+            gW = np.zeros((k, d), dtype=W.dtype)
             for i, (idx, val) in enumerate(parts):
                 gW[:, idx] += G[i][:, None] * val[None, :]
-        gW = gW / size
+        gW = gW / T(size)
         if penalty in (2, 3):
-            gW += (alpha * (1.0 - l1_ratio)) * W
-        gb = _seq_rows(G) / size if settings["fit_intercept"] else np.zeros(k)
+            gW += T(alpha * (1.0 - l1_ratio)) * W
+        gb = (
+            _seq_rows(G) / T(size)
+            if settings["fit_intercept"]
+            else np.zeros(k, W.dtype)
+        )
         keep_W, keep_b = W[idle].copy(), b.copy()
         lr = step_lr(settings, step + steps + 1)
         rule.apply_step([gW, gb], lr=lr)
         steps += 1
         if penalty in (1, 3):
-            shrunk = np.abs(W) - (lr * alpha) * l1_ratio
+            shrunk = np.abs(W) - T((lr * alpha) * l1_ratio)
             W[...] = np.where(shrunk > 0.0, np.copysign(shrunk, W), 0.0)
         W[idle] = keep_W
         if not settings["fit_intercept"]:
