@@ -48,29 +48,23 @@ the algorithm above runs):
   which ``eta0`` and ``learning_rate`` set); the rule's own defaults
   otherwise (Adam: betas (0.9, 0.999), eps 1e-8).
 - ``batch_size``: rows per step (default 1).
-- ``learning_rate`` may also be a steepest schedule (from
-  :mod:`steepest.schedules` or :mod:`steepest.reference.schedules`), then
-  ``eta0`` is unused. It is indexed per step, not per epoch: the rate of
-  row t (t = 1, 2, ... over the fit and its ``partial_fit`` calls, as
-  ``t_``) is ``schedule(t - 1)`` on the plain path, the rate of optimizer
-  step t ``schedule(t - 1)`` on the mini-batch path. scikit-learn's strings
-  keep their meaning.
-- ``dtype``: ``numpy.float64`` (default) or ``numpy.float32``: the weights,
-  the data, the targets and weights of the rows and every update are in
-  that precision (``coef_`` and ``intercept_`` too) on both paths and
-  backends, native and reference still bit for bit equal; the loss, its
-  derivative (rounded to float32 once), the learning rate and the stopping
-  objective are computed in float64. Float64 fits are those of scikit-learn
-  to rounding; float32 fits differ from float64 ones by float32 rounding.
-- ``n_threads``: threads of the native epochs (None: the library default,
-  every core; the reference backend runs on one). The plain path deals the
-  one-vs-rest models to the threads (each makes the whole pass for its
-  models; a binary classifier or a regressor has one model, hence one
-  thread); the mini-batch path splits the predictions by rows and the
-  gradient by feature columns. Neither changes a sum's order, so unlike the
-  other estimators (README, "Reproducibility") the thread count changes no
-  bit of the result. Small epochs (under ~1M multiply-adds) and batches
-  (under ~16K) stay on one thread, where waking threads costs more.
+- ``learning_rate`` may be a steepest schedule (:mod:`steepest.schedules`,
+  :mod:`steepest.reference.schedules`; ``eta0`` then unused), per step, not
+  per epoch: ``schedule(t - 1)`` for row t (counted as ``t_``, across
+  ``partial_fit`` calls) on the plain path, for optimizer step t on the
+  mini-batch path. scikit-learn's strings keep their meaning.
+- ``dtype``: float64 (default) or float32: weights (``coef_``,
+  ``intercept_``), data, row weights and every update in that precision, on
+  both paths, native = reference bit for bit; the loss, its derivative
+  (rounded once), the rate and the stopping objective are float64.
+- ``n_threads``: threads of the native epochs (None: every core). The plain
+  path deals the one-vs-rest models to threads (a binary classifier or a
+  regressor is one model: one thread), the mini-batch path splits the
+  predictions by rows and the gradient by columns; no sum changes order, so
+  unlike the other estimators (README, "Reproducibility") the thread count
+  changes no bit (except a two-pass rule's step, LAMB's, over more than
+  ~256K weights: its norms split as in the optimizers' step). Epochs under
+  ~1M multiply-adds (batches under ~16K) run on one thread.
 
 With ``optimizer != "sgd"``, ``optimizer_params`` or ``batch_size > 1`` the
 fit takes mini-batch steps of the rule (:mod:`._sgd_batch` documents the

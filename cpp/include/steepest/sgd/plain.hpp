@@ -50,6 +50,13 @@ struct dense_rows {
         index_t idx(index_t j) const { return j; }
         // the first entry at a column >= j
         index_t from(index_t j) const { return j < nnz ? j : nnz; }
+        // a shuffled epoch reads rows in random order
+        void prefetch_entries() const {
+            for (index_t j = 0; j < nnz; j += 64 / static_cast<index_t>(sizeof(T))) {
+                STEEPEST_PREFETCH(val + j);
+            }
+        }
+        void prefetch_weights(const T*) const {}  // all of them, read in order
     };
     row at(index_t i) const { return {X + i * d, d}; }
 };
@@ -67,6 +74,18 @@ struct csr_rows {
         index_t idx(index_t j) const { return ind[j]; }
         index_t from(index_t j) const {
             return static_cast<index_t>(std::lower_bound(ind, ind + nnz, j) - ind);
+        }
+        // the row's stored values and column numbers (a shuffled epoch
+        // reads rows in random order)
+        void prefetch_entries() const {
+            for (index_t j = 0; j < nnz; j += 64 / static_cast<index_t>(sizeof(T))) {
+                STEEPEST_PREFETCH(val + j);
+            }
+            for (index_t j = 0; j < nnz; j += 16) STEEPEST_PREFETCH(ind + j);
+        }
+        // the weights the row touches, scattered over w
+        void prefetch_weights(const T* w) const {
+            for (index_t j = 0; j < nnz; ++j) STEEPEST_PREFETCH(w + ind[j]);
         }
     };
     row at(index_t i) const {
@@ -252,6 +271,17 @@ index_t run_epoch(const settings& s, models<T>& m, const Rows& rows, const targe
             if ((r & 0xffff) == 0xffff) {
                 if (id == 0 && stop()) stopped.store(true);
                 if (stopped.load(std::memory_order_relaxed)) return;
+            }
+            // memory, not arithmetic, bounds a sparse epoch: fetch the entries
+            // two rows ahead and the weights of the next row (whose entries
+            // were fetched a row ago) while this row computes; no result changes
+            if (r + 2 < n) rows.at(static_cast<index_t>(perm[r + 2])).prefetch_entries();
+            if (r + 1 < n) {
+                const auto next = rows.at(static_cast<index_t>(perm[r + 1]));
+                for (std::size_t q = static_cast<std::size_t>(id); q < mine.size();
+                     q += static_cast<std::size_t>(count)) {
+                    next.prefetch_weights(m.v + mine[q] * m.d);
+                }
             }
             const index_t i = static_cast<index_t>(perm[r]);
             const auto x = rows.at(i);
