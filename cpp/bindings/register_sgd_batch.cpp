@@ -103,8 +103,7 @@ void read_rule(rule_call<T>& out, const py::dict& d, const py::array params[2]) 
             auto list = py::reinterpret_borrow<py::list>(by_name[Rule::state[k]]);
             for (std::size_t i = 0; i < 2; ++i) {
                 const std::string lab = label + "[" + std::to_string(i) + "]";
-                py::array a =
-                    checked(list[i], lab, py::dtype::of<T>(), true, params[i].size());
+                py::array a = checked(list[i], lab, py::dtype::of<T>(), true, params[i].size());
                 out.keep.push_back(a);
                 out.state[k][i] = ptr<T>(a);
             }
@@ -217,7 +216,8 @@ py::tuple batch_epoch(py::handle X, py::handle indices, py::handle indptr, py::h
     }
     std::vector<py::array> etas_keep;
     const long long batches = (n_perm + s.batch_size - 1) / s.batch_size;
-    s.etas = sgd_args::read_etas(fn, settings, s.rate, static_cast<py::ssize_t>(batches), etas_keep);
+    s.etas =
+        sgd_args::read_etas(fn, settings, s.rate, static_cast<py::ssize_t>(batches), etas_keep);
     // also bounds the rule's own step (a two-pass rule's sums split over
     // threads above ~256K weights, as in the optimizers' step)
     const sgd_args::thread_limit limit(fn, settings);

@@ -72,8 +72,8 @@ inline const double* read_etas(const std::string& fn, const py::dict& d, sgd::ra
     if (!d.contains("etas")) value_error(fn, "settings lacks 'etas' (learning_rate 5)");
     py::array a = checked(fn, d["etas"], "settings['etas']", py::dtype::of<double>(), false, -1);
     if (a.ndim() != 1 || a.size() < needed) {
-        value_error(fn, "settings['etas'] must be 1-D with at least " + std::to_string(needed) +
-                            " rates");
+        value_error(
+            fn, "settings['etas'] must be 1-D with at least " + std::to_string(needed) + " rates");
     }
     keep.push_back(a);
     return ptr<double>(a);
@@ -85,9 +85,9 @@ inline const double* read_etas(const std::string& fn, const py::dict& d, sgd::ra
 struct thread_limit {
     int saved;
     thread_limit(const std::string& fn, const py::dict& d) : saved(calling_thread_limit()) {
-        const long long n =
-            d.contains("n_threads") ? int_arg(fn, "settings['n_threads']", d["n_threads"], 0, 4096)
-                                    : 1;
+        const long long n = d.contains("n_threads")
+                                ? int_arg(fn, "settings['n_threads']", d["n_threads"], 0, 4096)
+                                : 1;
         if (n > 0) calling_thread_limit() = static_cast<int>(n);
     }
     ~thread_limit() { calling_thread_limit() = saved; }

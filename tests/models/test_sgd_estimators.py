@@ -573,7 +573,14 @@ def test_reference_schedules_are_accepted_and_equal_native_ones() -> None:
 
     fits = [
         steepest.SGDRegressor(learning_rate=mod.ExponentialLR(lr=0.01, gamma=0.999),
-                              max_iter=3, tol=None, random_state=0).fit(DIAB_X, DIAB_Y)
+                              max_iter=3, tol=None, random_state=0,
+                              backend=backend).fit(DIAB_X, DIAB_Y)
         for mod in (steepest.schedules, ref_schedules)
+        for backend in ("native", "reference")
     ]  # fmt: skip
-    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    for fit in fits[1:]:
+        np.testing.assert_array_equal(fit.coef_, fits[0].coef_)
+        np.testing.assert_array_equal(fit.intercept_, fits[0].intercept_)
+    plain = steepest.SGDRegressor(learning_rate="constant", eta0=0.01, max_iter=3,
+                                  tol=None, random_state=0).fit(DIAB_X, DIAB_Y)  # fmt: skip
+    assert not np.array_equal(plain.coef_, fits[0].coef_)  # the decay took effect

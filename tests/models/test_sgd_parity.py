@@ -285,7 +285,8 @@ def test_epoch_binding_checks_dtypes_and_rates() -> None:
 
 
 def _big_multiclass(sparse: bool) -> tuple[Any, Any]:
-    # large enough for the native epoch to go parallel (k * nonzeros >= 1e6)
+    # large enough for the native epoch to go parallel (k * nonzeros >= 1e6 an
+    # epoch, >= 256K a batch of the mini-batch cases)
     rng = np.random.default_rng(3)
     if sparse:
         X = text_like(8000, 3000, 200, seed=5)
@@ -299,8 +300,8 @@ def _big_multiclass(sparse: bool) -> tuple[Any, Any]:
     "kw",
     [{"loss": "log_loss", "penalty": "elasticnet", "average": 500},
      {"loss": "hinge", "optimizer": "adam", "learning_rate": "constant",
-      "batch_size": 256},
-     {"loss": "modified_huber", "batch_size": 64, "learning_rate": "constant",
+      "batch_size": 2048},
+     {"loss": "modified_huber", "batch_size": 1536, "learning_rate": "constant",
       "penalty": "l1"}],
     ids=["plain", "adam", "minibatch"],
 )  # fmt: skip

@@ -54,7 +54,7 @@ from ..optim import Optimizer
 from ..reference import sgd_batch as ref
 from . import _options
 from ._epoch import native_rule
-from ._sgd_fit import OVERFLOW, Problem, Rule, _csr_parts
+from ._sgd_fit import OVERFLOW, Problem, Rule, _csr_parts, schedule_values
 
 F64 = NDArray[np.float64]
 
@@ -141,12 +141,13 @@ def _epochs(
     best_score = np.full(k, -np.inf)
     strikes = np.zeros(k, dtype=np.int64)
     epochs = np.zeros(k, dtype=np.int64)
+    rates = None if rule.schedule is None else schedule_values(backend, rule.schedule)
     for epoch in range(rule.max_iter):
         perm = rows[rng.permutation(n_train)] if rule.shuffle else rows
         settings["step"] = opt.step_count
-        if rule.schedule is not None:  # per step, counted over the optimizer's life
+        if rates is not None:  # per step, counted over the optimizer's life
             steps = -(-n_train // rule.batch_size)
-            settings["etas"] = rule.schedule.values(steps, opt.step_count)
+            settings["etas"] = rates(steps, opt.step_count)
         objective = _epoch(backend, opt, data, indices, indptr, problem, perm,
                            arrays, settings)  # fmt: skip
         for c in (int(i) for i in np.flatnonzero(active)):

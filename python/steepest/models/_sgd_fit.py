@@ -131,6 +131,22 @@ def new_state(
     return state
 
 
+def schedule_values(
+    backend: str, schedule: Schedule
+) -> Callable[[int, int], NDArray[np.float64]]:
+    """``values(n, start)`` of the schedule, in one native call on the native
+    backend whichever module the schedule is from (the two evaluate the
+    same bits; a reference schedule's values loop in Python)."""
+    if backend == "native":
+        from .. import _core
+
+        out: Callable[[int, int], NDArray[np.float64]] = _core.Schedule(
+            schedule.to_native()
+        ).values
+        return out
+    return schedule.values
+
+
 def _csr_parts(X: Any) -> tuple[Any, Any, Any]:
     if sp.issparse(X):
         return X.data, X.indices, X.indptr.astype(np.int64, copy=False)
@@ -177,6 +193,7 @@ def run(
         "average": rule.average, "fit_intercept": rule.fit_intercept,
         "track": not rule.early_stopping, "n_threads": rule.n_threads,
     }  # fmt: skip
+    rates = None if rule.schedule is None else schedule_values(backend, rule.schedule)
     if indices is not None:
         settings["intercept_decay"] = 0.01  # scikit-learn's SPARSE_INTERCEPT_DECAY
     for epoch in range(rule.max_iter):
@@ -187,9 +204,9 @@ def run(
         else:
             perm = rows[rng.permutation(n_train)]
         settings["t"] = t
-        if rule.schedule is not None:
+        if rates is not None:
             # per row: row r of the epoch is step t - 1 + r of the schedule
-            settings["etas"] = rule.schedule.values(n_train, int(t) - 1)
+            settings["etas"] = rates(n_train, int(t) - 1)
         sumloss, objective = epoch_fn(
             data,
             indices,
@@ -241,4 +258,4 @@ def run(
     return int(epochs.max())
 
 
-__all__ = ["OVERFLOW", "Problem", "Rule", "new_state", "run"]
+__all__ = ["OVERFLOW", "Problem", "Rule", "new_state", "run", "schedule_values"]

@@ -64,7 +64,7 @@ the algorithm above runs):
   unlike the other estimators (README, "Reproducibility") the thread count
   changes no bit (except a two-pass rule's step, LAMB's, over more than
   ~256K weights: its norms split as in the optimizers' step). Epochs under
-  ~1M multiply-adds (batches under ~16K) run on one thread.
+  ~1M multiply-adds (batches under ~256K) run on one thread.
 
 With ``optimizer != "sgd"``, ``optimizer_params`` or ``batch_size > 1`` the
 fit takes mini-batch steps of the rule (:mod:`._sgd_batch` documents the

@@ -23,7 +23,10 @@ The operation order is scikit-learn's ``_plain_sgd`` (1.9), so the same
 arithmetic happens here, in C++ and in scikit-learn: sums over a row are
 sequential (``numpy.cumsum``, never a pairwise or BLAS sum), scalars are
 Python floats and ``math`` functions (the C library's, as C++ calls them),
-never NumPy's own vectorised ``exp``.
+never NumPy's own vectorised ``exp``. In float32 (the C++ ``float``
+instantiation) the weights, sums and scalars are ``numpy.float32``; the
+loss, its derivative and the learning rate stay Python floats, rounded to
+float32 where they enter the update.
 """
 
 from __future__ import annotations

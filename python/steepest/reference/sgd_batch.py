@@ -10,7 +10,9 @@ The operation order is the C++ loop's, so both round alike: every sum is
 sequential from +0.0 (``numpy.cumsum``, never pairwise or BLAS), products
 are rounded before they are added (the C++ is built without FMA
 contraction), and the losses are the scalar functions of
-:mod:`steepest.reference.sgd` (the C library's exp/log, not NumPy's).
+:mod:`steepest.reference.sgd` (the C library's exp/log, not NumPy's),
+in double, their derivatives rounded once to the weights' dtype (float32 or
+float64), in which every other operation runs.
 """
 
 from __future__ import annotations

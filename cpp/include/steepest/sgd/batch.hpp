@@ -33,7 +33,7 @@ struct batch_settings {
     double alpha = 1e-4, l1_ratio = 0, power_t = 0.5, eta0 = 0.01, optimal_init = 0, eta = 0.01;
     bool fit_intercept = true, track = true;
     index_t batch_size = 1;
-    long long step = 0;        // the optimizer's steps before this epoch
+    long long step = 0;            // the optimizer's steps before this epoch
     const double* etas = nullptr;  // rate_kind::schedule: the epoch's step rates
     int threads = 1;
 
@@ -67,9 +67,8 @@ struct batch_models {
 // column's sum still runs over the rows in order): no bit depends on them.
 template <class T, class Rows, class Step, class Stop>
 long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Rows& rows,
-                          const targets<T>& y, const T* sample_weight,
-                          const std::int64_t* perm, index_t n, std::vector<double>& objective,
-                          Step&& step, Stop&& stop) {
+                          const targets<T>& y, const T* sample_weight, const std::int64_t* perm,
+                          index_t n, std::vector<double>& objective, Step&& step, Stop&& stop) {
     const index_t k = m.k, d = m.d;
     const auto kd = static_cast<std::size_t>(k * d);
     objective.assign(static_cast<std::size_t>(k), 0.0);
@@ -87,8 +86,10 @@ long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Row
         G.assign(static_cast<std::size_t>(size * k), T(0));
         index_t nnz = 0;
         for (index_t r = 0; r < size; ++r) nnz += rows.at(static_cast<index_t>(batch[r])).nnz;
-        // one thread below ~64k multiply-adds: a parallel region costs as much
-        const int nt = (nnz * k + kd) * 16 >= parallel_grain().load() ? s.threads : 1;
+        // one thread below ~256K multiply-adds (the parallel grain): waking
+        // the threads twice a batch costs about as much
+        const int nt =
+            nnz * k + static_cast<index_t>(kd) >= parallel_grain().load() ? s.threads : 1;
         team_of(std::min<int>(nt, static_cast<int>(size)), [&](int id, int count) {
             for (index_t r = id; r < size; r += count) {
                 const auto x = rows.at(static_cast<index_t>(batch[r]));
@@ -106,8 +107,9 @@ long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Row
                 double sum = 0.0;
                 for (index_t r = 0; r < size; ++r) {
                     const auto i = static_cast<index_t>(batch[r]);
-                    sum += s.loss.value(m.target(y, c, i),
-                                        static_cast<double>(P[static_cast<std::size_t>(r * k + c)]));
+                    sum +=
+                        s.loss.value(m.target(y, c, i),
+                                     static_cast<double>(P[static_cast<std::size_t>(r * k + c)]));
                 }
                 objective[static_cast<std::size_t>(c)] += sum;
                 if (s.penalty == penalty_kind::none) continue;
@@ -138,7 +140,8 @@ long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Row
             // columns [jb, je) of every model, in blocks of 64
             const index_t chunk = ((d + count - 1) / count + 63) / 64 * 64;
             const index_t jb = std::min(d, id * chunk), je = std::min(d, jb + chunk);
-            for (index_t c = 0; c < k; ++c) std::fill(gW.data() + c * d + jb, gW.data() + c * d + je, T(0));
+            for (index_t c = 0; c < k; ++c)
+                std::fill(gW.data() + c * d + jb, gW.data() + c * d + je, T(0));
             for (index_t r = 0; r < size; ++r) {
                 const auto x = rows.at(static_cast<index_t>(batch[r]));
                 const index_t lo = x.from(jb), hi = x.from(je);

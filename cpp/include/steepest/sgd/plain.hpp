@@ -17,8 +17,8 @@
 //   t += 1
 // The order of every operation is that of sklearn/linear_model/_sgd_fast.pyx.tp
 // (and its WeightVector), including its running sq_norm / l1_norm used in the
-// stopping objective. Twin: steepest.reference.sgd.sgd_epoch;
-// tests/models/test_sgd_parity.py.
+// stopping objective. T is float or double; see one_sample. Twin:
+// steepest.reference.sgd.sgd_epoch; tests/models/test_sgd_parity.py.
 #pragma once
 
 #include <algorithm>
@@ -173,8 +173,8 @@ void reset_wscale(models<T>& m, index_t c) {
 // the loss, its derivative, the learning rate and the tracked objective are
 // double (rounded to float where they enter the update).
 template <class T, class Row>
-void one_sample(const settings& s, models<T>& m, index_t c, const Row& x, double y, T sw,
-                double t, index_t r, double& sumloss, double& objective) {
+void one_sample(const settings& s, models<T>& m, index_t c, const Row& x, double y, T sw, double t,
+                index_t r, double& sumloss, double& objective) {
     T* STEEPEST_RESTRICT v = m.v + c * m.d;
     T inner = T(0);
     for (index_t j = 0; j < x.nnz; ++j) inner += v[x.idx(j)] * x.val[j];
