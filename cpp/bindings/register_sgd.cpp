@@ -37,7 +37,7 @@ sgd::settings read_settings(const py::dict& d) {
     s.penalty = static_cast<sgd::penalty_kind>(
         int_arg(fn, "settings['penalty']", item(d, S, "penalty"), 0, 3));
     s.rate = static_cast<sgd::rate_kind>(
-        int_arg(fn, "settings['learning_rate']", item(d, S, "learning_rate"), 1, 4));
+        int_arg(fn, "settings['learning_rate']", item(d, S, "learning_rate"), 1, 5));
     s.alpha = real_arg(fn, "settings['alpha']", item(d, S, "alpha"));
     s.l1_ratio = real_arg(fn, "settings['l1_ratio']", item(d, S, "l1_ratio"));
     s.power_t = real_arg(fn, "settings['power_t']", item(d, S, "power_t"));
@@ -55,21 +55,24 @@ sgd::settings read_settings(const py::dict& d) {
     return s;
 }
 
+template <class T>
 struct epoch_call {
     sgd::settings s;
-    sgd::models m;
-    sgd::targets y;
+    sgd::models<T> m;
+    sgd::targets<T> y;
     std::vector<py::array> keep;  // every array the pointers point into
-    sgd_args::rows rows;
-    const double* sw = nullptr;
+    sgd_args::rows<T> rows;
+    const T* sw = nullptr;
     const std::int64_t* perm = nullptr;
     index_t n_perm = 0;
 };
 
-void read_state(epoch_call& a, const py::dict& st) {
+template <class T>
+void read_state(epoch_call<T>& a, const py::dict& st) {
     const char* S = "state";
+    const auto ft = py::dtype::of<T>();
     const auto f64 = py::dtype::of<double>();
-    py::array v = checked(item(st, S, "coef"), "state['coef']", f64, true, -1);
+    py::array v = checked(item(st, S, "coef"), "state['coef']", ft, true, -1);
     if (v.ndim() != 2 || v.shape(0) < 1 || v.shape(1) < 1) {
         value_error(fn, "state['coef'] has shape " + shape_str(v) + "; expected (k >= 1, d >= 1)");
     }
@@ -82,20 +85,20 @@ void read_state(epoch_call& a, const py::dict& st) {
         a.keep.push_back(arr);
         return arr;
     };
-    auto opt = [&](const char* key, py::ssize_t size) -> double* {
+    auto opt = [&](const char* key, py::ssize_t size) -> T* {
         if (!st.contains(key) || st[key].is_none()) return nullptr;
-        return ptr<double>(vec(key, true, size, f64));
+        return ptr<T>(vec(key, true, size, ft));
     };
     a.keep.push_back(v);
-    a.m.v = ptr<double>(v);
-    a.m.b = ptr<double>(vec("intercept", true, k, f64));
-    a.m.wscale = ptr<double>(vec("wscale", true, k, f64));
-    a.m.sq_norm = ptr<double>(vec("sq_norm", true, k, f64));
-    a.m.l1_norm = ptr<double>(vec("l1_norm", true, k, f64));
-    a.m.u = ptr<double>(vec("u", true, k, f64));
+    a.m.v = ptr<T>(v);
+    a.m.b = ptr<T>(vec("intercept", true, k, ft));
+    a.m.wscale = ptr<T>(vec("wscale", true, k, ft));
+    a.m.sq_norm = ptr<T>(vec("sq_norm", true, k, ft));
+    a.m.l1_norm = ptr<T>(vec("l1_norm", true, k, ft));
+    a.m.u = ptr<T>(vec("u", true, k, ft));
     a.m.eta = ptr<double>(vec("eta", false, k, f64));
-    a.m.pos_weight = ptr<double>(vec("pos_weight", false, k, f64));
-    a.m.neg_weight = ptr<double>(vec("neg_weight", false, k, f64));
+    a.m.pos_weight = ptr<T>(vec("pos_weight", false, k, ft));
+    a.m.neg_weight = ptr<T>(vec("neg_weight", false, k, ft));
     a.m.active = ptr<std::uint8_t>(vec("active", false, k, py::dtype::of<std::uint8_t>()));
     a.m.q = opt("q", kd);
     a.m.aw = opt("avg_coef", kd);
@@ -118,28 +121,26 @@ void read_state(epoch_call& a, const py::dict& st) {
     a.m.neg_value = a.s.loss.kind == sgd::loss_kind::log_loss ? 0.0 : -1.0;
 }
 
-py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
-                    py::handle sample_weight, py::handle perm, py::handle state,
-                    py::handle settings) {
-    if (!py::isinstance<py::dict>(state) || !py::isinstance<py::dict>(settings)) {
-        type_error(fn, "state and settings must be dicts");
-    }
-    epoch_call a;
-    a.s = read_settings(py::reinterpret_borrow<py::dict>(settings));
-    read_state(a, py::reinterpret_borrow<py::dict>(state));
-    a.rows = sgd_args::read_rows(fn, X, indices, indptr, a.m.d);
+template <class T>
+py::tuple epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
+                py::handle sample_weight, py::handle perm, const py::dict& state,
+                const py::dict& settings) {
+    epoch_call<T> a;
+    a.s = read_settings(settings);
+    read_state(a, state);
+    a.rows = sgd_args::read_rows<T>(fn, X, indices, indptr, a.m.d);
     const py::ssize_t n = a.rows.n;
-    py::array w = checked(sample_weight, "sample_weight", py::dtype::of<double>(), false, n);
+    py::array w = checked(sample_weight, "sample_weight", py::dtype::of<T>(), false, n);
     a.keep.push_back(w);
-    a.sw = ptr<double>(w);
+    a.sw = ptr<T>(w);
     py::array target = bind::as_array(fn, "y", y);
     if (a.m.pos_label) {
         target = checked(y, "y", py::dtype::of<std::int64_t>(), false, n);
         a.y.label = ptr<std::int64_t>(target);
     } else {
-        target = checked(y, "y", py::dtype::of<double>(), false, n);
+        target = checked(y, "y", py::dtype::of<T>(), false, n);
         if (a.m.k != 1) value_error(fn, "real targets need one model (k = 1)");
-        a.y.value = ptr<double>(target);
+        a.y.value = ptr<T>(target);
     }
     a.keep.push_back(target);
     py::array order = checked(perm, "perm", py::dtype::of<std::int64_t>(), false, -1);
@@ -152,6 +153,11 @@ py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::han
                                 " is not a row of X");
         }
     }
+    a.s.etas = sgd_args::read_etas(fn, settings, a.s.rate, a.n_perm, a.keep);
+    // one thread below ~1M multiply-adds an epoch: a parallel region costs as much
+    const index_t work = a.m.k * (a.rows.csr ? a.rows.sparse.indptr[n] : n * a.m.d);
+    const sgd_args::thread_limit limit(fn, settings);
+    const int threads = work >= 1000000 ? limit.threads() : 1;
     std::vector<double> sumloss, objective;
     auto stop = [] {
         py::gil_scoped_acquire gil;
@@ -162,10 +168,10 @@ py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::han
         py::gil_scoped_release nogil;
         if (a.rows.csr) {
             done = sgd::run_epoch(a.s, a.m, a.rows.sparse, a.y, a.sw, a.perm, a.n_perm, sumloss,
-                                  objective, stop);
+                                  objective, threads, stop);
         } else {
             done = sgd::run_epoch(a.s, a.m, a.rows.dense, a.y, a.sw, a.perm, a.n_perm, sumloss,
-                                  objective, stop);
+                                  objective, threads, stop);
         }
     }
     if (done < a.n_perm) throw py::error_already_set();  // what the signal handler raised
@@ -175,6 +181,20 @@ py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::han
         obj_out.mutable_at(c) = objective[static_cast<std::size_t>(c)];
     }
     return py::make_tuple(loss_out, obj_out);
+}
+
+py::tuple sgd_epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
+                    py::handle sample_weight, py::handle perm, py::handle state,
+                    py::handle settings) {
+    if (!py::isinstance<py::dict>(state) || !py::isinstance<py::dict>(settings)) {
+        type_error(fn, "state and settings must be dicts");
+    }
+    const auto st = py::reinterpret_borrow<py::dict>(state);
+    const auto se = py::reinterpret_borrow<py::dict>(settings);
+    if (sgd_args::is_float32(fn, item(st, "state", "coef"))) {
+        return epoch<float>(X, indices, indptr, y, sample_weight, perm, st, se);
+    }
+    return epoch<double>(X, indices, indptr, y, sample_weight, perm, st, se);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 // estimators (python/steepest/models/_sgd_batch.py) build the arguments, whose
 // meaning is that of steepest.reference.sgd_batch.sgd_batch_epoch (the rule
 // is a dict as for train_epoch: {"kind", hyperparameters, "state"}).
-// Data-parallel: `reduce` (a Python callable summing a float64 buffer over
-// the processes in place, called with the GIL once per step) and `batches`
+// Data-parallel: `reduce` (a Python callable summing a buffer of the model's
+// dtype over the processes in place, called with the GIL once per step) and `batches`
 // (the global rows of each step), as train_epoch takes them.
 #include <pybind11/numpy.h>
 
@@ -50,7 +50,7 @@ sgd::batch_settings read_settings(const py::dict& d) {
     s.penalty = static_cast<sgd::penalty_kind>(
         int_arg(fn, "settings['penalty']", item(d, S, "penalty"), 0, 3));
     s.rate = static_cast<sgd::rate_kind>(
-        int_arg(fn, "settings['learning_rate']", item(d, S, "learning_rate"), 1, 4));
+        int_arg(fn, "settings['learning_rate']", item(d, S, "learning_rate"), 1, 5));
     s.alpha = real("alpha");
     s.l1_ratio = real("l1_ratio");
     s.power_t = real("power_t");
@@ -70,14 +70,16 @@ sgd::batch_settings read_settings(const py::dict& d) {
 
 // rule['state']: per state array the rule's options use, a list of two arrays
 // shaped like [coef, intercept]; per-param scalars a list of two 0-d arrays.
+template <class T>
 struct rule_call {
     any_rule r;
-    std::vector<std::vector<double*>> state;  // [slot][param], null where unused
+    std::vector<std::vector<T*>> state;  // [slot][param], null where unused
     std::vector<scalar_arg> scalars;
     std::vector<py::array> keep;
 };
 
-void read_rule(rule_call& out, const py::dict& d, const py::array params[2]) {
+template <class T>
+void read_rule(rule_call<T>& out, const py::dict& d, const py::array params[2]) {
     auto get = [&](std::size_t, const char* key) -> py::object {
         if (!d.contains(key)) value_error(fn, std::string("rule lacks '") + key + "'");
         return d[key];
@@ -93,7 +95,7 @@ void read_rule(rule_call& out, const py::dict& d, const py::array params[2]) {
         py::object given = get(0, "state");
         if (!py::isinstance<py::dict>(given)) type_error(fn, "rule['state'] must be a dict");
         auto by_name = py::reinterpret_borrow<py::dict>(given);
-        out.state.assign(Rule::state.size(), std::vector<double*>(2, nullptr));
+        out.state.assign(Rule::state.size(), std::vector<T*>(2, nullptr));
         for (std::size_t k = 0; k < Rule::state.size(); ++k) {
             if (!r.uses(k)) continue;
             const std::string label = std::string("rule['state']['") + Rule::state[k] + "']";
@@ -105,10 +107,9 @@ void read_rule(rule_call& out, const py::dict& d, const py::array params[2]) {
             auto list = py::reinterpret_borrow<py::list>(by_name[Rule::state[k]]);
             for (std::size_t i = 0; i < 2; ++i) {
                 const std::string lab = label + "[" + std::to_string(i) + "]";
-                py::array a =
-                    checked(list[i], lab, py::dtype::of<double>(), true, params[i].size());
+                py::array a = checked(list[i], lab, py::dtype::of<T>(), true, params[i].size());
                 out.keep.push_back(a);
-                out.state[k][i] = ptr<double>(a);
+                out.state[k][i] = ptr<T>(a);
             }
         }
         out.scalars.clear();
@@ -125,53 +126,50 @@ void read_rule(rule_call& out, const py::dict& d, const py::array params[2]) {
 }
 
 // One step of the rule on [W (k*d), b (k)] from [gW, gb].
+template <class T>
 struct stepper {
-    rule_call& rc;
-    double* param[2];
+    rule_call<T>& rc;
+    T* param[2];
     index_t size[2];
     std::vector<scalar_row> cells;
 
-    void operator()(const double* gW, const double* gb, long long t, double lr) {
-        const double* grad[2] = {gW, gb};
+    void operator()(const T* gW, const T* gb, long long t, double lr) {
+        const T* grad[2] = {gW, gb};
         auto at = [&](std::size_t i, index_t lo) {
-            piece_args<double> a{param[i] + lo, grad[i] + lo, {}, nullptr};
+            piece_args<T> a{param[i] + lo, grad[i] + lo, {}, nullptr};
             for (std::size_t k = 0; k < rc.state.size(); ++k) {
                 a.s[k] = rc.state[k][i] ? rc.state[k][i] + lo : nullptr;
             }
             return a;
         };
         if (cells.empty()) {
-            const step_plan<double> plan = plan_step<double>(rc.r, t, lr);
+            const step_plan<T> plan = plan_step<T>(rc.r, t, lr);
             if (plan.measure != nullptr) {
                 run_two_pass_at(plan, {size[0], size[1]}, at, no_check{});
                 return;
             }
             for (std::size_t i = 0; i < 2; ++i) {
-                piece_args<double> a = at(i, 0);
+                piece_args<T> a = at(i, 0);
                 plan.leaf(a.p, a.g, a.s, size[i], plan.coeffs());
             }
             return;
         }
         for (std::size_t i = 0; i < 2; ++i) {
-            const step_plan<double> plan = plan_step<double>(rc.r, t, lr, cells[i].data());
-            piece_args<double> a = at(i, 0);
+            const step_plan<T> plan = plan_step<T>(rc.r, t, lr, cells[i].data());
+            piece_args<T> a = at(i, 0);
             plan.leaf(a.p, a.g, a.s, size[i], plan.coeffs());
         }
     }
 };
 
-py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
-                          py::handle sample_weight, py::handle perm, py::handle state,
-                          py::handle settings, py::handle rule, py::handle reduce,
-                          py::handle batches) {
-    if (!py::isinstance<py::dict>(state) || !py::isinstance<py::dict>(settings) ||
-        !py::isinstance<py::dict>(rule)) {
-        type_error(fn, "state, settings and rule must be dicts");
-    }
-    const auto st = py::reinterpret_borrow<py::dict>(state);
-    const auto f64 = py::dtype::of<double>();
-    sgd::batch_settings s = read_settings(py::reinterpret_borrow<py::dict>(settings));
-    sgd::batch_models m;
+template <class T>
+py::tuple batch_epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
+                      py::handle sample_weight, py::handle perm, const py::dict& st,
+                      const py::dict& settings, py::handle rule, py::handle reduce,
+                      py::handle batches) {
+    const auto f64 = py::dtype::of<T>();
+    sgd::batch_settings s = read_settings(settings);
+    sgd::batch_models<T> m;
     std::vector<py::array> keep;
     py::array W = checked(item(st, "state", "coef"), "state['coef']", f64, true, -1);
     if (W.ndim() != 2 || W.shape(0) < 1 || W.shape(1) < 1) {
@@ -187,22 +185,22 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
         keep.push_back(a);
         return a;
     };
-    m.W = ptr<double>(W);
-    m.b = ptr<double>(b);
-    m.pos_weight = ptr<double>(vec("pos_weight", f64));
-    m.neg_weight = ptr<double>(vec("neg_weight", f64));
+    m.W = ptr<T>(W);
+    m.b = ptr<T>(b);
+    m.pos_weight = ptr<T>(vec("pos_weight", f64));
+    m.neg_weight = ptr<T>(vec("neg_weight", f64));
     m.active = ptr<std::uint8_t>(vec("active", py::dtype::of<std::uint8_t>()));
     if (!item(st, "state", "pos_label").is_none()) {
         m.pos_label = ptr<std::int64_t>(vec("pos_label", py::dtype::of<std::int64_t>()));
     }
     m.neg_value = s.loss.kind == sgd::loss_kind::log_loss ? 0.0 : -1.0;
     const py::array params[2] = {W, b};
-    rule_call rc;
+    rule_call<T> rc;
     read_rule(rc, py::reinterpret_borrow<py::dict>(rule), params);
-    const sgd_args::rows rows = sgd_args::read_rows(fn, X, indices, indptr, m.d);
+    const sgd_args::rows<T> rows = sgd_args::read_rows<T>(fn, X, indices, indptr, m.d);
     const index_t n = rows.n;
     py::array sw = checked(sample_weight, "sample_weight", f64, false, n);
-    sgd::targets tg;
+    sgd::targets<T> tg;
     py::array target;
     if (m.pos_label) {
         target = checked(y, "y", py::dtype::of<std::int64_t>(), false, n);
@@ -210,7 +208,7 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
     } else {
         target = checked(y, "y", f64, false, n);
         if (m.k != 1) value_error(fn, "real targets need one model (k = 1)");
-        tg.value = ptr<double>(target);
+        tg.value = ptr<T>(target);
     }
     py::array order = checked(perm, "perm", py::dtype::of<std::int64_t>(), false, -1);
     if (order.ndim() != 1) value_error(fn, "perm must be 1-D");
@@ -221,16 +219,7 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
             value_error(fn, "perm[" + std::to_string(r) + "] is not a row of X");
         }
     }
-    stepper step{rc, {m.W, m.b}, {m.k * m.d, m.k}, {}};
-    if (!rc.scalars.empty()) {
-        step.cells.assign(2, scalar_row{});
-        for (std::size_t i = 0; i < 2; ++i) {
-            for (std::size_t q = 0; q < rc.scalars.size(); ++q) {
-                step.cells[i][q] = rc.scalars[q].cell(i);
-            }
-        }
-    }
-    sgd::batch_reduce dp;
+    sgd::batch_reduce<T> dp;
     py::array global;
     const auto call = py::reinterpret_borrow<py::object>(reduce);
     if (!call.is_none()) {
@@ -239,8 +228,28 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
         }
         global = as_array(fn, "batches", batches);
         check_global_batches(fn, global, n_perm, s.batch_size);
-        const train::all_reduce<double> hook = python_all_reduce<double>(call);
+        const train::all_reduce<T> hook = python_all_reduce<T>(call);
         dp = {static_cast<const std::int64_t*>(global.data()), global.shape(0), hook.fn, hook.ctx};
+    }
+    std::vector<py::array> etas_keep;
+    // a rate per step: the global steps with a communicator (a shard that ran
+    // out of rows still steps), else this process's batches
+    const long long n_steps =
+        dp.global ? dp.steps : (n_perm + s.batch_size - 1) / s.batch_size;
+    s.etas =
+        sgd_args::read_etas(fn, settings, s.rate, static_cast<py::ssize_t>(n_steps), etas_keep);
+    // also bounds the rule's own step (a two-pass rule's sums split over
+    // threads above ~256K weights, as in the optimizers' step)
+    const sgd_args::thread_limit limit(fn, settings);
+    s.threads = limit.threads();
+    stepper<T> step{rc, {m.W, m.b}, {m.k * m.d, m.k}, {}};
+    if (!rc.scalars.empty()) {
+        step.cells.assign(2, scalar_row{});
+        for (std::size_t i = 0; i < 2; ++i) {
+            for (std::size_t q = 0; q < rc.scalars.size(); ++q) {
+                step.cells[i][q] = rc.scalars[q].cell(i);
+            }
+        }
     }
     std::vector<double> objective;
     bool interrupted = false;
@@ -252,9 +261,9 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
     long long steps = 0;
     {
         py::gil_scoped_release nogil;
-        steps = rows.csr ? sgd::run_batch_epoch(s, m, rows.sparse, tg, ptr<double>(sw), pr, n_perm,
+        steps = rows.csr ? sgd::run_batch_epoch(s, m, rows.sparse, tg, ptr<T>(sw), pr, n_perm,
                                                 objective, step, stop, dp)
-                         : sgd::run_batch_epoch(s, m, rows.dense, tg, ptr<double>(sw), pr, n_perm,
+                         : sgd::run_batch_epoch(s, m, rows.dense, tg, ptr<T>(sw), pr, n_perm,
                                                 objective, step, stop, dp);
     }
     for (std::size_t i = 0; i < step.cells.size(); ++i) {
@@ -266,6 +275,24 @@ py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, p
     py::array_t<double> obj(k);
     for (index_t c = 0; c < m.k; ++c) obj.mutable_at(c) = objective[static_cast<std::size_t>(c)];
     return py::make_tuple(obj, steps);
+}
+
+py::tuple sgd_batch_epoch(py::handle X, py::handle indices, py::handle indptr, py::handle y,
+                          py::handle sample_weight, py::handle perm, py::handle state,
+                          py::handle settings, py::handle rule, py::handle reduce,
+                          py::handle batches) {
+    if (!py::isinstance<py::dict>(state) || !py::isinstance<py::dict>(settings) ||
+        !py::isinstance<py::dict>(rule)) {
+        type_error(fn, "state, settings and rule must be dicts");
+    }
+    const auto st = py::reinterpret_borrow<py::dict>(state);
+    const auto se = py::reinterpret_borrow<py::dict>(settings);
+    if (sgd_args::is_float32(fn, item(st, "state", "coef"))) {
+        return batch_epoch<float>(X, indices, indptr, y, sample_weight, perm, st, se, rule, reduce,
+                                  batches);
+    }
+    return batch_epoch<double>(X, indices, indptr, y, sample_weight, perm, st, se, rule, reduce,
+                                  batches);
 }
 
 }  // namespace

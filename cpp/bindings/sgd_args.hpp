@@ -54,20 +54,64 @@ inline sgd::loss_kind read_loss(const std::string& fn, py::handle h) {
     value_error(fn, "settings['loss'] is not a plain-SGD loss, got " + py_repr(h));
 }
 
+// The element type of the weights: float32 or float64, else a TypeError.
+inline bool is_float32(const std::string& fn, py::handle coef) {
+    py::array a = bind::as_array(fn, "state['coef']", coef);
+    if (a.dtype().equal(py::dtype::of<float>())) return true;
+    if (!a.dtype().equal(py::dtype::of<double>())) {
+        type_error(fn, "state['coef'] has dtype " + dtype_str(a) + "; expected float32 or float64");
+    }
+    return false;
+}
+
+// The learning rates of an epoch's rows / steps (settings['etas'], float64,
+// at least `needed` of them) when settings['learning_rate'] is 5, else null.
+inline const double* read_etas(const std::string& fn, const py::dict& d, sgd::rate_kind rate,
+                               py::ssize_t needed, std::vector<py::array>& keep) {
+    if (rate != sgd::rate_kind::schedule) return nullptr;
+    if (!d.contains("etas")) value_error(fn, "settings lacks 'etas' (learning_rate 5)");
+    py::array a = checked(fn, d["etas"], "settings['etas']", py::dtype::of<double>(), false, -1);
+    if (a.ndim() != 1 || a.size() < needed) {
+        value_error(
+            fn, "settings['etas'] must be 1-D with at least " + std::to_string(needed) + " rates");
+    }
+    keep.push_back(a);
+    return ptr<double>(a);
+}
+
+// settings['n_threads'] (absent: 1; 0: the library default) as a limit on
+// the calling thread's parallel work while it lives; threads() is the count
+// then available.
+struct thread_limit {
+    int saved;
+    thread_limit(const std::string& fn, const py::dict& d) : saved(calling_thread_limit()) {
+        const long long n = d.contains("n_threads")
+                                ? int_arg(fn, "settings['n_threads']", d["n_threads"], 0, 4096)
+                                : 1;
+        if (n > 0) calling_thread_limit() = static_cast<int>(n);
+    }
+    ~thread_limit() { calling_thread_limit() = saved; }
+    thread_limit(const thread_limit&) = delete;
+    thread_limit& operator=(const thread_limit&) = delete;
+    int threads() const { return max_threads(); }
+};
+
 // The rows of an epoch: X dense (n, d), or X, indices, indptr of a CSR matrix
 // with d columns (int32 indices sorted, unique and in range; int64 indptr).
+template <class T>
 struct rows {
     bool csr = false;
-    sgd::dense_rows dense{};
-    sgd::csr_rows sparse{};
+    sgd::dense_rows<T> dense{};
+    sgd::csr_rows<T> sparse{};
     index_t n = 0;
     std::vector<py::array> keep;  // every array the pointers point into
 };
 
-inline rows read_rows(const std::string& fn, py::handle X, py::handle indices, py::handle indptr,
-                      py::ssize_t d) {
-    const auto f64 = py::dtype::of<double>();
-    rows out;
+template <class T>
+rows<T> read_rows(const std::string& fn, py::handle X, py::handle indices, py::handle indptr,
+                  py::ssize_t d) {
+    const auto f64 = py::dtype::of<T>();
+    rows<T> out;
     if (indices.is_none()) {
         py::array x = checked(fn, X, "X", f64, false, -1);
         if (x.ndim() != 2 || x.shape(1) != d) {
@@ -75,7 +119,7 @@ inline rows read_rows(const std::string& fn, py::handle X, py::handle indices, p
                 fn, "X has shape " + shape_str(x) + "; expected (n, " + std::to_string(d) + ")");
         }
         out.keep.push_back(x);
-        out.dense = {ptr<double>(x), d};
+        out.dense = {ptr<T>(x), d};
         out.n = x.shape(0);
         return out;
     }
@@ -106,7 +150,7 @@ inline rows read_rows(const std::string& fn, py::handle X, py::handle indices, p
                                 " must be sorted, unique and in [0, " + std::to_string(d) + ")");
         }
     }
-    out.sparse = {ptr<double>(data), j, p};
+    out.sparse = {ptr<T>(data), j, p};
     out.n = n;
     return out;
 }

@@ -53,20 +53,25 @@ CLF_SETTINGS = [
 @pytest.mark.parametrize(
     "kw", CLF_SETTINGS, ids=lambda kw: f"{kw['optimizer']}-{kw['loss']}"
 )
-def test_classifier_native_equals_reference(kw: dict[str, Any], sparse: bool) -> None:
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_classifier_native_equals_reference(
+    kw: dict[str, Any], sparse: bool, dtype: Any
+) -> None:
     X, y = make_classification(n_samples=300, n_features=12, n_informative=6,
                                n_classes=3, random_state=0)  # fmt: skip
     X = sp.csr_matrix(X) if sparse else X
     sw = np.random.default_rng(1).uniform(0.5, 2.0, size=y.shape[0])
     rate = {"learning_rate": "constant"} | kw
     common = dict(rate, batch_size=32, max_iter=6, tol=None, random_state=3,
-                  class_weight={0: 1.0, 1: 2.0, 2: 0.5}, eta0=0.01)  # fmt: skip
+                  class_weight={0: 1.0, 1: 2.0, 2: 0.5}, eta0=0.01,
+                  dtype=dtype)  # fmt: skip
     fits = []
     for backend in ("native", "reference"):
         est = steepest.SGDClassifier(backend=backend, **common)
         fits.append(est.fit(X, y, sample_weight=sw))
     _same_bits(*fits)
     assert np.abs(fits[0].coef_).max() > 0
+    assert fits[0].coef_.dtype == dtype
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
@@ -81,12 +86,17 @@ def test_classifier_native_equals_reference(kw: dict[str, Any], sparse: bool) ->
     ],
     ids=lambda kw: f"{kw['optimizer']}-{kw['loss']}",
 )  # fmt: skip
-def test_regressor_native_equals_reference(kw: dict[str, Any], sparse: bool) -> None:
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_regressor_native_equals_reference(
+    kw: dict[str, Any], sparse: bool, dtype: Any
+) -> None:
     X, y = make_regression(n_samples=200, n_features=10, noise=0.1, random_state=0)
     y = y / y.std()
     X = sp.csr_matrix(X) if sparse else X
     rate = {"learning_rate": "invscaling"} | kw
-    common = dict(rate, batch_size=16, max_iter=8, random_state=2, eta0=0.05)
+    common = dict(
+        rate, batch_size=16, max_iter=8, random_state=2, eta0=0.05, dtype=dtype
+    )
     _same_bits(*(_fit(steepest.SGDRegressor, X, y, b, **common)
                  for b in ("native", "reference")))  # fmt: skip
 
@@ -286,3 +296,22 @@ def test_interrupted_partial_fit_restores_the_kept_optimizer(monkeypatch: Any) -
         for a, b in zip(arrays, after["state"][name], strict=True):
             np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(est.coef_, coef)
+
+
+def test_schedule_is_indexed_by_step() -> None:
+    # StepLR halving after each epoch's 4 steps = two constant-rate calls
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    kw = {"optimizer": "momentum", "batch_size": 16, "shuffle": False, "tol": None,
+          "penalty": None}  # fmt: skip
+    for backend in ("native", "reference"):
+        sched = steepest.schedules.StepLR(lr=0.1, step_size=4, gamma=0.5)
+        a = steepest.SGDClassifier(learning_rate=sched, eta0=123.0, max_iter=2,
+                                   backend=backend, **kw).fit(X, y)  # fmt: skip
+        b = steepest.SGDClassifier(learning_rate="constant", eta0=0.1, max_iter=1,
+                                   backend=backend, **kw).fit(X, y)  # fmt: skip
+        b.set_params(eta0=0.05).partial_fit(X, y)
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        np.testing.assert_array_equal(a.intercept_, b.intercept_)
+        b.partial_fit(X, y)  # stays at 0.05: a third epoch of a would use 0.025
+        a.partial_fit(X, y)
+        assert not np.array_equal(a.coef_, b.coef_)

@@ -86,11 +86,19 @@ def _same_fit(ours: Any, theirs: Any) -> None:
 def test_constructor_is_scikit_learns_plus_backend(ours: Any, theirs: Any) -> None:
     mine = inspect.signature(ours).parameters
     sks = inspect.signature(theirs).parameters
-    own = ["optimizer", "optimizer_params", "batch_size", "backend"]
+    own = [
+        "optimizer",
+        "optimizer_params",
+        "batch_size",
+        "backend",
+        "dtype",
+        "n_threads",
+    ]
     assert list(mine) == [*sks, *own]
     for name, p in sks.items():
         assert (mine[name].default, mine[name].kind) == (p.default, p.kind), name
-    assert [mine[name].default for name in own] == ["sgd", None, 1, "native"]
+    defaults = [mine[name].default for name in own]
+    assert defaults == ["sgd", None, 1, "native", np.float64, None]
 
 
 _CHECKED = [
@@ -491,3 +499,88 @@ def test_grid_is_representative() -> None:
     assert len(list(itertools.product(REGRESSOR_LOSSES, PENALTIES))) <= len(
         _grid(REGRESSOR_LOSSES)
     )
+
+
+@pytest.mark.parametrize("cls", [steepest.SGDClassifier, steepest.SGDRegressor])
+def test_dtype_and_n_threads_errors(cls: Any) -> None:
+    X, y = (IRIS_X, IRIS_Y) if cls is steepest.SGDClassifier else (DIAB_X, DIAB_Y)
+    for bad in (np.int32, np.float16, "complex128", "f8x"):
+        with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+            cls(dtype=bad).fit(X, y)
+    with pytest.raises(ValueError, match="n_threads must be"):
+        cls(n_threads=0).fit(X, y)
+    with pytest.raises(TypeError, match="n_threads must be"):
+        cls(n_threads=1.5).fit(X, y)
+    for bad in (0.01, [0.1]):
+        with pytest.raises(
+            TypeError, match=r"learning_rate must be one of .* or a steepest schedule"
+        ):
+            cls(learning_rate=bad).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate must be"):
+        cls(learning_rate="fast").fit(X, y)
+
+
+def test_partial_fit_in_another_dtype_is_refused() -> None:
+    clf = steepest.SGDClassifier(dtype="float32").partial_fit(
+        IRIS_X, IRIS_Y, classes=[0, 1, 2]
+    )
+    before = clf.coef_.copy()
+    with pytest.raises(
+        ValueError, match="dtype float64 differs from the fitted model's float32"
+    ):
+        clf.set_params(dtype=np.float64).partial_fit(IRIS_X, IRIS_Y)
+    np.testing.assert_array_equal(clf.coef_, before)
+    assert clf.fit(IRIS_X, IRIS_Y).coef_.dtype == np.float64  # fit starts over
+
+
+@pytest.mark.parametrize("backend", ["native", "reference"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_float32_input_follows_dtype(backend: str, sparse: bool) -> None:
+    X = IRIS_X.astype(np.float32)
+    X = sp.csr_matrix(X) if sparse else X
+    kw = {"backend": backend, "max_iter": 3, "tol": None, "shuffle": False}
+    a = steepest.SGDClassifier(**kw).fit(X, IRIS_Y)
+    b = steepest.SGDClassifier(**kw).fit(X.astype(np.float64), IRIS_Y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)  # float32 X, float64 fit
+    c = steepest.SGDClassifier(dtype=np.float32, **kw).fit(X, IRIS_Y)
+    assert c.coef_.dtype == np.float32
+    assert c.predict(X).tolist() == c.predict(X.astype(np.float64)).tolist()
+
+
+@pytest.mark.parametrize("backend", ["native", "reference"])
+def test_schedule_as_learning_rate_is_per_row(backend: str) -> None:
+    # StepLR halving after each epoch's n rows = a constant-rate fit and a
+    # partial_fit at half the rate (no penalty: nothing else carries over)
+    n = IRIS_Y.shape[0]
+    kw = {"shuffle": False, "tol": None, "penalty": None, "backend": backend}
+    sched = steepest.schedules.StepLR(lr=0.02, step_size=n, gamma=0.5)
+    a = steepest.SGDClassifier(learning_rate=sched, eta0=5.0, max_iter=2, **kw)
+    a.fit(IRIS_X, IRIS_Y)
+    b = steepest.SGDClassifier(learning_rate="constant", eta0=0.02, max_iter=1, **kw)
+    b.fit(IRIS_X, IRIS_Y)
+    b.set_params(eta0=0.01).partial_fit(IRIS_X, IRIS_Y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
+    assert a.t_ == b.t_ == 2 * n + 1
+    # the schedule goes on across partial_fit calls (0.005 now)
+    a.partial_fit(IRIS_X, IRIS_Y)
+    b.partial_fit(IRIS_X, IRIS_Y)
+    assert not np.array_equal(a.coef_, b.coef_)
+
+
+def test_reference_schedules_are_accepted_and_equal_native_ones() -> None:
+    from steepest.reference import schedules as ref_schedules
+
+    fits = [
+        steepest.SGDRegressor(learning_rate=mod.ExponentialLR(lr=0.01, gamma=0.999),
+                              max_iter=3, tol=None, random_state=0,
+                              backend=backend).fit(DIAB_X, DIAB_Y)
+        for mod in (steepest.schedules, ref_schedules)
+        for backend in ("native", "reference")
+    ]  # fmt: skip
+    for fit in fits[1:]:
+        np.testing.assert_array_equal(fit.coef_, fits[0].coef_)
+        np.testing.assert_array_equal(fit.intercept_, fits[0].intercept_)
+    plain = steepest.SGDRegressor(learning_rate="constant", eta0=0.01, max_iter=3,
+                                  tol=None, random_state=0).fit(DIAB_X, DIAB_Y)  # fmt: skip
+    assert not np.array_equal(plain.coef_, fits[0].coef_)  # the decay took effect

@@ -195,3 +195,123 @@ def test_one_vs_rest_classes_share_one_native_call_per_epoch(
     monkeypatch.setattr(_core, "sgd_epoch", counted)
     steepest.SGDClassifier(max_iter=4, tol=None, random_state=0).fit(IRIS_X, IRIS_Y)
     assert calls == [3, 3, 3, 3]
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("kw", CASES, ids=str)
+def test_float32_backends_equal(kw: dict[str, Any], sparse: bool) -> None:
+    common = {"dtype": np.float32, "random_state": 3, "max_iter": 5, **kw}
+    sw = np.linspace(0.2, 2.0, IRIS_Y.shape[0])
+    X = sp.csr_matrix(IRIS_X) if sparse else IRIS_X
+    _both(steepest.SGDClassifier, X, IRIS_Y, fit={"sample_weight": sw}, **common)
+    reg = {"loss": "huber", "average": 9} if "average" in kw else {}
+    Xr = sp.csr_matrix(DIAB_X) if sparse else DIAB_X
+    _both(steepest.SGDRegressor, Xr, DIAB_Y, dtype=np.float32, max_iter=3, random_state=1,
+          **reg)  # fmt: skip
+
+
+def test_float32_fits_in_float32_and_stays_close_to_float64() -> None:
+    kw = {"loss": "log_loss", "shuffle": False, "max_iter": 5, "tol": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", steepest.ConvergenceWarning)
+        single = steepest.SGDClassifier(dtype=np.float32, **kw).fit(IRIS_X, IRIS_Y)
+        double = steepest.SGDClassifier(**kw).fit(IRIS_X, IRIS_Y)
+    assert single.coef_.dtype == np.float32
+    assert single.intercept_.dtype == np.float32
+    assert double.coef_.dtype == np.float64
+    # float32 rounding, not another algorithm
+    np.testing.assert_allclose(single.coef_, double.coef_, rtol=1e-3, atol=1e-3)
+    assert not np.array_equal(single.coef_, double.coef_.astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rate", [1, 2, 3, 5])
+def test_epoch_kernel_equal_in_each_dtype(dtype: Any, rate: int) -> None:
+    # settings['learning_rate'] 5 reads the rate of row r from settings['etas']
+    X = text_like(60, 40, 8, seed=4)
+    y = np.arange(60, dtype=np.int64) % 3
+    settings = {
+        "loss": "log_loss", "loss_param": 0.0, "penalty": 3, "learning_rate": rate,
+        "alpha": 0.01, "l1_ratio": 0.3, "power_t": 0.5, "eta0": 0.05, "optimal_init": 50.0,
+        "intercept_decay": 0.01, "t": 4.0, "average": 30, "fit_intercept": True,
+        "track": True, "etas": np.linspace(0.2, 0.01, 60), "n_threads": 2,
+    }  # fmt: skip
+    perm = np.random.default_rng(0).permutation(60).astype(np.int64)
+    sw = np.linspace(0.5, 1.5, 60).astype(dtype)
+    out = []
+    for fn in (_core.sgd_epoch, ref.sgd_epoch):
+        state = {
+            k: (v.astype(dtype) if v.dtype == np.float64 and k != "eta" else v)
+            for k, v in _state(3, 40, seed=7).items()
+        }
+        parts = (X.data.astype(dtype), X.indices, X.indptr.astype(np.int64))
+        losses = fn(*parts, y, sw, perm, state, settings)
+        out.append((state, losses))
+    (s1, l1), (s2, l2) = out
+    for key in s1:
+        assert s1[key].dtype == s2[key].dtype
+        np.testing.assert_array_equal(s1[key], s2[key], err_msg=key)
+    np.testing.assert_array_equal(l1[0], l2[0])
+    np.testing.assert_array_equal(l1[1], l2[1])
+    assert s1["coef"].dtype == dtype
+
+
+def test_epoch_binding_checks_dtypes_and_rates() -> None:
+    X = np.ones((4, 3))
+    settings = {
+        "loss": "hinge", "loss_param": 1.0, "penalty": 2, "learning_rate": 5, "alpha": 0.1,
+        "l1_ratio": 0.0, "power_t": 0.5, "eta0": 0.1, "optimal_init": 0.0,
+        "intercept_decay": 1.0, "t": 1.0, "average": 0, "fit_intercept": True, "track": True,
+    }  # fmt: skip
+    y = np.zeros(4, dtype=np.int64)
+    state = _state(1, 3, seed=0)
+    state["active"] = np.ones(1, dtype=np.uint8)
+    with pytest.raises(ValueError, match="lacks 'etas'"):
+        _core.sgd_epoch(X, None, None, y, np.ones(4), np.arange(4), state, settings)
+    with pytest.raises(ValueError, match="at least 4 rates"):
+        _core.sgd_epoch(X, None, None, y, np.ones(4), np.arange(4), state,
+                        {**settings, "etas": np.ones(3)})  # fmt: skip
+    single = {k: v.astype(np.float32) if k != "eta" and v.dtype == np.float64 else v
+              for k, v in state.items()}  # fmt: skip
+    ok = {**settings, "etas": np.ones(4)}
+    with pytest.raises(TypeError, match="X has dtype float64; expected float32"):
+        _core.sgd_epoch(
+            X, None, None, y, np.ones(4, np.float32), np.arange(4), single, ok
+        )
+    with pytest.raises(TypeError, match="state\\['coef'\\] has dtype int64"):
+        _core.sgd_epoch(X, None, None, y, np.ones(4), np.arange(4),
+                        {**state, "coef": np.ones((1, 3), np.int64)}, ok)  # fmt: skip
+    np.testing.assert_array_equal(single["coef"], state["coef"].astype(np.float32))
+
+
+def _big_multiclass(sparse: bool) -> tuple[Any, Any]:
+    # large enough for the native epoch to go parallel (k * nonzeros >= 1e6 an
+    # epoch, >= 256K a batch of the mini-batch cases)
+    rng = np.random.default_rng(3)
+    if sparse:
+        X = text_like(8000, 3000, 200, seed=5)
+    else:
+        X = rng.standard_normal((4000, 100))
+    return X, rng.integers(0, 4, X.shape[0])
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize(
+    "kw",
+    [{"loss": "log_loss", "penalty": "elasticnet", "average": 500},
+     {"loss": "hinge", "optimizer": "adam", "learning_rate": "constant",
+      "batch_size": 2048},
+     {"loss": "modified_huber", "batch_size": 1536, "learning_rate": "constant",
+      "penalty": "l1"}],
+    ids=["plain", "adam", "minibatch"],
+)  # fmt: skip
+def test_thread_count_changes_no_bit(kw: dict[str, Any], sparse: bool) -> None:
+    X, y = _big_multiclass(sparse)
+    fits = [
+        steepest.SGDClassifier(n_threads=n, max_iter=2, tol=None, random_state=0, **kw)
+        .fit(X, y)
+        .coef_
+        for n in (1, 2, 3, None)
+    ]
+    for coef in fits[1:]:
+        np.testing.assert_array_equal(coef, fits[0])

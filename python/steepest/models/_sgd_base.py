@@ -27,9 +27,10 @@ from sklearn.utils.validation import (  # type: ignore[import-untyped]
 
 from .. import _checks
 from .._errors import ConvergenceWarning
+from .._schedule_base import Schedule
 from ..distributed import Communicator
 from ..optim import Optimizer
-from ..reference.sgd import LEARNING_RATES, PENALTIES
+from ..reference.sgd import LEARNING_RATES, PENALTIES, SCHEDULE_RATE
 from . import _options, _sgd_batch, _sgd_fit
 from . import _sgd_parallel as par
 
@@ -89,9 +90,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             l1_ratio = _checks.check_between(
                 fn, "l1_ratio", self.l1_ratio, 0.0, 1.0, hi_open=False
             )
-        rate = _checks.choice(
-            fn, "learning_rate", self.learning_rate, tuple(LEARNING_RATES)
-        )
+        rate, schedule = self._rate(fn)
         if rate == "optimal" and alpha == 0:
             msg = f"{fn}: alpha must be > 0 with learning_rate='optimal' (it sets the rate), got 0"
             raise ValueError(msg)
@@ -121,6 +120,12 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             average = _checks.integer(fn, "average", average, 1)
         verbose = int(_checks.count(fn, "verbose", int(self.verbose)))
         _checks.choice(fn, "backend", self.backend, ("native", "reference"))
+        dtype = _checks.dtype(fn, self.dtype)
+        n_threads = (
+            0
+            if self.n_threads is None
+            else _checks.integer(fn, "n_threads", self.n_threads, 1)
+        )
         n_jobs = getattr(
             self, "n_jobs", None
         )  # accepted, unused: one pass for all classes
@@ -133,7 +138,9 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             loss=_KERNEL_LOSS.get(loss, loss),
             loss_param=epsilon if threshold is None else threshold,
             penalty=PENALTIES[penalty], alpha=alpha, l1_ratio=l1_ratio,
-            learning_rate=LEARNING_RATES[rate], eta0=eta0, power_t=power_t,
+            learning_rate=SCHEDULE_RATE if schedule else LEARNING_RATES[rate],
+            eta0=eta0, power_t=power_t, schedule=schedule, dtype=dtype,
+            n_threads=n_threads,
             fit_intercept=bool(self.fit_intercept), average=average,
             max_iter=1 if partial else max_iter, tol=tol,
             n_iter_no_change=n_no_change, early_stopping=bool(self.early_stopping),
@@ -172,9 +179,26 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(msg)
         return batch_size, factory
 
-    def _data(self, fn: str, X: Any, y: Any, *, reset: bool) -> tuple[Any, Any]:
+    def _rate(self, fn: str) -> tuple[str, Schedule | None]:
+        """scikit-learn's learning-rate name, or "schedule" and the schedule."""
+        value = self.learning_rate
+        if isinstance(value, Schedule):
+            return "schedule", value
+        if isinstance(value, str):
+            names = tuple(LEARNING_RATES)
+            return _checks.choice(fn, "learning_rate", value, names), None
+        names_text = ", ".join(f"'{n}'" for n in LEARNING_RATES)
+        msg = (
+            f"{fn}: learning_rate must be one of {names_text} or a steepest schedule "
+            f"(steepest.schedules), got {type(value).__name__}"
+        )
+        raise TypeError(msg)
+
+    def _data(
+        self, fn: str, X: Any, y: Any, dtype: np.dtype[Any], *, reset: bool
+    ) -> tuple[Any, Any]:
         X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc", "coo"], dtype=np.float64,
+            self, X, y, accept_sparse=["csr", "csc", "coo"], dtype=dtype,
             order="C", accept_large_sparse=True, reset=reset, y_numeric=False,
         )  # fmt: skip
         if sp.issparse(X):
@@ -183,11 +207,11 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
 
     def _weights(
         self, fn: str, sample_weight: Any, X: Any, comm: Communicator | None = None
-    ) -> NDArray[np.float64]:
+    ) -> NDArray[Any]:
         w = _check_sample_weight(
             sample_weight,
             X,
-            dtype=np.float64,
+            dtype=X.dtype,
             # a shard's weights may all be 0: checked over every shard below
             allow_all_zero_weights=bool(self.early_stopping) or comm is not None,
             copy=True,
@@ -195,7 +219,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         if (w < 0).any():
             msg = f"{fn}: sample_weight must be >= 0, got a negative weight"
             raise ValueError(msg)
-        out: NDArray[np.float64] = w
+        out: NDArray[Any] = w
         if comm is not None:
             par.check_weights(fn, comm, w, allow_zero=bool(self.early_stopping))
         return out
@@ -319,22 +343,26 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         intercept_init: Any,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[Any, Any]]:
         """Initial weights (k, d), intercepts (k,) and average arrays."""
-        coef = np.zeros((k, d))
-        intercept = np.zeros(k)
+        coef = np.zeros((k, d), dtype=rule.dtype)
+        intercept = np.zeros(k, dtype=rule.dtype)
         if coef_init is not None:
             given = coef_init.toarray() if sp.issparse(coef_init) else coef_init
-            given = np.asarray(given, dtype=np.float64)
+            given = np.asarray(given, dtype=rule.dtype)
             if given.size != k * d or (given.ndim == 2 and given.shape != (k, d)):
                 msg = f"{fn}: coef_init has shape {given.shape}; expected ({k}, {d})"
                 raise ValueError(msg)
             coef = given.reshape(k, d).copy()
         if intercept_init is not None:
-            given = np.asarray(intercept_init, dtype=np.float64)
+            given = np.asarray(intercept_init, dtype=rule.dtype)
             if given.size != k:
                 msg = f"{fn}: intercept_init has shape {given.shape}; expected ({k},)"
                 raise ValueError(msg)
             intercept = given.reshape(k).copy()
-        avg = (np.zeros((k, d)), np.zeros(k)) if rule.average > 0 else (None, None)
+        avg = (
+            (np.zeros((k, d), rule.dtype), np.zeros(k, rule.dtype))
+            if rule.average > 0
+            else (None, None)
+        )
         return coef, intercept, avg
 
     def _resume(
@@ -344,11 +372,17 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
         if self._standard_coef.shape[1] != d:
             msg = f"{fn}: X has {d} features, but the model was fitted with {self._standard_coef.shape[1]}"
             raise ValueError(msg)
+        if self._standard_coef.dtype != rule.dtype:
+            msg = (
+                f"{fn}: dtype {rule.dtype} differs from the fitted model's "
+                f"{self._standard_coef.dtype}; call fit to start over in {rule.dtype}"
+            )
+            raise ValueError(msg)
         avg: tuple[Any, Any] = (None, None)
         if rule.average > 0:
             saved = getattr(self, "_average_coef", None)
             avg = (
-                (np.zeros((k, d)), np.zeros(k))
+                (np.zeros((k, d), rule.dtype), np.zeros(k, rule.dtype))
                 if saved is None
                 else (saved, self._average_intercept)
             )

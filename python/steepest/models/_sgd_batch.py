@@ -59,7 +59,7 @@ from ..optim import Optimizer
 from ..reference import sgd_batch as ref
 from . import _options
 from ._epoch import native_rule
-from ._sgd_fit import OVERFLOW, Problem, Rule, _csr_parts
+from ._sgd_fit import OVERFLOW, Problem, Rule, _csr_parts, schedule_values
 
 F64 = NDArray[np.float64]
 
@@ -74,7 +74,10 @@ def _optimizer(
     """The optimizer of this call: ``kept`` (partial_fit) or a new one."""
     W, b = state["coef"], state["intercept"]
     fits = (
-        kept is not None and kept.backend == backend and kept.params[0].shape == W.shape
+        kept is not None
+        and kept.backend == backend
+        and kept.params[0].shape == W.shape
+        and kept.params[0].dtype == W.dtype
     )
     if kept is not None and fits:
         np.copyto(kept.params[0], W)
@@ -134,7 +137,7 @@ def _epochs(
         "l1_ratio": rule.l1_ratio, "power_t": rule.power_t, "eta0": rule.eta0,
         "optimal_init": rule.optimal_init, "eta": float(state["eta"][0]),
         "fit_intercept": rule.fit_intercept, "track": not rule.early_stopping,
-        "batch_size": rule.batch_size, "step": 0,
+        "batch_size": rule.batch_size, "step": 0, "n_threads": rule.n_threads,
     }  # fmt: skip
     data, indices, indptr = _csr_parts(problem.X)
     rows = problem.train_rows
@@ -146,9 +149,13 @@ def _epochs(
     best_score = np.full(k, -np.inf)
     strikes = np.zeros(k, dtype=np.int64)
     epochs = np.zeros(k, dtype=np.int64)
+    rates = None if rule.schedule is None else schedule_values(backend, rule.schedule)
     for epoch in range(rule.max_iter):
         perm = rows[rng.permutation(n_local)] if rule.shuffle else rows
         settings["step"] = opt.step_count
+        if rates is not None:  # per step, counted over the optimizer's life
+            steps = -(-n_local // rule.batch_size) if par is None else len(par.batches)
+            settings["etas"] = rates(steps, opt.step_count)
         objective = _epoch(backend, opt, data, indices, indptr, problem, perm,
                            arrays, settings)  # fmt: skip
         if par is not None and not rule.early_stopping:

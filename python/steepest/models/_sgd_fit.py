@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
+from .._schedule_base import Schedule
 from ..reference import sgd as ref
 
 OVERFLOW = (
@@ -80,6 +81,11 @@ class Rule:
     # (a functools.partial of its class); factory None is plain SGD
     batch_size: int = 1
     factory: Any = None
+    # steepest's own: learning_rate given as a schedule (then learning_rate
+    # is SCHEDULE_RATE), the weights' dtype, threads (0: the default)
+    schedule: Schedule | None = None
+    dtype: np.dtype[Any] = field(default_factory=lambda: np.dtype(np.float64))
+    n_threads: int = 0
     optimal_init: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
@@ -103,28 +109,45 @@ def new_state(
 ) -> dict[str, Any]:
     """The epoch state of one call over copies of the given weights."""
     k, d = coef.shape
-    v = np.array(coef, dtype=np.float64, order="C", copy=True)
+    dt = rule.dtype
+    v = np.array(coef, dtype=dt, order="C", copy=True)
     state: dict[str, Any] = {
         "coef": v,
-        "intercept": np.array(intercept, dtype=np.float64, copy=True),
-        "wscale": np.ones(k),
+        "intercept": np.array(intercept, dtype=dt, copy=True),
+        "wscale": np.ones(k, dt),
         # NumPy's sum, not a BLAS dot (scikit-learn's): one BLAS call wakes
         # OpenBLAS's threads, which cost more than this fit's first epoch on
         # a busy machine; the norms only feed the stopping objective
-        "sq_norm": np.array([float((row * row).sum()) for row in v]),
-        "l1_norm": np.array([float(np.abs(row).sum()) for row in v]),
-        "u": np.zeros(k),
-        "eta": np.full(k, rule.eta0),
-        "q": np.zeros((k, d)) if rule.penalty in (1, 3) else None,
+        "sq_norm": np.array([float((row * row).sum()) for row in v], dt),
+        "l1_norm": np.array([float(np.abs(row).sum()) for row in v], dt),
+        "u": np.zeros(k, dt),
+        "eta": np.full(k, rule.eta0),  # rates stay float64 (rounded when used)
+        "q": np.zeros((k, d), dt) if rule.penalty in (1, 3) else None,
     }
     if rule.average > 0:
         assert avg_coef is not None
         assert avg_intercept is not None
-        state["avg_coef"] = np.array(avg_coef, dtype=np.float64, order="C", copy=True)
-        state["avg_intercept"] = np.array(avg_intercept, dtype=np.float64, copy=True)
-        state["avg_a"] = np.zeros(k)
-        state["avg_b"] = np.ones(k)
+        state["avg_coef"] = np.array(avg_coef, dtype=dt, order="C", copy=True)
+        state["avg_intercept"] = np.array(avg_intercept, dtype=dt, copy=True)
+        state["avg_a"] = np.zeros(k, dt)
+        state["avg_b"] = np.ones(k, dt)
     return state
+
+
+def schedule_values(
+    backend: str, schedule: Schedule
+) -> Callable[[int, int], NDArray[np.float64]]:
+    """``values(n, start)`` of the schedule, in one native call on the native
+    backend whichever module the schedule is from (the two evaluate the
+    same bits; a reference schedule's values loop in Python)."""
+    if backend == "native":
+        from .. import _core
+
+        out: Callable[[int, int], NDArray[np.float64]] = _core.Schedule(
+            schedule.to_native()
+        ).values
+        return out
+    return schedule.values
 
 
 def _csr_parts(X: Any) -> tuple[Any, Any, Any]:
@@ -171,8 +194,9 @@ def run(
         "l1_ratio": rule.l1_ratio, "power_t": rule.power_t, "eta0": rule.eta0,
         "optimal_init": rule.optimal_init, "intercept_decay": 1.0, "t": t,
         "average": rule.average, "fit_intercept": rule.fit_intercept,
-        "track": not rule.early_stopping,
+        "track": not rule.early_stopping, "n_threads": rule.n_threads,
     }  # fmt: skip
+    rates = None if rule.schedule is None else schedule_values(backend, rule.schedule)
     if indices is not None:
         settings["intercept_decay"] = 0.01  # scikit-learn's SPARSE_INTERCEPT_DECAY
     for epoch in range(rule.max_iter):
@@ -183,6 +207,9 @@ def run(
         else:
             perm = rows[rng.permutation(n_train)]
         settings["t"] = t
+        if rates is not None:
+            # per row: row r of the epoch is step t - 1 + r of the schedule
+            settings["etas"] = rates(n_train, int(t) - 1)
         sumloss, objective = epoch_fn(
             data,
             indices,
@@ -234,4 +261,4 @@ def run(
     return int(epochs.max())
 
 
-__all__ = ["OVERFLOW", "Problem", "Rule", "new_state", "run"]
+__all__ = ["OVERFLOW", "Problem", "Rule", "new_state", "run", "schedule_values"]

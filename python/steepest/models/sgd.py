@@ -19,9 +19,13 @@ Differences, on purpose:
 - Shuffling uses ``numpy.random.default_rng(random_state)`` and one
   ``permutation`` per epoch shared by every class (scikit-learn draws its own
   per class), so shuffled fits are equally good, not equal.
-- Input is float64: dense X is converted once to a C-ordered float64 array,
-  any sparse X once to CSR with sorted, summed-duplicate int32 indices (a
-  copy when it differs; X, y and sample_weight are never written). Explicit
+- Input is converted to ``dtype`` (float64 by default, whatever X's dtype):
+  dense X once to a C-ordered array, any sparse X once to CSR with sorted,
+  summed-duplicate int32 indices (a copy when it differs; X, y and
+  sample_weight are never written). scikit-learn 1.9 instead follows X:
+  float32 X trains in float32 (``coef_`` float32, ``intercept_`` float64 for
+  its classifier); here float32 X is fitted in float64 unless
+  ``dtype=numpy.float32``. Explicit
   zeros stored in a CSR matrix are kept and, as in scikit-learn, visited by
   the L1 truncation (otherwise they change nothing). Empty rows update the
   intercept only. NaN or inf in X is an error.
@@ -44,6 +48,23 @@ the algorithm above runs):
   which ``eta0`` and ``learning_rate`` set); the rule's own defaults
   otherwise (Adam: betas (0.9, 0.999), eps 1e-8).
 - ``batch_size``: rows per step (default 1).
+- ``learning_rate`` may be a steepest schedule (:mod:`steepest.schedules`,
+  :mod:`steepest.reference.schedules`; ``eta0`` then unused), per step, not
+  per epoch: ``schedule(t - 1)`` for row t (counted as ``t_``, across
+  ``partial_fit`` calls) on the plain path, for optimizer step t on the
+  mini-batch path. scikit-learn's strings keep their meaning.
+- ``dtype``: float64 (default) or float32: weights (``coef_``,
+  ``intercept_``), data, row weights and every update in that precision, on
+  both paths, native = reference bit for bit; the loss, its derivative
+  (rounded once), the rate and the stopping objective are float64.
+- ``n_threads``: threads of the native epochs (None: every core). The plain
+  path deals the one-vs-rest models to threads (a binary classifier or a
+  regressor is one model: one thread), the mini-batch path splits the
+  predictions by rows and the gradient by columns; no sum changes order, so
+  unlike the other estimators (README, "Reproducibility") the thread count
+  changes no bit (except a two-pass rule's step, LAMB's, over more than
+  ~256K weights: its norms split as in the optimizers' step). Epochs under
+  ~1M multiply-adds (batches under ~256K) run on one thread.
 
 With ``optimizer != "sgd"``, ``optimizer_params`` or ``batch_size > 1`` the
 fit takes mini-batch steps of the rule (:mod:`._sgd_batch` documents the
@@ -57,8 +78,6 @@ for ``optimizer="sgd"`` (per step) and refused for other rules (so their
 classifier needs an explicit ``learning_rate``); ``average`` is refused.
 Native: one C++ call per epoch (gradients and the rule's fused step);
 reference: NumPy and the reference Optimizer; both fit the same bits.
-There are no ``n_threads``/``dtype`` parameters: the fit is float64 and
-runs on one thread.
 
 Data-parallel (``fit(X_shard, y_shard, comm=...)``, ``partial_fit``): the
 mini-batch path on k processes; see :mod:`._sgd_parallel`.
@@ -87,8 +106,11 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
 
     The parameters, methods and fitted attributes of
     :class:`sklearn.linear_model.SGDClassifier` (see its documentation for
-    each), plus ``backend``: ``"native"`` (C++) or ``"reference"`` (NumPy),
-    bit for bit equal. The differences from scikit-learn are listed in the
+    each), plus steepest's ``optimizer``, ``optimizer_params``,
+    ``batch_size``, ``backend`` (``"native"``, C++, or ``"reference"``,
+    NumPy; bit for bit equal), ``dtype`` (float64 or float32) and
+    ``n_threads``, and ``learning_rate`` may be a steepest schedule (per
+    step). Those and the differences from scikit-learn are described in the
     module documentation (:mod:`steepest.models.sgd`).
 
     Examples
@@ -119,7 +141,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         epsilon: float = 0.1,
         n_jobs: int | None = None,
         random_state: Any = None,
-        learning_rate: str = "optimal",
+        learning_rate: Any = "optimal",
         eta0: float = 0.01,
         power_t: float = 0.5,
         early_stopping: bool = False,
@@ -132,6 +154,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         optimizer_params: dict[str, Any] | None = None,
         batch_size: int = 1,
         backend: str = "native",
+        dtype: Any = np.float64,
+        n_threads: int | None = None,
     ) -> None:
         self.loss = loss
         self.penalty = penalty
@@ -158,6 +182,8 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         self.optimizer_params = optimizer_params
         self.batch_size = batch_size
         self.backend = backend
+        self.dtype = dtype
+        self.n_threads = n_threads
 
     def fit(
         self,
@@ -183,7 +209,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         warm = self._warm()
         coef_init = warm[0] if coef_init is None else coef_init
         intercept_init = warm[1] if intercept_init is None else intercept_init
-        X, y = self._data(fn, X, y, reset=True)
+        X, y = self._data(fn, X, y, rule.dtype, reset=True)
         check_classification_targets(y)
         classes = np.unique(y) if group is None else par.union_classes(group, y)
         return self._fit_classes(
@@ -214,7 +240,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
                 "compute_class_weight('balanced', classes=classes, y=y) as a dict"
             )
             raise ValueError(msg)
-        X, y = self._data(fn, X, y, reset=first)
+        X, y = self._data(fn, X, y, rule.dtype, reset=first)
         check_classification_targets(y)
         if first:
             if classes is None:
@@ -256,7 +282,10 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
             msg = f"{fn}: y must hold at least two classes, got {n_classes} class"
             raise ValueError(msg)
         codes = np.searchsorted(classes, y).astype(np.int64)
-        cw = par.class_weights(fn, comm, self.class_weight, classes, y, codes)
+        cw = np.asarray(
+            par.class_weights(fn, comm, self.class_weight, classes, y, codes),
+            dtype=rule.dtype,
+        )
         sw = self._weights(fn, sample_weight, X, comm)
         binary = n_classes == 2
         k, d = (1 if binary else n_classes), X.shape[1]
@@ -265,7 +294,7 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
             pos_w, neg_w = cw[1:2].copy(), cw[0:1].copy()
         else:
             pos_label = np.arange(k, dtype=np.int64)
-            pos_w, neg_w = cw.copy(), np.ones(k)
+            pos_w, neg_w = cw.copy(), np.ones(k, dtype=rule.dtype)
         mask = self._split(y, sw, comm)
         problem = _sgd_fit.Problem(
             X=X, y=codes, sample_weight=sw,
@@ -334,9 +363,12 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
 
     The parameters, methods and fitted attributes of
     :class:`sklearn.linear_model.SGDRegressor` (see its documentation for
-    each), plus ``backend`` (``"native"`` or ``"reference"``, bit for bit
-    equal). The differences from scikit-learn are listed in the module
-    documentation (:mod:`steepest.models.sgd`).
+    each), plus steepest's ``optimizer``, ``optimizer_params``,
+    ``batch_size``, ``backend`` (``"native"`` or ``"reference"``, bit for
+    bit equal), ``dtype`` (float64 or float32) and ``n_threads``, and
+    ``learning_rate`` may be a steepest schedule (per step). Those and the
+    differences from scikit-learn are described in the module documentation
+    (:mod:`steepest.models.sgd`).
 
     Examples
     --------
@@ -366,7 +398,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         verbose: int = 0,
         epsilon: float = 0.1,
         random_state: Any = None,
-        learning_rate: str = "invscaling",
+        learning_rate: Any = "invscaling",
         eta0: float = 0.01,
         power_t: float = 0.25,
         early_stopping: bool = False,
@@ -378,6 +410,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         optimizer_params: dict[str, Any] | None = None,
         batch_size: int = 1,
         backend: str = "native",
+        dtype: Any = np.float64,
+        n_threads: int | None = None,
     ) -> None:
         self.loss = loss
         self.penalty = penalty
@@ -402,6 +436,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         self.optimizer_params = optimizer_params
         self.batch_size = batch_size
         self.backend = backend
+        self.dtype = dtype
+        self.n_threads = n_threads
 
     def fit(
         self,
@@ -423,7 +459,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         warm = self._warm()
         coef_init = warm[0] if coef_init is None else coef_init
         intercept_init = warm[1] if intercept_init is None else intercept_init
-        X, y = self._targets(fn, X, y, reset=True)
+        X, y = self._targets(fn, X, y, rule.dtype, reset=True)
         return self._fit_values(
             fn, rule, X, y, sample_weight, (coef_init, intercept_init), fit=True,
             comm=group,
@@ -437,14 +473,16 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         fn = "SGDRegressor.partial_fit"
         group = par.communicator(comm)
         rule = self._read_params(fn, partial=True, parallel=group is not None)
-        X, y = self._targets(fn, X, y, reset=not hasattr(self, "coef_"))
+        X, y = self._targets(fn, X, y, rule.dtype, reset=not hasattr(self, "coef_"))
         return self._fit_values(
             fn, rule, X, y, sample_weight, None, fit=False, comm=group
         )
 
-    def _targets(self, fn: str, X: Any, y: Any, *, reset: bool) -> tuple[Any, Any]:
-        X, y = self._data(fn, X, y, reset=reset)
-        y = np.asarray(y, dtype=np.float64)
+    def _targets(
+        self, fn: str, X: Any, y: Any, dtype: np.dtype[Any], *, reset: bool
+    ) -> tuple[Any, Any]:
+        X, y = self._data(fn, X, y, dtype, reset=reset)
+        y = np.asarray(y, dtype=dtype)
         if y.ndim != 1:
             msg = f"{fn}: y must be 1-D (one target per row), got shape {y.shape}"
             raise ValueError(msg)
@@ -466,7 +504,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         mask = self._split(y, sw, comm)
         problem = _sgd_fit.Problem(
             X=X, y=y, sample_weight=sw, train_rows=np.flatnonzero(~mask).astype(np.int64, copy=False),
-            pos_label=None, pos_weight=np.ones(1), neg_weight=np.ones(1),
+            pos_label=None, pos_weight=np.ones(1, rule.dtype),
+            neg_weight=np.ones(1, rule.dtype),
             rows_total=X.shape[0],
         )  # fmt: skip
         if rule.early_stopping:

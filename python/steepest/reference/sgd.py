@@ -23,7 +23,10 @@ The operation order is scikit-learn's ``_plain_sgd`` (1.9), so the same
 arithmetic happens here, in C++ and in scikit-learn: sums over a row are
 sequential (``numpy.cumsum``, never a pairwise or BLAS sum), scalars are
 Python floats and ``math`` functions (the C library's, as C++ calls them),
-never NumPy's own vectorised ``exp``.
+never NumPy's own vectorised ``exp``. In float32 (the C++ ``float``
+instantiation) the weights, sums and scalars are ``numpy.float32``; the
+loss, its derivative and the learning rate stay Python floats, rounded to
+float32 where they enter the update.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ WSCALE_THRESHOLD = 1e-9
 MAX_DLOSS = 1e12
 PENALTIES = {"none": 0, "l1": 1, "l2": 2, "elasticnet": 3}
 LEARNING_RATES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4}
+#: settings["learning_rate"] of a steepest schedule (rates in settings["etas"])
+SCHEDULE_RATE = 5
 
 
 def _log1pexp(x: float) -> float:
@@ -112,22 +117,43 @@ def loss_gradient(kind: str, c: float, y: float, p: float) -> float:
     return 2 * (-z - c) if z < -c else 0.0
 
 
-def _seqsum(a: NDArray[np.float64]) -> float:
-    # a C loop's `s = 0.0; s += a[j]` (0.0 + ... turns a -0.0 total into +0.0)
+def _seqsum(a: NDArray[Any]) -> float:
+    # a C loop's `s = 0.0; s += a[j]` in a's dtype (0.0 + ... turns a -0.0
+    # total into +0.0; numpy.cumsum adds in order, in the array's dtype)
     return 0.0 + float(np.cumsum(a)[-1]) if a.size else 0.0
+
+
+def scalar_type(dtype: Any) -> Any:
+    """The scalar the arithmetic of ``dtype`` runs in: Python's float for
+    float64 (the same IEEE operations, faster), ``numpy.float32`` for float32."""
+    return np.float32 if np.dtype(dtype) == np.float32 else float
 
 
 def reset_wscale(state: dict[str, Any], c: int) -> None:
     """Fold model ``c``'s wscale (and its average's a, b) into v (and avg_coef)."""
     v = state["coef"][c]
+    T = scalar_type(v.dtype)
     if state.get("avg_a") is not None:
         aw = state["avg_coef"][c]
-        aw += state["avg_a"][c] * v
-        aw *= 1.0 / float(state["avg_b"][c])
+        aw += T(state["avg_a"][c]) * v
+        aw *= T(1.0) / T(state["avg_b"][c])
         state["avg_a"][c] = 0.0
         state["avg_b"][c] = 1.0
-    v *= state["wscale"][c]
+    v *= T(state["wscale"][c])
     state["wscale"][c] = 1.0
+
+
+def rate_at(s: dict[str, Any], eta_c: float, t: float, r: int) -> float:
+    """The learning rate of row ``r`` of the epoch (``t`` counts rows over
+    the fit), in double as the C++ computes it."""
+    rate = s["learning_rate"]
+    if rate == 2:
+        return float(1.0 / (s["alpha"] * (s["optimal_init"] + t - 1)))
+    if rate == 3:
+        return float(s["eta0"] / math.pow(t, s["power_t"]))
+    if rate == 5:
+        return float(s["etas"][r])
+    return eta_c
 
 
 def _one_sample(
@@ -135,62 +161,60 @@ def _one_sample(
     st: dict[str, Any],
     c: int,
     idx: Any,
-    val: NDArray[np.float64],
+    val: NDArray[Any],
     y: float,
-    sw: float,
+    sw: Any,
     t: float,
+    r: int,
 ) -> tuple[float, float]:
     v = st["coef"][c]
-    ws = float(st["wscale"][c])
-    p = _seqsum(v[idx] * val) * ws + float(st["intercept"][c])
-    alpha, l1_ratio, penalty = s["alpha"], s["l1_ratio"], s["penalty"]
-    eta = float(st["eta"][c])
-    if s["learning_rate"] == 2:
-        eta = 1.0 / (alpha * (s["optimal_init"] + t - 1))
-    elif s["learning_rate"] == 3:
-        eta = s["eta0"] / math.pow(t, s["power_t"])
+    T = scalar_type(v.dtype)
+    ws = T(st["wscale"][c])
+    p = T(_seqsum(v[idx] * val)) * ws + T(st["intercept"][c])
+    alpha, l1_ratio, penalty = T(s["alpha"]), T(s["l1_ratio"]), s["penalty"]
+    eta = T(rate_at(s, float(st["eta"][c]), t, r))
     cur = pen = 0.0
     if s["track"]:
-        cur = loss_value(s["loss"], s["loss_param"], y, p)
+        # the loss and the objective in double, from T's prediction
+        cur = loss_value(s["loss"], s["loss_param"], y, float(p))
         if penalty != 0:
             nrm = math.sqrt(float(st["sq_norm"][c]))
-            pen = alpha * (
-                (1 - l1_ratio) * 0.5 * (nrm * nrm) + l1_ratio * float(st["l1_norm"][c])
-            )
-    cw = float(st["pos_weight"][c] if y > 0.0 else st["neg_weight"][c])
-    dloss = loss_gradient(s["loss"], s["loss_param"], y, p)
-    dloss = min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
+            a, l1r = s["alpha"], s["l1_ratio"]
+            pen = a * ((1 - l1r) * 0.5 * (nrm * nrm) + l1r * float(st["l1_norm"][c]))
+    cw = T(st["pos_weight"][c] if y > 0.0 else st["neg_weight"][c])
+    dloss = loss_gradient(s["loss"], s["loss_param"], y, float(p))
+    dloss = T(min(max(dloss, -MAX_DLOSS), MAX_DLOSS))
     update = -eta * dloss
     update *= cw * sw
     if penalty in (2, 3):
-        f = 1.0 - ((1.0 - l1_ratio) * eta * alpha)
-        by = f if f > 0 else 0.0
+        f = T(1.0) - ((T(1.0) - l1_ratio) * eta * alpha)
+        by = f if f > 0 else T(0.0)
         st["wscale"][c] *= by
         st["sq_norm"][c] *= by * by
         st["l1_norm"][c] *= abs(by)
-        if st["wscale"][c] < WSCALE_THRESHOLD:
+        if float(st["wscale"][c]) < WSCALE_THRESHOLD:
             reset_wscale(st, c)
-        ws = float(st["wscale"][c])
+        ws = T(st["wscale"][c])
     if update != 0.0:
         v[idx] += val * (update / ws)
         w = v[idx]
-        st["sq_norm"][c] = _seqsum(w * w) * (ws * ws)
-        st["l1_norm"][c] = _seqsum(np.abs(w)) * ws
+        st["sq_norm"][c] = T(_seqsum(w * w)) * (ws * ws)
+        st["l1_norm"][c] = T(_seqsum(np.abs(w))) * ws
     if s["fit_intercept"] and update != 0:
-        st["intercept"][c] += update * s["intercept_decay"]
+        st["intercept"][c] += update * T(s["intercept_decay"])
     average = s["average"]
     if 0 < average <= t:
         seen = t - average + 1
-        mu = 1.0 / seen
-        st["avg_coef"][c][idx] += float(st["avg_a"][c]) * val * (-update / ws)
+        mu = T(1.0 / seen)
+        st["avg_coef"][c][idx] += T(st["avg_a"][c]) * val * (-update / ws)
         if seen > 1:
-            st["avg_b"][c] /= 1.0 - mu
-        st["avg_a"][c] += mu * float(st["avg_b"][c]) * ws
-        b0 = float(st["avg_intercept"][c])
-        st["avg_intercept"][c] = b0 + (float(st["intercept"][c]) - b0) / seen
+            st["avg_b"][c] /= T(1.0) - mu
+        st["avg_a"][c] += mu * T(st["avg_b"][c]) * ws
+        b0 = T(st["avg_intercept"][c])
+        st["avg_intercept"][c] = b0 + (T(st["intercept"][c]) - b0) / T(seen)
     if penalty in (1, 3):
         st["u"][c] += l1_ratio * eta * alpha
-        u = float(st["u"][c])
+        u = T(st["u"][c])
         q = st["q"][c]
         z = v[idx].copy()
         qi = q[idx]
@@ -200,18 +224,18 @@ def _one_sample(
             ws * z > 0.0,
             np.where(down > 0.0, down, 0.0),
             np.where(ws * z < 0.0, np.where(up < 0.0, up, 0.0), z),
-        )
+        ).astype(v.dtype, copy=False)
         v[idx] = shrunk
         q[idx] = qi + ws * (shrunk - z)
     return cur, pen
 
 
 def sgd_epoch(
-    X: NDArray[np.float64],
+    X: NDArray[Any],
     indices: NDArray[np.int32] | None,
     indptr: NDArray[np.int64] | None,
     y: NDArray[Any],
-    sample_weight: NDArray[np.float64],
+    sample_weight: NDArray[Any],
     perm: NDArray[np.int64],
     state: dict[str, Any],
     settings: dict[str, Any],
@@ -221,26 +245,32 @@ def sgd_epoch(
     ``X`` is a dense (n, d) array, or with ``indices`` and ``indptr`` the
     ``data`` of a CSR matrix (sorted unique int32 indices, int64 indptr).
     ``y``: int64 labels (model c's target is 1 where ``y == pos_label[c]``,
-    else 0 for log_loss and -1 otherwise) or float64 targets (one model).
-    ``state`` holds float64 arrays: ``coef`` (k, d) = v, ``intercept``,
-    ``wscale``, ``sq_norm``, ``l1_norm``, ``u``, ``eta``, ``pos_weight``,
-    ``neg_weight`` (k,), ``active`` (uint8, k), ``pos_label`` (int64 or
-    None), and when used ``q`` (k, d), ``avg_coef`` (k, d), ``avg_a``,
-    ``avg_b``, ``avg_intercept`` (k,). ``settings``: ``loss``, ``loss_param``,
-    ``penalty`` and ``learning_rate`` (codes of PENALTIES, LEARNING_RATES),
-    ``alpha``, ``l1_ratio``, ``power_t``, ``eta0``, ``optimal_init``,
-    ``intercept_decay``, ``t`` (of the first row), ``average``,
-    ``fit_intercept``, ``track`` (sum the loss and objective).
-    Returns the summed loss and objective of each model.
+    else 0 for log_loss and -1 otherwise) or real targets (one model).
+    ``state`` holds arrays of the weights' dtype T (float32 or float64):
+    ``coef`` (k, d) = v, ``intercept``, ``wscale``, ``sq_norm``,
+    ``l1_norm``, ``u``, ``pos_weight``, ``neg_weight`` (k,), and when used
+    ``q`` (k, d), ``avg_coef`` (k, d), ``avg_a``, ``avg_b``,
+    ``avg_intercept`` (k,); ``eta`` (float64, k), ``active`` (uint8, k),
+    ``pos_label`` (int64 or None). X, real y and ``sample_weight`` are T
+    too. ``settings``: ``loss``, ``loss_param``, ``penalty`` and
+    ``learning_rate`` (codes of PENALTIES, LEARNING_RATES; 5: the rate of
+    the epoch's row r is ``etas[r]``), ``alpha``, ``l1_ratio``,
+    ``power_t``, ``eta0``, ``optimal_init``, ``intercept_decay``, ``t`` (of
+    the first row), ``average``, ``fit_intercept``, ``track`` (sum the loss
+    and objective), optionally ``etas`` and ``n_threads`` (native only).
+    T's arithmetic runs every update; the loss, its derivative, the rate and
+    the sums returned are double. Returns the summed loss and objective of
+    each model.
     """
     k = state["coef"].shape[0]
+    T = scalar_type(state["coef"].dtype)
     sumloss = np.zeros(k)
     objective = np.zeros(k)
     labels = state.get("pos_label")
     neg = 0.0 if settings["loss"] == "log_loss" else -1.0
     t = float(settings["t"])
     d = state["coef"].shape[1]
-    for i in (int(r) for r in perm):
+    for r, i in enumerate(int(j) for j in perm):
         if indices is None:
             idx: Any = slice(0, d)
             val = X[i]
@@ -254,8 +284,8 @@ def sgd_epoch(
             target = (
                 float(y[i]) if labels is None else (1.0 if y[i] == labels[c] else neg)
             )
-            sw = float(sample_weight[i])
-            cur, pen = _one_sample(settings, state, c, idx, val, target, sw, t)
+            sw = T(sample_weight[i])
+            cur, pen = _one_sample(settings, state, c, idx, val, target, sw, t, r)
             # summed as the C++ loop does: loss, then penalty, into the total
             sumloss[c] += cur
             objective[c] += cur
@@ -267,8 +297,11 @@ def sgd_epoch(
 __all__ = [
     "LEARNING_RATES",
     "PENALTIES",
+    "SCHEDULE_RATE",
     "loss_gradient",
     "loss_value",
+    "rate_at",
     "reset_wscale",
+    "scalar_type",
     "sgd_epoch",
 ]

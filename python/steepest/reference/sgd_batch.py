@@ -10,7 +10,9 @@ The operation order is the C++ loop's, so both round alike: every sum is
 sequential from +0.0 (``numpy.cumsum``, never pairwise or BLAS), products
 are rounded before they are added (the C++ is built without FMA
 contraction), and the losses are the scalar functions of
-:mod:`steepest.reference.sgd` (the C library's exp/log, not NumPy's).
+:mod:`steepest.reference.sgd` (the C library's exp/log, not NumPy's),
+in double, their derivatives rounded once to the weights' dtype (float32 or
+float64), in which every other operation runs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .sgd import MAX_DLOSS, loss_gradient, loss_value
+from .sgd import MAX_DLOSS, loss_gradient, loss_value, scalar_type
 
 F64 = NDArray[np.float64]
 
@@ -33,6 +35,8 @@ def step_lr(settings: dict[str, Any], t: int) -> float:
         return float(1.0 / (settings["alpha"] * (settings["optimal_init"] + t - 1)))
     if rate == 3:
         return float(settings["eta0"] / math.pow(t, settings["power_t"]))
+    if rate == 5:  # a schedule: etas holds this epoch's steps
+        return float(settings["etas"][t - int(settings["step"]) - 1])
     return float(settings["eta"])
 
 
@@ -44,8 +48,9 @@ def _seq_rows(a: F64) -> F64:
     return out
 
 
-def _elementwise(fn: Any, Y: F64, P: F64) -> F64:
-    out = np.empty_like(P)
+def _elementwise(fn: Any, Y: F64, P: Any, dtype: Any = np.float64) -> Any:
+    # fn in double on each (y, p); the result rounded to dtype once
+    out = np.empty(P.shape, dtype=dtype)
     for i, (y, p) in enumerate(
         zip(Y.ravel().tolist(), P.ravel().tolist(), strict=True)
     ):
@@ -84,12 +89,13 @@ def sgd_batch_epoch(
     each step): global step j takes rows ``perm[j*B : (j+1)*B]`` of this
     shard (none once it ran out; ``B = min(batch_size, len(perm))``), the
     sums ``[G^T X_B, sum of G's rows]`` of every process are summed by
-    ``reduce(buf)`` (one flat float64 buffer, in place) and divided by
+    ``reduce(buf)`` (one flat buffer of W.dtype, in place) and divided by
     ``batches[j]`` instead of ``|B|``.
     """
     W: F64 = state["coef"]
     b: F64 = state["intercept"]
     k, d = W.shape
+    T = scalar_type(W.dtype)
     kind, c = settings["loss"], settings["loss_param"]
     alpha, l1_ratio, penalty = (
         settings["alpha"],
@@ -128,7 +134,7 @@ def sgd_batch_epoch(
             assert indptr is not None
             parts = [(indices[indptr[r] : indptr[r + 1]], X[indptr[r] : indptr[r + 1]])
                      for r in rows.tolist()]  # fmt: skip
-            P = np.empty((size, k))
+            P = np.empty((size, k), dtype=W.dtype)
             for i, (idx, val) in enumerate(parts):
                 P[i] = (
                     (0.0 + np.cumsum(W[:, idx] * val, axis=1)[:, -1])
@@ -154,30 +160,30 @@ def sgd_batch_epoch(
         cw = np.where(
             Y > 0.0, state["pos_weight"][None, :], state["neg_weight"][None, :]
         )
-        G = _elementwise(dloss, Y, P) * (cw * sample_weight[rows][:, None])
+        G = _elementwise(dloss, Y, P, W.dtype) * (cw * sample_weight[rows][:, None])
         G[:, idle] = 0.0
         if indices is None:
             gW = _seq_rows(G[:, :, None] * Xb[:, None, :])
         else:
-            gW = np.zeros((k, d))
+            gW = np.zeros((k, d), dtype=W.dtype)
             for i, (idx, val) in enumerate(parts):
                 gW[:, idx] += G[i][:, None] * val[None, :]
-        gb = _seq_rows(G) if settings["fit_intercept"] else np.zeros(k)
+        gb = _seq_rows(G) if settings["fit_intercept"] else np.zeros(k, W.dtype)
         if reduce is not None:
             assert batches is not None
             buf = np.concatenate([gW.reshape(-1), gb])
             reduce(buf)
             gW, gb, size = buf[: k * d].reshape(k, d), buf[k * d :], int(batches[j])
-        gW = gW / size
+        gW = gW / T(size)
         if penalty in (2, 3):
-            gW += (alpha * (1.0 - l1_ratio)) * W
-        gb = gb / size if settings["fit_intercept"] else np.zeros(k)
+            gW += T(alpha * (1.0 - l1_ratio)) * W
+        gb = gb / T(size) if settings["fit_intercept"] else np.zeros(k, W.dtype)
         keep_W, keep_b = W[idle].copy(), b.copy()
         lr = step_lr(settings, step + steps + 1)
         rule.apply_step([gW, gb], lr=lr)
         steps += 1
         if penalty in (1, 3):
-            shrunk = np.abs(W) - (lr * alpha) * l1_ratio
+            shrunk = np.abs(W) - T((lr * alpha) * l1_ratio)
             W[...] = np.where(shrunk > 0.0, np.copysign(shrunk, W), 0.0)
         W[idle] = keep_W
         if not settings["fit_intercept"]:

@@ -23,6 +23,7 @@
 // Tests: tests/models/test_sgd_batch.py, tests/distributed/.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -38,36 +39,38 @@ struct batch_settings {
     double alpha = 1e-4, l1_ratio = 0, power_t = 0.5, eta0 = 0.01, optimal_init = 0, eta = 0.01;
     bool fit_intercept = true, track = true;
     index_t batch_size = 1;
-    long long step = 0;  // the optimizer's steps before this epoch
+    long long step = 0;            // the optimizer's steps before this epoch
+    const double* etas = nullptr;  // rate_kind::schedule: the epoch's step rates
+    int threads = 1;
 
     double lr_at(long long t) const {
         const double td = static_cast<double>(t);
         if (rate == rate_kind::optimal) return 1.0 / (alpha * (optimal_init + td - 1));
         if (rate == rate_kind::invscaling) return eta0 / std::pow(td, power_t);
+        if (rate == rate_kind::schedule) return etas[t - step - 1];
         return eta;
     }
 };
 
 // The k models' weights W (k x d, row-major) and intercepts b (k).
+template <class T>
 struct batch_models {
     index_t k = 1, d = 0;
-    double *W = nullptr, *b = nullptr;
-    const double *pos_weight = nullptr, *neg_weight = nullptr;
+    T *W = nullptr, *b = nullptr;
+    const T *pos_weight = nullptr, *neg_weight = nullptr;
     const std::uint8_t* active = nullptr;
     const std::int64_t* pos_label = nullptr;
     double neg_value = -1.0;
 
-    double target(const targets& y, index_t c, index_t i) const {
-        if (y.value) return y.value[i];
-        return y.label[i] == pos_label[c] ? 1.0 : neg_value;
-    }
+    double target(const targets<T>& y, index_t c, index_t i) const { return y.of(*this, c, i); }
 };
 
 // The data-parallel epoch's collective (none: global is null, one process).
+template <class T>
 struct batch_reduce {
     const std::int64_t* global = nullptr;  // rows of each global step
     index_t steps = 0;                     // global steps of the epoch
-    void (*fn)(void* ctx, double* buf, index_t n) = nullptr;  // sums buf over the processes
+    void (*fn)(void* ctx, T* buf, index_t n) = nullptr;  // sums buf over the processes
     void* ctx = nullptr;
 };
 
@@ -75,20 +78,22 @@ struct batch_reduce {
 // rule. objective[c] sums each row's loss and, per row, the penalty of the
 // weights before its batch's step (when s.track and a penalty is set). Returns the steps taken
 // (fewer than the batches when stop() said so between two of them).
-template <class Rows, class Step, class Stop>
-long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& rows,
-                          const targets& y, const double* sample_weight,
-                          const std::int64_t* perm, index_t n, std::vector<double>& objective,
-                          Step&& step, Stop&& stop, const batch_reduce& dp = {}) {
+// Threads split the predictions by rows and the gradient by columns (each
+// column's sum still runs over the rows in order): no bit depends on them.
+template <class T, class Rows, class Step, class Stop>
+long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Rows& rows,
+                          const targets<T>& y, const T* sample_weight, const std::int64_t* perm,
+                          index_t n, std::vector<double>& objective, Step&& step, Stop&& stop,
+                          const batch_reduce<T>& dp = {}) {
     const index_t k = m.k, d = m.d;
     const auto kd = static_cast<std::size_t>(k * d);
     objective.assign(static_cast<std::size_t>(k), 0.0);
     // [gW (k*d), gb (k)]: one buffer, the data-parallel all-reduce's
-    std::vector<double> grad(kd + static_cast<std::size_t>(k)), P, G;
-    double* const gW = grad.data();
-    double* const gb = grad.data() + kd;
-    std::vector<double> keep_W(kd), keep_b(static_cast<std::size_t>(k));
-    const double l2 = s.alpha * (1.0 - s.l1_ratio);
+    std::vector<T> grad(kd + static_cast<std::size_t>(k)), P, G;
+    T* const gW = grad.data();
+    T* const gb = grad.data() + kd;
+    std::vector<T> keep_W(kd), keep_b(static_cast<std::size_t>(k));
+    const T l2 = static_cast<T>(s.alpha * (1.0 - s.l1_ratio));
     const bool has_l2 = s.penalty == penalty_kind::l2 || s.penalty == penalty_kind::elasticnet;
     const bool has_l1 = s.penalty == penalty_kind::l1 || s.penalty == penalty_kind::elasticnet;
     long long steps = 0;
@@ -100,34 +105,45 @@ long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& 
         const index_t start = std::min(n, q * B);
         const index_t size = std::min(B, n - start);
         const std::int64_t* batch = perm + start;
-        P.assign(static_cast<std::size_t>(size * k), 0.0);
-        G.assign(static_cast<std::size_t>(size * k), 0.0);
-        for (index_t r = 0; r < size; ++r) {
-            const auto x = rows.at(static_cast<index_t>(batch[r]));
-            for (index_t c = 0; c < k; ++c) {
-                const double* w = m.W + c * d;
-                double inner = 0.0;
-                for (index_t j = 0; j < x.nnz; ++j) inner += w[x.idx(j)] * x.val[j];
-                P[static_cast<std::size_t>(r * k + c)] = inner + m.b[c];
+        P.assign(static_cast<std::size_t>(size * k), T(0));
+        G.assign(static_cast<std::size_t>(size * k), T(0));
+        index_t nnz = 0;
+        for (index_t r = 0; r < size; ++r) nnz += rows.at(static_cast<index_t>(batch[r])).nnz;
+        // one thread below ~256K multiply-adds (the parallel grain): waking
+        // the threads twice a batch costs about as much
+        const int nt =
+            nnz * k + static_cast<index_t>(kd) >= parallel_grain().load() ? s.threads : 1;
+        team_of(std::min<int>(nt, static_cast<int>(size)), [&](int id, int count) {
+            for (index_t r = id; r < size; r += count) {
+                const auto x = rows.at(static_cast<index_t>(batch[r]));
+                for (index_t c = 0; c < k; ++c) {
+                    const T* w = m.W + c * d;
+                    T inner = T(0);
+                    for (index_t j = 0; j < x.nnz; ++j) inner += w[x.idx(j)] * x.val[j];
+                    P[static_cast<std::size_t>(r * k + c)] = inner + m.b[c];
+                }
             }
-        }
+        });
         if (s.track) {
             for (index_t c = 0; c < k; ++c) {
                 if (!m.active[c]) continue;
                 double sum = 0.0;
                 for (index_t r = 0; r < size; ++r) {
                     const auto i = static_cast<index_t>(batch[r]);
-                    sum += s.loss.value(m.target(y, c, i), P[static_cast<std::size_t>(r * k + c)]);
+                    sum +=
+                        s.loss.value(m.target(y, c, i),
+                                     static_cast<double>(P[static_cast<std::size_t>(r * k + c)]));
                 }
                 objective[static_cast<std::size_t>(c)] += sum;
                 if (s.penalty == penalty_kind::none) continue;
-                const double* w = m.W + c * d;
-                double sq = 0.0, ab = 0.0;
+                const T* w = m.W + c * d;
+                T sq = T(0), ab = T(0);
                 for (index_t j = 0; j < d; ++j) {
                     sq += w[j] * w[j];
                     ab += std::fabs(w[j]);
                 }
-                const double pen = s.alpha * ((1 - s.l1_ratio) * 0.5 * sq + s.l1_ratio * ab);
+                const double pen = s.alpha * ((1 - s.l1_ratio) * 0.5 * static_cast<double>(sq) +
+                                              s.l1_ratio * static_cast<double>(ab));
                 objective[static_cast<std::size_t>(c)] += static_cast<double>(size) * pen;
             }
         }
@@ -136,44 +152,54 @@ long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& 
             for (index_t c = 0; c < k; ++c) {
                 if (!m.active[c]) continue;
                 const double yc = m.target(y, c, i);
-                double g = s.loss.gradient(yc, P[static_cast<std::size_t>(r * k + c)]);
-                if (g < -max_dloss) {
-                    g = -max_dloss;
-                } else if (g > max_dloss) {
-                    g = max_dloss;
-                }
-                const double cw = yc > 0.0 ? m.pos_weight[c] : m.neg_weight[c];
+                const T g = static_cast<T>(clipped_dloss(
+                    s.loss, yc, static_cast<double>(P[static_cast<std::size_t>(r * k + c)])));
+                const T cw = yc > 0.0 ? m.pos_weight[c] : m.neg_weight[c];
                 G[static_cast<std::size_t>(r * k + c)] = g * (cw * sample_weight[i]);
             }
         }
-        std::fill(grad.begin(), grad.end(), 0.0);
-        for (index_t r = 0; r < size; ++r) {
-            const auto x = rows.at(static_cast<index_t>(batch[r]));
-            for (index_t c = 0; c < k; ++c) {
-                const double g = G[static_cast<std::size_t>(r * k + c)];
-                if (g == 0.0) continue;  // adds +-0 to sums that are never -0: no change
-                double* out = gW + c * d;
-                for (index_t i = 0; i < x.nnz; ++i) out[x.idx(i)] += g * x.val[i];
+        // the unnormalised sums first (the all-reduce adds every process's),
+        // then one division by the step's rows: the bits of dividing in place
+        team_of(std::min<int>(nt, static_cast<int>((d + 63) / 64)), [&](int id, int count) {
+            // columns [jb, je) of every model, in blocks of 64
+            const index_t chunk = ((d + count - 1) / count + 63) / 64 * 64;
+            const index_t jb = std::min(d, id * chunk), je = std::min(d, jb + chunk);
+            for (index_t c = 0; c < k; ++c) std::fill(gW + c * d + jb, gW + c * d + je, T(0));
+            for (index_t r = 0; r < size; ++r) {
+                const auto x = rows.at(static_cast<index_t>(batch[r]));
+                const index_t lo = x.from(jb), hi = x.from(je);
+                for (index_t c = 0; c < k; ++c) {
+                    const T g = G[static_cast<std::size_t>(r * k + c)];
+                    if (g == T(0)) continue;  // adds +-0 to sums that are never -0: no change
+                    T* out = gW + c * d;
+                    for (index_t j = lo; j < hi; ++j) out[x.idx(j)] += g * x.val[j];
+                }
             }
-        }
+        });
         for (index_t c = 0; c < k; ++c) {
-            double sum = 0.0;
+            T sum = T(0);
             if (s.fit_intercept) {
                 for (index_t r = 0; r < size; ++r) sum += G[static_cast<std::size_t>(r * k + c)];
             }
             gb[c] = sum;
         }
         if (parallel) dp.fn(dp.ctx, grad.data(), static_cast<index_t>(grad.size()));
-        const double inv = static_cast<double>(parallel ? dp.global[q] : size);
-        for (index_t c = 0; c < k; ++c) {
-            double* out = gW + c * d;
-            const double* w = m.W + c * d;
-            if (has_l2) {
-                for (index_t i = 0; i < d; ++i) out[i] = out[i] / inv + l2 * w[i];
-            } else {
-                for (index_t i = 0; i < d; ++i) out[i] = out[i] / inv;
+        const T inv = static_cast<T>(parallel ? dp.global[q] : size);
+        team_of(std::min<int>(nt, static_cast<int>((d + 63) / 64)), [&](int id, int count) {
+            const index_t chunk = ((d + count - 1) / count + 63) / 64 * 64;
+            const index_t jb = std::min(d, id * chunk), je = std::min(d, jb + chunk);
+            for (index_t c = 0; c < k; ++c) {
+                T* out = gW + c * d;
+                const T* w = m.W + c * d;
+                if (has_l2) {
+                    for (index_t j = jb; j < je; ++j) out[j] = out[j] / inv + l2 * w[j];
+                } else {
+                    for (index_t j = jb; j < je; ++j) out[j] = out[j] / inv;
+                }
             }
-            gb[c] = s.fit_intercept ? gb[c] / inv : 0.0;
+        });
+        for (index_t c = 0; c < k; ++c) {
+            gb[c] = s.fit_intercept ? gb[c] / inv : T(0);
         }
         for (index_t c = 0; c < k; ++c) {
             if (!m.active[c]) std::copy(m.W + c * d, m.W + (c + 1) * d, keep_W.data() + c * d);
@@ -184,10 +210,10 @@ long long run_batch_epoch(const batch_settings& s, batch_models& m, const Rows& 
         step(gW, gb, t, lr);
         ++steps;
         if (has_l1) {
-            const double shrink = (lr * s.alpha) * s.l1_ratio;
+            const T shrink = static_cast<T>((lr * s.alpha) * s.l1_ratio);
             for (std::size_t j = 0; j < kd; ++j) {
-                const double a = std::fabs(m.W[j]) - shrink;
-                m.W[j] = a > 0.0 ? std::copysign(a, m.W[j]) : 0.0;
+                const T a = std::fabs(m.W[j]) - shrink;
+                m.W[j] = a > T(0) ? std::copysign(a, m.W[j]) : T(0);
             }
         }
         for (index_t c = 0; c < k; ++c) {
