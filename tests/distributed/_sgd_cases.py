@@ -82,6 +82,15 @@ SGD_CASES = [
             "eta0": 0.05,
         },
     ),
+    # float32 weights, data and all-reduce buffer (within FLOAT32_RTOL)
+    Case(
+        "float32",
+        "SGDClassifier",
+        "softmax",
+        {"loss": "log_loss", "optimizer": "adam", "learning_rate": "constant",
+         "eta0": 0.01, "dtype": np.float32},
+        weighted=True,
+    ),  # fmt: skip
     # CSR shards (and one CSR process); a constant rate: "optimal"'s first
     # steps are large enough to grow the sums' rounding past 1e-12 here
     Case(

@@ -61,9 +61,12 @@ def _same_on_every_rank(results: list[dict[str, Any]], key: str) -> dict[str, An
 def _close(got: dict[str, Any], one: Any) -> None:
     for a, b in ((got["coef"], one.coef_), (got["intercept"], one.intercept_)):
         scale = float(np.max(np.abs(b))) or 1.0
-        np.testing.assert_allclose(a, b, rtol=0, atol=cs.FLOAT64_RTOL * scale)
+        assert a.dtype == np.asarray(b).dtype == one.coef_.dtype
+        tol = cs.FLOAT32_RTOL if a.dtype == np.float32 else cs.FLOAT64_RTOL
+        np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale)
     assert got["n_iter"] == one.n_iter_
     assert got["t"] == one.t_
+    assert one.coef_.dtype == one.get_params()["dtype"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
