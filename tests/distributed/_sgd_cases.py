@@ -87,10 +87,15 @@ SGD_CASES = [
         "float32",
         "SGDClassifier",
         "softmax",
-        {"loss": "log_loss", "optimizer": "adam", "learning_rate": "constant",
-         "eta0": 0.01, "dtype": np.float32},
+        {
+            "loss": "log_loss",
+            "optimizer": "adam",
+            "learning_rate": "constant",
+            "eta0": 0.01,
+            "dtype": np.float32,
+        },
         weighted=True,
-    ),  # fmt: skip
+    ),
     # CSR shards (and one CSR process); a constant rate: "optimal"'s first
     # steps are large enough to grow the sums' rounding past 1e-12 here
     Case(
