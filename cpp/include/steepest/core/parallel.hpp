@@ -68,9 +68,9 @@ inline void team_barrier() {
 }
 
 // A warm pool (core/pool.hpp) starts a job in a few microseconds instead of
-// a sleeping team's 50-90: work goes parallel from grain / warm_grain_divisor.
-// Measured (bench/run.py --sections grain with the pool warm): 16 balances
-// the two on the project's 2-core VMs.
+// a sleeping team's 50-90: work goes parallel from grain / warm_grain_divisor
+// (16 Ki Adam elements, a ~5 us serial step). Chosen, not yet scanned on a
+// quiet machine: steepest._core._step_threads(warm_divisor=) changes it.
 inline std::atomic<int>& warm_grain_divisor() {
     static std::atomic<int> d{16};
     return d;
