@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import steepest
 from steepest import _openmp
@@ -130,3 +131,15 @@ def test_the_step_threads_do_not_depend_on_the_import_order(first: str) -> None:
     # torch first: the runtime's policy is reported as not applied, yet the step ran pooled
     assert got["report"]["applied"] is (first != "torch")
     assert got["p"] == pytest.approx(-3e-3, rel=1e-4)
+
+
+def test_the_bench_header_says_what_the_step_threads_run_under() -> None:
+    from steepest._cli.bench.report import header_lines
+
+    report = _openmp.wait_policy("/nowhere/lib/libgomp.so.1")
+    env = {"cpu": "cpu", "versions": "v", "threads": 2, "omp_wait_policy": "passive",
+           "wait_policy": report, "torch": None, "build_info": {}, "threadpools": "none",
+           "load": (0.0, 0.0)}  # fmt: skip
+    line = next(x for x in header_lines(env, np.dtype(np.float32)) if "steepest (" in x)
+    assert report["note"] in line
+    assert f"optimizer steps' threads: {_openmp.STEP_THREADS}" in line
