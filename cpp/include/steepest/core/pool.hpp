@@ -9,6 +9,7 @@
 // pool_allowed()): there a spinning thread would take a core from OpenBLAS.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -125,23 +126,37 @@ class step_pool {
         return true;
     }
 
-    // fn(c) for every chunk c in [0, chunks), taken in turn by the calling
-    // thread and up to k - 1 others: a thread that is late (asleep, or
-    // preempted on a busy machine) finds the chunks taken and the caller is
-    // not held up by it. fn must not use team_barrier(). False as run().
+    // fn(c) for every chunk c in [0, chunks), run by the calling thread and
+    // up to k - 1 others. Chunks form k groups, thread t's group being the
+    // t-th: each thread runs its own group's chunks from the front, then
+    // takes what is left of the others' from the back. On time, every thread
+    // runs its static part, the one it ran at the previous step (still in
+    // its core's cache); a thread that is late (asleep, or preempted on a
+    // busy machine) finds its chunks taken and does not hold the caller up.
+    // fn must not use team_barrier(). False as run().
     template <class Fn>
     bool run_shared(int k, index_t chunks, Fn& fn) {
         std::unique_lock<std::mutex> own(owner_, std::try_to_lock);
         if (!own.owns_lock() || !grow(k - 1)) return false;
-        auto take = [&] {
-            for (index_t c = next_.fetch_add(1); c < chunks; c = next_.fetch_add(1)) fn(c);
+        const int groups = std::min(k, max_groups);
+        const index_t per = (chunks + groups - 1) / groups;
+        for (int g = 0; g < groups; ++g) {
+            const index_t lo = std::min(chunks, g * per), hi = std::min(chunks, lo + per);
+            groups_[g].ends.store(static_cast<std::uint64_t>(hi - lo) << 32,
+                                  std::memory_order_relaxed);
+        }
+        auto take = [&](int t) {
+            const int mine = t % groups;
+            for (int j = 0; j < groups; ++j) {
+                const int g = (mine + j) % groups;
+                for (index_t c; (c = claim(g, j == 0)) >= 0;) fn(g * per + c);
+            }
         };
-        job_ = [](void* f, int, int) { (*static_cast<decltype(take)*>(f))(); };
+        job_ = [](void* f, int t, int) { (*static_cast<decltype(take)*>(f))(t); };
         ctx_ = &take;
-        next_.store(0, std::memory_order_relaxed);
         open_.store(true, std::memory_order_seq_cst);
         publish(k, true);
-        take();
+        take(0);
         // a thread counted in inside_ before this saw the job open and runs
         // its last chunk; one counted after sees it closed and leaves
         open_.store(false, std::memory_order_seq_cst);
@@ -178,6 +193,22 @@ class step_pool {
         pthread_atfork(nullptr, nullptr, [] { forked().store(true); });
 #endif
         return new step_pool();  // NOLINT: never deleted, see the header
+    }
+
+    // A chunk of group g (its index in the group), from the front or the
+    // back; -1 when none is left. Packed: front in the low 32 bits, back in
+    // the high 32.
+    index_t claim(int g, bool front) {
+        std::atomic<std::uint64_t>& ends = groups_[g].ends;
+        std::uint64_t v = ends.load(std::memory_order_acquire);
+        for (;;) {
+            const std::uint64_t f = v & 0xffffffffu, b = v >> 32;
+            if (f >= b) return -1;
+            const std::uint64_t next = front ? v + 1 : ((b - 1) << 32 | f);
+            if (ends.compare_exchange_weak(v, next, std::memory_order_acq_rel)) {
+                return static_cast<index_t>(front ? f : b - 1);
+            }
+        }
     }
 
     // Job words: generation in the high bits, a shared job's bit (run_shared)
@@ -274,7 +305,11 @@ class step_pool {
     std::atomic<int> started_{0}, sleepers_{0}, done_{0};
     std::atomic<bool> caller_sleeps_{false}, open_{false};
     std::atomic<int> inside_{0};
-    std::atomic<index_t> next_{0};
+    static constexpr int max_groups = 64;
+    struct alignas(64) group_ends {
+        std::atomic<std::uint64_t> ends{0};
+    };
+    group_ends groups_[max_groups];
     void (*job_)(void*, int, int) = nullptr;
     void* ctx_ = nullptr;
     spin_barrier barrier_;
