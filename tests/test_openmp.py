@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import steepest
 from steepest import _openmp
@@ -88,3 +89,57 @@ def test_a_runtime_loaded_before_steepest_is_reported() -> None:
     assert first["policy"] == "passive"
     assert run_child(runtime["library"], OMP_WAIT_POLICY="active")["applied"] is True
     assert run_child("")["applied"] is True
+
+
+STEP_CHILD = """
+import json, sys
+if sys.argv[1] == "torch":
+    import torch  # loads torch's libgomp first: steepest's default is not applied
+import numpy as np
+import steepest
+from steepest import _core, _openmp
+steepest.set_num_threads(2)
+p = [np.zeros(1 << 20, np.float32)]
+opt = steepest.Adam(p, lr=1e-3)
+for _ in range(3):
+    opt.step([np.ones(1 << 20, np.float32)])
+report = _openmp.wait_policy(steepest.build_info()["openmp_runtime"]["library"])
+print(json.dumps({"report": report, "pool": _core._step_threads(), "p": float(p[0][0])}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/maps")
+@pytest.mark.parametrize("first", ["torch", "steepest"])
+def test_the_step_threads_do_not_depend_on_the_import_order(first: str) -> None:
+    # A two-thread Adam step of 1Mi elements runs on steepest's own pool
+    # (one thread started beside the caller) whichever library came first,
+    # and the report says the OpenMP policy does not reach it.
+    pytest.importorskip("torch")
+    runtime = steepest.build_info()["openmp_runtime"]
+    if runtime is None or not runtime["library"]:
+        pytest.skip("built without OpenMP")
+    base = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    done = subprocess.run([sys.executable, "-c", STEP_CHILD, first], env=base,
+                          capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["pool"]["pool"] is True
+    assert got["pool"]["threads_started"] == 1
+    assert got["report"]["step_threads"] == _openmp.STEP_THREADS
+    assert (
+        "whatever OMP_WAIT_POLICY and the import order" in got["report"]["step_threads"]
+    )
+    # torch first: the runtime's policy is reported as not applied, yet the step ran pooled
+    assert got["report"]["applied"] is (first != "torch")
+    assert got["p"] == pytest.approx(-3e-3, rel=1e-4)
+
+
+def test_the_bench_header_says_what_the_step_threads_run_under() -> None:
+    from steepest._cli.bench.report import header_lines
+
+    report = _openmp.wait_policy("/nowhere/lib/libgomp.so.1")
+    env = {"cpu": "cpu", "versions": "v", "threads": 2, "omp_wait_policy": "passive",
+           "wait_policy": report, "torch": None, "build_info": {}, "threadpools": "none",
+           "load": (0.0, 0.0)}  # fmt: skip
+    line = next(x for x in header_lines(env, np.dtype(np.float32)) if "steepest (" in x)
+    assert report["note"] in line
+    assert f"optimizer steps' threads: {_openmp.STEP_THREADS}" in line

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "steepest/core/common.hpp"
@@ -95,6 +96,11 @@ inline bool is_bfloat16(const py::dtype& dt) {
 // only where `half` (params and grads of the optimizer steps).
 inline elem float_kind(const std::string& fn, const std::string& label, const py::array& a,
                        bool half = false) {
+    // the builtin descriptors first, by address: a step's checks run on every call
+    static const py::dtype f32 = py::dtype::of<float>(), f64 = py::dtype::of<double>();
+    PyObject* descr = py::detail::array_proxy(a.ptr())->descr;
+    if (descr == f32.ptr()) return elem::f32;
+    if (descr == f64.ptr()) return elem::f64;
     const py::dtype dt = a.dtype();
     if (dt.equal(py::dtype::of<float>())) return elem::f32;
     if (dt.equal(py::dtype::of<double>())) return elem::f64;
@@ -187,7 +193,9 @@ inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg
                                        " (" + dtype_str(p) + ")");
                 }
             } else if (k > 0) {
-                if (!x.dtype().equal(p.dtype())) {
+                if (py::detail::array_proxy(x.ptr())->descr !=
+                        py::detail::array_proxy(p.ptr())->descr &&
+                    !x.dtype().equal(p.dtype())) {
                     type_error(fn, a.label(i) + " has dtype " + dtype_str(x) + " but " +
                                        params.label(i) + " has dtype " + dtype_str(p));
                 }
@@ -339,10 +347,13 @@ enum class nonfinite_mode { raise, skip, ignore };
 
 inline nonfinite_mode check_nonfinite(const std::string& fn, py::handle mode) {
     if (PyUnicode_Check(mode.ptr())) {
-        std::string m = mode.cast<std::string>();
-        if (m == "raise") return nonfinite_mode::raise;
-        if (m == "skip") return nonfinite_mode::skip;
-        if (m == "ignore") return nonfinite_mode::ignore;
+        Py_ssize_t size = 0;
+        const char* m = PyUnicode_AsUTF8AndSize(mode.ptr(), &size);
+        if (m == nullptr) throw py::error_already_set();
+        const std::string_view v(m, static_cast<std::size_t>(size));
+        if (v == "raise") return nonfinite_mode::raise;
+        if (v == "skip") return nonfinite_mode::skip;
+        if (v == "ignore") return nonfinite_mode::ignore;
     }
     value_error(fn, "nonfinite must be 'raise', 'skip' or 'ignore', got " + py_repr(mode));
 }

@@ -1,6 +1,7 @@
 // Build and runtime information, ISA selection and thread settings.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,25 @@ void register_info(py::module_& m) {
             parallel_grain().store(g);
         },
         "Set the single-thread threshold in elements.", py::arg("grain"));
+    m.def(
+        "_step_threads",
+        [](py::object enabled, py::object spin_us, py::object warm_divisor) {
+            if (!enabled.is_none()) pool_enabled().store(enabled.cast<bool>());
+            if (!spin_us.is_none()) spin_window_us().store(std::max(0, spin_us.cast<int>()));
+            if (!warm_divisor.is_none()) {
+                warm_grain_divisor().store(std::max(1, warm_divisor.cast<int>()));
+            }
+            py::dict d;
+            d["pool"] = pool_enabled().load();
+            d["spin_us"] = spin_window_us().load();
+            d["warm_grain_divisor"] = warm_grain_divisor().load();
+            d["threads_started"] = step_pool::get().started();
+            return d;
+        },
+        "The optimizer step's own threads (core/pool.hpp): on/off, spin window, "
+        "warm grain divisor; None leaves a setting; returns them and the threads started.",
+        py::arg("enabled") = py::none(), py::arg("spin_us") = py::none(),
+        py::arg("warm_divisor") = py::none());
 }
 
 }  // namespace steepest::bind

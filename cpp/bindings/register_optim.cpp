@@ -99,8 +99,12 @@ bool rule_step(const std::string& fn, const py::handle* a, const ema_arg& ema = 
         check_scalar_overlap(fn, given, scalar_args);
         return scalar_rule_step(fn, r, prep, mode, t, lr, scalars, ema);
     } else {
-        return run_step(fn, prep, mode, plan_step<float>(r, t, lr), plan_step<double>(r, t, lr),
-                        ema);
+        // only the plans of the dtypes present (a plan costs pow() calls)
+        step_plan<float> p32{};
+        step_plan<double> p64{};
+        if (!prep.f32.empty()) p32 = plan_step<float>(r, t, lr);
+        if (!prep.f64.empty()) p64 = plan_step<double>(r, t, lr);
+        return run_step(fn, prep, mode, p32, p64, ema);
     }
 }
 

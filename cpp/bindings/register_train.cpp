@@ -419,6 +419,11 @@ train::epoch_result run(const epoch_args& a) {
     int& limit = calling_thread_limit();
     const int saved = limit;
     limit = a.n_threads;
+    // the loop's steps keep OpenMP's team: the pool's threads spin after a
+    // job, while the next batch's GEMMs need every core (core/pool.hpp)
+    bool& pooled = pool_allowed();
+    const bool saved_pooled = pooled;
+    pooled = false;
     try {
         train::epoch_result res =
             a.reduce.is_none()
@@ -428,6 +433,7 @@ train::epoch_result run(const epoch_args& a) {
                       static_cast<index_t>(a.batches.shape(0)), python_all_reduce<T>(a.reduce),
                       check);
         limit = saved;
+        pooled = saved_pooled;
         // the steps applied count, whatever ended the epoch
         for (std::size_t i = 0; i < opt.scalars.size(); ++i) {
             for (std::size_t k = 0; k < a.scalars.size(); ++k) {
@@ -437,6 +443,7 @@ train::epoch_result run(const epoch_args& a) {
         return res;
     } catch (...) {
         limit = saved;
+        pooled = saved_pooled;
         throw;
     }
 }

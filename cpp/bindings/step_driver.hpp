@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -272,6 +273,9 @@ inline bool run_two_pass_step(const prepared& prep, nonfinite_mode mode, plan_li
            two_pass_segments(prep.f64, mode, p64, ema.pass<double>());
 }
 
+// Elements below which a step keeps the GIL (a 1e3-element step takes ~1 us).
+constexpr index_t small_step = 4096;
+
 // Runs one step over all segments (float ones first, then double ones, as one
 // index space); `weight` sets the size above which threads are used. With
 // `ema` on, every block's param average follows its update in the same pass.
@@ -298,11 +302,15 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
         }
     };
     bool finite = true;
+    // a step this small keeps the GIL: releasing and taking it back costs
+    // more than another Python thread could do meanwhile
+    index_t total = 0;
+    for (index_t s : sizes) total += s;
+    std::optional<py::gil_scoped_release> nogil;
+    if (total >= small_step) nogil.emplace();
     if (n32 > 0 ? p32[0].measure != nullptr : p64[0].measure != nullptr) {
-        py::gil_scoped_release nogil;
         finite = run_two_pass_step(prep, mode, p32, p64, ema);
     } else {
-        py::gil_scoped_release nogil;
         if (mode == nonfinite_mode::ignore) {
             for_each_piece(sizes, weight, update);
         } else {
@@ -313,6 +321,7 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
             finite = for_each_piece_checked(sizes, weight + 0.2, check, update);
         }
     }
+    nogil.reset();
     if (finite) return true;
     if (mode == nonfinite_mode::skip) return false;
     const std::size_t none = prep.f32.size() + prep.f64.size();
@@ -323,12 +332,13 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
     value_error(fn, label + " contains NaN or inf; nothing was updated (nonfinite='raise')");
 }
 
-// The same with one plan per dtype (a rule without per-param scalars).
+// The same with one plan per dtype (a rule without per-param scalars); the
+// plan of a dtype with no segments is not read.
 inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode,
                      const step_plan<float>& p32, const step_plan<double>& p64,
                      const ema_arg& ema = {}) {
     return run_step(fn, prep, mode, plan_list<float>{&p32, false}, plan_list<double>{&p64, false},
-                    p32.weight, ema);
+                    prep.f32.empty() ? p64.weight : p32.weight, ema);
 }
 
 }  // namespace steepest::bind

@@ -10,6 +10,11 @@ threads spin as torch's do and nothing says so. :func:`record` notes, at
 runtimes already mapped; :func:`wait_policy` tells, once the extension is
 loaded, whether the policy in the environment is the one its runtime runs.
 Linux only (``/proc/self/maps``); elsewhere the answer is "unknown".
+
+The policy concerns the training loops' OpenMP team only: the optimizer
+steps run on steepest's own threads (``core/pool.hpp``: they spin a bounded
+time after a step, then sleep), the same whatever the policy or the import
+order; :func:`wait_policy` says so under ``"step_threads"``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from typing import Any
 
 RUNTIME_PREFIXES = ("libgomp", "libomp", "libiomp")
 MAPS = "/proc/self/maps"
+
+#: what the report says of the optimizer steps' threads, whatever the policy
+STEP_THREADS = (
+    "steepest's own (they spin a bounded time after a step, then sleep), whatever "
+    "OMP_WAIT_POLICY and the import order; the policy applies to the training loops"
+)
 
 # the environment's value and the runtimes mapped when steepest was imported
 _AT_IMPORT: dict[str, Any] = {"policy": None, "runtimes": None}
@@ -73,6 +84,7 @@ def wait_policy(runtime: str) -> dict[str, Any]:
             "starting Python to choose"
         )
     return {
+        "step_threads": STEP_THREADS,
         "policy": os.environ.get("OMP_WAIT_POLICY"),
         "set_at_import": user,
         "runtime": runtime,

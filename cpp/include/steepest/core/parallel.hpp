@@ -6,11 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <vector>
 
 #include "steepest/core/common.hpp"
+#include "steepest/core/pool.hpp"
 
 #ifdef STEEPEST_HAVE_OPENMP
 #include <omp.h>
@@ -57,38 +56,95 @@ inline int max_threads() {
 #endif
 }
 
-// Inside team(): waits for every thread of the team (no-op when serial).
+// Inside team() or team_of(): waits for every thread of the team (no-op when serial).
 inline void team_barrier() {
+    if (spin_barrier* b = pool_barrier()) {
+        b->wait();
+        return;
+    }
 #ifdef STEEPEST_HAVE_OPENMP
 #pragma omp barrier
 #endif
 }
+
+// A warm pool (core/pool.hpp) starts a job in a few microseconds instead of
+// a sleeping team's 50-90: work goes parallel from grain / warm_grain_divisor
+// (16 Ki Adam elements, a ~5 us serial step). Chosen, not yet scanned on a
+// quiet machine: steepest._core._step_threads(warm_divisor=) changes it.
+inline std::atomic<int>& warm_grain_divisor() {
+    static std::atomic<int> d{16};
+    return d;
+}
+
+namespace detail {
+
+// team() and parallel_for(): with `Shared` the pool hands out chunks (a late
+// thread does not hold the step up; fn cannot use team_barrier()).
+template <bool Shared, class Fn>
+void team_impl(index_t n, index_t grain, index_t align, Fn&& fn) {
+    int nt = max_threads();
+    if (nt <= 1 || n < std::max<index_t>(1, grain / warm_grain_divisor().load())) {
+        fn(index_t{0}, n);
+        return;
+    }
+#ifdef STEEPEST_HAVE_OPENMP
+    // steepest's own threads unless the pool is barred, busy, or cold for a
+    // job this small (waking it costs what a serial step below grain does)
+    const bool pooled = pool_enabled().load() && pool_allowed() && !omp_in_parallel();
+    if (pooled && n < grain) {
+        index_t warm = std::max<index_t>(1, grain / warm_grain_divisor().load());
+        index_t k = std::min<index_t>(nt, std::max<index_t>(1, n / std::max<index_t>(warm / 2, 1)));
+        if (k <= 1) {
+            fn(index_t{0}, n);
+            return;
+        }
+        step_pool& pool = step_pool::get();
+        if (!pool.warm(static_cast<int>(k))) {
+            pool.kick(static_cast<int>(k));  // awake for the next step
+            fn(index_t{0}, n);
+            return;
+        }
+        grain = warm;
+    } else if (n < grain) {
+        fn(index_t{0}, n);
+        return;
+    }
+#endif
+    index_t max_useful = std::max<index_t>(1, n / std::max<index_t>(grain / 2, 1));
+    nt = static_cast<int>(std::min<index_t>(nt, max_useful));
+    // ranges of [0, n) in k parts starting at multiples of align
+    auto part = [&](index_t t, index_t k) {
+        index_t chunk = ((n + k - 1) / k + align - 1) / align * align;
+        index_t b = std::min(n, t * chunk);
+        fn(b, std::min(n, b + chunk));
+    };
+#ifdef STEEPEST_HAVE_OPENMP
+    if (nt > 1 && pooled) {
+        if constexpr (Shared) {
+            // four chunks a thread: the caller can take a late thread's share
+            const index_t chunks = index_t{4} * nt;
+            auto job = [&](index_t c) { part(c, chunks); };
+            if (step_pool::get().run_shared(nt, chunks, job)) return;
+        } else {
+            auto job = [&](int t, int k) { part(t, k); };
+            if (step_pool::get().run(nt, job)) return;
+        }
+    }
+#pragma omp parallel num_threads(nt)
+    part(omp_get_thread_num(), omp_get_num_threads());
+#else
+    fn(index_t{0}, n);
+#endif
+}
+
+}  // namespace detail
 
 // fn(begin, end) once per thread on disjoint ranges covering [0, n) (a range
 // may be empty: every thread calls fn, so fn may use team_barrier()). Ranges
 // start at multiples of `align`; below `grain` units one thread does it all.
 template <class Fn>
 void team(index_t n, index_t grain, index_t align, Fn&& fn) {
-    int nt = max_threads();
-    if (nt <= 1 || n < grain) {
-        fn(index_t{0}, n);
-        return;
-    }
-    index_t max_useful = std::max<index_t>(1, n / std::max<index_t>(grain / 2, 1));
-    nt = static_cast<int>(std::min<index_t>(nt, max_useful));
-#ifdef STEEPEST_HAVE_OPENMP
-#pragma omp parallel num_threads(nt)
-    {
-        index_t t = omp_get_thread_num();
-        index_t k = omp_get_num_threads();
-        index_t chunk = ((n + k - 1) / k + align - 1) / align * align;
-        index_t b = std::min(n, t * chunk);
-        index_t e = std::min(n, b + chunk);
-        fn(b, e);
-    }
-#else
-    fn(index_t{0}, n);
-#endif
+    detail::team_impl<false>(n, grain, align, fn);
 }
 
 // fn(thread, threads) on each thread of a team of up to `nt` (fn(0, 1) when
@@ -106,50 +162,11 @@ void team_of(int nt, Fn&& fn) {
     fn(0, 1);
 }
 
-// A barrier for a team that stays busy between its waits (the split
-// training loop: balanced shares, tens to hundreds of microseconds apart).
-// It spins first: under OMP_WAIT_POLICY=passive an OpenMP barrier puts
-// waiting threads to sleep at once, and waking them costs 50-250 us on these
-// VMs, as much as the work between two waits. After ~2000 spins it blocks
-// instead, so that on a busy machine a waiting thread gives its core to the
-// one it waits for. reset() before use, with the team's actual size.
-class spin_barrier {
-   public:
-    void reset(int members) {
-        members_ = members;
-        count_.store(0);
-    }
-    void wait() {
-        const unsigned gen = generation_.load(std::memory_order_acquire);
-        if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
-            count_.store(0, std::memory_order_relaxed);
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                generation_.fetch_add(1, std::memory_order_release);
-            }
-            woken_.notify_all();  // no system call when nobody sleeps
-            return;
-        }
-        for (int spins = 0; spins < 2000; ++spins) {
-            if (generation_.load(std::memory_order_acquire) != gen) return;
-            STEEPEST_CPU_RELAX();
-        }
-        std::unique_lock<std::mutex> lock(mutex_);
-        woken_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != gen; });
-    }
-
-   private:
-    int members_ = 1;
-    std::atomic<int> count_{0};
-    std::atomic<unsigned> generation_{0};
-    std::mutex mutex_;
-    std::condition_variable woken_;
-};
-
-// fn(begin, end) on the non-empty ranges of team().
+// fn(begin, end) on disjoint non-empty ranges covering [0, n), starting at
+// multiples of `align` (fn must not use team_barrier()); serial below `grain`.
 template <class Fn>
 void parallel_for(index_t n, index_t grain, index_t align, Fn&& fn) {
-    team(n, grain, align, [&](index_t b, index_t e) {
+    detail::team_impl<true>(n, grain, align, [&](index_t b, index_t e) {
         if (b < e) fn(b, e);
     });
 }

@@ -101,7 +101,12 @@ def header_lines(env: dict[str, Any], dtype: np.dtype[Any]) -> list[str]:
         f"- CPU: {env['cpu']}; {env['versions']}",
         f"- steepest (native, reference, roofline): {env['threads']} threads, "
         + f"OMP_WAIT_POLICY={env['omp_wait_policy']}"
-        + (f" ({env['wait_policy']['note']})" if env["wait_policy"] else ""),
+        + (f" ({env['wait_policy']['note']})" if env["wait_policy"] else "")
+        + (
+            f"; optimizer steps' threads: {env['wait_policy']['step_threads']}"
+            if env["wait_policy"]
+            else ""
+        ),
         _torch_line(env["torch"]),
         f"- build_info: {build}",
         f"- threadpoolctl: {pools}",
