@@ -10,6 +10,10 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
 
 #include "steepest/core/common.hpp"
 
@@ -49,6 +53,30 @@ void add_bias_activate(T* STEEPEST_RESTRICT z, const T* STEEPEST_RESTRICT b, ind
     }
 }
 
+// D <- D * (A > 0 ? 1 : 0), the factor chosen on A's bits: 0 < bits <= those
+// of +inf is A > 0 (NaN and -0 are not). Written with a float comparison,
+// GCC (trapping math) kept a compare and branch per element, unvectorised:
+// a fifth of an MLP epoch. The multiply stays, so NaN and inf in D still
+// propagate as in the reference (float32 vectorises; float64 needs SSE4.2's
+// 64-bit compare and stays scalar on the baseline ISA).
+template <class T>
+void relu_derivative(T* STEEPEST_RESTRICT d, const T* STEEPEST_RESTRICT a, index_t n) {
+    using bits = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    const T inf = std::numeric_limits<T>::infinity(), one = T(1);
+    bits top, one_bits;
+    std::memcpy(&top, &inf, sizeof(T));
+    std::memcpy(&one_bits, &one, sizeof(T));
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) {
+        bits b;
+        std::memcpy(&b, a + i, sizeof(T));
+        const bits keep_bits = b > 0 && b <= top ? one_bits : bits(0);
+        T keep;
+        std::memcpy(&keep, &keep_bits, sizeof(T));
+        d[i] = d[i] * keep;
+    }
+}
+
 // D <- D * g'(z), from the stored activations A (n elements each).
 template <class T>
 void times_derivative(T* STEEPEST_RESTRICT d, const T* STEEPEST_RESTRICT a, index_t n,
@@ -57,8 +85,7 @@ void times_derivative(T* STEEPEST_RESTRICT d, const T* STEEPEST_RESTRICT a, inde
         case activation::identity:
             break;
         case activation::relu:
-#pragma omp simd
-            for (index_t i = 0; i < n; ++i) d[i] = d[i] * (a[i] > T(0) ? T(1) : T(0));
+            relu_derivative(d, a, n);
             break;
         case activation::tanh:
 #pragma omp simd

@@ -70,6 +70,10 @@ def _sizes(text: str) -> list[Size]:
     return [parse_size(s) for s in text.split(",")]
 
 
+def _batches(text: str) -> tuple[int, ...]:
+    return tuple(_positive(part) for part in text.split(","))
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -105,7 +109,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--block", type=_positive, help="table, torch, ema: consecutive steps per turn, 1 for "
         "single steps (default: as many as last ~2 ms for the fastest contender)")  # fmt: skip
     add("--repeats", type=int, help="timed samples per figure of the other "
-        f"sections (default: adaptive; train: {bt.EPOCH_REPEATS} epochs)")  # fmt: skip
+        f"sections (default: adaptive; train: {bt.EPOCH_ROUNDS} interleaved "
+        "rounds of one epoch per contender)")  # fmt: skip
+    add("--train-batches", type=_batches, default=(bt.MLP_BATCH,), metavar="SIZES",
+        help="train: the MLP's batch sizes, comma-separated, like 32,256,1024 "
+        f"(default {bt.MLP_BATCH})")  # fmt: skip
     add("--sections", nargs="+",
         choices=["table", "overhead", "grain", "train", "torch", "ema"],
         default=DEFAULT_SECTIONS,
@@ -168,8 +176,8 @@ def run(args: argparse.Namespace) -> int:
     if "train" in args.sections:
         # whole epochs: a fixed count of them, not a time budget
         train = bt.measure_train(
-            bt.QUICK if args.quick else bt.DEFAULT, args.repeats or bt.EPOCH_REPEATS,
-            budget, None if args.no_torch else "torch",
+            bt.QUICK if args.quick else bt.DEFAULT, args.repeats or bt.EPOCH_ROUNDS,
+            None if args.no_torch else "torch", args.train_batches,
         )  # fmt: skip
         lines += train_lines(train)
         raw["train"] = asdict(train)

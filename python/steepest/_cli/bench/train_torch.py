@@ -3,9 +3,10 @@
 For the reason given in :mod:`steepest._cli.bench.torch_worker` (steepest's
 ``OMP_WAIT_POLICY=passive`` would slow torch's parallel regions), the train
 section runs torch in a child process started by path with ``python -P``, so
-this file imports nothing of steepest: only numpy, and torch by name. One
-request (JSON, the only argument) in, one JSON line out: how torch ran and,
-per Adam variant, the median seconds of an epoch and its last batch's loss.
+this file imports nothing of steepest: only numpy, and torch by name. The
+child (``--serve``) keeps torch's Adam variants and times one epoch of one
+of them per request, so that its turns interleave with the parent's
+contenders (:func:`serve`; the parent's end: :class:`TorchTrainer`).
 
 The parent imports this module as ``steepest._cli.bench.train_torch`` too, for
 :func:`mlp_data` and :func:`time_epochs`, so that both processes train on
@@ -117,12 +118,15 @@ def torch_epoch(
     """
     nn = torch.nn
     torch.manual_seed(seed)
+    if X.dtype == np.float64:
+        torch.set_default_dtype(torch.float64)  # the layers' params follow X
     layers: list[Any] = []
     fan_in = X.shape[1]
     for units in hidden:
         layers += [nn.Linear(fan_in, units), nn.ReLU()]
         fan_in = units
     model = nn.Sequential(*layers, nn.Linear(fan_in, n_classes))
+    torch.set_default_dtype(torch.float32)
     try:
         opt = torch.optim.Adam(model.parameters(), lr=lr, **flags)
     except (TypeError, RuntimeError, ValueError):
@@ -145,38 +149,104 @@ def torch_epoch(
     return epoch
 
 
-def measure(req: dict[str, Any]) -> dict[str, Any]:
-    """Answer one request: ``torch_module`` (normally "torch"), ``threads``,
-    ``n``, ``features``, ``hidden``, ``classes``, ``batch``, ``lr``, ``seed``,
-    ``repeats``."""
+def serve(torch_module: str, threads: int) -> int:
+    """Answer JSON lines on stdin, one JSON line each, until ``close``.
+
+    The interleaved section's protocol: ``{"op": "open", ...}`` with
+    ``n``, ``features``, ``hidden``, ``classes``, ``batch``, ``lr``, ``seed``
+    and ``dtype`` builds every variant
+    and runs each one untimed epoch; ``{"op": "run", "variant": name}`` times
+    one epoch of it (``seconds``, ``loss``); ``{"op": "close"}`` ends. The
+    first line out says how torch runs, or that it does not import.
+    """
     try:
-        torch = importlib.import_module(req["torch_module"])
+        torch = importlib.import_module(torch_module)
     except ImportError as err:
-        return {"error": f"torch does not import: {err}", "missing": True}
-    torch.set_num_threads(req["threads"])
-    X, y = mlp_data(req["n"], req["features"], req["classes"], req["seed"])
-    results: dict[str, Any] = {}
-    for name, flags in ADAM_VARIANTS.items():
-        epoch = torch_epoch(torch, flags, X, y, req["hidden"], req["classes"],
-                            req["batch"], req["lr"], req["seed"])  # fmt: skip
-        if epoch is None:
-            results[name] = {"seconds": None, "loss": None}
-            continue
-        seconds, loss = time_epochs(epoch, req["repeats"])
-        results[name] = {"seconds": seconds, "loss": loss}
-        del epoch  # the model and its state go before the next variant's come
-    return {
-        "version": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-        "steepest_modules": sorted(
-            m for m in sys.modules if m.partition(".")[0] == "steepest"
-        ),  # must stay empty
-        "results": results,
-    }
+        print(json.dumps({"error": f"torch does not import: {err}", "missing": True}))
+        return 0
+    torch.set_num_threads(threads)
+    print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(),
+                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}),
+          flush=True)  # fmt: skip
+    epochs: dict[str, Callable[[], float]] = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        reply: dict[str, Any] = {}
+        if req["op"] == "open":
+            epochs.clear()
+            X, y = mlp_data(req["n"], req["features"], req["classes"], req["seed"])
+            X = X.astype(req["dtype"])
+            for name, flags in ADAM_VARIANTS.items():
+                epoch = torch_epoch(torch, flags, X, y, req["hidden"], req["classes"],
+                                    req["batch"], req["lr"], req["seed"])  # fmt: skip
+                reply[name] = epoch is not None
+                if epoch is not None:
+                    epoch()  # the warm-up
+                    epochs[name] = epoch
+        elif req["op"] == "run":
+            gc.disable()
+            start = time.perf_counter()
+            loss = epochs[req["variant"]]()
+            reply = {"seconds": time.perf_counter() - start, "loss": loss}
+            gc.enable()
+        else:
+            print(json.dumps({"closed": True}), flush=True)
+            return 0
+        print(json.dumps(reply), flush=True)
+    return 0
 
 
 # -- the parent's side ------------------------------------------------------
+
+
+class TorchTrainer:
+    """The parent's end of :func:`serve`: a child that keeps torch's epochs.
+
+    ``info`` is the child's first line (``missing`` when torch does not
+    import). The child gets the user's wait policy, as in
+    :func:`run_child`.
+    """
+
+    def __init__(self, torch_module: str, threads: int) -> None:
+        from .torch_worker import launch_wait_policy
+
+        policy, how = launch_wait_policy()
+        env = dict(os.environ)
+        env.pop("OMP_WAIT_POLICY", None)
+        if policy is not None:
+            env["OMP_WAIT_POLICY"] = policy
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", os.path.abspath(__file__), "--serve",
+             torch_module, str(threads)],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.info = self._read()
+        self.info["wait_policy_source"] = how
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            msg = "the torch process ended without an answer"
+            raise RuntimeError(msg)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def ask(self, **req: Any) -> dict[str, Any]:
+        """One request, its answer."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        """Ends the child (after a ``close`` request if it still runs)."""
+        if self.proc.poll() is None and not self.info.get("missing"):
+            self.ask(op="close")
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        self.proc.wait()
 
 
 def run_child(args: Sequence[str], wait_policy: str | None) -> dict[str, Any]:
@@ -197,24 +267,12 @@ def run_child(args: Sequence[str], wait_policy: str | None) -> dict[str, Any]:
     return reply
 
 
-def run_torch_child(req: dict[str, Any]) -> dict[str, Any]:
-    """:func:`measure` in a child process, with the user's wait policy if any.
-
-    Called in the parent only, which imported this module from the package;
-    the child runs this file by path and must not import steepest.
-    """
-    from .torch_worker import launch_wait_policy
-
-    policy, how = launch_wait_policy()
-    reply = run_child([os.path.abspath(__file__), json.dumps(req)], policy)
-    reply["wait_policy_source"] = how
-    return reply
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    print(json.dumps(measure(json.loads(args[0]))), flush=True)
-    return 0
+    if args[0] != "--serve":
+        msg = f"train_torch: argument 1 expected '--serve', got {args[0]!r}"
+        raise SystemExit(msg)
+    return serve(args[1], int(args[2]))
 
 
 if __name__ == "__main__":
