@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from steepest._cli import bench
 from steepest._cli.bench.figure import plot_cells
-from steepest._cli.bench.measure import NATIVE, REFERENCE, RULES_BY_KEY, Size
-from steepest._cli.bench.report import table_lines
+from steepest._cli.bench.measure import DEEPSPEED, NATIVE, REFERENCE, RULES_BY_KEY, Size
+from steepest._cli.bench.report import _deepspeed_lines, table_lines
 from steepest._cli.bench.rounds import (
     SLOW_ROUNDS,
     SLOW_SECONDS,
@@ -243,3 +243,30 @@ def test_plot_needs_the_table() -> None:
     args = parser.parse_args(["--sections", "overhead", "--plot", "x.png"])
     with pytest.raises(SystemExit, match="--plot"):
         bench.run(args)
+
+
+def test_deepspeed_columns_only_where_it_ran() -> None:
+    rule, size = RULES_BY_KEY["adam"], Size(1, 10**6)
+    plain = make_cell({NATIVE: [1.0, 1.0, 1.0], "torch fused": [2.0, 2.0, 2.0]})
+    header = table_lines([plain], [rule], [size])[3]
+    assert DEEPSPEED not in header
+    ds = make_cell({NATIVE: [1.0, 1.0, 1.0], DEEPSPEED: [1.5, 1.6, 1.4]})
+    lines = table_lines([ds], [rule], [size])
+    cols = lines[3].strip("| ").split(" | ")
+    row = lines[-1].strip("| ").split(" | ")
+    assert cols[-1] == f"x {DEEPSPEED}"
+    assert row[-1] == "1.5x [1.45, 1.55]"
+    assert row[cols.index(DEEPSPEED)].startswith("1.5e+03 (")  # ns/element
+
+
+def test_deepspeed_header_line() -> None:
+    assert _deepspeed_lines(None, {}) == []  # no torch, no deepspeed either
+    (missing,) = _deepspeed_lines({"deepspeed": None}, {})
+    assert "not installed" in missing
+    (ran,) = _deepspeed_lines({"deepspeed": "0.19.8"}, {})
+    assert ran.startswith("- deepspeed 0.19.8: DeepSpeedCPUAdam")
+    assert "absent" not in ran
+    (failed,) = _deepspeed_lines(
+        {"deepspeed": "0.19.8"}, {DEEPSPEED: "RuntimeError: x"}
+    )
+    assert failed.endswith("absent from this run: RuntimeError: x")

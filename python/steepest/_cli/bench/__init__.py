@@ -157,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         if "table" in args.sections:
             env["timing"] = timing_line(rounds, args.block)
             cells = run_table(rules, sizes, dtype, rounds, args.block, worker)
+            env["absent"] = {} if worker is None else dict(worker.notes)
             lines += table_lines(cells, rules, sizes) + target_lines(cells)
             raw["table"] = {"rounds": rounds, "block": args.block, "spread": SPREAD,
                             "dtype": dtype.name, "cells": cells_json(cells)}  # fmt: skip
