@@ -164,6 +164,7 @@ def test_plan_blocks() -> None:
     auto = plan_blocks(one, None, rounds=7)
     assert auto["fast"] == (200, None)  # 2 ms of the fastest
     assert auto["mid"] == (50, None)  # cut to 50 ms
+    assert plan_blocks(one, None, 7, max_seconds=0.02)["mid"] == (20, None)
     assert auto["slow"] == (1, SLOW_ROUNDS)
     # with no more rounds than SLOW_ROUNDS nobody is left out
     assert plan_blocks(one, 1, rounds=SLOW_ROUNDS)["slow"] == (1, None)
@@ -270,3 +271,19 @@ def test_deepspeed_header_line() -> None:
         {"deepspeed": "0.19.8"}, {DEEPSPEED: "RuntimeError: x"}
     )
     assert failed.endswith("absent from this run: RuntimeError: x")
+
+
+def test_sizes_all_and_the_shorter_default() -> None:
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    every = parser.parse_args(["--sizes", "all"]).sizes
+    assert [s.label for s in every] == bench.ALL_SIZES.split(",")
+    assert "5e7" in bench.ALL_SIZES.split(",")
+    default = bench._sizes(bench.DEFAULT_SIZES)
+    # a subset of all, one size per regime: overhead, cache, memory, a list
+    assert {s.label for s in default} < {s.label for s in every}
+    assert [s.label for s in default] == ["1e3", "1e5", "1e7", "100x1e4"]
+    assert parser.parse_args([]).sizes is None  # run() picks the default
+    assert [s.label for s in parser.parse_args(["--sizes", "1e4,2x1e3"]).sizes] == [
+        "1e4", "2x1e3",
+    ]  # fmt: skip

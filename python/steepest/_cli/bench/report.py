@@ -22,11 +22,11 @@ from . import train as bt
 from .measure import DEEPSPEED, NATIVE, REFERENCE, RULES, Rule, Size
 from .rounds import (
     BLOCK_SECONDS,
-    MAX_BLOCK_SECONDS,
     SETTLE_SECONDS,
     SLOW_ROUNDS,
     SLOW_SECONDS,
     SPREAD,
+    TABLE_BLOCK_SECONDS,
     ratio_text,
 )
 from .table import ORDER, PROBE, Cell
@@ -167,7 +167,7 @@ def timing_line(rounds: int, block: int | None) -> str:
         else f"blocks of {block} consecutive steps"
         if block
         else f"blocks of consecutive steps lasting ~{BLOCK_SECONDS * 1e3:g} ms for "
-        f"the row's fastest contender (at most {MAX_BLOCK_SECONDS * 1e3:g} ms each)"
+        f"the row's fastest contender (at most {TABLE_BLOCK_SECONDS * 1e3:g} ms each)"
     )
     return (
         f"- table: {rounds} interleaved rounds, each contender timed over {blocks} "

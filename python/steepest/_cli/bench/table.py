@@ -44,6 +44,7 @@ from .measure import (
     save_first_step,
 )
 from .rounds import (
+    TABLE_BLOCK_SECONDS,
     Spread,
     Turn,
     interleave,
@@ -163,7 +164,7 @@ def measure_cell(
             first[variant] = took
     try:
         one = {c: step_seconds(first[c], runners[c]) for c in ORDER if c in runners}
-        plan = plan_blocks(one, block, rounds)
+        plan = plan_blocks(one, block, rounds, TABLE_BLOCK_SECONDS)
         turns = [Turn(c, runners[c], process[c], *plan[c]) for c in one]
         seconds = interleave(turns, rounds)
     finally:
