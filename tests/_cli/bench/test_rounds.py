@@ -11,8 +11,10 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from steepest._cli import bench
+from steepest._cli.bench import table
 from steepest._cli.bench.figure import plot_cells
 from steepest._cli.bench.measure import DEEPSPEED, NATIVE, REFERENCE, RULES_BY_KEY, Size
 from steepest._cli.bench.report import _deepspeed_lines, table_lines
@@ -287,3 +289,30 @@ def test_sizes_all_and_the_shorter_default() -> None:
     assert [s.label for s in parser.parse_args(["--sizes", "1e4,2x1e3"]).sizes] == [
         "1e4", "2x1e3",
     ]  # fmt: skip
+
+
+def test_the_probe_takes_a_turn_in_every_round_of_every_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the % roofline column is a per-round ratio only if the probe is timed in
+    # the same rounds as the rule: A, B, probe, A, B, probe, ...
+    seen: list[list[Turn]] = []
+    real = table.interleave
+
+    def spy(turns: list[Turn], rounds: int) -> dict[str, list[float | None]]:
+        seen.append(list(turns))
+        return real(turns, rounds)
+
+    monkeypatch.setattr(table, "interleave", spy)
+    cells = table.run_table([RULES_BY_KEY["sgd"], RULES_BY_KEY["adam"]],
+                            [Size(1, 2000)], np.dtype(np.float32), 2, 1, None)  # fmt: skip
+    assert len(seen) == len(cells) == 2
+    for turns in seen:
+        names = [t.name for t in turns]
+        assert names == [NATIVE, "native raise", REFERENCE, PROBE]
+        assert all(t.rounds is None for t in turns)  # no turn left out of a round
+    for cell in cells:
+        assert all(v is not None for v in cell.seconds[PROBE])
+        share = cell.roofline_share()
+        assert share is not None
+        assert share.rounds == 2
