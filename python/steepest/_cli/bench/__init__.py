@@ -2,7 +2,8 @@
 
 For every optimizer and size it times one step of the native kernels, of the
 NumPy reference and, when torch imports, of ``torch.optim`` (default, foreach,
-fused), and a memory-roofline probe, taking turns in interleaved rounds so that
+fused) and, for Adam and AdamW where deepspeed is installed, of DeepSpeed's CPU
+Adam, and a memory-roofline probe, taking turns in interleaved rounds so that
 every ratio is formed from two timings of the same round and reported as the
 median over rounds with its spread (:mod:`steepest._cli.bench.table`,
 :mod:`steepest._cli.bench.rounds`); ``--plot`` draws ns per element against
