@@ -110,3 +110,29 @@ def test_why_names_the_error_and_its_cause() -> None:
         "RuntimeError: cpu_adam op failed to build/load.; OSError: ninja: build stopped"
     )
     assert torch_worker._why(ValueError()) == "ValueError: "
+
+
+def test_the_torch_process_round_trip_with_an_optional_peer(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    worker = torch_worker.TorchWorker(1)
+    try:
+        assert worker.ok
+        # deepspeed is looked up without importing it: None where not installed
+        assert worker.info["deepspeed"] == torch_worker._version("deepspeed")
+        assert worker.info["steepest_modules"] == []
+        req = _open_request(tmp_path, {"other": {"peer": "torch.optim.Adam",
+                                                 "kwargs": {"lr": 1e-3}}})  # fmt: skip
+        got = worker.open(**req)
+        assert got["torch"] is not None
+        assert got["other"] is not None
+        assert worker.run("other", 2) > 0.0
+        worker.close_cell()
+        bad = {"peer": "no_such_package.Adam", "kwargs": {}}
+        assert worker.open(**_open_request(tmp_path, {"bad": bad}))["bad"] is None
+        assert worker.notes == {
+            "bad": "ImportError: no_such_package.Adam does not import"
+        }
+        worker.close_cell()
+    finally:
+        worker.close()
+    assert torch_worker._version("no-such-distribution-here") is None

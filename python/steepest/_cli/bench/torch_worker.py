@@ -485,6 +485,8 @@ class TorchWorker:
         if self._proc.stdin is not None:
             self._proc.stdin.close()
         self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
