@@ -36,7 +36,7 @@ CONTENDERS = (*LOCAL_CONTENDERS, *TORCH_FLAGS)
 # float32 params only (float64: "not supported on current hardware"). Checked
 # once against torch.optim (deepspeed 0.19.8, 1e6 float32, lr 1e-3): after one
 # step 99.9 % of params within 1 ulp of torch's fused Adam and AdamW, every
-# difference below one ulp of the update; after 10 steps at most 7e-7 (Adam)
+# difference below 0.05 % of the update (p's rounding); after 10 steps at most 7e-7 (Adam)
 # and 5e-6 (AdamW, the decay rounded apart) from it: rounding, not a formula.
 DEEPSPEED = "deepspeed"
 DEEPSPEED_PEER = "deepspeed.ops.adam.DeepSpeedCPUAdam"
