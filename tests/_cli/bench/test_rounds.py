@@ -11,11 +11,13 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from steepest._cli import bench
+from steepest._cli.bench import table
 from steepest._cli.bench.figure import plot_cells
-from steepest._cli.bench.measure import NATIVE, REFERENCE, RULES_BY_KEY, Size
-from steepest._cli.bench.report import table_lines
+from steepest._cli.bench.measure import DEEPSPEED, NATIVE, REFERENCE, RULES_BY_KEY, Size
+from steepest._cli.bench.report import _deepspeed_lines, table_lines
 from steepest._cli.bench.rounds import (
     SLOW_ROUNDS,
     SLOW_SECONDS,
@@ -164,6 +166,7 @@ def test_plan_blocks() -> None:
     auto = plan_blocks(one, None, rounds=7)
     assert auto["fast"] == (200, None)  # 2 ms of the fastest
     assert auto["mid"] == (50, None)  # cut to 50 ms
+    assert plan_blocks(one, None, 7, max_seconds=0.02)["mid"] == (20, None)
     assert auto["slow"] == (1, SLOW_ROUNDS)
     # with no more rounds than SLOW_ROUNDS nobody is left out
     assert plan_blocks(one, 1, rounds=SLOW_ROUNDS)["slow"] == (1, None)
@@ -243,3 +246,73 @@ def test_plot_needs_the_table() -> None:
     args = parser.parse_args(["--sections", "overhead", "--plot", "x.png"])
     with pytest.raises(SystemExit, match="--plot"):
         bench.run(args)
+
+
+def test_deepspeed_columns_only_where_it_ran() -> None:
+    rule, size = RULES_BY_KEY["adam"], Size(1, 10**6)
+    plain = make_cell({NATIVE: [1.0, 1.0, 1.0], "torch fused": [2.0, 2.0, 2.0]})
+    header = table_lines([plain], [rule], [size])[3]
+    assert DEEPSPEED not in header
+    ds = make_cell({NATIVE: [1.0, 1.0, 1.0], DEEPSPEED: [1.5, 1.6, 1.4]})
+    lines = table_lines([ds], [rule], [size])
+    cols = lines[3].strip("| ").split(" | ")
+    row = lines[-1].strip("| ").split(" | ")
+    assert cols[-1] == f"x {DEEPSPEED}"
+    assert row[-1] == "1.5x [1.45, 1.55]"
+    assert row[cols.index(DEEPSPEED)].startswith("1.5e+03 (")  # ns/element
+
+
+def test_deepspeed_header_line() -> None:
+    assert _deepspeed_lines(None, {}) == []  # no torch, no deepspeed either
+    (missing,) = _deepspeed_lines({"deepspeed": None}, {})
+    assert "not installed" in missing
+    (ran,) = _deepspeed_lines({"deepspeed": "0.19.8"}, {})
+    assert ran.startswith("- deepspeed 0.19.8: DeepSpeedCPUAdam")
+    assert "absent" not in ran
+    (failed,) = _deepspeed_lines(
+        {"deepspeed": "0.19.8"}, {DEEPSPEED: "RuntimeError: x"}
+    )
+    assert failed.endswith("absent from this run: RuntimeError: x")
+
+
+def test_sizes_all_and_the_shorter_default() -> None:
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    every = parser.parse_args(["--sizes", "all"]).sizes
+    assert [s.label for s in every] == bench.ALL_SIZES.split(",")
+    assert "5e7" in bench.ALL_SIZES.split(",")
+    default = bench._sizes(bench.DEFAULT_SIZES)
+    # a subset of all, one size per regime: overhead, cache, memory, a list
+    assert {s.label for s in default} < {s.label for s in every}
+    assert [s.label for s in default] == ["1e3", "1e5", "1e7", "100x1e4"]
+    assert parser.parse_args([]).sizes is None  # run() picks the default
+    assert [s.label for s in parser.parse_args(["--sizes", "1e4,2x1e3"]).sizes] == [
+        "1e4", "2x1e3",
+    ]  # fmt: skip
+
+
+def test_the_probe_takes_a_turn_in_every_round_of_every_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the % roofline column is a per-round ratio only if the probe is timed in
+    # the same rounds as the rule: A, B, probe, A, B, probe, ...
+    seen: list[list[Turn]] = []
+    real = table.interleave
+
+    def spy(turns: list[Turn], rounds: int) -> dict[str, list[float | None]]:
+        seen.append(list(turns))
+        return real(turns, rounds)
+
+    monkeypatch.setattr(table, "interleave", spy)
+    cells = table.run_table([RULES_BY_KEY["sgd"], RULES_BY_KEY["adam"]],
+                            [Size(1, 2000)], np.dtype(np.float32), 2, 1, None)  # fmt: skip
+    assert len(seen) == len(cells) == 2
+    for turns in seen:
+        names = [t.name for t in turns]
+        assert names == [NATIVE, "native raise", REFERENCE, PROBE]
+        assert all(t.rounds is None for t in turns)  # no turn left out of a round
+    for cell in cells:
+        assert all(v is not None for v in cell.seconds[PROBE])
+        share = cell.roofline_share()
+        assert share is not None
+        assert share.rounds == 2

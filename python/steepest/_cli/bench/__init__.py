@@ -2,7 +2,8 @@
 
 For every optimizer and size it times one step of the native kernels, of the
 NumPy reference and, when torch imports, of ``torch.optim`` (default, foreach,
-fused), and a memory-roofline probe, taking turns in interleaved rounds so that
+fused) and, for Adam and AdamW where deepspeed is installed, of DeepSpeed's CPU
+Adam, and a memory-roofline probe, taking turns in interleaved rounds so that
 every ratio is formed from two timings of the same round and reported as the
 median over rounds with its spread (:mod:`steepest._cli.bench.table`,
 :mod:`steepest._cli.bench.rounds`); ``--plot`` draws ns per element against
@@ -55,9 +56,14 @@ from .table import cells_json, run_table
 from .torch_worker import TorchWorker
 from .tuning import grain_lines, grain_scan, overhead_lines, overhead_rows
 
-DEFAULT_SECTIONS = ["table"]  # train adds ~1 min to a run of ~4: opt-in
+DEFAULT_SECTIONS = ["table"]  # train adds ~1 min to a run of ~2: opt-in
 DEFAULT_BUDGET, QUICK_BUDGET = 0.2, 0.02  # seconds of samples per figure
-DEFAULT_SIZES = "1e3,1e5,1e6,1e7,5e7,100x1e4"
+# The default covers the four regimes of a step (per-call overhead, in cache,
+# bandwidth-bound beyond the caches, a list of arrays) in ~2 minutes for all
+# 20 rules on a quiet machine; ``--sizes all`` adds 1e4, 1e6 and 5e7 (where
+# the issue's roofline targets are checked), ~5 minutes.
+DEFAULT_SIZES = "1e3,1e5,1e7,100x1e4"
+ALL_SIZES = "1e3,1e4,1e5,1e6,1e7,5e7,100x1e4"
 QUICK_SIZES = "1e3,1e5,1e6,10x1e4"
 DEFAULT_ROUNDS, QUICK_ROUNDS = 7, 3
 DESCRIPTION = (
@@ -67,6 +73,8 @@ DESCRIPTION = (
 
 
 def _sizes(text: str) -> list[Size]:
+    """``--sizes``: a comma-separated list, or ``all`` for :data:`ALL_SIZES`."""
+    text = ALL_SIZES if text.strip().lower() == "all" else text
     return [parse_size(s) for s in text.split(",")]
 
 
@@ -97,8 +105,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m steepest bench`` and ``bench/run.py``."""
     add = parser.add_argument
     add("--sizes", type=_sizes, help="comma-separated, like 1e7 or 100x1e4 (a list "
-        f"of arrays); default {DEFAULT_SIZES}, with --quick {QUICK_SIZES} (ema: "
-        f"{bema.EMA_SIZES}, with --quick {bema.QUICK_EMA_SIZES})")  # fmt: skip
+        f"of arrays), or 'all' for {ALL_SIZES} (~5 min for the table; the "
+        f"roofline targets are checked at 5e7); default {DEFAULT_SIZES} (~2 min: "
+        "per-call overhead, in cache, beyond the caches at the memory limit, a "
+        f"list of arrays), with --quick {QUICK_SIZES} (ema: {bema.EMA_SIZES}, "
+        f"with --quick {bema.QUICK_EMA_SIZES})")  # fmt: skip
     add("--optimizers", type=_rules, default=RULES, metavar="NAMES",
         help=f"comma-separated subset of {','.join(RULES_BY_KEY)}")  # fmt: skip
     add("--threads", type=int, help="steepest.set_num_threads (torch gets the same)")
@@ -157,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         if "table" in args.sections:
             env["timing"] = timing_line(rounds, args.block)
             cells = run_table(rules, sizes, dtype, rounds, args.block, worker)
+            env["absent"] = {} if worker is None else dict(worker.notes)
             lines += table_lines(cells, rules, sizes) + target_lines(cells)
             raw["table"] = {"rounds": rounds, "block": args.block, "spread": SPREAD,
                             "dtype": dtype.name, "cells": cells_json(cells)}  # fmt: skip

@@ -26,7 +26,7 @@ PANEL_WIDTH, PANEL_HEIGHT = 3.0, 2.4
 ROOFLINE = "memory roofline (rule's traffic)"
 # one colour per contender in every panel; the roofline is drawn apart
 COLORS = dict(zip([c for c in ORDER if c != PROBE],
-                  ["C0", "C9", "C1", "C3", "C2", "C4"], strict=True))  # fmt: skip
+                  ["C0", "C9", "C1", "C3", "C2", "C4", "C5"], strict=True))  # fmt: skip
 
 
 def _ns(cell: Cell, contender: str) -> float:

@@ -19,14 +19,14 @@ import numpy as np
 from ... import _core
 from ..._openmp import wait_policy
 from . import train as bt
-from .measure import NATIVE, REFERENCE, RULES, Rule, Size
+from .measure import DEEPSPEED, NATIVE, REFERENCE, RULES, Rule, Size
 from .rounds import (
     BLOCK_SECONDS,
-    MAX_BLOCK_SECONDS,
     SETTLE_SECONDS,
     SLOW_ROUNDS,
     SLOW_SECONDS,
     SPREAD,
+    TABLE_BLOCK_SECONDS,
     ratio_text,
 )
 from .table import ORDER, PROBE, Cell
@@ -86,6 +86,23 @@ def _torch_line(torch: dict[str, Any] | None) -> str:
     )
 
 
+def _deepspeed_lines(torch: dict[str, Any] | None, absent: dict[str, str]) -> list[str]:
+    """What the deepspeed column is, or why it is missing; nothing without torch."""
+    if torch is None:
+        return []
+    version = torch.get("deepspeed")
+    if not version:
+        return ["- deepspeed: not installed (its CPU Adam is an optional contender)"]
+    line = (
+        f"- deepspeed {version}: DeepSpeedCPUAdam (adamw_mode for AdamW, its op "
+        "built by torch's cpp_extension on first use) in torch's process, for "
+        "the Adam and AdamW rows, its first step checked as torch's"
+    )
+    if DEEPSPEED in absent:
+        line += f"; absent from this run: {absent[DEEPSPEED]}"
+    return [line]
+
+
 def header_lines(env: dict[str, Any], dtype: np.dtype[Any]) -> list[str]:
     pools = env["threadpools"]
     if not isinstance(pools, str):
@@ -108,6 +125,7 @@ def header_lines(env: dict[str, Any], dtype: np.dtype[Any]) -> list[str]:
             else ""
         ),
         _torch_line(env["torch"]),
+        *_deepspeed_lines(env["torch"], env.get("absent", {})),
         f"- build_info: {build}",
         f"- threadpoolctl: {pools}",
         f"- {dtype.name}; each figure: median over rounds after a warm-up step",
@@ -130,7 +148,8 @@ TABLE_CAPTION = (
     "Cells: ns per element (GB/s moved), the median over rounds. All but "
     "`native raise` use nonfinite='ignore'. Every contender of a row is timed "
     "in turns, round by round (native, native raise, reference, probe, torch's "
-    "variants, then again), and each ratio is formed per round: `x C` is C's "
+    "variants, deepspeed where installed, then again), and each ratio is "
+    "formed per round: `x C` is C's "
     "time over native's (above 1: native is faster), `% roofline` native's "
     "GB/s over the probe's of the same round; shown as the median [{spread}]. "
     "† marks a ratio whose spread crosses 1.0 or is wider than its distance "
@@ -148,7 +167,7 @@ def timing_line(rounds: int, block: int | None) -> str:
         else f"blocks of {block} consecutive steps"
         if block
         else f"blocks of consecutive steps lasting ~{BLOCK_SECONDS * 1e3:g} ms for "
-        f"the row's fastest contender (at most {MAX_BLOCK_SECONDS * 1e3:g} ms each)"
+        f"the row's fastest contender (at most {TABLE_BLOCK_SECONDS * 1e3:g} ms each)"
     )
     return (
         f"- table: {rounds} interleaved rounds, each contender timed over {blocks} "
@@ -163,9 +182,12 @@ def table_lines(
 ) -> list[str]:
     """The Markdown table: one row per rule and size."""
     find = {(c.rule, c.size): c for c in cells}
-    others = [c for c in ORDER[1:] if c != PROBE]
+    # an optional contender's columns only where it ran (deepspeed installed)
+    ran = {c for cell in cells for c in cell.seconds}
+    others = [c for c in ORDER[1:] if c != PROBE and (c != DEEPSPEED or c in ran)]
+    versus = [REFERENCE, "torch", "torch fused"] + [DEEPSPEED] * (DEEPSPEED in ran)
     cols = ["optimizer", "size", "roofline GB/s", NATIVE, "% roofline", "µs/step",
-            *others, "x reference", "x torch", "x torch fused"]  # fmt: skip
+            *others, *(f"x {c}" for c in versus)]  # fmt: skip
     lines = [
         "",
         TABLE_CAPTION.format(spread=SPREAD),
@@ -185,9 +207,7 @@ def table_lines(
                    ratio_text(cell.roofline_share(), percent=True),
                    f"{native * 1e6:.3g}" if native else "n/a"]  # fmt: skip
             row += [_cell(cell, c) for c in others]
-            row += [
-                ratio_text(cell.ratio(c)) for c in (REFERENCE, "torch", "torch fused")
-            ]
+            row += [ratio_text(cell.ratio(c)) for c in versus]
             lines.append("| " + " | ".join(row) + " |")
     return lines
 

@@ -33,8 +33,11 @@ from .torch_worker import run_steps
 
 # Auto block: enough consecutive steps for the cell's fastest contender to
 # run this long, so that the clock and the turn's own cost stay negligible;
-# no contender's turn runs longer than MAX_BLOCK_SECONDS for it.
-BLOCK_SECONDS, MAX_BLOCK_SECONDS = 2e-3, 0.05
+# no contender's turn runs longer than MAX_BLOCK_SECONDS for it; the
+# optimizer table, with 20 rules per size, cuts its turns to
+# TABLE_BLOCK_SECONDS (torch's slower paths' turns at small sizes were most
+# of its run).
+BLOCK_SECONDS, MAX_BLOCK_SECONDS, TABLE_BLOCK_SECONDS = 2e-3, 0.05, 0.02
 # A contender whose single step takes longer than SLOW_SECONDS (the NumPy
 # reference at 5e7) is timed in the first SLOW_ROUNDS rounds only.
 SLOW_SECONDS, SLOW_ROUNDS = 0.25, 3
@@ -77,19 +80,22 @@ def step_seconds(first: float, run: Runner) -> float:
 
 
 def plan_blocks(
-    step_seconds: dict[str, float], block: int | None, rounds: int
+    step_seconds: dict[str, float],
+    block: int | None,
+    rounds: int,
+    max_seconds: float = MAX_BLOCK_SECONDS,
 ) -> dict[str, tuple[int, int | None]]:
     """``(block, rounds or None for all)`` per contender, from one step's seconds.
 
     A fixed ``block`` applies to every contender. Auto (``None``): the block
     that makes the fastest contender's turn last :data:`BLOCK_SECONDS`, cut
-    for a slower one to what fits in :data:`MAX_BLOCK_SECONDS` (at least 1).
+    for a slower one to what fits in ``max_seconds`` (at least 1).
     """
     fastest = max(min(step_seconds.values()), 1e-9)
     auto = max(1, math.ceil(BLOCK_SECONDS / fastest))
     out: dict[str, tuple[int, int | None]] = {}
     for name, seconds in step_seconds.items():
-        k = block or max(1, min(auto, int(MAX_BLOCK_SECONDS / max(seconds, 1e-9))))
+        k = block or max(1, min(auto, int(max_seconds / max(seconds, 1e-9))))
         slow = seconds > SLOW_SECONDS and rounds > SLOW_ROUNDS
         out[name] = (k, SLOW_ROUNDS if slow else None)
     return out

@@ -2,7 +2,8 @@
 
 A cell is one optimizer at one size. Its contenders (:data:`ORDER`: native,
 native with the finiteness check, the NumPy reference, the memory-roofline
-probe, then torch's default, foreach and fused variants in torch's process)
+probe, then torch's default, foreach and fused variants in torch's process,
+and for Adam and AdamW DeepSpeed's CPU Adam there too when it is installed)
 take turns round by round (:mod:`steepest._cli.bench.rounds`), and every ratio
 of the table is a per-round ratio of two turns of the same round. The probe is
 a native pass with Adam's traffic and no arithmetic (``_core.traffic_pass``,
@@ -29,6 +30,8 @@ import numpy as np
 
 from ... import _core
 from .measure import (
+    DEEPSPEED,
+    DEEPSPEED_PEER,
     NATIVE,
     RAISE,
     REFERENCE,
@@ -41,6 +44,7 @@ from .measure import (
     save_first_step,
 )
 from .rounds import (
+    TABLE_BLOCK_SECONDS,
     Spread,
     Turn,
     interleave,
@@ -54,7 +58,7 @@ from .torch_worker import TorchWorker
 
 PROBE = "roofline probe"
 PROBE_ARRAYS = 7  # traffic_pass reads p, g, m, v and writes p, m, v
-ORDER = (NATIVE, RAISE, REFERENCE, PROBE, *TORCH_FLAGS)
+ORDER = (NATIVE, RAISE, REFERENCE, PROBE, *TORCH_FLAGS, DEEPSPEED)
 TORCH_PROCESS = "torch"
 
 
@@ -103,8 +107,11 @@ def _torch_turns(
 ) -> list[tuple[str, Any, float]]:
     """Open the cell in torch's process: per variant torch has, its runner and
     the seconds of its first (checked) step."""
+    others = {}
+    if rule.deepspeed is not None and worker.info.get("deepspeed"):
+        others[DEEPSPEED] = {"peer": DEEPSPEED_PEER, "kwargs": rule.deepspeed}
     got = worker.open(
-        peer=rule.peer, kwargs=rule.kwargs, variants=TORCH_FLAGS,
+        peer=rule.peer, kwargs=rule.kwargs, variants=TORCH_FLAGS, others=others,
         count=size.count, n=size.n, dtype=dtype.name, seed=0, expected=expected,
     )  # fmt: skip
 
@@ -113,7 +120,7 @@ def _torch_turns(
 
     return [
         (v, runner(v), info["first"])
-        for v in TORCH_FLAGS
+        for v in (*TORCH_FLAGS, *others)
         if (info := got.get(v)) is not None
     ]
 
@@ -157,7 +164,7 @@ def measure_cell(
             first[variant] = took
     try:
         one = {c: step_seconds(first[c], runners[c]) for c in ORDER if c in runners}
-        plan = plan_blocks(one, block, rounds)
+        plan = plan_blocks(one, block, rounds, TABLE_BLOCK_SECONDS)
         turns = [Turn(c, runners[c], process[c], *plan[c]) for c in one]
         seconds = interleave(turns, rounds)
     finally:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import importlib.metadata
 import json
 import os
 import statistics
@@ -126,6 +127,7 @@ def torch_stepper(
     flags: dict[str, bool],
     params: Sequence[np.ndarray],
     grads: Sequence[np.ndarray],
+    strict: bool = False,
 ) -> tuple[Callable[[], None], Callable[[], None]] | None:
     """``(step, close)`` of the torch optimizer ``peer`` over ``params``, updated
     in place: ``torch.optim.<cls>``, or for a rule torch.optim lacks its peer
@@ -134,16 +136,22 @@ def torch_stepper(
     ``params`` are wrapped with ``torch.from_numpy`` (shared memory) and
     ``.grad`` is set before every step, as a training loop's backward pass
     would. None when torch has no such variant on CPU, or the peer's package
-    is not installed.
+    is not installed; with ``strict``, the class's error is raised instead
+    (so that the caller can say why an optional peer is absent).
     """
     make = _peer_class(peer)
     if make is None:
+        if strict:
+            msg = f"{peer} does not import"
+            raise ImportError(msg)
         return None
     tp = [torch.from_numpy(p) for p in params]
     tg = [torch.from_numpy(g.copy()) for g in grads]
     try:
         topt = make(tp, **kwargs, **flags)
     except (TypeError, RuntimeError, ValueError):
+        if strict:
+            raise
         return None
     if hasattr(topt, "train"):  # torch.optim's classes have no train()
         topt.train()  # schedulefree refuses a step before train()
@@ -203,28 +211,56 @@ def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     expected = np.load(req["expected"], mmap_mode="r")
     reply: dict[str, Any] = {}
     steppers: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {}
-    for name, flags in req["variants"].items():
+    builds = [(name, req["peer"], req["kwargs"], flags)
+              for name, flags in req["variants"].items()]  # fmt: skip
+    builds += [(name, o["peer"], o["kwargs"], {})
+               for name, o in req.get("others", {}).items()]  # fmt: skip
+    for name, peer, kwargs, flags in builds:
+        optional = name in req.get("others", {})
+        if optional and name in _NOTES:
+            reply[name] = None  # failed before: its build is not tried again
+            continue
         ps = [p.copy() for p in params]
-        made = torch_stepper(torch, req["peer"], req["kwargs"], flags, ps, grads)
+        try:
+            made = torch_stepper(torch, peer, kwargs, flags, ps, grads, optional)
+            start = time.perf_counter()
+            if made is not None:
+                made[0]()
+        except Exception as err:
+            if not optional:
+                raise
+            # an optional peer that does not build or run here (DeepSpeed's
+            # CPU Adam takes float32 only): absent, with the reason
+            made, _NOTES[name] = None, _why(err)
         if made is None:
             reply[name] = None
             continue
-        start = time.perf_counter()
-        made[0]()
         first = time.perf_counter() - start
         worst = max_mismatch(ps, expected)
         if not worst <= 1.0:  # NaN fails too
             for _, close in steppers.values():
                 close()
             msg = (
-                f"{name} {req['peer']}({req['kwargs']}) after one step differs from "
+                f"{name} {peer}({kwargs}) after one step differs from "
                 f"the reference by {worst:.3g} x (atol {TORCH_ATOL} + rtol "
                 f"{TORCH_RTOL} |reference|)"
             )
             return {"error": msg}, {}
         steppers[name] = made
         reply[name] = {"mismatch": worst, "first": first}
-    return {"variants": reply}, steppers
+    return {"variants": reply, "notes": dict(_NOTES)}, steppers
+
+
+# Why an optional peer ("others" of a request) is absent, by variant name: the
+# first line of its error and of the error that caused it (DeepSpeed wraps a
+# failed build of its op in a RuntimeError of its own).
+_NOTES: dict[str, str] = {}
+
+
+def _why(err: BaseException) -> str:
+    parts = [err, *([err.__cause__] if err.__cause__ is not None else [])]
+    return "; ".join(f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+                     for e in parts)  # fmt: skip
 
 
 def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
@@ -291,28 +327,49 @@ class _Cell:
         return {"error": f"unknown request {op!r}"}
 
 
+def _version(package: str) -> str | None:
+    """``package``'s installed version, None if it is not installed."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def serve(threads: int) -> int:
-    """The child's main loop: describe itself, then answer requests until EOF."""
+    """The child's main loop: describe itself, then answer requests until EOF.
+
+    The replies go to a copy of the original stdout; file descriptor 1 then
+    points at stderr, so that whatever a peer prints (DeepSpeed's logs, the
+    compiler's output of its first build) cannot break a reply line.
+    """
+    replies = os.fdopen(os.dup(1), "w")
+    sys.stdout.flush()
+    os.dup2(2, 1)
+
+    def reply(obj: dict[str, Any]) -> None:
+        print(json.dumps(obj), file=replies, flush=True)
+
     try:
         torch = importlib.import_module("torch")
     except ImportError as err:
-        print(json.dumps({"error": f"torch does not import: {err}"}), flush=True)
+        reply({"error": f"torch does not import: {err}"})
         return 0
     torch.set_num_threads(threads)
     steepest = sorted(m for m in sys.modules if m.partition(".")[0] == "steepest")
     hello = {
         "version": torch.__version__,
+        "deepspeed": _version("deepspeed"),  # not imported until a row needs it
         "threads": torch.get_num_threads(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "steepest_modules": steepest,  # must stay empty
         "parallel_info": torch.__config__.parallel_info(),
     }
-    print(json.dumps(hello), flush=True)
+    reply(hello)
     cell = _Cell(torch)
     for line in sys.stdin:
         # an exception ends the child: its traceback goes to the shared stderr
         # and the parent, reading EOF, raises
-        print(json.dumps(cell.answer(json.loads(line))), flush=True)
+        reply(cell.answer(json.loads(line)))
     return 0
 
 
@@ -363,6 +420,7 @@ class TorchWorker:
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
         )
         self.info: dict[str, Any] = self._read()
+        self.notes: dict[str, str] = {}  # why an optional peer is absent, by name
         self.info["wait_policy_source"] = how
         if self.info.get("steepest_modules"):
             self.close()
@@ -395,9 +453,12 @@ class TorchWorker:
 
     def open(self, **request: Any) -> dict[str, dict[str, float] | None]:
         """Build and check the variants of one cell (the fields of :meth:`measure`
-        but ``budget`` and ``repeats``): per variant its ``mismatch`` and the
-        seconds of its ``first`` step, None if torch has no such variant."""
+        but ``budget`` and ``repeats``, and ``others``: optional contenders of
+        another class, name: ``{"peer": ..., "kwargs": ...}``): per variant its
+        ``mismatch`` and the seconds of its ``first`` step, None if torch has
+        no such variant or an optional one is absent (:attr:`notes` says why)."""
         reply = self.request(op="open", **request)
+        self.notes.update(reply.get("notes", {}))
         variants: dict[str, dict[str, float] | None] = reply["variants"]
         return variants
 
@@ -424,6 +485,8 @@ class TorchWorker:
         if self._proc.stdin is not None:
             self._proc.stdin.close()
         self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
