@@ -18,6 +18,8 @@ import steepest
 from steepest._rules import BY_CLASS
 from steepest.reference import functional as ref
 
+from .test_ema import _run
+
 ml_dtypes = pytest.importorskip("ml_dtypes")
 STORAGES = {"float16": np.dtype(np.float16), "bfloat16": np.dtype(ml_dtypes.bfloat16)}
 
@@ -128,18 +130,6 @@ def test_by_hand_sgd(backend: str) -> None:
     assert (float(p[0]), opt.ema_params[0][0]) == (0.98828125, 0.9912109375)
 
 
-def _run(
-    name: str, backend: str, dt: np.dtype[Any], steps: int, fused: bool = True
-) -> Any:
-    params = _params(dt)
-    inner = getattr(steepest, name)(params, backend=backend)
-    opt = steepest.EMA(inner if fused else steepest.GradientAccumulation(inner, 1), 0.9)
-    rng = np.random.default_rng(3)
-    for _ in range(steps):
-        opt.step(_grads(rng, params))
-    return params, opt
-
-
 @pytest.mark.parametrize("name", sorted(BY_CLASS))
 def test_every_rule_native_equals_reference(
     name: str, half: np.dtype[Any], n_threads: int
@@ -152,7 +142,7 @@ def test_every_rule_native_equals_reference(
         assert a.dtype == b.dtype == np.float32
         np.testing.assert_array_equal(a, b)
     # the average moved and differs from the params, or equality proves nothing
-    start = _params(half)[1].astype(np.float32)
+    start = _run(name, "native", half, 0)[0][1].astype(np.float32)
     assert not np.array_equal(o_nat.ema_params[1], start)
     assert not np.array_equal(o_nat.ema_params[1], p_nat[1].astype(np.float32))
 
