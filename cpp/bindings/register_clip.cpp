@@ -95,14 +95,8 @@ void scale_half(const std::vector<half_grad>& segs, double coef) {
     for (const half_grad& s : segs) sizes.push_back(s.size);
     for_each_piece(sizes, 0.2, [&](std::size_t i, index_t lo, index_t hi) {
         const half_grad& s = segs[i];
-        const auto st = static_cast<std::size_t>(s.store);
-        alignas(64) float tile[half_tile];
-        for (index_t b = lo; b < hi; b += half_tile) {
-            const index_t n = std::min(half_tile, hi - b);
-            k.widen[st](s.grad + b, tile, n);
-            k.scale(tile, n, c);
-            k.narrow[st](tile, s.grad + b, n);
-        }
+        on_half_tiles(s.grad, s.grad, s.store, lo, hi,
+                      [&](float* tile, index_t, index_t n) { k.scale(tile, n, c); });
     });
 }
 

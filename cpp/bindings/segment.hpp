@@ -46,11 +46,34 @@ void offset_state(const segment<T>& s, index_t lo, T** state) {
 // the stack and L1, large enough that the call costs nothing.
 constexpr index_t half_tile = 1024;
 
+// op(tile, b, n) on float32 copies of elements [b, b + n) of the 16-bit
+// array `in`, tile by tile over [lo, hi), each tile then rounded into `out`
+// (null: nothing written back): the reference's astype round trip.
+template <class Op>
+void on_half_tiles(const std::uint16_t* in, std::uint16_t* out, storage st, index_t lo,
+                   index_t hi, Op&& op) {
+    const kernel_table<float>& k = kernels<float>();
+    const auto i = static_cast<std::size_t>(st);
+    alignas(64) float tile[half_tile];
+    for (index_t b = lo; b < hi; b += half_tile) {
+        const index_t n = std::min(half_tile, hi - b);
+        k.widen[i](in + b, tile, n);
+        op(tile, b, n);
+        if (out != nullptr) k.narrow[i](tile, out + b, n);
+    }
+}
+
+// What on_widened runs after a tile by default: nothing.
+struct after_nothing {
+    void operator()(index_t, index_t) const {}
+};
+
 // f(p, g, state, n) on float32 copies of elements [lo, hi) of a 16-bit
-// segment (at most `tile` at a time), the param copy rounded back after.
-template <class F>
+// segment (at most `tile` at a time), the param copy rounded back after;
+// then after(a, n) on the tile's elements [a, a + n).
+template <class F, class After = after_nothing>
 void on_widened(const segment<float>& s, index_t lo, index_t hi, float* pt, float* gt,
-                index_t tile, F&& f) {
+                index_t tile, F&& f, After&& after = {}) {
     const kernel_table<float>& k = kernels<float>();
     const auto st = static_cast<std::size_t>(s.store);
     for (index_t a = lo; a < hi; a += tile) {
@@ -61,12 +84,14 @@ void on_widened(const segment<float>& s, index_t lo, index_t hi, float* pt, floa
         offset_state(s, a, state);
         f(pt, gt, state, n);
         k.narrow[st](pt, s.half_param + a, n);
+        after(a, n);
     }
 }
 
 // The leaf over elements [lo, hi), then, with `ema` on, the param average of
-// the segment (rules/plan.hpp leaf_then_ema; never on 16-bit params: refused
-// by prepare).
+// the segment (rules/plan.hpp leaf_then_ema). A 16-bit param's float32
+// average follows each tile once it is rounded: the average of the params
+// the user holds, as a separate ema_update pass reads them.
 template <class T>
 void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, const void* c,
               const ema_pass<T>& ema = {}) {
@@ -74,8 +99,16 @@ void run_leaf(leaf_fn<T> leaf, const segment<T>& s, index_t lo, index_t hi, cons
         if (s.half_param != nullptr) {
             alignas(64) float pt[half_tile];
             alignas(64) float gt[half_tile];
+            const bool average = s.ema != nullptr && ema.on;
+            const auto ema_kernel = kernels<float>().ema;
             on_widened(s, lo, hi, pt, gt, half_tile, [&](float* p, float* g, float** st, index_t n) {
                 leaf(p, g, st, n, c);
+            }, [&](index_t a, index_t n) {
+                if (!average) return;
+                on_half_tiles(s.half_param, nullptr, s.store, a, a + n,
+                              [&](const float* p, index_t b, index_t m) {
+                                  ema_kernel(s.ema + b, p, m, ema.decay, ema.weight);
+                              });
             });
             return;
         }

@@ -11,7 +11,6 @@ one logic with different default backends.
 
 from __future__ import annotations
 
-import functools
 import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, cast
@@ -161,6 +160,10 @@ class Optimizer:
         step_fn = getattr(functional, self._rule.step)
         self._core: Callable[..., Any] | None = getattr(step_fn, "core", None)
         self._step_fn = step_fn if self._core is None else self._core
+        # the binding that fuses steepest.EMA's average into the step, or None
+        self._fused_ema: Callable[..., Any] | None = (
+            None if self._core is None else getattr(functional, "_step_with_ema", None)
+        )
         hyper = dict(hyper)
         self._schedule: Schedule | None = schedule_of(name, "lr", hyper.get("lr"))
         if self._schedule is not None:
@@ -172,7 +175,7 @@ class Optimizer:
         self.skipped_steps = 0
         self.state: dict[str, list[FloatArray]] = {
             slot.name: [
-                p.copy()
+                p.astype(_layout(slot, p)[1])  # a copy; float32 for a 16-bit param
                 if slot.from_param
                 else _full(_layout(slot, p), self._rule.initial_value(slot, self.hyper))
                 for p in self.params
@@ -245,20 +248,24 @@ class Optimizer:
         """
         if self._schedule is not None:
             self.hyper["lr"] = self._schedule(self.step_count)
-        functional = _backend.package(type(self).__name__, self.backend).functional
-        fused = getattr(functional, "_step_with_ema", None)
-        if self._core is not None and fused is not None:
-            step_fn = functools.partial(fused, self._rule.step, ema, decay)
+        # the fused binding is looked up once, at construction, and called
+        # without a partial: per-call Python cost is most of a small step
+        fused = self._fused_ema
+        if fused is not None:
             applied = bool(
-                self._rule.call_positional(step_fn, self.params, grads, self.state,
-                                           self.hyper, self.hyper["lr"],
-                                           self.step_count + 1, self.nonfinite)
+                self._rule.call_with_ema(fused, ema, decay, self.params, grads, self.state,
+                                         self.hyper, self.hyper["lr"], self.step_count + 1,
+                                         self.nonfinite)
             )  # fmt: skip
         else:
-            update = functional.ema_update
-            # checked first: a bad average must not follow an applied step
+            update = _backend.package(
+                type(self).__name__, self.backend
+            ).functional.ema_update
+            # checked first: a bad average must not follow an applied step; a
+            # 16-bit param's average is float32 state
             v.check_lists(f"{type(self).__name__}.step",
-                          [("params", self.params, True), ("ema", ema, True)])  # fmt: skip
+                          [("params", self.params, True), ("ema", ema, True)],
+                          half=True, state_from=1)  # fmt: skip
             v.check_between("EMA", "decay", decay, 0.0, 1.0, hi_open=True)
             applied = bool(
                 self._rule.call(self._step_fn, self.params, grads, self.state, self.hyper,

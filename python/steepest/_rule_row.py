@@ -133,6 +133,11 @@ class Rule:
     #: the same with every argument positional, in :attr:`step_order`, for a
     #: binding (``core`` of a native step), which takes them in that order
     call_positional: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    #: ``call_with_ema(fused, ema, decay, params, grads, state, hyper, lr, step,
+    #: nonfinite)``: :attr:`call_positional` through the binding that fuses the
+    #: params' moving average into the step (``_core.step_with_ema``), with
+    #: this rule's step named in it
+    call_with_ema: Callable[..., Any] = field(init=False, repr=False, compare=False)
     #: the functional step's parameter names in order (tests/test_rules.py
     #: holds both backends' signatures and the bindings to it)
     step_order: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -163,6 +168,11 @@ class Rule:
         object.__setattr__(self, "call", _written_call(arguments, positional=False))
         object.__setattr__(
             self, "call_positional", _written_call(arguments, positional=True)
+        )
+        object.__setattr__(
+            self,
+            "call_with_ema",
+            _written_call(arguments, positional=True, fused_ema=self.step),
         )
 
     @property
@@ -291,7 +301,7 @@ def _step_arguments(rule: Rule) -> list[tuple[str, str]]:
 
 
 def _written_call(
-    arguments: list[tuple[str, str]], *, positional: bool
+    arguments: list[tuple[str, str]], *, positional: bool, fused_ema: str | None = None
 ) -> Callable[..., Any]:
     """The functional step's call with every argument written out.
 
@@ -299,7 +309,10 @@ def _written_call(
     keywords (or, for a binding, every argument in its place). A generic
     ``step_fn(*states, **kwargs)`` costs about 0.5 us more per step, a third
     of a step on a small array. Built from the names in the table (never
-    from user input) the way ``dataclasses`` builds methods.
+    from user input) the way ``dataclasses`` builds methods. With
+    ``fused_ema`` (the step's name) the call goes through the fused moving
+    average's binding, ``step_fn(fused_ema, ema, decay, *arguments)``: a
+    ``functools.partial`` made per step would cost about as much again.
     """
     # the arrays go by position, as the reference's signature puts them
     # before its ``*``; the rest by keyword
@@ -308,9 +321,12 @@ def _written_call(
         e if positional or i < arrays else f"{n}={e}"
         for i, (n, e) in enumerate(arguments)
     ]
+    head, before = "", ""
+    if fused_ema is not None:
+        head, before = "ema, decay, ", f"{fused_ema!r}, ema, decay, "
     source = (
-        "def call(step_fn, params, grads, state, hyper, lr, step, nonfinite):\n"
-        f"    return step_fn({', '.join(passed)})\n"
+        f"def call(step_fn, {head}params, grads, state, hyper, lr, step, nonfinite):\n"
+        f"    return step_fn({before}{', '.join(passed)})\n"
     )
     namespace: dict[str, Any] = {}
     exec(source, namespace)  # noqa: S102 - the table's own names

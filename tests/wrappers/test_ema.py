@@ -355,23 +355,3 @@ def test_fused_binding_rejects_its_own_arguments() -> None:
     np.testing.assert_array_equal(ema, 0.0)
     assert _core.step_with_ema("adam_step", ema, 0.5, *args)
     np.testing.assert_array_equal(ema, 0.5 * p)
-
-
-@pytest.mark.parametrize("backend", ["native", "reference"])
-def test_sixteen_bit_params_refused(backend: str) -> None:
-    p = np.ones(3, np.float16)
-    opt = (steepest if backend == "native" else steepest.reference).SGD([p], lr=0.1)
-    with pytest.raises(TypeError, match=r"EMA: optimizer param\[0\] has dtype float16"):
-        steepest.EMA(opt, decay=0.9)
-
-
-def test_fused_binding_refuses_sixteen_bit_params() -> None:
-    p, g = np.ones(3, np.float16), np.ones(3, np.float16)
-    ema = np.ones(3, np.float32)
-    args = [p, g, None, 1, 0.1, 0.0, 0.0, False, 0.0, False, "ignore"]
-    with pytest.raises(
-        TypeError, match="fused moving average takes float32 or float64"
-    ):
-        steepest._core.step_with_ema("sgd_step", ema, 0.9, *args)
-    assert (p == 1).all()
-    assert (ema == 1).all()

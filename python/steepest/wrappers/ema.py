@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .. import _backend
 from .. import _checks as v
 from .._optimizer import Optimizer
 from ..typing import ArrayOrList, FloatArray
-from ._base import Wrapper
+from ._base import Wrapper, wide_copies
 
 
 class EMA(Wrapper):
@@ -37,7 +39,8 @@ class EMA(Wrapper):
     ----------
     ema_params : list of ndarray
         The averages, one array per param (copies of the params until the
-        first update).
+        first update); float32 for a float16 or bfloat16 param, as the rules
+        keep their state.
     updates : int
         Updates averaged so far.
 
@@ -58,6 +61,17 @@ class EMA(Wrapper):
     copies instead of averaging with a zero start (optax's ``ema`` with
     ``debias=True`` reaches the same end another way).
 
+    A float16 or bfloat16 param is averaged in float32 (its exact values
+    after each update, widened): an average kept in the param's dtype could
+    hardly move, since at ``decay`` 0.999 an increment
+    ``(1 - decay) * (params - ema)`` below half an ulp of ``ema`` rounds
+    away, and in bfloat16 (8 significant bits) that is every increment
+    unless the params differ from the average by about four times its
+    value. The float32 average is rounded to the param's dtype (to nearest,
+    ties to even) where it reaches the params: :meth:`swap` and
+    :meth:`copy_to_params`, as :class:`Lookahead` rounds its float32 slow
+    weights into the params.
+
     Examples
     --------
     >>> import numpy as np, steepest
@@ -73,15 +87,11 @@ class EMA(Wrapper):
         fn = "EMA"
         super().__init__(fn, optimizer)
         self.decay = v.check_between(fn, "decay", decay, 0.0, 1.0, hi_open=True)
-        for i, p in enumerate(self.params):
-            if p.dtype.itemsize == 2:
-                # averaging a 16-bit param needs a float32 average and a choice
-                # of value (rounded or not): not offered yet
-                msg = (f"{fn}: optimizer param[{i}] has dtype {p.dtype}; the moving "
-                       "average takes float32 or float64 params")  # fmt: skip
-                raise TypeError(msg)
-        self.ema_params: list[FloatArray] = [p.copy() for p in self.params]
+        self.ema_params: list[FloatArray] = wide_copies(self.params)
         self.updates = 0
+        # per 16-bit param, the float32 average a swap put into it (rounded):
+        # swapping back restores it whole while the params still hold it
+        self._swapped: list[FloatArray | None] = [None] * len(self.params)
         self._update: Callable[..., None] = _backend.package(
             fn, self.backend
         ).functional.ema_update
@@ -94,7 +104,8 @@ class EMA(Wrapper):
             applied = inner._step_with_ema(grads, self.ema_params, decay)
         else:
             v.check_lists(f"{type(self).__name__}.step",
-                          [("params", self.params, True), ("ema", self.ema_params, True)])  # fmt: skip
+                          [("params", self.params, True), ("ema", self.ema_params, True)],
+                          half=True, state_from=1)  # fmt: skip
             before = inner.step_count
             inner.step(grads)
             applied = inner.step_count != before
@@ -108,20 +119,31 @@ class EMA(Wrapper):
 
         Call once to evaluate at the average, again to resume training
         (Keras' ``finalize_variable_values`` is :meth:`copy_to_params`).
+        A float16 or bfloat16 param receives its float32 average rounded;
+        swapping back gives both their values bit for bit, provided the
+        params were not changed meanwhile.
         """
-        for p, e in zip(self.params, self.ema_params, strict=True):
+        for i, (p, e) in enumerate(zip(self.params, self.ema_params, strict=True)):
             held = p.copy()
-            p[...] = e
-            e[...] = held
+            p[...] = e  # rounds to the param's dtype (a 16-bit one)
+            kept = self._swapped[i]
+            if v.is_half(p.dtype):
+                self._swapped[i] = e.copy()
+            if kept is not None and _same_bits(held, kept.astype(held.dtype)):
+                e[...] = kept  # the average this param showed, whole
+            else:
+                e[...] = held
 
     def copy_to_params(self) -> None:
-        """Write :attr:`ema_params` into the params (the end of training)."""
+        """Write :attr:`ema_params` into the params (the end of training),
+        rounded to a float16 or bfloat16 param's dtype."""
         for p, e in zip(self.params, self.ema_params, strict=True):
             p[...] = e
 
     def reset(self) -> None:
         """Restart the average: copies of the params, no update counted."""
-        self.ema_params = [p.copy() for p in self.params]
+        self.ema_params = wide_copies(self.params)
+        self._swapped = [None] * len(self.params)
         self.updates = 0
 
     def state_dict(self) -> dict[str, Any]:
@@ -151,9 +173,15 @@ class EMA(Wrapper):
         # the wrapped optimizer checks its part before changing anything
         self.optimizer.load_state_dict(sd["inner"])
         self.decay, self.updates, self.ema_params = decay, int(updates), ema
+        self._swapped = [None] * len(self.params)
 
     def __repr__(self) -> str:
         return f"EMA({self.optimizer!r}, decay={self.decay!r})"
+
+
+def _same_bits(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> bool:
+    # bits, not values: NaN payloads and signed zeros count
+    return bool(np.array_equal(a.view(np.uint16), b.view(np.uint16)))
 
 
 __all__ = ["EMA"]
