@@ -13,7 +13,7 @@ import argparse
 
 import pytest
 from steepest._cli import bench
-from steepest._cli.bench.report import train_lines
+from steepest._cli.bench.report import reach_lines, train_lines
 from steepest._cli.bench.train import (
     ACTIVE,
     GEMMS,
@@ -27,14 +27,24 @@ from steepest._cli.bench.train import (
     TORCH,
     TORCH_FUSED,
     TrainReport,
+    TrainRow,
     TrainSizes,
     measure_mlp,
     measure_train,
 )
+from steepest._cli.bench.train_torch import TORCH_GEMMS, torch_gemm_epoch
 
 TINY = TrainSizes(logistic_rows=300, logistic_features=8, mlp_rows=300, gemm_n=128)
 NO_TORCH = "steepest_test_no_such_torch_module"
-MLP_CONTENDERS = [NATIVE, TORCH, TORCH_FUSED, REFERENCE, MLP_CLASSIFIER, GEMMS]
+MLP_CONTENDERS = [
+    NATIVE,
+    TORCH,
+    TORCH_FUSED,
+    REFERENCE,
+    MLP_CLASSIFIER,
+    GEMMS,
+    TORCH_GEMMS,
+]
 EXPECTED_ROWS = [
     ("logistic", 1, "float64", NATIVE),
     ("logistic", 1, "float64", SGD_CLASSIFIER),
@@ -60,13 +70,14 @@ def test_every_row_is_measured_and_positive(report: TrainReport) -> None:
     got = [(r.model, r.batch, r.dtype, r.contender) for r in report.rows]
     assert got == EXPECTED_ROWS
     for row in report.rows:
-        if row.contender in (TORCH, TORCH_FUSED):
+        if row.contender in (TORCH, TORCH_FUSED, TORCH_GEMMS):
             assert row.seconds is None
             assert row.note == "torch not installed"
         else:
             assert row.seconds is not None
             assert row.seconds > 0, row
-        if row.contender in (TORCH, TORCH_FUSED, ACTIVE, MIXED_PASSIVE, MIXED_ACTIVE):
+        if row.contender in (TORCH, TORCH_FUSED, TORCH_GEMMS, ACTIVE, MIXED_PASSIVE,
+                             MIXED_ACTIVE):  # fmt: skip
             assert row.ratio is None  # not measured, or not interleaved
         elif row.contender == NATIVE:
             assert len(row.per_round) == ROUNDS
@@ -96,7 +107,7 @@ def test_table_has_a_line_per_row_and_the_targets(report: TrainReport) -> None:
         EXPECTED_ROWS, table[1:], strict=True
     ):
         assert line.startswith(f"| {model} | {batch} | {dtype} | {contender} | ")
-    assert sum("torch not installed" in line for line in table) == 4
+    assert sum("torch not installed" in line for line in table) == 6
     assert any(line.startswith("Spin-wait: ") for line in lines)
     targets = [line for line in lines if line.startswith(("- met: ", "- MISSED: "))]
     # the torch targets need torch: logistic at 1 and 256, MLPClassifier and
@@ -104,10 +115,32 @@ def test_table_has_a_line_per_row_and_the_targets(report: TrainReport) -> None:
     assert len(targets) == 7
 
 
+def test_reach_line_sets_the_fused_target_against_both_gemm_floors() -> None:
+    report = TrainReport(TINY)
+    for contender, seconds in ((TORCH_FUSED, 1.0), (GEMMS, 0.5), (TORCH_GEMMS, 0.25)):
+        report.rows.append(TrainRow("mlp", 64, contender, seconds, dtype="float64"))
+    line = (
+        "- reach: MLP float64 batch 64: 2.5x torch fused asks for an epoch of 0.4 s; "
+        "the GEMMs alone take 0.5 s (steepest's BLAS), 0.25 s (torch's; its fused "
+        "epoch is 4x that)"
+    )
+    assert reach_lines(report) == [line]
+    report.rows.pop()  # without torch's GEMMs there is nothing to compare
+    assert reach_lines(report) == []
+
+
+def test_torch_gemm_epoch_runs_every_shape_of_a_ragged_epoch() -> None:
+    torch = pytest.importorskip("torch")
+    # 10 rows at batch 4: two full batches and a tail of 2, three layers
+    # (out= raises on any shape that does not match the products)
+    epoch = torch_gemm_epoch(torch, "float64", 10, (3, 5, 4, 2), 4, seed=0)
+    assert epoch() == 0.0
+
+
 def test_no_torch_is_reported_as_not_measured() -> None:
     rows, _ = measure_mlp(TINY, 1, "float32", MLP_BATCH, torch=None)
-    notes = [r.note for r in rows if r.contender in (TORCH, TORCH_FUSED)]
-    assert notes == ["not measured (--no-torch)"] * 2
+    notes = [r.note for r in rows if r.contender in (TORCH, TORCH_FUSED, TORCH_GEMMS)]
+    assert notes == ["not measured (--no-torch)"] * 3
 
 
 def test_train_is_a_section_of_the_command_line() -> None:

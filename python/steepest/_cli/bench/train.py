@@ -15,7 +15,8 @@ native's with the interquartile range:
   process of its own that takes its turns in the rounds,
   :class:`steepest._cli.bench.train_torch.TorchTrainer`),
   ``MLPClassifier.partial_fit``, the reference and the epoch's GEMMs alone
-  through the same BLAS; float32 also against a GEMM peak measured once;
+  through the same BLAS, and through torch's (in torch's process: what a
+  torch epoch cannot go below); float32 also against a GEMM peak measured once;
 * the same native MLP epoch in a child process started with
   ``OMP_WAIT_POLICY=active``, against this process's (normally passive) one,
   and a "mixed" loop (batches not split: BLAS-threaded GEMMs alternating
@@ -44,7 +45,7 @@ from ... import _core, optim
 from ...models._epoch import Network, run_epoch
 from ...reference.models import logistic, mlp
 from .rounds import Spread, Turn, interleave, local_runner, per_round_ratios, spread
-from .train_torch import TorchTrainer, mlp_data, run_child, time_epochs
+from .train_torch import TORCH_GEMMS, TorchTrainer, mlp_data, run_child, time_epochs
 
 
 @dataclass(frozen=True)
@@ -293,12 +294,12 @@ def measure_mlp(
     missing: dict[str, str] = {}
     if torch is None or torch.info.get("missing"):
         note = "not measured (--no-torch)" if torch is None else "torch not installed"
-        missing = {TORCH: note, TORCH_FUSED: note}
+        missing = {TORCH: note, TORCH_FUSED: note, TORCH_GEMMS: note}
     else:
         have = torch.ask(op="open", n=sizes.mlp_rows, features=MLP_FEATURES,
                          hidden=MLP_HIDDEN, classes=MLP_CLASSES, batch=batch,
                          lr=ADAM_LR, seed=SEED, dtype=dtype)  # fmt: skip
-        for name in (TORCH, TORCH_FUSED):
+        for name in (TORCH, TORCH_FUSED, TORCH_GEMMS):
             if not have[name]:
                 missing[name] = "no such variant on CPU"
                 continue
@@ -307,7 +308,7 @@ def measure_mlp(
     turns[MLP_CLASSIFIER] = _mlp_classifier(X, y, batch)
     turns[GEMMS] = warmed(gemm_epoch(sizes.mlp_rows, batch, X.dtype))
     rows = interleaved_rows("mlp", batch, dtype, turns, rounds)
-    order = (NATIVE, TORCH, TORCH_FUSED, REFERENCE, MLP_CLASSIFIER, GEMMS)
+    order = (NATIVE, TORCH, TORCH_FUSED, REFERENCE, MLP_CLASSIFIER, GEMMS, TORCH_GEMMS)
     for name, note in missing.items():
         rows.append(TrainRow("mlp", batch, name, note=note, dtype=dtype))
     rows.sort(key=lambda r: order.index(r.contender))

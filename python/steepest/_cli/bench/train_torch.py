@@ -36,6 +36,8 @@ ADAM_VARIANTS: dict[str, dict[str, bool]] = {
     "torch Adam": {},  # on CPU torch's default is the single-tensor for-loop
     "torch Adam fused": {"fused": True},
 }
+# the epoch's GEMMs alone through torch's own BLAS: what its epoch is built on
+TORCH_GEMMS = "torch GEMMs only"
 
 
 def mlp_data(
@@ -149,13 +151,66 @@ def torch_epoch(
     return epoch
 
 
+def torch_gemm_epoch(
+    torch: Any,
+    dtype: str,
+    n: int,
+    units: Sequence[int],
+    batch: int,
+    seed: int,
+) -> Callable[[], float]:
+    """An epoch of the MLP's GEMMs alone, as ``nn.Linear`` and autograd run them.
+
+    Per batch of b rows and layer (in, out), with W stored out x in: the
+    forward ``addmm(bias, A, W^T)``, the weight gradient ``D^T @ A`` and,
+    except for the first layer, the input gradient ``D @ W`` (8 calls for 3
+    layers), into preallocated outputs so that only the products are timed.
+    The twin of :func:`steepest._cli.bench.train.gemm_epoch` on torch's side.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    kind = getattr(torch, dtype)
+
+    def batch_calls(b: int) -> Callable[[], None]:
+        def a(*shape: int) -> Any:
+            return torch.randn(*shape, generator=gen, dtype=kind)
+
+        acts = [a(b, u) for u in units]
+        layers = range(len(units) - 1)
+        w = [a(units[i + 1], units[i]) for i in layers]
+        bias = [a(units[i + 1]) for i in layers]
+        d = [a(b, units[i + 1]) for i in layers]
+        dw = [torch.empty_like(x) for x in w]
+        dx = [torch.empty_like(x) for x in acts]
+
+        def run() -> None:
+            for i in layers:
+                torch.addmm(bias[i], acts[i], w[i].t(), out=acts[i + 1])
+            for i in reversed(layers):
+                torch.mm(d[i].t(), acts[i], out=dw[i])
+                if i > 0:
+                    torch.mm(d[i], w[i], out=dx[i])
+
+        return run
+
+    full, tail = divmod(n, batch)
+    plan = [(full, batch_calls(batch))] + ([(1, batch_calls(tail))] if tail else [])
+
+    def epoch() -> float:
+        for count, run in plan:
+            for _ in range(count):
+                run()
+        return 0.0
+
+    return epoch
+
+
 def serve(torch_module: str, threads: int) -> int:
     """Answer JSON lines on stdin, one JSON line each, until ``close``.
 
     The interleaved section's protocol: ``{"op": "open", ...}`` with
     ``n``, ``features``, ``hidden``, ``classes``, ``batch``, ``lr``, ``seed``
-    and ``dtype`` builds every variant
-    and runs each one untimed epoch; ``{"op": "run", "variant": name}`` times
+    and ``dtype`` builds every variant and the GEMMs-only epoch
+    (:data:`TORCH_GEMMS`) and runs each one untimed epoch; ``{"op": "run", "variant": name}`` times
     one epoch of it (``seconds``, ``loss``); ``{"op": "close"}`` ends. The
     first line out says how torch runs, or that it does not import.
     """
@@ -183,6 +238,11 @@ def serve(torch_module: str, threads: int) -> int:
                 if epoch is not None:
                     epoch()  # the warm-up
                     epochs[name] = epoch
+            units = (req["features"], *req["hidden"], req["classes"])
+            epochs[TORCH_GEMMS] = torch_gemm_epoch(torch, req["dtype"], req["n"], units,
+                                                   req["batch"], req["seed"])  # fmt: skip
+            epochs[TORCH_GEMMS]()
+            reply[TORCH_GEMMS] = True
         elif req["op"] == "run":
             gc.disable()
             start = time.perf_counter()
