@@ -164,7 +164,7 @@ double rows_in_place(const network<T>& net, workspace<T>& ws, const T* a0, const
     auto far_rows = [&](index_t i) {
         const T* row = a0 + at[i] * d;
         STEEPEST_PREFETCH_FAR(row);
-        STEEPEST_PREFETCH_FAR(row + (d > 0 ? d - 1 : 0));
+        STEEPEST_PREFETCH_FAR(row + d - 1);
         if (labels) STEEPEST_PREFETCH(labels + at[i]);
     };
     for (index_t i = 0; i < std::min(far, n); ++i) far_rows(i);
