@@ -20,18 +20,13 @@
 // row was prefetched; a volatile asm is kept.
 #define STEEPEST_PREFETCH(p) \
     __asm__ volatile("prefetcht0 %0" : : "m"(*reinterpret_cast<const char*>(p)))
-// far ahead (many rows before use): to the outer caches only
-#define STEEPEST_PREFETCH_FAR(p) \
-    __asm__ volatile("prefetcht2 %0" : : "m"(*reinterpret_cast<const char*>(p)))
 #else
 #define STEEPEST_PREFETCH(p) __builtin_prefetch(p)
-#define STEEPEST_PREFETCH_FAR(p) __builtin_prefetch(p, 0, 1)
 #endif
 #else
 #define STEEPEST_INLINE inline
 #define STEEPEST_RESTRICT
 #define STEEPEST_PREFETCH(p) ((void)(p))
-#define STEEPEST_PREFETCH_FAR(p) ((void)(p))
 #endif
 
 namespace steepest {

@@ -134,77 +134,17 @@ void column_sums(const T* STEEPEST_RESTRICT d, T* STEEPEST_RESTRICT out, index_t
     }
 }
 
-// A one-output network without hidden layer (binary logistic, linear with
-// one target) on the shuffled rows a0[at[i]] read in place, one pass per
-// row: z = x . w + b, the row's loss and D, then dw += D x and db += D while
-// x is still in L1. Gathering the rows first moved each one twice and cost
-// about half the epoch (with k outputs the BLAS GEMMs on gathered rows stay
-// faster: k = 10 took twice as long this way). labels, targets and w are
-// indexed like a0 (by at[i]); the sums run over the rows in order.
-template <class T>
-double rows_in_place(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* at,
-                     const std::int64_t* labels, const T* targets, const T* w, index_t n,
-                     index_t total) {
-    const index_t d = net.inputs();
-    const T* W = net.weights[0];
-    T* STEEPEST_RESTRICT gw = ws.grads[0].data();
-    T* z = ws.acts[0].data();
-    T* dz = ws.d.data();
-    std::fill(gw, gw + d, T(0));
-    // Rows in flight: each shuffled row is a cache miss. Far ahead only the
-    // row's first and last lines (the hardware streams the ones between),
-    // near ahead every line (a fifth faster than the near ones alone: serial
-    // epochs of 1e5 x 100 float64 rows, logistic, batch 256).
-    constexpr index_t ahead = 4, far = 16;
-    const index_t line = 64 / static_cast<index_t>(sizeof(T));
-    auto near_rows = [&](index_t i) {
-        const T* row = a0 + at[i] * d;
-        for (index_t f = 0; f < d; f += line) STEEPEST_PREFETCH(row + f);
-    };
-    auto far_rows = [&](index_t i) {
-        const T* row = a0 + at[i] * d;
-        STEEPEST_PREFETCH_FAR(row);
-        STEEPEST_PREFETCH_FAR(row + d - 1);
-        if (labels) STEEPEST_PREFETCH(labels + at[i]);
-    };
-    for (index_t i = 0; i < std::min(far, n); ++i) far_rows(i);
-    for (index_t i = 0; i < std::min(ahead, n); ++i) near_rows(i);
-    double sum = 0;
-    T bias_sum = T(0);
-    for (index_t i = 0; i < n; ++i) {
-        if (i + far < n) far_rows(i + far);
-        if (i + ahead < n) near_rows(i + ahead);
-        const index_t r = at[i];
-        const T* STEEPEST_RESTRICT x = a0 + r * d;
-        detail::row_times_matrix(x, W, z, d, 1);
-        add_bias_activate(z, net.biases[0], 1, 1, activation::identity);
-        sum += output_loss(net.loss, z, labels ? labels + r : nullptr, targets ? targets + r : nullptr,
-                           w ? w + r : nullptr, dz, 1, 1, total);
-        const T g = dz[0];
-#pragma omp simd
-        for (index_t f = 0; f < d; ++f) gw[f] = gw[f] + x[f] * g;
-        bias_sum = bias_sum + g;
-    }
-    ws.grads[1][0] = net.fixed_bias ? T(0) : bias_sum;
-    return sum;
-}
-
 }  // namespace detail
 
 // Forward and backward pass over n rows of a batch of `total` rows (all of
 // it, or one thread's share): ws.grads receives these rows' part of the data
 // gradient (no penalty); returns their loss sum (see output_loss). `w`: the
-// rows' sample weights, or null. x0 on: the rows are CSR (a0 unused). `at`
-// (one-output networks without hidden layer only): the rows are a0[at[i]],
-// read in place, with labels, targets and w indexed alike
-// (detail::rows_in_place).
+// rows' sample weights, or null. x0 on: the rows are CSR (a0 unused).
 template <class T>
 double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
                         const std::int64_t* labels, const T* targets, const T* w, index_t n,
-                        index_t total, const csr_batch<T>& x0 = {},
-                        const std::int64_t* at = nullptr) {
+                        index_t total, const csr_batch<T>& x0 = {}) {
     using blas::op;
-    if (at != nullptr) return detail::rows_in_place(net, ws, a0, at, labels, targets, w, n, total);
     const std::size_t L = net.layers();
     const bool direct = n == 1 && L == 1 && !x0.on();
     const T* a = a0;
@@ -264,9 +204,8 @@ double forward_backward(const network<T>& net, workspace<T>& ws, const T* a0,
 // the calling thread (the BLAS may use its own threads).
 template <class T>
 T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std::int64_t* labels,
-                const T* targets, const T* w, index_t n, const csr_batch<T>& x0 = {},
-                const std::int64_t* at = nullptr) {
-    const double sum = forward_backward(net, ws, a0, labels, targets, w, n, n, x0, at);
+                const T* targets, const T* w, index_t n, const csr_batch<T>& x0 = {}) {
+    const double sum = forward_backward(net, ws, a0, labels, targets, w, n, n, x0);
     T J = mean_loss<T>(net.loss, sum, n, net.outputs());
     if (net.pen.active()) {
         double abs_sum = 0, square_sum = 0;

@@ -27,9 +27,7 @@
 //   waking sleeping threads per batch cost more than the batch's elementwise
 //   work on the project's VMs.
 // Rows that are consecutive in X (no shuffle) are read in place; otherwise
-// they are gathered, since the GEMMs need them contiguous (a one-output
-// network without hidden layer needs no GEMM: it reads them in place by
-// index, one pass per row, model/dense.hpp rows_in_place). CSR X (scipy.sparse)
+// they are gathered, since the GEMMs need them contiguous. CSR X (scipy.sparse)
 // is gathered the same way, as a small CSR matrix of the batch's rows (their
 // nonzeros only); the first layer's products then cost O(nonzeros x width)
 // (model/sparse.hpp) and the step stays dense.
@@ -144,7 +142,6 @@ struct batch_rows {
     const T* targets;
     const T* weights;  // null without sample weights
     model::csr_batch<T> csr{};  // the rows as CSR when X is (a0 then null)
-    const std::int64_t* at = nullptr;  // rows a0[at[i]] read in place (the rest indexed alike)
 };
 
 // Asks for rows before they are needed: with shuffled rows each one is a
@@ -178,11 +175,9 @@ inline bool consecutive(const std::int64_t* rows, index_t b) {
     return true;
 }
 
-// in_place: a one-output dense network without hidden layer, whose pass
-// reads each row where it is (model::forward_backward's `at`), not a copy.
 template <class T>
 batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int64_t* rows,
-                     index_t b, index_t d, index_t k, bool in_place = false) {
+                     index_t b, index_t d, index_t k) {
     batch_rows<T> out{in.X ? in.X + rows[0] * d : nullptr,
                       in.labels ? in.labels + rows[0] : nullptr,
                       in.targets ? in.targets + rows[0] * k : nullptr,
@@ -192,7 +187,6 @@ batch_rows<T> gather(const data<T>& in, model::workspace<T>& ws, const std::int6
                    in.csr.ptr + rows[0]};
     }
     if (b <= 1 || consecutive(rows, b)) return out;
-    if (in_place) return {in.X, in.labels, in.targets, in.weights, {}, rows};
     if (in.weights) {
         for (index_t i = 0; i < b; ++i) ws.wb[static_cast<std::size_t>(i)] = in.weights[rows[i]];
         out.weights = ws.wb.data();
@@ -294,7 +288,7 @@ T serial_batch(model::network<T>& net, model::workspace<T>& ws, optimizer<T>& op
                const batch_rows<T>& rows, index_t b, const std::vector<index_t>& sizes,
                index_t count) {
     const T J = model::loss_and_grad(net, ws, rows.a0, rows.labels, rows.targets, rows.weights, b,
-                                     rows.csr, rows.at);
+                                     rows.csr);
     if (!std::isfinite(J)) return J;
     std::vector<step_plan<T>> plans;
     const double lr = opt.lr_after(opt.steps);
@@ -325,7 +319,6 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
                          const std::vector<index_t>& sizes, index_t count, stop_check& check) {
     const int nt = static_cast<int>(tws.size());
     const index_t n = in.n, d = net.inputs(), k = net.outputs();
-    const bool in_place = net.layers() == 1 && k == 1 && !in.csr.on();
     const std::vector<index_t> start = starts_of(sizes);
     std::vector<double> loss_sum(static_cast<std::size_t>(nt), 0.0);
     std::vector<double> abs_sum(loss_sum), square_sum(loss_sum);
@@ -351,10 +344,10 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             const index_t r0 = b * t / threads, r1 = b * (t + 1) / threads;
             loss_sum[me] = abs_sum[me] = square_sum[me] = 0;
             if (r1 > r0) {
-                batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k, in_place);
+                batch_rows<T> mine = gather(in, tws[me], rows + r0, r1 - r0, d, k);
                 loss_sum[me] = model::forward_backward(net, tws[me], mine.a0, mine.labels,
                                                        mine.targets, mine.weights, r1 - r0, b,
-                                                       mine.csr, mine.at);
+                                                       mine.csr);
             } else {
                 for (auto& g : tws[me].grads) std::fill(g.begin(), g.end(), T(0));
             }
@@ -482,8 +475,7 @@ epoch_result run_epoch(model::network<T>& net, optimizer<T>& opt, const data<T>&
             detail::prefetch_rows(in.X, rows + b, next, d);
             detail::prefetch_targets(in, rows + b, next, k);
         }
-        detail::batch_rows<T> r =
-            detail::gather(in, ws[0], rows, b, d, k, net.layers() == 1 && k == 1 && !in.csr.on());
+        detail::batch_rows<T> r = detail::gather(in, ws[0], rows, b, d, k);
         const T J = detail::serial_batch(net, ws[0], opt, r, b, sizes, count);
         if (!std::isfinite(J)) return {double(J), opt.steps - start, true};
         total += double(J) * double(b);
