@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "steepest/sgd/plain.hpp"
@@ -159,11 +160,28 @@ long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Row
             }
         }
         // the unnormalised sums first (the all-reduce adds every process's),
-        // then one division by the step's rows: the bits of dividing in place
-        team_of(std::min<int>(nt, static_cast<int>((d + 63) / 64)), [&](int id, int count) {
-            // columns [jb, je) of every model, in blocks of 64
+        // then one division by the step's rows: the bits of dividing in place.
+        // Without a communicator each thread divides its own columns in the
+        // same region (one wake-up per batch, not two).
+        const T inv = static_cast<T>(parallel ? dp.global[q] : size);
+        auto finish = [&](index_t jb, index_t je) {
+            for (index_t c = 0; c < k; ++c) {
+                T* out = gW + c * d;
+                const T* w = m.W + c * d;
+                if (has_l2) {
+                    for (index_t j = jb; j < je; ++j) out[j] = out[j] / inv + l2 * w[j];
+                } else {
+                    for (index_t j = jb; j < je; ++j) out[j] = out[j] / inv;
+                }
+            }
+        };
+        auto columns = [d](int id, int count) {  // [jb, je) of every model, in blocks of 64
             const index_t chunk = ((d + count - 1) / count + 63) / 64 * 64;
-            const index_t jb = std::min(d, id * chunk), je = std::min(d, jb + chunk);
+            const index_t jb = std::min(d, id * chunk);
+            return std::pair<index_t, index_t>{jb, std::min(d, jb + chunk)};
+        };
+        team_of(std::min<int>(nt, static_cast<int>((d + 63) / 64)), [&](int id, int count) {
+            const auto [jb, je] = columns(id, count);
             for (index_t c = 0; c < k; ++c) std::fill(gW + c * d + jb, gW + c * d + je, T(0));
             for (index_t r = 0; r < size; ++r) {
                 const auto x = rows.at(static_cast<index_t>(batch[r]));
@@ -175,6 +193,7 @@ long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Row
                     for (index_t j = lo; j < hi; ++j) out[x.idx(j)] += g * x.val[j];
                 }
             }
+            if (!parallel) finish(jb, je);
         });
         for (index_t c = 0; c < k; ++c) {
             T sum = T(0);
@@ -183,21 +202,13 @@ long long run_batch_epoch(const batch_settings& s, batch_models<T>& m, const Row
             }
             gb[c] = sum;
         }
-        if (parallel) dp.fn(dp.ctx, grad.data(), static_cast<index_t>(grad.size()));
-        const T inv = static_cast<T>(parallel ? dp.global[q] : size);
-        team_of(std::min<int>(nt, static_cast<int>((d + 63) / 64)), [&](int id, int count) {
-            const index_t chunk = ((d + count - 1) / count + 63) / 64 * 64;
-            const index_t jb = std::min(d, id * chunk), je = std::min(d, jb + chunk);
-            for (index_t c = 0; c < k; ++c) {
-                T* out = gW + c * d;
-                const T* w = m.W + c * d;
-                if (has_l2) {
-                    for (index_t j = jb; j < je; ++j) out[j] = out[j] / inv + l2 * w[j];
-                } else {
-                    for (index_t j = jb; j < je; ++j) out[j] = out[j] / inv;
-                }
-            }
-        });
+        if (parallel) {
+            dp.fn(dp.ctx, grad.data(), static_cast<index_t>(grad.size()));
+            team_of(std::min<int>(nt, static_cast<int>((d + 63) / 64)), [&](int id, int count) {
+                const auto [jb, je] = columns(id, count);
+                finish(jb, je);
+            });
+        }
         for (index_t c = 0; c < k; ++c) {
             gb[c] = s.fit_intercept ? gb[c] / inv : T(0);
         }
