@@ -43,9 +43,11 @@ struct step_plan {
     leaf_fn<T> leaf = nullptr;
     double weight = 1.0;
     alignas(storage::align) unsigned char coeff_bytes[storage::size];  // the rule's coeffs<T>
-    // A two-pass rule's first pass and the step from its totals (else null, 0).
+    // A two-pass rule's first pass and the step from its totals (else null, 0),
+    // and each pass's weight (Rule::pass_weights).
     measure_fn<T> measure = nullptr;
     int sums = 0;
+    double measure_weight = 1.0, update_weight = 1.0;
     void (*rescale)(const void* coeffs, const double* totals, void* out) = nullptr;
 
     const void* coeffs() const { return coeff_bytes; }
@@ -86,6 +88,8 @@ step_plan<T> plan_step(const Rule& r, long long t, double lr, rules::scalar_cell
     if constexpr (rules::sums_of<Rule>::value > 0) {
         p.measure = kernels<T>().template measures<Rule>()[v];
         p.sums = rules::sums_of<Rule>::value;
+        p.measure_weight = Rule::pass_weights[0];
+        p.update_weight = Rule::pass_weights[1];
         p.rescale = &detail::rescale_as<T, Rule>;
     }
     return p;
@@ -186,7 +190,7 @@ bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, M
     }
     const auto S = static_cast<std::size_t>(plan.sums);
     std::vector<double> part(blocks.size() * S, 0.0);
-    const double w = plan.weight * static_cast<double>(measure_block);
+    const double w = plan.measure_weight * static_cast<double>(measure_block);
     const index_t grain = std::max<index_t>(1, grain_for(w));
     std::atomic<bool> ok{true};
     team(static_cast<index_t>(blocks.size()), grain, 1, [&](index_t b, index_t e) {
@@ -217,7 +221,7 @@ bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, M
         }
         plan.rescale(plan.coeffs(), totals.data(), per[i].coeff_bytes);
     }
-    for_each_piece(sizes, plan.weight, [&](std::size_t i, index_t lo, index_t hi) {
+    for_each_piece(sizes, plan.update_weight, [&](std::size_t i, index_t lo, index_t hi) {
         leaf(i, lo, hi, per[i].coeffs());
     });
     return true;
