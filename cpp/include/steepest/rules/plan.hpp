@@ -161,6 +161,9 @@ void leaf_then_ema(leaf_fn<T> leaf, T* p, const T* g, T* const* s, index_t n, co
 // block order, so an array's totals do not depend on the thread count.
 // Twin: steepest.reference.functional._lamb._sum_squares.
 constexpr index_t measure_block = 16384;
+// The most sums a two-pass rule's first pass yields (LAMB's two) that a
+// serial step keeps on the stack; a rule with more takes the general path.
+constexpr std::size_t max_sums = 4;
 
 // run_two_pass's check when nothing is to be checked (nonfinite="ignore").
 struct no_check {
@@ -178,20 +181,47 @@ struct no_check {
 template <class T, class Measure, class Leaf, class Check>
 bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, Measure&& measure,
                   Leaf&& leaf, Check&& check) {
+    const auto S = static_cast<std::size_t>(plan.sums);
+    const double w = plan.measure_weight * static_cast<double>(measure_block);
+    const index_t grain = std::max<index_t>(1, grain_for(w));
+    index_t total = 0, count = 0;
+    for (index_t n : sizes) {
+        total += n;
+        count += (n + measure_block - 1) / measure_block;
+    }
+    if (S <= max_sums && always_serial(count, grain) &&
+        always_serial(total, grain_for(plan.update_weight))) {
+        // what the two regions do on one thread, array by array (they are
+        // independent), without their tables of blocks and pieces
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            for (index_t lo = 0; lo < sizes[i]; lo += measure_block) {
+                if (!check(i, lo, std::min(sizes[i], lo + measure_block))) return false;
+            }
+        }
+        step_plan<T> per = plan;
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            double totals[max_sums] = {}, out[max_sums] = {};
+            for (index_t lo = 0; lo < sizes[i]; lo += measure_block) {
+                measure(i, lo, std::min(sizes[i], lo + measure_block), out);
+                for (std::size_t k = 0; k < S; ++k) totals[k] += out[k];
+            }
+            plan.rescale(plan.coeffs(), totals, per.coeff_bytes);
+            if (sizes[i] > 0) leaf(i, index_t{0}, sizes[i], per.coeffs());
+        }
+        return true;
+    }
     struct block {
         std::size_t seg;
         index_t lo, hi;
     };
     std::vector<block> blocks;
+    blocks.reserve(static_cast<std::size_t>(count));
     for (std::size_t i = 0; i < sizes.size(); ++i) {
         for (index_t lo = 0; lo < sizes[i]; lo += measure_block) {
             blocks.push_back({i, lo, std::min(sizes[i], lo + measure_block)});
         }
     }
-    const auto S = static_cast<std::size_t>(plan.sums);
     std::vector<double> part(blocks.size() * S, 0.0);
-    const double w = plan.measure_weight * static_cast<double>(measure_block);
-    const index_t grain = std::max<index_t>(1, grain_for(w));
     std::atomic<bool> ok{true};
     team(static_cast<index_t>(blocks.size()), grain, 1, [&](index_t b, index_t e) {
         if constexpr (!std::is_same_v<std::decay_t<Check>, no_check>) {
