@@ -133,6 +133,11 @@ class Rule:
     #: the same with every argument positional, in :attr:`step_order`, for a
     #: binding (``core`` of a native step), which takes them in that order
     call_positional: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    #: ``call_own(optimizer, grads)``: :attr:`call_positional` of the
+    #: optimizer's ``_step_fn`` on its params, state, hyperparameters, step
+    #: count + 1 and ``nonfinite``, read in the same frame (one Python call
+    #: less per step of :meth:`steepest.optim.Optimizer.step`)
+    call_own: Callable[..., Any] = field(init=False, repr=False, compare=False)
     #: the functional step's parameter names in order (tests/test_rules.py
     #: holds both backends' signatures and the bindings to it)
     step_order: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -163,6 +168,9 @@ class Rule:
         object.__setattr__(self, "call", _written_call(arguments, positional=False))
         object.__setattr__(
             self, "call_positional", _written_call(arguments, positional=True)
+        )
+        object.__setattr__(
+            self, "call_own", _written_call(arguments, positional=True, own=True)
         )
 
     @property
@@ -291,7 +299,7 @@ def _step_arguments(rule: Rule) -> list[tuple[str, str]]:
 
 
 def _written_call(
-    arguments: list[tuple[str, str]], *, positional: bool
+    arguments: list[tuple[str, str]], *, positional: bool, own: bool = False
 ) -> Callable[..., Any]:
     """The functional step's call with every argument written out.
 
@@ -312,6 +320,13 @@ def _written_call(
         "def call(step_fn, params, grads, state, hyper, lr, step, nonfinite):\n"
         f"    return step_fn({', '.join(passed)})\n"
     )
+    if own:  # the same names, read from the optimizer (Rule.call_own)
+        source = (
+            "def call(opt, grads):\n"
+            "    params, state, hyper = opt.params, opt.state, opt.hyper\n"
+            "    lr, step, nonfinite = hyper['lr'], opt.step_count + 1, opt.nonfinite\n"
+            f"    return opt._step_fn({', '.join(passed)})\n"
+        )
     namespace: dict[str, Any] = {}
     exec(source, namespace)  # noqa: S102 - the table's own names
     return cast(Callable[..., Any], namespace["call"])
