@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "inline_list.hpp"
 #include "steepest/core/common.hpp"
 #include "steepest/rules/rule.hpp"
 
@@ -55,7 +56,7 @@ struct list_arg {
     py::handle obj;
     bool written;
     bool single = false;
-    std::vector<py::array> items;
+    inline_list<py::array> items;
 
     list_arg(const char* n, py::handle o, bool w) : name(n), obj(o), written(w) {}
 
@@ -178,6 +179,9 @@ inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg
     }
     std::vector<elem> kinds;
     std::vector<byte_range> written, read;
+    kinds.reserve(params.items.size());
+    written.reserve(params.items.size() * args.size());
+    read.reserve(params.items.size());
     for (std::size_t i = 0; i < params.items.size(); ++i) {
         const py::array& p = params.items[i];
         elem kind = float_kind(fn, params.label(i), p, half);

@@ -90,13 +90,18 @@ bool rule_step(const std::string& fn, const py::handle* a, const ema_arg& ema = 
     prepared prep = prepare(fn, given);
     if constexpr (K > 0) {
         std::vector<scalar_arg> scalars;
-        std::vector<slot_arg> scalar_args;
+        scalars.reserve(K);
         const std::size_t count = prep.f32.size() + prep.f64.size();
         for (std::size_t s = 0; s < K; ++s) {
             scalars.push_back(check_scalars(fn, Rule::scalars[s], a[2 + S + s], count));
-            scalar_args.push_back({Rule::scalars[s], a[2 + S + s], static_cast<int>(s)});
         }
-        check_scalar_overlap(fn, given, scalar_args);
+        if (!scalars_clear(prep, scalars)) {
+            std::vector<slot_arg> scalar_args;
+            for (std::size_t s = 0; s < K; ++s) {
+                scalar_args.push_back({Rule::scalars[s], a[2 + S + s], static_cast<int>(s)});
+            }
+            check_scalar_overlap(fn, given, scalar_args);
+        }
         return scalar_rule_step(fn, r, prep, mode, t, lr, scalars, ema);
     } else {
         // only the plans of the dtypes present (a plan costs pow() calls)

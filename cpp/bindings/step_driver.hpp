@@ -5,10 +5,12 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,6 +85,8 @@ segment<T> make_segment(const std::vector<list_arg>& args, const std::vector<int
 inline prepared prepare(const std::string& fn, const std::vector<slot_arg>& given) {
     std::vector<list_arg> args;
     std::vector<int> slots;
+    args.reserve(given.size());
+    slots.reserve(given.size());
     for (const slot_arg& a : given) {
         if (!a.use) continue;
         args.push_back(list_arg{a.name, a.obj, a.slot != -1});
@@ -93,6 +97,13 @@ inline prepared prepare(const std::string& fn, const std::vector<slot_arg>& give
     prepared out;
     out.grad_name = args[1].name;
     out.grad_single = args[1].single;
+    // one list of each dtype is the common case
+    const std::size_t n64 = static_cast<std::size_t>(
+        std::count(kinds.begin(), kinds.end(), elem::f64));
+    out.f32.reserve(kinds.size() - n64);
+    out.f32_index.reserve(kinds.size() - n64);
+    out.f64.reserve(n64);
+    out.f64_index.reserve(n64);
     for (std::size_t i = 0; i < kinds.size(); ++i) {
         if (kinds[i] != elem::f64) {
             out.f32.push_back(make_segment<float>(args, slots, i, kinds[i]));
@@ -123,13 +134,13 @@ std::size_t first_nonfinite(const std::vector<segment<T>>& segs,
 // A per-param scalar of a rule's state (rules::scalar_cell): a 0-d float32
 // or float64 array per param, as many as params, written after the step.
 struct scalar_arg {
-    std::vector<py::array> items;
-    std::vector<bool> single;  // stored as float32
+    inline_list<py::array> items;
+    inline_list<char> single;  // stored as float32
 
     rules::scalar_cell cell(std::size_t i) const {
         const void* d = items[i].data();
         return {single[i] ? double(*static_cast<const float*>(d)) : *static_cast<const double*>(d),
-                single[i]};
+                single[i] != 0};
     }
 
     void store(std::size_t i, const rules::scalar_cell& c) const {
@@ -150,10 +161,11 @@ inline scalar_arg check_scalars(const std::string& fn, const char* name, py::han
         value_error(fn, std::string(name) + " has " + std::to_string(a.items.size()) +
                             " arrays but param has " + std::to_string(count));
     }
-    std::vector<bool> single(count);
+    inline_list<char> single;
+    single.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
         const py::array& x = a.items[i];
-        single[i] = float_kind(fn, a.label(i), x) == elem::f32;
+        single.push_back(static_cast<char>(float_kind(fn, a.label(i), x) == elem::f32));
         if (x.ndim() != 0) {
             value_error(fn, a.label(i) + " has shape " + shape_str(x) + "; expected a 0-d array");
         }
@@ -212,6 +224,58 @@ inline void check_scalar_overlap(const std::string& fn, const std::vector<slot_a
         if (r.hi > top->hi) top = &r;
         if (r.scalar && r.hi > top_scalar->hi) top_scalar = &r;
     }
+}
+
+// Whether no scalar shares memory with an array in use or another scalar,
+// decided from the prepared segments (no second look at the lists): false
+// also when there are too many to compare pairwise, and the caller then
+// runs check_scalar_overlap, which finds the pair to name.
+inline bool scalars_clear(const prepared& prep, const std::vector<scalar_arg>& scalars) {
+    struct span {
+        std::uintptr_t lo, hi;
+    };
+    constexpr std::size_t most = 64;
+    std::array<span, most> arrays, cells;
+    std::size_t na = 0, nc = 0;
+    auto add = [](std::array<span, most>& to, std::size_t& n, const void* p, std::size_t bytes) {
+        if (p == nullptr || bytes == 0) return true;
+        if (n == most) return false;
+        const auto lo = reinterpret_cast<std::uintptr_t>(p);
+        to[n++] = {lo, lo + bytes};
+        return true;
+    };
+    auto add_segments = [&](const auto& segs) {
+        for (const auto& sg : segs) {
+            using T = std::remove_cv_t<std::remove_pointer_t<decltype(sg.param)>>;
+            const auto n = static_cast<std::size_t>(sg.size);
+            const std::size_t wide = n * sizeof(T), half = n * 2;
+            bool ok = add(arrays, na, sg.param, wide) && add(arrays, na, sg.grad, wide) &&
+                      add(arrays, na, sg.half_param, half) &&
+                      add(arrays, na, sg.half_grad, half) && add(arrays, na, sg.ema, wide);
+            for (std::size_t k = 0; ok && k < max_state_slots; ++k) {
+                ok = add(arrays, na, sg.state[k], wide);
+            }
+            if (!ok) return false;
+        }
+        return true;
+    };
+    if (!add_segments(prep.f32) || !add_segments(prep.f64)) return false;
+    for (const scalar_arg& sc : scalars) {
+        for (std::size_t i = 0; i < sc.items.size(); ++i) {
+            const py::array& x = sc.items[i];
+            if (!add(cells, nc, x.data(), static_cast<std::size_t>(x.nbytes()))) return false;
+        }
+    }
+    auto meet = [](const span& a, const span& b) { return a.lo < b.hi && b.lo < a.hi; };
+    for (std::size_t c = 0; c < nc; ++c) {
+        for (std::size_t a = 0; a < na; ++a) {
+            if (meet(cells[c], arrays[a])) return false;
+        }
+        for (std::size_t d = c + 1; d < nc; ++d) {
+            if (meet(cells[c], cells[d])) return false;
+        }
+    }
+    return true;
 }
 
 // The plans of one dtype's segments: one shared by all, or one per segment
@@ -275,11 +339,8 @@ constexpr index_t small_step = 4096;
 inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode mode,
                      plan_list<float> p32, plan_list<double> p64, double weight,
                      const ema_arg& ema = {}) {
-    std::vector<index_t> sizes;
-    sizes.reserve(prep.f32.size() + prep.f64.size());
-    add_sizes(prep.f32, sizes);
-    add_sizes(prep.f64, sizes);
     const std::size_t n32 = prep.f32.size();
+    const std::size_t count = n32 + prep.f64.size();
     const ema_pass<float> e32 = ema.pass<float>();
     const ema_pass<double> e64 = ema.pass<double>();
     // the average adds two accesses per element to Adam's seven
@@ -291,24 +352,41 @@ inline bool run_step(const std::string& fn, const prepared& prep, nonfinite_mode
             run_leaf(p64[i - n32].leaf, prep.f64[i - n32], lo, hi, p64[i - n32].coeffs(), e64);
         }
     };
+    auto check = [&](std::size_t i, index_t lo, index_t hi) {
+        return i < n32 ? grad_finite(prep.f32[i], lo, hi) : grad_finite(prep.f64[i - n32], lo, hi);
+    };
+    auto size_of = [&](std::size_t i) {
+        return i < n32 ? prep.f32[i].size : prep.f64[i - n32].size;
+    };
     bool finite = true;
     // a step this small keeps the GIL: releasing and taking it back costs
     // more than another Python thread could do meanwhile
     index_t total = 0;
-    for (index_t s : sizes) total += s;
+    for (std::size_t i = 0; i < count; ++i) total += size_of(i);
     std::optional<py::gil_scoped_release> nogil;
     if (total >= small_step) nogil.emplace();
+    const double check_weight = weight + 0.2;
     if (n32 > 0 ? p32[0].measure != nullptr : p64[0].measure != nullptr) {
         finite = run_two_pass_step(prep, mode, p32, p64, ema);
+    } else if (always_serial(total, grain_for(mode == nonfinite_mode::ignore ? weight
+                                                                              : check_weight))) {
+        // what for_each_piece(_checked) does on one thread, without its
+        // index of the pieces (a small step's cost is mostly such overhead)
+        for (std::size_t i = 0; i < count && finite && mode != nonfinite_mode::ignore; ++i) {
+            finite = size_of(i) == 0 || check(i, 0, size_of(i));
+        }
+        for (std::size_t i = 0; i < count && finite; ++i) {
+            if (size_of(i) > 0) update(i, 0, size_of(i));
+        }
     } else {
+        std::vector<index_t> sizes;
+        sizes.reserve(count);
+        add_sizes(prep.f32, sizes);
+        add_sizes(prep.f64, sizes);
         if (mode == nonfinite_mode::ignore) {
             for_each_piece(sizes, weight, update);
         } else {
-            auto check = [&](std::size_t i, index_t lo, index_t hi) {
-                return i < n32 ? grad_finite(prep.f32[i], lo, hi)
-                               : grad_finite(prep.f64[i - n32], lo, hi);
-            };
-            finite = for_each_piece_checked(sizes, weight + 0.2, check, update);
+            finite = for_each_piece_checked(sizes, check_weight, check, update);
         }
     }
     nogil.reset();

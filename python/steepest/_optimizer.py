@@ -228,9 +228,13 @@ class Optimizer:
         if self._schedule is not None:
             self.hyper["lr"] = self._schedule(self.step_count)
         # _update written out: a Python call costs ~5 % of a small step
-        call = self._rule.call if self._core is None else self._rule.call_positional
-        if call(self._step_fn, self.params, grads, self.state, self.hyper,
-                self.hyper["lr"], self.step_count + 1, self.nonfinite):  # fmt: skip
+        if self._core is not None:
+            applied = self._rule.call_own(self, grads)
+        else:
+            applied = self._rule.call(self._step_fn, self.params, grads, self.state,
+                                      self.hyper, self.hyper["lr"], self.step_count + 1,
+                                      self.nonfinite)  # fmt: skip
+        if applied:
             self.step_count += 1
         else:
             self.skipped_steps += 1

@@ -138,6 +138,11 @@ class Rule:
     #: params' moving average into the step (``_core.step_with_ema``), with
     #: this rule's step named in it
     call_with_ema: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    #: ``call_own(optimizer, grads)``: :attr:`call_positional` of the
+    #: optimizer's ``_step_fn`` on its params, state, hyperparameters, step
+    #: count + 1 and ``nonfinite``, read in the same frame (one Python call
+    #: less per step of :meth:`steepest.optim.Optimizer.step`)
+    call_own: Callable[..., Any] = field(init=False, repr=False, compare=False)
     #: the functional step's parameter names in order (tests/test_rules.py
     #: holds both backends' signatures and the bindings to it)
     step_order: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -173,6 +178,9 @@ class Rule:
             self,
             "call_with_ema",
             _written_call(arguments, positional=True, fused_ema=self.step),
+        )
+        object.__setattr__(
+            self, "call_own", _written_call(arguments, positional=True, own=True)
         )
 
     @property
@@ -301,7 +309,11 @@ def _step_arguments(rule: Rule) -> list[tuple[str, str]]:
 
 
 def _written_call(
-    arguments: list[tuple[str, str]], *, positional: bool, fused_ema: str | None = None
+    arguments: list[tuple[str, str]],
+    *,
+    positional: bool,
+    fused_ema: str | None = None,
+    own: bool = False,
 ) -> Callable[..., Any]:
     """The functional step's call with every argument written out.
 
@@ -328,6 +340,13 @@ def _written_call(
         f"def call(step_fn, {head}params, grads, state, hyper, lr, step, nonfinite):\n"
         f"    return step_fn({before}{', '.join(passed)})\n"
     )
+    if own:  # the same names, read from the optimizer (Rule.call_own)
+        source = (
+            "def call(opt, grads):\n"
+            "    params, state, hyper = opt.params, opt.state, opt.hyper\n"
+            "    lr, step, nonfinite = hyper['lr'], opt.step_count + 1, opt.nonfinite\n"
+            f"    return opt._step_fn({', '.join(passed)})\n"
+        )
     namespace: dict[str, Any] = {}
     exec(source, namespace)  # noqa: S102 - the table's own names
     return cast(Callable[..., Any], namespace["call"])

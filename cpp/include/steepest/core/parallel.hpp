@@ -76,17 +76,24 @@ inline std::atomic<int>& warm_grain_divisor() {
     return d;
 }
 
+// Whether team() and parallel_for() run n units of this grain on the calling
+// thread without looking at the pool (below even a warm pool's threshold):
+// a caller may then skip building what only threads need.
+inline bool always_serial(index_t n, index_t grain) {
+    return n < std::max<index_t>(1, grain / warm_grain_divisor().load()) || max_threads() <= 1;
+}
+
 namespace detail {
 
 // team() and parallel_for(): with `Shared` the pool hands out chunks (a late
 // thread does not hold the step up; fn cannot use team_barrier()).
 template <bool Shared, class Fn>
 void team_impl(index_t n, index_t grain, index_t align, Fn&& fn) {
-    int nt = max_threads();
-    if (nt <= 1 || n < std::max<index_t>(1, grain / warm_grain_divisor().load())) {
+    if (always_serial(n, grain)) {
         fn(index_t{0}, n);
         return;
     }
+    int nt = max_threads();
 #ifdef STEEPEST_HAVE_OPENMP
     // steepest's own threads unless the pool is barred, busy, or cold for a
     // job this small (waking it costs what a serial step below grain does)

@@ -43,9 +43,11 @@ struct step_plan {
     leaf_fn<T> leaf = nullptr;
     double weight = 1.0;
     alignas(storage::align) unsigned char coeff_bytes[storage::size];  // the rule's coeffs<T>
-    // A two-pass rule's first pass and the step from its totals (else null, 0).
+    // A two-pass rule's first pass and the step from its totals (else null, 0),
+    // and each pass's weight (Rule::pass_weights).
     measure_fn<T> measure = nullptr;
     int sums = 0;
+    double measure_weight = 1.0, update_weight = 1.0;
     void (*rescale)(const void* coeffs, const double* totals, void* out) = nullptr;
 
     const void* coeffs() const { return coeff_bytes; }
@@ -86,6 +88,8 @@ step_plan<T> plan_step(const Rule& r, long long t, double lr, rules::scalar_cell
     if constexpr (rules::sums_of<Rule>::value > 0) {
         p.measure = kernels<T>().template measures<Rule>()[v];
         p.sums = rules::sums_of<Rule>::value;
+        p.measure_weight = Rule::pass_weights[0];
+        p.update_weight = Rule::pass_weights[1];
         p.rescale = &detail::rescale_as<T, Rule>;
     }
     return p;
@@ -157,6 +161,9 @@ void leaf_then_ema(leaf_fn<T> leaf, T* p, const T* g, T* const* s, index_t n, co
 // block order, so an array's totals do not depend on the thread count.
 // Twin: steepest.reference.functional._lamb._sum_squares.
 constexpr index_t measure_block = 16384;
+// The most sums a two-pass rule's first pass yields (LAMB's two) that a
+// serial step keeps on the stack; a rule with more takes the general path.
+constexpr std::size_t max_sums = 4;
 
 // run_two_pass's check when nothing is to be checked (nonfinite="ignore").
 struct no_check {
@@ -174,20 +181,47 @@ struct no_check {
 template <class T, class Measure, class Leaf, class Check>
 bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, Measure&& measure,
                   Leaf&& leaf, Check&& check) {
+    const auto S = static_cast<std::size_t>(plan.sums);
+    const double w = plan.measure_weight * static_cast<double>(measure_block);
+    const index_t grain = std::max<index_t>(1, grain_for(w));
+    index_t total = 0, count = 0;
+    for (index_t n : sizes) {
+        total += n;
+        count += (n + measure_block - 1) / measure_block;
+    }
+    if (S <= max_sums && always_serial(count, grain) &&
+        always_serial(total, grain_for(plan.update_weight))) {
+        // what the two regions do on one thread, array by array (they are
+        // independent), without their tables of blocks and pieces
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            for (index_t lo = 0; lo < sizes[i]; lo += measure_block) {
+                if (!check(i, lo, std::min(sizes[i], lo + measure_block))) return false;
+            }
+        }
+        step_plan<T> per = plan;
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            double totals[max_sums] = {}, out[max_sums] = {};
+            for (index_t lo = 0; lo < sizes[i]; lo += measure_block) {
+                measure(i, lo, std::min(sizes[i], lo + measure_block), out);
+                for (std::size_t k = 0; k < S; ++k) totals[k] += out[k];
+            }
+            plan.rescale(plan.coeffs(), totals, per.coeff_bytes);
+            if (sizes[i] > 0) leaf(i, index_t{0}, sizes[i], per.coeffs());
+        }
+        return true;
+    }
     struct block {
         std::size_t seg;
         index_t lo, hi;
     };
     std::vector<block> blocks;
+    blocks.reserve(static_cast<std::size_t>(count));
     for (std::size_t i = 0; i < sizes.size(); ++i) {
         for (index_t lo = 0; lo < sizes[i]; lo += measure_block) {
             blocks.push_back({i, lo, std::min(sizes[i], lo + measure_block)});
         }
     }
-    const auto S = static_cast<std::size_t>(plan.sums);
     std::vector<double> part(blocks.size() * S, 0.0);
-    const double w = plan.weight * static_cast<double>(measure_block);
-    const index_t grain = std::max<index_t>(1, grain_for(w));
     std::atomic<bool> ok{true};
     team(static_cast<index_t>(blocks.size()), grain, 1, [&](index_t b, index_t e) {
         if constexpr (!std::is_same_v<std::decay_t<Check>, no_check>) {
@@ -217,7 +251,7 @@ bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, M
         }
         plan.rescale(plan.coeffs(), totals.data(), per[i].coeff_bytes);
     }
-    for_each_piece(sizes, plan.weight, [&](std::size_t i, index_t lo, index_t hi) {
+    for_each_piece(sizes, plan.update_weight, [&](std::size_t i, index_t lo, index_t hi) {
         leaf(i, lo, hi, per[i].coeffs());
     });
     return true;

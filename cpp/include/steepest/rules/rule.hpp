@@ -40,6 +40,9 @@
 //   rescale<T>(c, totals)   the coeffs<T> of one array's second pass, from
 //                        the step's c and that array's totals (in double)
 //   chunk<T, V>          the second pass, with that array's coefficients
+//   pass_weights         the two passes' own weights (as weight(), per
+//                        element of the pass), which decide where each
+//                        pass uses threads; weight() stays the whole step's
 #pragma once
 
 #include <algorithm>
