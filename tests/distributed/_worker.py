@@ -247,10 +247,11 @@ class ReadyComm(sd.Communicator):
 
 
 def run_failure(comm: sd.Communicator, mode: str) -> dict[str, Any]:
-    """Rank size-1 fails (``fail_start``: bad X; ``fail_mid``: raises in the
-    4th all-reduce; ``die``: exits there; ``sigint``: gets SIGINT from the
-    test mid-fit); every rank reports what it raised. A ``_sgd`` suffix
-    trains an SGDClassifier instead of an MLPClassifier."""
+    """Rank size-1 fails (``fail_start``: NaN in X; ``fail_features``: one
+    more column in X; ``fail_mid``: raises in the 40th all-reduce, past the
+    setup; ``die``: exits there; ``sigint``: gets SIGINT from the test
+    mid-fit); every rank reports what it raised. A ``_sgd`` suffix trains an
+    SGDClassifier instead of an MLPClassifier."""
     sgd = mode.endswith("_sgd")
     mode = mode.removesuffix("_sgd")
     case = cs.BY_NAME["mlp_classifier"]
@@ -260,8 +261,10 @@ def run_failure(comm: sd.Communicator, mode: str) -> dict[str, Any]:
     if last and mode == "fail_start":
         X = X.copy()
         X[0, 0] = np.nan
+    if last and mode == "fail_features":
+        X = np.hstack([X, X[:, :1]])
     if last and mode in ("fail_mid", "die"):
-        me = FailingComm(comm, 4, die=mode == "die")
+        me = FailingComm(comm, 40, die=mode == "die")
     # long enough that SIGINT arrives mid-fit
     epochs = 5000 if mode == "sigint" else 50
     if last and mode == "sigint":
@@ -285,7 +288,10 @@ def run_failure(comm: sd.Communicator, mode: str) -> dict[str, Any]:
 def main() -> None:
     engine, mode, outdir = sys.argv[1:4]
     os.environ["STEEPEST_DP_OUT"] = outdir
-    timeout = 60.0 if mode in ("cases", "sgd") else 3.0
+    # a bad input on one rank must fail the others at once: a timeout long
+    # past the setup's seconds tells "at once" from "at the timeout"
+    bad_input = mode.removesuffix("_sgd") in ("fail_start", "fail_features")
+    timeout = 60.0 if mode in ("cases", "sgd") else 30.0 if bad_input else 3.0
     comm = connect(engine, timeout)
     if mode.startswith("sigint"):
         # a Ctrl-C reaches Python as KeyboardInterrupt (mpiexec may have
@@ -305,7 +311,10 @@ def main() -> None:
     if mode not in ("cases", "sgd"):
         # the failed process stays alive past the others' timeout (a process
         # that exits early makes the engine, not the timeout, stop the rest)
-        time.sleep(comm.timeout + 2.0 if comm.rank == comm.size - 1 else 0.0)
+        # (bad input: the agreement is over when it raises; a short grace
+        # lets the engine deliver its last message before the exit)
+        stay = 2.0 if bad_input else comm.timeout + 2.0
+        time.sleep(stay if comm.rank == comm.size - 1 else 0.0)
     sys.stdout.flush()
     os._exit(0)  # no engine finalisation: a broken group could hang in it
 

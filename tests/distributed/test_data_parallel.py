@@ -225,10 +225,8 @@ def test_functional_helpers(run: tuple[int, list[dict[str, Any]]]) -> None:
 @pytest.mark.parametrize(
     ("engine", "mode", "error"),
     [
-        ("torch", "fail_start", "ValueError"),
         ("torch", "fail_mid", "ArithmeticError"),
         ("torch", "die", None),
-        ("mpi", "fail_start", "ValueError"),
         ("mpi", "fail_mid", "ArithmeticError"),
     ],
 )
@@ -244,6 +242,39 @@ def test_a_failing_rank_gives_an_error_on_every_rank(
     assert results[0]["seconds"] < 3.0 + FAILURE_SLACK
     if error is not None:
         assert results[-1]["error"][0] == error
+
+
+@pytest.mark.parametrize(
+    ("engine", "mode"),
+    [
+        ("torch", "fail_start"),
+        ("torch", "fail_features_sgd"),
+        ("mpi", "fail_start_sgd"),
+        ("mpi", "fail_features"),
+    ],
+)
+def test_bad_input_on_one_rank_fails_every_rank_at_once(
+    tmp_path: Path, engine: str, mode: str
+) -> None:
+    # the last rank's X holds a NaN (fail_start) or one more column
+    # (fail_features); every rank raises a ValueError naming the rank and X
+    # long before the communicator's timeout (30 s in the worker for these)
+    results = launch(engine, 2, mode, tmp_path)
+    for res in results:
+        assert res["error"][0] == "ValueError", res["error"]
+        assert res["seconds"] < 30.0
+    message = results[0]["error"][1]
+    if "features" in mode:
+        assert "X must have as many features on every process" in message
+        assert "by rank" in message
+        assert results[1]["error"][1] == message
+    else:
+        assert "rank 1 of 2 before training" in message
+        assert "NaN" in message
+        assert "X" in message
+        assert "rank" not in results[1]["error"][1]  # the failed rank's own error
+    if mode.endswith("_sgd"):
+        assert [res["fitted"] for res in results] == [False, False]
 
 
 def test_without_a_communicator_nothing_changes() -> None:

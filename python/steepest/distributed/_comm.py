@@ -16,7 +16,9 @@ Timeouts: ``timeout`` (seconds, default :data:`DEFAULT_TIMEOUT`) bounds the
 wait of each collective. A process that raises and stays alive, or stops
 calling the collectives, makes the others raise :class:`CommunicationError`
 within it; a process that dies usually makes them raise at once (the
-engine sees the connection close).
+engine sees the connection close). The estimators' fits agree on errors
+before training (``steepest.models._data_parallel.Agreeing``), so bad input
+on one process fails every process at once.
 """
 
 from __future__ import annotations

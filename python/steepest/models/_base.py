@@ -169,54 +169,60 @@ class SteepestEstimator(TrainingLoop):
         fn = type(self).__name__
         opts = o.read_options(self)
         net = self._network(fn, opts.alpha)
-        group = dp.communicator(comm)
-        warm = opts.warm_start and getattr(self, "_params", None) is not None
-        X, y = self._training_data(X, y, opts.dtype, reset=not warm)
-        # a shard's weights may all be 0: the sum over every shard is checked
-        # (dp.training_weights), so that every process raises alike or trains
-        w = check_sample_weight(
-            fn, sample_weight, int(X.shape[0]), positive_sum=group is None
-        )
-        why = "warm_start=True" if warm else None
-        if group is not None and self._classifier:
-            y = dp.classifier_targets(self, fn, group, y, why, opts.dtype)
-        else:
-            y = self._targets(fn, y, opts.dtype, why)
-        # the loss follows y (one sigmoid per label for multi-label y)
-        net = replace(net, loss=self._loss())
-        w = self._with_class_weight(fn, w, y, chunk=False, comm=group)
-        rng = o.make_rng(self.random_state)
-        n_features = int(X.shape[1])
-        if warm:
-            params = self._kept_params(fn, opts, n_features, "warm_start=True")
-        else:
-            params = self._fresh_params(opts, n_features, rng)
-        if group is not None:
-            rng = dp.start(group, params, rng)
-        opt = self._optimizer_for(fn, opts, params, rng)
+        group = dp.communicator(comm, fn)
+        # one process's bad input fails every process now, not at the timeout
+        with dp.agreement(group):
+            warm = opts.warm_start and getattr(self, "_params", None) is not None
+            X, y = self._training_data(X, y, opts.dtype, reset=not warm)
+            if group is not None:
+                dp.same_features(fn, group, int(X.shape[1]))
+            # a shard's weights may all be 0: the sum over every shard is checked
+            # (dp.training_weights), so that every process raises alike or trains
+            w = check_sample_weight(
+                fn, sample_weight, int(X.shape[0]), positive_sum=group is None
+            )
+            why = "warm_start=True" if warm else None
+            if group is not None and self._classifier:
+                y = dp.classifier_targets(self, fn, group, y, why, opts.dtype)
+            else:
+                y = self._targets(fn, y, opts.dtype, why)
+            # the loss follows y (one sigmoid per label for multi-label y)
+            net = replace(net, loss=self._loss())
+            w = self._with_class_weight(fn, w, y, chunk=False, comm=group)
+            rng = o.make_rng(self.random_state)
+            n_features = int(X.shape[1])
+            if warm:
+                params = self._kept_params(fn, opts, n_features, "warm_start=True")
+            else:
+                params = self._fresh_params(opts, n_features, rng)
+            if group is not None:
+                rng = dp.start(group, params, rng)
+            opt = self._optimizer_for(fn, opts, params, rng)
 
-        val: Data | None = None
-        w_val = None
-        if validation_data is not None:
-            X_val, y_val, w_val = validation_set(
-                self, fn, validation_data, opts.dtype, y
+            val: Data | None = None
+            w_val = None
+            if validation_data is not None:
+                X_val, y_val, w_val = validation_set(
+                    self, fn, validation_data, opts.dtype, y
+                )
+                val = (X_val, y_val)
+            elif opts.early_stopping:
+                train, held = split_validation(
+                    rng, X.shape[0], opts.validation_fraction, fn
+                )
+                X, y, val = X[train], y[train], (X[held], y[held])
+                if w is not None:
+                    w, w_val = w[train], w[held]
+            # stack: here, _fit_setup, fit, the user's call
+            o.warn_if_mini_batch(
+                fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4
             )
-            val = (X_val, y_val)
-        elif opts.early_stopping:
-            train, held = split_validation(
-                rng, X.shape[0], opts.validation_fraction, fn
-            )
-            X, y, val = X[train], y[train], (X[held], y[held])
-            if w is not None:
-                w, w_val = w[train], w[held]
-        # stack: here, _fit_setup, fit, the user's call
-        o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=4)
-        weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
-        par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
-        return TrainingRun(
-            fn, opts, net, params, opt, (X, y), val, rng, self._ema,
-            weight=weight, val_weight=w_val, par=par,
-        )  # fmt: skip
+            weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
+            par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
+            return TrainingRun(
+                fn, opts, net, params, opt, (X, y), val, rng, self._ema,
+                weight=weight, val_weight=w_val, par=par,
+            )  # fmt: skip
 
     # -- partial_fit --------------------------------------------------------------
     def _partial_fit(
@@ -244,41 +250,47 @@ class SteepestEstimator(TrainingLoop):
             msg = f"{fn}: partial_fit does not support swa_start; use fit, or swa_start=None"
             raise ValueError(msg)
         net = self._network(fn, opts.alpha)
-        group = dp.communicator(comm)
-        first = getattr(self, "_params", None) is None
-        X, y = self._training_data(X, y, opts.dtype, reset=first)
-        w = check_sample_weight(
-            fn, sample_weight, int(X.shape[0]), positive_sum=group is None
-        )
-        if self._classifier:
-            y = self._chunk_labels(fn, y, classes, first, opts.dtype)
-            w = self._with_class_weight(fn, w, y, chunk=True, comm=group)
-        else:
-            y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
-        net = replace(net, loss=self._loss())
-        n_features = int(X.shape[1])
-        if first:
-            rng = o.make_rng(self.random_state)
-            params = self._fresh_params(opts, n_features, rng)
-            self.loss_curve_, self.lr_curve_ = [], []
-            self.validation_scores_ = None
-            self.n_iter_, self.n_swa_ = 0, 0
-            self.best_loss_, self.best_validation_score_ = None, None
-            self._plateau = None
+        group = dp.communicator(comm, fn)
+        # one process's bad input fails every process now, not at the timeout
+        with dp.agreement(group):
+            first = getattr(self, "_params", None) is None
+            X, y = self._training_data(X, y, opts.dtype, reset=first)
             if group is not None:
-                rng = dp.start(group, params, rng)
-        else:
-            params = self._kept_params(fn, opts, n_features, "partial_fit")
-            rng = self._rng
-        opt = self._optimizer_for(fn, opts, params, rng)
-        # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
-        o.warn_if_mini_batch(fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5)
-        weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
-        par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
-        return TrainingRun(
-            fn, opts, net, params, opt, (X, y), None, rng, self._ema,
-            weight=weight, par=par,
-        )  # fmt: skip
+                dp.same_features(fn, group, int(X.shape[1]))
+            w = check_sample_weight(
+                fn, sample_weight, int(X.shape[0]), positive_sum=group is None
+            )
+            if self._classifier:
+                y = self._chunk_labels(fn, y, classes, first, opts.dtype)
+                w = self._with_class_weight(fn, w, y, chunk=True, comm=group)
+            else:
+                y = self._targets(fn, y, opts.dtype, None if first else "partial_fit")
+            net = replace(net, loss=self._loss())
+            n_features = int(X.shape[1])
+            if first:
+                rng = o.make_rng(self.random_state)
+                params = self._fresh_params(opts, n_features, rng)
+                self.loss_curve_, self.lr_curve_ = [], []
+                self.validation_scores_ = None
+                self.n_iter_, self.n_swa_ = 0, 0
+                self.best_loss_, self.best_validation_score_ = None, None
+                self._plateau = None
+                if group is not None:
+                    rng = dp.start(group, params, rng)
+            else:
+                params = self._kept_params(fn, opts, n_features, "partial_fit")
+                rng = self._rng
+            opt = self._optimizer_for(fn, opts, params, rng)
+            # stack: here, _partial_fit_setup, _partial_fit, partial_fit, the user's call
+            o.warn_if_mini_batch(
+                fn, opt, opts.batch_size, int(X.shape[0]), stacklevel=5
+            )
+            weight = self._scaled_weights(fn, w, int(X.shape[0]), opts.dtype, group)
+            par = None if group is None else dp.plan(group, X.shape[0], opts.batch_size)
+            return TrainingRun(
+                fn, opts, net, params, opt, (X, y), None, rng, self._ema,
+                weight=weight, par=par,
+            )  # fmt: skip
 
     @staticmethod
     def _scaled_weights(

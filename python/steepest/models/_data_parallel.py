@@ -34,6 +34,8 @@ So every process takes the same decisions and ends with the same weights.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,7 @@ from numpy.typing import NDArray
 from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped]
 
 from ..distributed import (
+    CommunicationError,
     Communicator,
     as_communicator,
     broadcast_params,
@@ -71,15 +74,117 @@ class DataParallel:
     batches: NDArray[np.int64]
 
 
-def communicator(comm: Any) -> Communicator | None:
-    """The :class:`Communicator` of a ``comm`` argument (None: one process)."""
-    return None if comm is None else as_communicator(comm)
+class Agreeing(Communicator):
+    """``inner`` for a fit's setup, where every process must fail together.
+
+    A process whose own input is bad (NaN in its shard, say) raises before
+    a collective the others already wait in, so they would wait for the
+    timeout. Until :meth:`settle`, each collective here is preceded by a
+    one-element all-reduce of a failure flag; a process whose setup raised
+    sends 1 instead (:func:`agreement`), then every process gathers the
+    errors and the others raise one naming the failed rank. After
+    :meth:`settle` (the end of the setup) collectives pass straight through,
+    so the epochs pay nothing.
+    """
+
+    def __init__(self, inner: Communicator, fn: str) -> None:
+        self.inner, self.fn, self.open = inner, fn, True
+        self.rank, self.size, self.timeout = inner.rank, inner.size, inner.timeout
+
+    def _checkpoint(self, failure: Exception | None) -> None:
+        if not self.open:
+            return
+        # closed while the flag travels: a broken collective ends the agreement
+        self.open = False
+        flag = np.array([0 if failure is None else 1], dtype=np.int64)
+        self.inner.allreduce(flag)
+        if flag[0] == 0:
+            self.open = True
+            return
+        kind = (
+            "TypeError" if isinstance(failure, TypeError)
+            else "ValueError" if isinstance(failure, ValueError)
+            else "CommunicationError"
+        )  # fmt: skip
+        mine = (
+            None if failure is None else (kind, f"{type(failure).__name__}: {failure}")
+        )
+        reports = self.inner.allgather(mine)
+        if failure is not None:
+            return  # the failed process raises its own error
+        rank, (kind, text) = next(
+            (r, e) for r, e in enumerate(reports) if e is not None
+        )
+        msg = (
+            f"{self.fn}: every process's arguments must be valid, got an error on "
+            f"rank {rank} of {self.size} before training ({text})"
+        )
+        raise {"TypeError": TypeError, "ValueError": ValueError}.get(
+            kind, CommunicationError
+        )(msg)
+
+    def allreduce(self, buf: np.ndarray) -> None:
+        self._checkpoint(None)
+        self.inner.allreduce(buf)
+
+    def allgather(self, obj: Any) -> list[Any]:
+        self._checkpoint(None)
+        return self.inner.allgather(obj)
+
+    def settle(self) -> None:
+        """The setup's end: raises if another process failed; then pass-through."""
+        self._checkpoint(None)
+        self.open = False
+
+    def fail(self, err: Exception) -> None:
+        """Tell every process (still in the setup) that this one raised ``err``."""
+        self._checkpoint(err)
+
+
+def communicator(comm: Any, fn: str = "fit") -> Agreeing | None:
+    """The :class:`Communicator` of a ``comm`` argument, in :class:`Agreeing`
+    for the setup (None: one process)."""
+    return None if comm is None else Agreeing(as_communicator(comm), fn)
+
+
+@contextmanager
+def agreement(comm: Communicator | None) -> Iterator[None]:
+    """The setup of a fit: an error in it fails every process at once
+    (:class:`Agreeing`); leaving it without one settles ``comm``."""
+    try:
+        yield
+    except Exception as err:
+        if isinstance(comm, Agreeing) and not isinstance(err, CommunicationError):
+            try:
+                comm.fail(err)
+            except CommunicationError:
+                pass  # the others are gone: this process's own error says more
+        raise
+    settle(comm)
+
+
+def settle(comm: Communicator | None) -> None:
+    """End ``comm``'s setup (:meth:`Agreeing.settle`); other communicators: nothing."""
+    if isinstance(comm, Agreeing):
+        comm.settle()
+
+
+def same_features(fn: str, comm: Communicator, n_features: int) -> None:
+    """Every process raises alike unless every shard has ``n_features`` columns."""
+    widths = [int(w) for w in comm.allgather(int(n_features))]
+    if len(set(widths)) > 1:
+        msg = (
+            f"{fn}: X must have as many features on every process, got {widths} by rank"
+        )
+        raise ValueError(msg)
 
 
 def plan(comm: Communicator, n_rows: int, batch_size: int | None) -> DataParallel:
     """Every process's shard size gathered once: the steps of each epoch."""
     sizes = [int(s) for s in comm.allgather(int(n_rows))]
-    return DataParallel(comm, _global_batches(sizes, batch_size))
+    # the epochs' collectives go to the engine itself, past the setup's flags
+    engine = comm.inner if isinstance(comm, Agreeing) else comm
+    return DataParallel(engine, _global_batches(sizes, batch_size))
 
 
 def start(
@@ -312,15 +417,19 @@ def r2(
 
 
 __all__ = [
+    "Agreeing",
     "DataParallel",
     "accuracy",
+    "agreement",
     "class_weights",
     "classifier_targets",
     "communicator",
     "plan",
     "r2",
     "run_epoch",
+    "same_features",
     "score",
+    "settle",
     "start",
     "training_weights",
 ]

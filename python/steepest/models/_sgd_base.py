@@ -31,6 +31,7 @@ from .._schedule_base import Schedule
 from ..distributed import Communicator
 from ..optim import Optimizer
 from ..reference.sgd import LEARNING_RATES, PENALTIES, SCHEDULE_RATE
+from . import _data_parallel as dp
 from . import _options, _sgd_batch, _sgd_fit
 from . import _sgd_parallel as par
 
@@ -304,6 +305,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):  # type: ignore[misc]
             problem.par, problem.rows_total = par.plan(
                 comm, problem.train_rows.shape[0], problem.X.shape[0], rule.batch_size
             )
+            # the setup's end: every process passed its checks, or all raise here
+            dp.settle(comm)
         if rule.factory is None:
             n_iter = _sgd_fit.run(self.backend, problem, rule, state, t, rng)
         else:

@@ -54,10 +54,12 @@ from ._data_parallel import DataParallel
 Score = Callable[[int, NDArray[np.float64], float], float]
 
 
-def communicator(comm: Any) -> Communicator | None:
+def communicator(comm: Any, fn: str) -> Communicator | None:
     """The communicator of a ``comm`` argument; None for one process (also
-    a communicator of size 1, so that its fit is exactly the plain one)."""
-    group = dp.communicator(comm)
+    a communicator of size 1, so that its fit is exactly the plain one).
+    Until :func:`steepest.models._data_parallel.settle` (in ``_run``), an
+    error on one process fails every process (``dp.agreement``)."""
+    group = dp.communicator(comm, fn)
     return None if group is None or group.size == 1 else group
 
 
@@ -141,7 +143,9 @@ def plan(
     """The global rows of each step, and every process's rows (one allgather)."""
     sizes = comm.allgather((int(n_train), int(n_rows)))
     batches = _global_batches([s[0] for s in sizes], batch_size)
-    return DataParallel(comm, batches), int(sum(s[1] for s in sizes))
+    # the epochs' collectives go to the engine itself, past the setup's flags
+    engine = comm.inner if isinstance(comm, dp.Agreeing) else comm
+    return DataParallel(engine, batches), int(sum(s[1] for s in sizes))
 
 
 def start(

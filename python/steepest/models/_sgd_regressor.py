@@ -15,6 +15,7 @@ from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
 from sklearn.utils.extmath import safe_sparse_dot  # type: ignore[import-untyped]
 from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
 
+from . import _data_parallel as dp
 from . import _sgd_fit
 from . import _sgd_parallel as par
 from ._sgd_base import REGRESSOR_LOSSES, _BaseSGD
@@ -116,16 +117,20 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         ``comm``: data-parallel training, as for :meth:`SGDClassifier.fit`.
         """
         fn = "SGDRegressor.fit"
-        group = par.communicator(comm)
+        group = par.communicator(comm, fn)
         rule = self._read_params(fn, partial=False, parallel=group is not None)
-        warm = self._warm()
-        coef_init = warm[0] if coef_init is None else coef_init
-        intercept_init = warm[1] if intercept_init is None else intercept_init
-        X, y = self._targets(fn, X, y, rule.dtype, reset=True)
-        return self._fit_values(
-            fn, rule, X, y, sample_weight, (coef_init, intercept_init), fit=True,
-            comm=group,
-        )  # fmt: skip
+        # one process's bad input fails every process now, not at the timeout
+        with dp.agreement(group):
+            warm = self._warm()
+            coef_init = warm[0] if coef_init is None else coef_init
+            intercept_init = warm[1] if intercept_init is None else intercept_init
+            X, y = self._targets(fn, X, y, rule.dtype, reset=True)
+            if group is not None:
+                dp.same_features(fn, group, int(X.shape[1]))
+            return self._fit_values(
+                fn, rule, X, y, sample_weight, (coef_init, intercept_init), fit=True,
+                comm=group,
+            )  # fmt: skip
 
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, *, comm: Any = None
@@ -133,12 +138,16 @@ class SGDRegressor(RegressorMixin, _BaseSGD):  # type: ignore[misc]
         """One epoch over ``X``, continuing from the weights of earlier calls
         (``comm``: as for :meth:`fit`)."""
         fn = "SGDRegressor.partial_fit"
-        group = par.communicator(comm)
+        group = par.communicator(comm, fn)
         rule = self._read_params(fn, partial=True, parallel=group is not None)
-        X, y = self._targets(fn, X, y, rule.dtype, reset=not hasattr(self, "coef_"))
-        return self._fit_values(
-            fn, rule, X, y, sample_weight, None, fit=False, comm=group
-        )
+        # one process's bad input fails every process now, not at the timeout
+        with dp.agreement(group):
+            X, y = self._targets(fn, X, y, rule.dtype, reset=not hasattr(self, "coef_"))
+            if group is not None:
+                dp.same_features(fn, group, int(X.shape[1]))
+            return self._fit_values(
+                fn, rule, X, y, sample_weight, None, fit=False, comm=group
+            )
 
     def _targets(
         self, fn: str, X: Any, y: Any, dtype: np.dtype[Any], *, reset: bool

@@ -93,6 +93,7 @@ from sklearn.linear_model._base import LinearClassifierMixin  # type: ignore[imp
 from sklearn.utils.metaestimators import available_if  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped]
 
+from . import _data_parallel as dp
 from . import _sgd_fit
 from . import _sgd_parallel as par
 from ._sgd_base import CLASSIFIER_LOSSES, _BaseSGD
@@ -202,18 +203,22 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         the k = 1, b = 1 case only. See :mod:`steepest.models._sgd_parallel`.
         """
         fn = "SGDClassifier.fit"
-        group = par.communicator(comm)
+        group = par.communicator(comm, fn)
         rule = self._read_params(fn, partial=False, parallel=group is not None)
-        warm = self._warm()
-        coef_init = warm[0] if coef_init is None else coef_init
-        intercept_init = warm[1] if intercept_init is None else intercept_init
-        X, y = self._data(fn, X, y, rule.dtype, reset=True)
-        check_classification_targets(y)
-        classes = np.unique(y) if group is None else par.union_classes(group, y)
-        return self._fit_classes(
-            fn, rule, X, y, classes, sample_weight, (coef_init, intercept_init),
-            fit=True, comm=group,
-        )  # fmt: skip
+        # one process's bad input fails every process now, not at the timeout
+        with dp.agreement(group):
+            warm = self._warm()
+            coef_init = warm[0] if coef_init is None else coef_init
+            intercept_init = warm[1] if intercept_init is None else intercept_init
+            X, y = self._data(fn, X, y, rule.dtype, reset=True)
+            if group is not None:
+                dp.same_features(fn, group, int(X.shape[1]))
+            check_classification_targets(y)
+            classes = np.unique(y) if group is None else par.union_classes(group, y)
+            return self._fit_classes(
+                fn, rule, X, y, classes, sample_weight, (coef_init, intercept_init),
+                fit=True, comm=group,
+            )  # fmt: skip
 
     def partial_fit(
         self,
@@ -229,38 +234,42 @@ class SGDClassifier(LinearClassifierMixin, _BaseSGD):  # type: ignore[misc]
         ``comm``: as for :meth:`fit`; ``classes`` must be the same on every process.
         """
         fn = "SGDClassifier.partial_fit"
-        group = par.communicator(comm)
+        group = par.communicator(comm, fn)
         rule = self._read_params(fn, partial=True, parallel=group is not None)
-        first = not hasattr(self, "classes_")
-        if first and isinstance(self.class_weight, str):
-            msg = (
-                f"{fn}: class_weight='balanced' needs the whole training set; pass "
-                "compute_class_weight('balanced', classes=classes, y=y) as a dict"
-            )
-            raise ValueError(msg)
-        X, y = self._data(fn, X, y, rule.dtype, reset=first)
-        check_classification_targets(y)
-        if first:
-            if classes is None:
-                msg = f"{fn}: classes must be passed on the first call, got None"
-                raise ValueError(msg)
-            known = np.unique(np.asarray(classes))
-        else:
-            known = self.classes_
-            if classes is not None and not np.array_equal(np.unique(classes), known):
+        # one process's bad input fails every process now, not at the timeout
+        with dp.agreement(group):
+            first = not hasattr(self, "classes_")
+            if first and isinstance(self.class_weight, str):
                 msg = (
-                    f"{fn}: classes {classes!r} differ from the first call's {known!r}"
+                    f"{fn}: class_weight='balanced' needs the whole training set; pass "
+                    "compute_class_weight('balanced', classes=classes, y=y) as a dict"
                 )
                 raise ValueError(msg)
-        if group is not None:
-            par.agree_classes(fn, group, known, y)
-        unknown = np.setdiff1d(np.unique(y), known)
-        if unknown.size:
-            msg = f"{fn}: y holds labels {unknown.tolist()} that are not in classes"
-            raise ValueError(msg)
-        return self._fit_classes(
-            fn, rule, X, y, known, sample_weight, None, fit=False, comm=group
-        )
+            X, y = self._data(fn, X, y, rule.dtype, reset=first)
+            if group is not None:
+                dp.same_features(fn, group, int(X.shape[1]))
+            check_classification_targets(y)
+            if first:
+                if classes is None:
+                    msg = f"{fn}: classes must be passed on the first call, got None"
+                    raise ValueError(msg)
+                known = np.unique(np.asarray(classes))
+            else:
+                known = self.classes_
+                if classes is not None and not np.array_equal(
+                    np.unique(classes), known
+                ):
+                    msg = f"{fn}: classes {classes!r} differ from the first call's {known!r}"
+                    raise ValueError(msg)
+            if group is not None:
+                par.agree_classes(fn, group, known, y)
+            unknown = np.setdiff1d(np.unique(y), known)
+            if unknown.size:
+                msg = f"{fn}: y holds labels {unknown.tolist()} that are not in classes"
+                raise ValueError(msg)
+            return self._fit_classes(
+                fn, rule, X, y, known, sample_weight, None, fit=False, comm=group
+            )
 
     def _fit_classes(
         self,
