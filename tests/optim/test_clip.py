@@ -182,6 +182,35 @@ def test_nonfinite_without_error_scales_by_nan() -> None:
         assert np.isnan(b).all()
 
 
+def test_a_norm_that_overflows_is_inf_and_zeroes_every_grad() -> None:
+    # p < 1: the sum of |g|^p is finite, its 1/p-th power is not; torch's
+    # clip_grad_norm_ returns inf for it and scales by max_norm / inf = 0
+    # (hypothesis found the reference raising OverflowError here once)
+    def grads() -> list[np.ndarray]:
+        return [np.array([9e307, 9e307, 1.0]), np.array([-9e307], np.float64)]
+
+    for functional in (steepest, ref):
+        got = grads()
+        assert functional.clip_grad_norm(got, 1.0, norm_type=0.5) == math.inf
+        for g in got:
+            np.testing.assert_array_equal(g, np.zeros_like(g))
+        with pytest.raises(ValueError, match="the total norm of grads is inf"):
+            functional.clip_grad_norm(
+                grads(), 1.0, norm_type=0.5, error_if_nonfinite=True
+            )
+    torch = pytest.importorskip("torch")
+    tensors = []
+    for g in grads():
+        t = torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64))
+        t.grad = torch.from_numpy(g)
+        tensors.append(t)
+    assert (
+        float(torch.nn.utils.clip_grad_norm_(tensors, 1.0, norm_type=0.5)) == math.inf
+    )
+    for t in tensors:
+        assert not t.grad.any()
+
+
 @pytest.mark.parametrize("norm_type", NORM_TYPES, ids=NORM_IDS)
 def test_matches_torch(norm_type: float, dtype: type, rng: np.random.Generator) -> None:
     torch = pytest.importorskip("torch")

@@ -74,7 +74,11 @@ def clip_grad_norm(
     elif q == 2.0:
         total = math.sqrt(sum(float(np.dot(g, g)) for g in wide))
     else:
-        total = sum(float(np.sum(np.abs(g) ** q)) for g in wide) ** (1.0 / q)
+        # numpy's power, not float's **: a finite sum whose 1/q-th power
+        # overflows (q < 1) is inf, as torch's norm and the native pow, where
+        # float ** raises OverflowError
+        summed = np.float64(sum(float(np.sum(np.abs(g) ** q)) for g in wide))
+        total = float(np.power(summed, 1.0 / q))
     if error_if_nonfinite and not math.isfinite(total):
         msg = (
             f"{fn}: the total norm of grads is {total!r}; "
