@@ -26,7 +26,6 @@ _SCRIPT = textwrap.dedent(
     # ~6 s per epoch on one core at 60 GFLOP/s; longer under the sanitizers
     est = steepest.MLPClassifier(hidden_layer_sizes=(1024, 1024), batch_size=256,
                                  max_iter=1, tol=None, n_threads=1, random_state=0)
-    print("ready", flush=True)
     try:
         est.fit(X, y)
     except KeyboardInterrupt:
@@ -47,5 +46,7 @@ def test_ctrl_c_stops_a_long_native_epoch_within_a_batch_or_two() -> None:
     assert run.out.split() == ["unfitted"], run.out + run.err
     assert "KeyboardInterrupt" in run.err
     assert run.returncode == -signal.SIGINT
-    # a batch here takes ~30 ms; the whole epoch several seconds
-    assert run.waited < 2.0, f"the interrupt took {run.waited:.2f} s to land"
+    # a batch here takes ~30 ms, the whole epoch several seconds: the time
+    # from the signal to the KeyboardInterrupt (not to the child's exit,
+    # which under load adds seconds of teardown)
+    assert 0 <= run.waited < 2.0, f"the interrupt took {run.waited:.2f} s to land"
