@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from steepest._cli import bench
 from steepest._cli.bench import table
-from steepest._cli.bench.figure import plot_cells
+from steepest._cli.bench.figure import ROOFLINE, plot_cells
 from steepest._cli.bench.measure import DEEPSPEED, NATIVE, REFERENCE, RULES_BY_KEY, Size
 from steepest._cli.bench.report import _deepspeed_lines, table_lines
 from steepest._cli.bench.rounds import (
@@ -206,6 +206,30 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
     assert panels[0].get_xscale() == panels[0].get_yscale() == "log"
     labels = [line.get_label() for line in panels[0].get_lines()]
     assert {NATIVE, "torch fused"} <= set(labels)
+
+
+def test_plot_legend_has_every_contender_drawn_in_any_panel() -> None:
+    pytest.importorskip("matplotlib")
+    sizes = [Size(1, 1000), Size(1, 10**5)]
+    cells = []
+    for key in ("sgd", "adam"):
+        for size in sizes:
+            times = {NATIVE: [1e-6 * size.total], PROBE: [5e-7 * size.total],
+                     "torch fused": [2e-6 * size.total]}  # fmt: skip
+            if key == "adam":
+                # DeepSpeedCPUAdam: a line in the second panel only
+                times[DEEPSPEED] = [3e-6 * size.total]
+            cell = make_cell(times)
+            cell.rule, cell.size, cell.elements = key, size.label, size.total
+            cells.append(cell)
+    rules = [RULES_BY_KEY["sgd"], RULES_BY_KEY["adam"]]
+    fig = plot_cells(cells, rules, sizes)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert DEEPSPEED not in [line.get_label() for line in panels[0].get_lines()]
+    assert DEEPSPEED in [line.get_label() for line in panels[1].get_lines()]
+    (legend,) = fig.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == [NATIVE, "torch fused", DEEPSPEED, ROOFLINE]
 
 
 def test_cli_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

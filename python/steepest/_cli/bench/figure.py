@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...plot._common import PathLike, new_figure, save
 from .measure import Rule, Size
@@ -36,6 +36,20 @@ def _ns(cell: Cell, contender: str) -> float:
         return math.nan
     scale = cell.arrays / PROBE_ARRAYS if contender == PROBE else 1.0
     return seconds * scale / cell.elements * 1e9
+
+
+def _legend_entries(axes: Any) -> tuple[list[Any], list[str]]:
+    """One entry per contender drawn in any panel, in the table's order.
+
+    Not the first panel's alone: some contenders have lines only in some
+    panels (deepspeed only in Adam's and AdamW's).
+    """
+    first: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            first.setdefault(label, handle)
+    labels = [c for c in (*COLORS, ROOFLINE) if c in first]
+    return [first[label] for label in labels], labels
 
 
 def plot_cells(
@@ -83,7 +97,7 @@ def plot_cells(
         ax.set_xlabel("elements", fontsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel("ns / element", fontsize=8)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles, labels = _legend_entries(axes.flat)
     if lists:
         names = ", ".join(s.label for s in lists)
         handles.append(axes.flat[0].plot([], [], marker="s", markerfacecolor="none",
