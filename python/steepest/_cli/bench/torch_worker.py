@@ -283,14 +283,37 @@ def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
     return {"results": out}
 
 
-def evict_bytes() -> int:
-    """Bytes :func:`evict_caches` reads: twice the last-level cache, at least
-    :data:`MIN_EVICT_BYTES` (the size is not known everywhere)."""
+def _l3_bytes() -> int:
+    """The L3 size the C library reports, else Linux's sysfs (a ``sysconf``
+    may lack the name or answer 0), else 0."""
     try:
-        l3 = os.sysconf("SC_LEVEL3_CACHE_SIZE")
+        if (got := os.sysconf("SC_LEVEL3_CACHE_SIZE")) > 0:
+            return got
     except (ValueError, OSError, AttributeError):
-        l3 = 0
-    return max(MIN_EVICT_BYTES, 2 * max(l3, 0))
+        pass
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        return 0
+    for index in entries:
+        try:
+            with open(os.path.join(base, index, "level")) as f:
+                if f.read().strip() != "3":
+                    continue
+            with open(os.path.join(base, index, "size")) as f:
+                text = f.read().strip().upper()
+            scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:], 1)
+            return int(text.rstrip("KM")) * scale
+        except (OSError, ValueError):
+            continue  # not a cache's folder (sysfs lists "uevent" too)
+    return 0
+
+
+def evict_bytes() -> int:
+    """Bytes :func:`evict_caches` reads: twice the L3, at least
+    :data:`MIN_EVICT_BYTES` (the size is not known everywhere)."""
+    return max(MIN_EVICT_BYTES, 2 * _l3_bytes())
 
 
 _EVICT: list[np.ndarray] = []
