@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from steepest._cli import bench
-from steepest._cli.bench import table
+from steepest._cli.bench import table, torch_worker
 from steepest._cli.bench.figure import ROOFLINE, plot_cells
 from steepest._cli.bench.measure import DEEPSPEED, NATIVE, REFERENCE, RULES_BY_KEY, Size
 from steepest._cli.bench.report import _deepspeed_lines, table_lines
@@ -24,6 +24,7 @@ from steepest._cli.bench.rounds import (
     Spread,
     Turn,
     interleave,
+    local_runner,
     per_round_ratios,
     plan_blocks,
     ratio_text,
@@ -137,6 +138,31 @@ def test_interleave_takes_turns_round_by_round() -> None:
     assert got == {"a": [1.0, 1.0], "b": [2.0, 2.0], "p": [0.5, 0.5]}
     # b -> p, p -> a (next round), b -> p: every change of process pauses
     assert sleeps == [0.01, 0.01, 0.01]
+
+
+def test_interleave_with_lead_in_pauses_before_every_turn() -> None:
+    # the table's turns start alike: a pause only where the process changes
+    # gave steepest's first contender a pause and torch's fused turn none
+    turns = [Turn("a", lambda k: 1.0), Turn("b", lambda k: 2.0, process="other")]
+    sleeps: list[float] = []
+    interleave(turns, 3, settle=0.01, sleep=sleeps.append, lead_in=True)
+    assert sleeps == [0.01] * 6
+
+
+def test_runners_empty_the_caches_before_the_clock_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log: list[str] = []
+    monkeypatch.setattr(torch_worker, "evict_caches", lambda: log.append("evict"))
+    run = local_runner(lambda: log.append("step"), evict=True)
+    run(2)
+    assert log == ["evict", "step", "step"]
+    local_runner(lambda: log.append("step"))(1)
+    assert log[3:] == ["step"]
+    # twice the last-level cache, whatever the machine says of it
+    assert torch_worker.evict_bytes() >= torch_worker.MIN_EVICT_BYTES
+    assert torch_worker.evict_bytes() >= 2 * torch_worker._l3_bytes()
+    torch_worker.evict_caches()  # the real one runs (and allocates once)
 
 
 def test_interleave_times_a_slow_contender_in_its_rounds_only() -> None:
@@ -323,9 +349,12 @@ def test_the_probe_takes_a_turn_in_every_round_of_every_cell(
     seen: list[list[Turn]] = []
     real = table.interleave
 
-    def spy(turns: list[Turn], rounds: int) -> dict[str, list[float | None]]:
+    def spy(
+        turns: list[Turn], rounds: int, lead_in: bool = False
+    ) -> dict[str, list[float | None]]:
         seen.append(list(turns))
-        return real(turns, rounds)
+        assert lead_in  # every turn of a cell starts alike
+        return real(turns, rounds, lead_in=lead_in)
 
     monkeypatch.setattr(table, "interleave", spy)
     cells = table.run_table([RULES_BY_KEY["sgd"], RULES_BY_KEY["adam"]],

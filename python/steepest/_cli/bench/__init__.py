@@ -118,7 +118,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--rounds", type=_positive, help="table, torch, ema: interleaved rounds per cell "
         f"(default {DEFAULT_ROUNDS}, with --quick {QUICK_ROUNDS})")  # fmt: skip
     add("--block", type=_positive, help="table, torch, ema: consecutive steps per turn, 1 for "
-        "single steps (default: as many as last ~2 ms for the fastest contender)")  # fmt: skip
+        "single steps (default: as many as last ~2 ms for the fastest contender); "
+        "a table turn starts after a pause with the caches emptied, whichever "
+        "contender ran before it")  # fmt: skip
     add("--repeats", type=int, help="timed samples per figure of the other "
         f"sections (default: adaptive; train: {bt.EPOCH_ROUNDS} interleaved "
         "rounds of one epoch per contender)")  # fmt: skip

@@ -30,7 +30,7 @@ from .rounds import (
     ratio_text,
 )
 from .table import ORDER, PROBE, Cell
-from .torch_worker import TorchWorker
+from .torch_worker import TorchWorker, evict_bytes
 from .train_torch import TORCH_GEMMS
 
 # Targets of the benchmark issue, float32.
@@ -173,8 +173,11 @@ def timing_line(rounds: int, block: int | None) -> str:
     return (
         f"- table: {rounds} interleaved rounds, each contender timed over {blocks} "
         f"per turn; a contender slower than {SLOW_SECONDS:g} s per step in the "
-        f"first {SLOW_ROUNDS} rounds only; {SETTLE_SECONDS * 1e3:g} ms pause where "
-        "the turn passes between processes"
+        f"first {SLOW_ROUNDS} rounds only; before every turn a "
+        f"{SETTLE_SECONDS * 1e3:g} ms pause and, in the process that runs it, a "
+        f"read of {evict_bytes() >> 20} MB (twice the last-level cache), so that "
+        "every contender starts with sleeping threads and its arrays out of the "
+        "caches"
     )
 
 

@@ -14,6 +14,16 @@ Each turn is a *block* of ``k`` consecutive steps timed as one (``k = 1``:
 single steps, every one of them after the other contenders ran, with cold
 caches and sleeping threads; larger ``k``: a warm loop, as in training).
 
+Every turn must start in the same state, or the order of the turns picks the
+winner: a step right after a 20 ms pause took 1.9x the time of a step in a
+loop (Adam, 1e6 float32, one thread, steepest and torch's fused alike), and
+a pause came only where the turn passed between processes, i.e. before
+steepest's first contender and torch's default path, never before torch's
+fused one. With ``lead_in`` (the optimizer table) every turn is preceded by
+the same pause and, in the process that runs it, a read of a buffer twice the
+last-level cache (:func:`~steepest._cli.bench.torch_worker.evict_caches`):
+every contender starts with sleeping threads and its arrays in memory.
+
 Nothing here knows about optimizers: :func:`interleave` takes callables that
 run ``k`` steps and return their seconds, and the arithmetic below takes lists
 of per-round figures, so that both can be tested without timing anything.
@@ -63,9 +73,10 @@ class Turn:
     rounds: int | None = None  # timed in the first ``rounds`` rounds only
 
 
-def local_runner(step: Callable[[], object]) -> Runner:
-    """A runner of ``step`` in this process."""
-    return functools.partial(run_steps, step)
+def local_runner(step: Callable[[], object], evict: bool = False) -> Runner:
+    """A runner of ``step`` in this process (``evict``: caches emptied first,
+    see :func:`~steepest._cli.bench.torch_worker.run_steps`)."""
+    return functools.partial(run_steps, step, evict=evict)
 
 
 def step_seconds(first: float, run: Runner) -> float:
@@ -106,12 +117,14 @@ def interleave(
     rounds: int,
     settle: float = SETTLE_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
+    lead_in: bool = False,
 ) -> dict[str, list[float | None]]:
     """Seconds per step of every contender, one figure per round.
 
     Round ``r`` runs every turn in the given order; a turn outside its
     ``rounds`` records None. Between two turns of different processes the
-    coordinator sleeps ``settle`` seconds (see :data:`SETTLE_SECONDS`).
+    coordinator sleeps ``settle`` seconds (see :data:`SETTLE_SECONDS`); with
+    ``lead_in``, before every turn (the runners then empty the caches).
     """
     out: dict[str, list[float | None]] = {t.name: [] for t in turns}
     last = None
@@ -120,7 +133,8 @@ def interleave(
             if turn.rounds is not None and r >= turn.rounds:
                 out[turn.name].append(None)
                 continue
-            if last is not None and turn.process != last and settle > 0:
+            switch = last is not None and turn.process != last
+            if (lead_in or switch) and settle > 0:
                 sleep(settle)
             last = turn.process
             out[turn.name].append(turn.run(turn.block) / turn.block)

@@ -10,6 +10,10 @@ a native pass with Adam's traffic and no arithmetic (``_core.traffic_pass``,
 7 arrays); a rule's share of the roofline is its bytes per second over the
 probe's, per round.
 
+Every turn starts alike, whichever contender ran before it: after the same
+pause, with sleeping threads and its arrays out of the caches
+(``interleave(lead_in=True)``, :mod:`steepest._cli.bench.rounds`).
+
 Before the rounds each contender steps once (warm-up: page faults of fresh
 state, first-step paths; the reference's step is saved for torch's first step
 to be checked against) and is then timed for one step, which sets its block
@@ -116,7 +120,7 @@ def _torch_turns(
     )  # fmt: skip
 
     def runner(variant: str) -> Any:
-        return lambda k: worker.run(variant, k)
+        return lambda k: worker.run(variant, k, evict=True)
 
     return [
         (v, runner(v), info["first"])
@@ -155,8 +159,11 @@ def measure_cell(
         else:
             made.step()
         first[contender] = time.perf_counter() - start
-    runners = {c: local_runner(steppers[c].step) for c in (NATIVE, RAISE, REFERENCE)}
-    runners[PROBE] = local_runner(lambda: _core.traffic_pass(*probe))
+    runners = {
+        c: local_runner(steppers[c].step, evict=True)
+        for c in (NATIVE, RAISE, REFERENCE)
+    }
+    runners[PROBE] = local_runner(lambda: _core.traffic_pass(*probe), evict=True)
     process = dict.fromkeys(runners, "here")
     if worker is not None and rule.in_torch:
         for variant, run, took in _torch_turns(worker, rule, size, dtype, expected):
@@ -166,7 +173,7 @@ def measure_cell(
         one = {c: step_seconds(first[c], runners[c]) for c in ORDER if c in runners}
         plan = plan_blocks(one, block, rounds, TABLE_BLOCK_SECONDS)
         turns = [Turn(c, runners[c], process[c], *plan[c]) for c in one]
-        seconds = interleave(turns, rounds)
+        seconds = interleave(turns, rounds, lead_in=True)
     finally:
         if worker is not None and rule.in_torch:
             worker.close_cell()

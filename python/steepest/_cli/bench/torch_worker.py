@@ -55,6 +55,8 @@ SLOW_SAMPLES = 2
 # fused multiply-add): its first step must match to these tolerances.
 TORCH_RTOL, TORCH_ATOL = 1e-6, 1e-6
 CHECK_CHUNK = 1 << 20  # elements compared at a time, to bound temporaries
+# evict_caches() reads at least this much (twice a 32 MB L3)
+MIN_EVICT_BYTES = 64 << 20
 
 
 def time_call(
@@ -281,12 +283,61 @@ def _measure(torch: Any, req: dict[str, Any]) -> dict[str, Any]:
     return {"results": out}
 
 
-def run_steps(step: Callable[[], object], k: int) -> float:
+def _l3_bytes() -> int:
+    """The L3 size the C library reports, else Linux's sysfs (a ``sysconf``
+    may lack the name or answer 0), else 0."""
+    try:
+        if (got := os.sysconf("SC_LEVEL3_CACHE_SIZE")) > 0:
+            return got
+    except (ValueError, OSError, AttributeError):
+        pass
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        return 0
+    for index in entries:
+        try:
+            with open(os.path.join(base, index, "level")) as f:
+                if f.read().strip() != "3":
+                    continue
+            with open(os.path.join(base, index, "size")) as f:
+                text = f.read().strip().upper()
+            scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:], 1)
+            return int(text.rstrip("KM")) * scale
+        except (OSError, ValueError):
+            continue  # not a cache's folder (sysfs lists "uevent" too)
+    return 0
+
+
+def evict_bytes() -> int:
+    """Bytes :func:`evict_caches` reads: twice the L3, at least
+    :data:`MIN_EVICT_BYTES` (the size is not known everywhere)."""
+    return max(MIN_EVICT_BYTES, 2 * _l3_bytes())
+
+
+_EVICT: list[np.ndarray] = []
+
+
+def evict_caches() -> None:
+    """Read a buffer twice the size of the last-level cache, so that the next
+    step finds its arrays in memory, not in a cache. Read, not written: the
+    buffer's lines are clean, and the step that displaces them pays no
+    write-back for them."""
+    if not _EVICT:
+        _EVICT.append(np.ones(evict_bytes() // 8, np.float64))
+    float(_EVICT[0].sum())
+
+
+def run_steps(step: Callable[[], object], k: int, evict: bool = False) -> float:
     """Seconds for ``k`` consecutive calls of ``step``, the garbage collector
-    off while timing, as in :mod:`timeit` (both processes time turns with it)."""
+    off while timing, as in :mod:`timeit` (both processes time turns with it);
+    with ``evict``, :func:`evict_caches` first (not timed)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
+        if evict:
+            evict_caches()
         start = time.perf_counter()
         for _ in range(k):
             step()
@@ -321,7 +372,8 @@ class _Cell:
             return reply
         if op == "run":
             step = self.steppers[req["variant"]][0]
-            return {"seconds": run_steps(step, int(req["steps"]))}
+            steps, evict = int(req["steps"]), bool(req.get("evict", False))
+            return {"seconds": run_steps(step, steps, evict)}
         if op == "close":
             return self.close()
         return {"error": f"unknown request {op!r}"}
@@ -462,9 +514,11 @@ class TorchWorker:
         variants: dict[str, dict[str, float] | None] = reply["variants"]
         return variants
 
-    def run(self, variant: str, steps: int) -> float:
-        """Seconds the child took for ``steps`` consecutive steps of ``variant``."""
-        return float(self.request(op="run", variant=variant, steps=steps)["seconds"])
+    def run(self, variant: str, steps: int, evict: bool = False) -> float:
+        """Seconds the child took for ``steps`` consecutive steps of ``variant``
+        (with ``evict``, after its :func:`evict_caches`, not timed)."""
+        got = self.request(op="run", variant=variant, steps=steps, evict=evict)
+        return float(got["seconds"])
 
     def close_cell(self) -> None:
         """Free the open cell's variants and their state."""
