@@ -226,6 +226,23 @@ def test_binding_takes_the_reference_parameters_in_order(name: str) -> None:
     assert binding_names(core.__doc__) == expected
 
 
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_native_step_calls_the_bindings_fastcall_twin(rule: Rule) -> None:
+    # the classes and steepest.functional call the METH_FASTCALL entry; it
+    # takes exactly the binding's arguments, positionally
+    fast = steepest._core._fast_steps[rule.step]
+    assert getattr(steepest.functional, rule.step).core is fast
+    arity = len(binding_names(getattr(steepest._core, rule.step).__doc__))
+    with pytest.raises(TypeError, match=rf"^{rule.step}: expected {arity} positional "):
+        fast(*range(arity - 1))
+    p, g = np.ones(3), np.full(3, 0.5)
+    opt = getattr(steepest, rule.cls)([p.copy()])
+    opt.step([g])
+    ref = getattr(steepest.reference, rule.cls)([p.copy()])
+    ref.step([g])
+    np.testing.assert_array_equal(opt.params[0], ref.params[0])
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_native_function_forwards_each_argument_to_its_place(name: str) -> None:
     seen: list[tuple[Any, ...]] = []

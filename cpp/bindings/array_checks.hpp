@@ -93,15 +93,28 @@ inline bool is_bfloat16(const py::dtype& dt) {
     return dt.itemsize() == 2 && std::string(py::str(dt)) == "bfloat16";
 }
 
+// Whether a's dtype is the builtin float32 or float64 descriptor (compared by
+// address: a step's checks run on every call), and which, in `out`.
+inline bool builtin_kind(const py::array& a, elem& out) {
+    static const py::dtype f32 = py::dtype::of<float>(), f64 = py::dtype::of<double>();
+    PyObject* descr = py::detail::array_proxy(a.ptr())->descr;
+    if (descr == f32.ptr()) {
+        out = elem::f32;
+        return true;
+    }
+    if (descr == f64.ptr()) {
+        out = elem::f64;
+        return true;
+    }
+    return false;
+}
+
 // What an array argument's dtype says of its elements; float16 and bfloat16
 // only where `half` (params and grads of the optimizer steps).
 inline elem float_kind(const std::string& fn, const std::string& label, const py::array& a,
                        bool half = false) {
-    // the builtin descriptors first, by address: a step's checks run on every call
-    static const py::dtype f32 = py::dtype::of<float>(), f64 = py::dtype::of<double>();
-    PyObject* descr = py::detail::array_proxy(a.ptr())->descr;
-    if (descr == f32.ptr()) return elem::f32;
-    if (descr == f64.ptr()) return elem::f64;
+    elem quick;
+    if (builtin_kind(a, quick)) return quick;
     const py::dtype dt = a.dtype();
     if (dt.equal(py::dtype::of<float>())) return elem::f32;
     if (dt.equal(py::dtype::of<double>())) return elem::f64;
@@ -184,7 +197,9 @@ inline std::vector<elem> check_lists(const std::string& fn, std::vector<list_arg
     read.reserve(params.items.size());
     for (std::size_t i = 0; i < params.items.size(); ++i) {
         const py::array& p = params.items[i];
-        elem kind = float_kind(fn, params.label(i), p, half);
+        // the label (a string) only for a dtype that may be refused
+        elem kind;
+        if (!builtin_kind(p, kind)) kind = float_kind(fn, params.label(i), p, half);
         kinds.push_back(kind);
         const bool narrow = kind == elem::f16 || kind == elem::bf16;
         for (std::size_t k = 0; k < args.size(); ++k) {

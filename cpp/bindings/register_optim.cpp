@@ -5,6 +5,9 @@
 // double, and updates every array in one call.
 // Full documentation lives in python/steepest/functional.py.
 #include <array>
+#ifdef __GLIBCXX__
+#include <cxxabi.h>
+#endif
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -172,6 +175,51 @@ bool step_with_ema(const py::args& all) {
     return applied;
 }
 
+// The same step as a CPython METH_FASTCALL function taking every argument
+// by position: what the optimizer classes and steepest.functional call. A
+// 1e3-element step is mostly per-call cost, and pybind11's dispatcher (its
+// argument vector, overload loop and keyword handling) was ~10 % of it.
+// Errors leave as the binding's do: its own messages, translated by
+// pybind11's registered translators.
+template <class Rule>
+PyObject* fast_step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    static const std::string fn = std::string(Rule::name) + "_step";
+    constexpr std::size_t arity = step_arity<Rule>();
+    try {
+        if (nargs != static_cast<Py_ssize_t>(arity)) {
+            type_error(fn, "expected " + std::to_string(arity) + " positional arguments, got " +
+                               std::to_string(nargs));
+        }
+        std::array<py::handle, arity> a;
+        for (std::size_t i = 0; i < arity; ++i) a[i] = args[i];
+        return py::bool_(rule_step<Rule>(fn, a.data())).release().ptr();
+    } catch (py::error_already_set& e) {
+        e.restore();
+        return nullptr;
+#ifdef __GLIBCXX__
+    } catch (abi::__forced_unwind&) {
+        throw;
+#endif
+    } catch (...) {
+        py::detail::try_translate_exceptions();
+        return nullptr;
+    }
+}
+
+// Named _fast_<rule>_step on the module, where pickle finds it (an
+// optimizer pickles the step it calls).
+template <class Rule>
+py::object fast_step_function(const py::module_& m) {
+    static const std::string name = "_fast_" + std::string(Rule::name) + "_step";
+    static PyMethodDef def{
+        name.c_str(),
+        reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&fast_step<Rule>)),
+        METH_FASTCALL, Rule::doc};
+    PyObject* f = PyCFunction_NewEx(&def, nullptr, m.attr("__name__").ptr());
+    if (f == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(f);
+}
+
 template <class Rule>
 void register_rule(py::module_& m) {
     static_assert(Rule::required_when.size() == Rule::state.size(),
@@ -236,6 +284,14 @@ py::array_t<std::uint16_t> storage_narrow(
 
 void register_optim(py::module_& m) {
     rules::all::for_each([&m](auto tag) { register_rule<typename decltype(tag)::type>(m); });
+    py::dict fast;
+    rules::all::for_each([&m, &fast](auto tag) {
+        using Rule = typename decltype(tag)::type;
+        py::object f = fast_step_function<Rule>(m);
+        m.attr(f.attr("__name__")) = f;
+        fast[py::str(std::string(Rule::name) + "_step")] = f;
+    });
+    m.attr("_fast_steps") = fast;
     m.def("step_with_ema", &step_with_ema,
           "step_with_ema(step, ema, ema_decay, *args): the rule step named `step` on its "
           "arguments `args`, updating ema <- ema_decay * ema + (1 - ema_decay) * param in the "

@@ -165,7 +165,9 @@ inline scalar_arg check_scalars(const std::string& fn, const char* name, py::han
     single.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
         const py::array& x = a.items[i];
-        single.push_back(static_cast<char>(float_kind(fn, a.label(i), x) == elem::f32));
+        elem kind;
+        if (!builtin_kind(x, kind)) kind = float_kind(fn, a.label(i), x);
+        single.push_back(static_cast<char>(kind == elem::f32));
         if (x.ndim() != 0) {
             value_error(fn, a.label(i) + " has shape " + shape_str(x) + "; expected a 0-d array");
         }
@@ -290,12 +292,9 @@ struct plan_list {
 // A two-pass rule's step over one dtype's segments (rules/plan.hpp); one
 // plan for all (a two-pass rule keeps no per-param scalars).
 template <class T>
-bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
-                       plan_list<T> plans, const ema_pass<T>& ema) {
-    if (segs.empty()) return true;
-    const step_plan<T>& plan = plans[0];
-    std::vector<index_t> sizes;
-    add_sizes(segs, sizes);
+bool two_pass_run(const std::vector<segment<T>>& segs, nonfinite_mode mode,
+                  const step_plan<T>& plan, const std::vector<index_t>& sizes,
+                  const ema_pass<T>& ema) {
     auto measure = [&](std::size_t i, index_t lo, index_t hi, double* out) {
         run_measure(plan, segs[i], lo, hi, out);
     };
@@ -309,6 +308,38 @@ bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
         return grad_finite(segs[i], lo, hi);
     };
     return run_two_pass(plan, sizes, measure, leaf, check);
+}
+
+// Whether a serial step may store each array's update for its second pass
+// (the stored-update variants): every array one measure block (it stays in
+// L1/L2 between the passes, and the scratch array holds it), none 16-bit.
+template <class T>
+bool stores_update(const std::vector<segment<T>>& segs, const step_plan<T>& plan,
+                   const std::vector<index_t>& sizes) {
+    if (plan.stored_leaf == nullptr) return false;
+    for (const segment<T>& s : segs) {
+        if (s.size > measure_block || s.half_param != nullptr) return false;
+    }
+    return two_pass_serial(plan, sizes);
+}
+
+template <class T>
+bool two_pass_segments(const std::vector<segment<T>>& segs, nonfinite_mode mode,
+                       plan_list<T> plans, const ema_pass<T>& ema) {
+    if (segs.empty()) return true;
+    const step_plan<T>& plan = plans[0];
+    std::vector<index_t> sizes;
+    add_sizes(segs, sizes);
+    if (!stores_update(segs, plan, sizes)) return two_pass_run(segs, mode, plan, sizes, ema);
+    // one scratch array for all: on one thread, each array's second pass
+    // reads its update before the next array's first pass writes there
+    thread_local std::vector<T> scratch(static_cast<std::size_t>(measure_block));
+    std::vector<segment<T>> stored(segs);
+    for (segment<T>& s : stored) s.state[plan.stored_slot] = scratch.data();
+    step_plan<T> sp = plan;
+    sp.measure = plan.stored_measure;
+    sp.leaf = plan.stored_leaf;
+    return two_pass_run(stored, mode, sp, sizes, ema);
 }
 
 // Both dtypes' segments; with a check, every gradient is scanned before

@@ -30,6 +30,8 @@ lion_step: _Step
 adabelief_step: _Step
 sgd_schedulefree_step: _Step
 adamw_schedulefree_step: _Step
+# each step's METH_FASTCALL twin, by name: every argument positional
+_fast_steps: dict[str, _Step]
 
 def traffic_pass(param: _Arrays, grad: _Arrays, m: _Arrays, v: _Arrays) -> None: ...
 def storage_widen(bits: NDArray[Any], kind: str) -> NDArray[Any]: ...

@@ -84,6 +84,40 @@ def test_norms_do_not_depend_on_threads(
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sizes", [[1000], [16384], [16385], [0, 300]])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_stored_update_of_a_serial_step_keeps_every_bit(
+    n_threads: int, dtype: type, sizes: list[int], weight_decay: float
+) -> None:
+    # A serial step on arrays of one block each (all but 16385 here) stores u
+    # between its passes instead of recomputing it: the same bits as the
+    # reference, under every nonfinite mode and with the fused average.
+    rng = np.random.default_rng(len(sizes) + sizes[-1])
+    params = [rng.standard_normal(n).astype(dtype) for n in sizes]
+    ours, theirs = [p.copy() for p in params], [p.copy() for p in params]
+    states = [[np.zeros(n, dtype) for n in sizes] for _ in range(4)]
+    ema = [p.copy() for p in params]
+    for t, mode in enumerate(["ignore", "raise", "skip"], start=1):
+        grads = [rng.standard_normal(n).astype(dtype) for n in sizes]
+        steepest.functional.lamb_step(ours, grads, *states[:2], step=t, lr=0.1,
+                                      weight_decay=weight_decay, nonfinite=mode)  # fmt: skip
+        ref.lamb_step(theirs, grads, *states[2:], step=t, lr=0.1,
+                      weight_decay=weight_decay)  # fmt: skip
+    for a, b in zip([*ours, *states[0], *states[1]], [*theirs, *states[2], *states[3]],
+                    strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+    # steepest.EMA's fused step runs the same pair of passes
+    opt = steepest.Lamb([p.copy() for p in params], lr=0.1, weight_decay=weight_decay)
+    twin = steepest.reference.Lamb([p.copy() for p in params], lr=0.1,
+                                   weight_decay=weight_decay)  # fmt: skip
+    grads = [rng.standard_normal(n).astype(dtype) for n in sizes]
+    assert opt._step_with_ema(grads, ema, 0.5)
+    twin.step(grads)
+    for a, b in zip(opt.params, twin.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_zero_norms_leave_the_update_unscaled(functional: ModuleType) -> None:
     # ||p|| = 0: r = 1, the step is lr * u (Adam's first step: u = g / (|g| + eps)).
     p = np.zeros(3)

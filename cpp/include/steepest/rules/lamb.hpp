@@ -17,7 +17,12 @@
 // Memory traffic per element: measure reads p, g, m, v and writes m, v;
 // chunk reads p, m, v and writes p: 7 reads + 3 writes against Adam's
 // 4 + 3, i.e. one extra read of p, m and v (never of g), 10/7 of Adam's
-// bytes. Storing u instead would add a write and a read of a fifth array.
+// bytes. Storing u instead would add a write and a read of a fifth array,
+// except where the arrays stay in cache: a serial step on arrays of one
+// measure block each (bind::two_pass_segments) runs the stored-update
+// variants, whose measure also writes u to s[2] (a scratch array) and whose
+// chunk reads it back instead of a second division and sqrt per element
+// (the same u, so the same bits).
 // You et al., arXiv:1904.00962, algorithm 2.
 // Twin: steepest.reference.functional.lamb_step; tests/optim/test_parity.py.
 #pragma once
@@ -35,7 +40,9 @@ struct lamb {
     static constexpr bool uses_step = true;
     static constexpr std::array<const char*, 2> state = {"m", "v"};
     static constexpr std::array<const char*, 2> required_when = {nullptr, nullptr};
-    static constexpr int variants = 2;  // [weight decay]
+    // bit 0: weight decay; bit 1: u stored in s[2] by measure, read by chunk
+    static constexpr int variants = 4;
+    static constexpr int stored_update = 2;  // the variants' offset
     static constexpr int sums = 2;      // ||p||^2, ||u||^2
 
     double beta1 = 0, beta2 = 0, eps = 0, eps_root = 0, weight_decay = 0;
@@ -83,7 +90,7 @@ struct lamb {
         return out;
     }
 
-    int variant(long long) const { return weight_decay != 0; }
+    int variant(long long) const { return weight_decay != 0; }  // never stored_update
 
     // Measured in cache (x86-64-v4, float32): measure 1.6 and chunk 0.9 of
     // Adam's time per element; the sums in double cost more than the division.
@@ -123,6 +130,8 @@ struct lamb {
                                         double* out) {
         T* STEEPEST_RESTRICT m = s[0];
         T* STEEPEST_RESTRICT v = s[1];
+        T* STEEPEST_RESTRICT stored = s[2];  // null unless V & stored_update
+        constexpr bool wd = (V & 1) != 0, store = (V & stored_update) != 0;
         double pp[lanes] = {}, uu[lanes] = {};
         const index_t full = n / lanes * lanes;
         for (index_t i = 0; i < full; i += lanes) {
@@ -130,15 +139,18 @@ struct lamb {
             for (int k = 0; k < lanes; ++k) {
                 const index_t e = i + k;
                 const double pd = static_cast<double>(p[e]);
-                const double ud =
-                    static_cast<double>(moments<T, V == 1>(p[e], g[e], m[e], v[e], c));
+                const T u = moments<T, wd>(p[e], g[e], m[e], v[e], c);
+                if constexpr (store) stored[e] = u;
+                const double ud = static_cast<double>(u);
                 pp[k] += pd * pd;
                 uu[k] += ud * ud;
             }
         }
         for (index_t e = full; e < n; ++e) {
             const double pd = static_cast<double>(p[e]);
-            const double ud = static_cast<double>(moments<T, V == 1>(p[e], g[e], m[e], v[e], c));
+            const T u = moments<T, wd>(p[e], g[e], m[e], v[e], c);
+            if constexpr (store) stored[e] = u;
+            const double ud = static_cast<double>(u);
             pp[e - full] += pd * pd;
             uu[e - full] += ud * ud;
         }
@@ -154,12 +166,18 @@ struct lamb {
     template <class T, int V>
     static STEEPEST_INLINE void chunk(T* STEEPEST_RESTRICT p, const T* STEEPEST_RESTRICT,
                                       T* const* s, index_t n, const coeffs<T>& c) {
-        const T* STEEPEST_RESTRICT m = s[0];
-        const T* STEEPEST_RESTRICT v = s[1];
+        if constexpr ((V & stored_update) != 0) {
+            const T* STEEPEST_RESTRICT u = s[2];
 #pragma omp simd
-        for (index_t i = 0; i < n; ++i) {
-            const T pi = p[i];
-            p[i] = pi + c.step * update<T, V == 1>(pi, m[i], v[i], c);
+            for (index_t i = 0; i < n; ++i) p[i] = p[i] + c.step * u[i];
+        } else {
+            const T* STEEPEST_RESTRICT m = s[0];
+            const T* STEEPEST_RESTRICT v = s[1];
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) {
+                const T pi = p[i];
+                p[i] = pi + c.step * update<T, (V & 1) != 0>(pi, m[i], v[i], c);
+            }
         }
     }
 };

@@ -49,6 +49,12 @@ struct step_plan {
     int sums = 0;
     double measure_weight = 1.0, update_weight = 1.0;
     void (*rescale)(const void* coeffs, const double* totals, void* out) = nullptr;
+    // A two-pass rule's stored-update pair (Rule::stored_update, else null):
+    // the measure also writes the update to state slot `stored_slot`, the
+    // leaf reads it back there (for arrays that stay in cache in between).
+    measure_fn<T> stored_measure = nullptr;
+    leaf_fn<T> stored_leaf = nullptr;
+    std::size_t stored_slot = 0;
 
     const void* coeffs() const { return coeff_bytes; }
 };
@@ -60,6 +66,11 @@ void rescale_as(const void* c, const double* totals, void* out) {
     const coeffs r = Rule::template rescale<T>(*static_cast<const coeffs*>(c), totals);
     std::memcpy(out, &r, sizeof r);
 }
+
+template <class Rule, class = void>
+struct stores_update : std::false_type {};
+template <class Rule>
+struct stores_update<Rule, std::void_t<decltype(Rule::stored_update)>> : std::true_type {};
 }  // namespace detail
 
 // The per-param scalars of one param (rules::scalar_cell), for any rule.
@@ -91,6 +102,12 @@ step_plan<T> plan_step(const Rule& r, long long t, double lr, rules::scalar_cell
         p.measure_weight = Rule::pass_weights[0];
         p.update_weight = Rule::pass_weights[1];
         p.rescale = &detail::rescale_as<T, Rule>;
+        if constexpr (detail::stores_update<Rule>::value) {
+            static_assert(Rule::state.size() < max_state_slots, "a free slot for the update");
+            p.stored_measure = kernels<T>().template measures<Rule>()[v + Rule::stored_update];
+            p.stored_leaf = leaves[v + Rule::stored_update];
+            p.stored_slot = Rule::state.size();
+        }
     }
     return p;
 }
@@ -178,10 +195,10 @@ struct no_check {
 // (returns false). Pass 1 (state, sums) over fixed blocks in one parallel
 // region; each array's coefficients from its totals; pass 2 (param) over
 // pieces in another.
-template <class T, class Measure, class Leaf, class Check>
-bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, Measure&& measure,
-                  Leaf&& leaf, Check&& check) {
-    const auto S = static_cast<std::size_t>(plan.sums);
+// Whether run_two_pass runs on the calling thread, array by array (each
+// array's first pass, then its second, before the next array's).
+template <class T>
+bool two_pass_serial(const step_plan<T>& plan, const std::vector<index_t>& sizes) {
     const double w = plan.measure_weight * static_cast<double>(measure_block);
     const index_t grain = std::max<index_t>(1, grain_for(w));
     index_t total = 0, count = 0;
@@ -189,8 +206,22 @@ bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, M
         total += n;
         count += (n + measure_block - 1) / measure_block;
     }
-    if (S <= max_sums && always_serial(count, grain) &&
-        always_serial(total, grain_for(plan.update_weight))) {
+    // one block is one thread's in team() too; the blocks' grain rounds to
+    // 0 in warm_grain_divisor's terms, so always_serial alone says no to it
+    return static_cast<std::size_t>(plan.sums) <= max_sums &&
+           (count <= 1 || always_serial(count, grain)) &&
+           always_serial(total, grain_for(plan.update_weight));
+}
+
+template <class T, class Measure, class Leaf, class Check>
+bool run_two_pass(const step_plan<T>& plan, const std::vector<index_t>& sizes, Measure&& measure,
+                  Leaf&& leaf, Check&& check) {
+    const auto S = static_cast<std::size_t>(plan.sums);
+    const double w = plan.measure_weight * static_cast<double>(measure_block);
+    const index_t grain = std::max<index_t>(1, grain_for(w));
+    index_t count = 0;
+    for (index_t n : sizes) count += (n + measure_block - 1) / measure_block;
+    if (two_pass_serial(plan, sizes)) {
         // what the two regions do on one thread, array by array (they are
         // independent), without their tables of blocks and pieces
         for (std::size_t i = 0; i < sizes.size(); ++i) {
