@@ -33,11 +33,13 @@ from .table import ORDER, PROBE, Cell
 from .torch_worker import TorchWorker, evict_bytes
 from .train_torch import TORCH_GEMMS
 
-# Targets of the benchmark issue, float32.
-ADAM_ROOFLINE_SHARE, OTHER_ROOFLINE_SHARE = 0.90, 0.85
+# Targets of the benchmark and catalogue issues, float32: every rule's share
+# of its own roofline at 5e7 and its 1e3 step are the catalogue's, stricter
+# than the first benchmark issue's (85 %, 3 µs, Adam only).
+ROOFLINE_SHARE = 0.90
 ADAM_REFERENCE_SPEEDUP = 10.0
 LIST_NS_PER_ELEMENT = 0.5
-SMALL_MICROSECONDS = 3.0
+SMALL_MICROSECONDS = 2.0
 
 
 # -- reporting ---------------------------------------------------------------
@@ -224,7 +226,7 @@ def target_lines(cells: Sequence[Cell]) -> list[str]:
         cell = get.get((rule.key, "5e7"))
         share = None if cell is None else cell.roofline_share()
         if share is not None:
-            goal = ADAM_ROOFLINE_SHARE if rule.key == "adam" else OTHER_ROOFLINE_SHARE
+            goal = ROOFLINE_SHARE
             text = (
                 f"{rule.label} at 5e7: {ratio_text(share, percent=True)} of the "
                 f"roofline (target ≥ {goal:.0%})"
@@ -245,11 +247,13 @@ def target_lines(cells: Sequence[Cell]) -> list[str]:
         ns, goal = seconds / cell.elements * 1e9, LIST_NS_PER_ELEMENT
         text = f"Adam on 100x1e4: {ns:.3g} ns/element (target ≤ {goal})"
         checks.append((ns <= goal, text))
-    cell = get.get(("adam", "1e3"))
-    if cell is not None and (seconds := cell.median_seconds(NATIVE)):
-        us, goal = seconds * 1e6, SMALL_MICROSECONDS
-        checks.append((us <= goal, f"Adam at 1e3: {us:.3g} µs/step (target ≤ {goal})"))
-    lines = ["", "Targets of the benchmark issue:", ""] if checks else []
+    for rule in RULES:
+        cell = get.get((rule.key, "1e3"))
+        if cell is not None and (seconds := cell.median_seconds(NATIVE)):
+            us, goal = seconds * 1e6, SMALL_MICROSECONDS
+            text = f"{rule.label} at 1e3: {us:.3g} µs/step (target ≤ {goal:g})"
+            checks.append((us <= goal, text))
+    lines = ["", "Targets of the benchmark and catalogue issues:", ""] if checks else []
     return lines + [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in checks]
 
 
