@@ -7,7 +7,9 @@ from steepest._cli.bench.report import target_lines
 from steepest._cli.bench.table import PROBE, PROBE_ARRAYS, Cell
 
 
-def cell(rule: str, size: str, elements: int, seconds: dict[str, list[float | None]]) -> Cell:
+def cell(
+    rule: str, size: str, elements: int, seconds: dict[str, list[float | None]]
+) -> Cell:
     made = Cell(rule, size, elements, PROBE_ARRAYS, 4)
     made.seconds = seconds
     return made
