@@ -35,10 +35,10 @@ const loop_table<double>& loops<double>();
 
 }  // namespace steepest::train
 
-#define STEEPEST_DECLARE_LOOP_TABLES(NS)                       \
-    namespace steepest::NS {                                   \
-    const train::loop_table<float>& loop_table_float();        \
-    const train::loop_table<double>& loop_table_double();      \
+#define STEEPEST_DECLARE_LOOP_TABLES(NS)                  \
+    namespace steepest::NS {                              \
+    const train::loop_table<float>& loop_table_float();   \
+    const train::loop_table<double>& loop_table_double(); \
     }
 
 STEEPEST_DECLARE_LOOP_TABLES(isa_baseline)
