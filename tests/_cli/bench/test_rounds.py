@@ -185,6 +185,22 @@ def test_step_seconds_spares_a_clearly_slow_contender_a_step() -> None:
     assert calls == [1]
 
 
+def test_step_seconds_sizes_blocks_from_warm_steps_not_a_cold_one() -> None:
+    # a runner that empties the caches: 40 us for the cold first step, 2 us
+    # for each following one (a 1e3 step)
+    calls: list[int] = []
+
+    def run(k: int) -> float:
+        calls.append(k)
+        return 40e-6 + 2e-6 * (k - 1)
+
+    got = step_seconds(1e-3, run)
+    assert calls[:2] == [1, 50]  # 2 ms / 40 us, then 2 ms / the refined 2.78 us
+    assert len(calls) == 3
+    assert got < 2.1e-6
+    assert plan_blocks({"native": got}, None, rounds=7)["native"][0] > 900
+
+
 def test_plan_blocks() -> None:
     one = {"fast": 1e-5, "mid": 1e-3, "slow": 1.0}
     fixed = plan_blocks(one, 5, rounds=7)

@@ -51,6 +51,8 @@ BLOCK_SECONDS, MAX_BLOCK_SECONDS, TABLE_BLOCK_SECONDS = 2e-3, 0.05, 0.02
 # A contender whose single step takes longer than SLOW_SECONDS (the NumPy
 # reference at 5e7) is timed in the first SLOW_ROUNDS rounds only.
 SLOW_SECONDS, SLOW_ROUNDS = 0.25, 3
+# step_seconds: runs of up to BLOCK_SECONDS that refine a cold single step
+WARM_REFINES, MAX_REFINE_STEPS = 2, 100_000
 # Pause where the turn passes from one process to another: an OpenMP runtime
 # that spins before it sleeps (libgomp's default, torch's) would otherwise
 # take CPU from the next contender, which a user running one library never
@@ -85,9 +87,22 @@ def step_seconds(first: float, run: Runner) -> float:
     A warm-up slower than twice :data:`SLOW_SECONDS` stands for it: that
     contender is slow whatever page faults its first step took, and one more
     step (seconds of the NumPy reference at 5e7) would lengthen the run for
-    nothing. Otherwise one more step is timed.
+    nothing. Otherwise one more step is timed and, while that suggests a run
+    of several steps within :data:`BLOCK_SECONDS`, such a run: a runner that
+    empties the caches first makes a single step a cold one (a 1e3 step took
+    ~20x its time in a loop), and blocks sized from it would last a few
+    hundred microseconds, each weighing its cold first step, not ~2 ms.
     """
-    return first if first > 2 * SLOW_SECONDS else run(1)
+    if first > 2 * SLOW_SECONDS:
+        return first
+    seconds, k = run(1), 1
+    for _ in range(WARM_REFINES):
+        more = min(math.ceil(BLOCK_SECONDS / max(seconds, 1e-9)), MAX_REFINE_STEPS)
+        if more <= k:
+            break
+        k = more
+        seconds = min(seconds, run(k) / k)
+    return seconds
 
 
 def plan_blocks(
