@@ -177,7 +177,7 @@ def timing_line(rounds: int, block: int | None) -> str:
         f"per turn; a contender slower than {SLOW_SECONDS:g} s per step in the "
         f"first {SLOW_ROUNDS} rounds only; before every turn a "
         f"{SETTLE_SECONDS * 1e3:g} ms pause and, in the process that runs it, a "
-        f"read of {evict_bytes() >> 20} MB (twice the last-level cache), so that "
+        f"read of {evict_bytes() >> 20} MB (twice the last-level cache, 64-256 MB), so that "
         "every contender starts with sleeping threads and its arrays out of the "
         "caches"
     )

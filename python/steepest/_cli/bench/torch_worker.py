@@ -55,8 +55,12 @@ SLOW_SAMPLES = 2
 # fused multiply-add): its first step must match to these tolerances.
 TORCH_RTOL, TORCH_ATOL = 1e-6, 1e-6
 CHECK_CHUNK = 1 << 20  # elements compared at a time, to bound temporaries
-# evict_caches() reads at least this much (twice a 32 MB L3)
+# evict_caches() reads at least this much (twice a 32 MB L3) and at most
+# MAX_EVICT_BYTES: a VM's sysfs reports the host socket's whole L3 (480 MB
+# seen), shared with other tenants, and reading twice that took ~120 ms per
+# turn, minutes over a table. Every turn is treated alike either way.
 MIN_EVICT_BYTES = 64 << 20
+MAX_EVICT_BYTES = 256 << 20
 
 
 def time_call(
@@ -312,8 +316,9 @@ def _l3_bytes() -> int:
 
 def evict_bytes() -> int:
     """Bytes :func:`evict_caches` reads: twice the L3, at least
-    :data:`MIN_EVICT_BYTES` (the size is not known everywhere)."""
-    return max(MIN_EVICT_BYTES, 2 * _l3_bytes())
+    :data:`MIN_EVICT_BYTES` (the size is not known everywhere) and at most
+    :data:`MAX_EVICT_BYTES`."""
+    return min(MAX_EVICT_BYTES, max(MIN_EVICT_BYTES, 2 * _l3_bytes()))
 
 
 _EVICT: list[np.ndarray] = []
