@@ -17,6 +17,7 @@ from ._train import (
     TOLERANCE,
     Case,
     optimizer,
+    tolerance,
     train,
     twins,
 )
@@ -37,7 +38,7 @@ def test_training_matches_torch(case: Case, dtype: torch.dtype) -> None:
     ref = optimizer(torch.optim, case, theirs.parameters())
     train(ours, opt, X, y, STEPS)
     train(theirs, ref, X, y, STEPS)
-    tol = TOLERANCE[dtype]
+    tol = tolerance(case, dtype)
     for p, q, p0 in zip(ours.parameters(), theirs.parameters(), start, strict=True):
         assert p.dtype == q.dtype == dtype
         torch.testing.assert_close(p, q, rtol=0, atol=tol)
