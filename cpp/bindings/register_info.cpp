@@ -74,6 +74,13 @@ py::dict build_info() {
         if (isa_built(w)) built.emplace_back(isa_name(w));
     }
     d["built_isas"] = built;
+    // the training loops' levels: the kernels' where the build could give
+    // each level its own copies (CMakeLists.txt), else the baseline only
+    std::vector<std::string> loops;
+    for (isa w : {isa::baseline, isa::v3, isa::v4}) {
+        if (isa_loops_built(w)) loops.emplace_back(isa_name(w));
+    }
+    d["loop_isas"] = loops;
     d["available_isas"] = available_isas();
     d["selected_isa"] = isa_name(selected_isa());
     d["max_threads"] = max_threads();

@@ -14,7 +14,7 @@
 #include "array_checks.hpp"
 #include "reduce_hook.hpp"
 #include "schedule_desc.hpp"
-#include "steepest/train/loop.hpp"
+#include "steepest/train/table.hpp"
 #include "step_driver.hpp"
 #include "train_args.hpp"
 
@@ -109,8 +109,8 @@ train::epoch_result run(const epoch_args& a) {
     try {
         train::epoch_result res =
             a.reduce.is_none()
-                ? train::run_epoch(net, opt, in, a.batch, check)
-                : train::run_epoch_data_parallel(
+                ? train::loops<T>().run_epoch(net, opt, in, a.batch, check)
+                : train::loops<T>().run_epoch_data_parallel(
                       net, opt, in, a.batch, data_of<std::int64_t>(a.batches),
                       static_cast<index_t>(a.batches.shape(0)), python_all_reduce<T>(a.reduce),
                       check);

@@ -1,5 +1,6 @@
-// Picks the kernel table for the CPU once at import: the highest ISA level the
-// build has and the CPU supports, unless STEEPEST_ISA overrides it.
+// Picks the kernel table (and the training loops' table) for the CPU once at
+// import: the highest ISA level the build has and the CPU supports, unless
+// STEEPEST_ISA overrides it.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "steepest/kernel_table.hpp"
+#include "steepest/train/table.hpp"
 
 namespace steepest {
 
@@ -112,5 +114,48 @@ const kernel_table<double>& kernels<double>() {
         default: return isa_baseline::table_double();
     }
 }
+
+bool isa_loops_built(isa which) {
+    switch (which) {
+        case isa::baseline: return true;
+#ifdef STEEPEST_LOOPS_ISA_V3
+        case isa::v3: return true;
+#endif
+#ifdef STEEPEST_LOOPS_ISA_V4
+        case isa::v4: return true;
+#endif
+        default: return false;
+    }
+}
+
+namespace train {
+
+template <>
+const loop_table<float>& loops<float>() {
+    switch (selected_isa()) {
+#ifdef STEEPEST_LOOPS_ISA_V3
+        case isa::v3: return isa_v3::loop_table_float();
+#endif
+#ifdef STEEPEST_LOOPS_ISA_V4
+        case isa::v4: return isa_v4::loop_table_float();
+#endif
+        default: return isa_baseline::loop_table_float();
+    }
+}
+
+template <>
+const loop_table<double>& loops<double>() {
+    switch (selected_isa()) {
+#ifdef STEEPEST_LOOPS_ISA_V3
+        case isa::v3: return isa_v3::loop_table_double();
+#endif
+#ifdef STEEPEST_LOOPS_ISA_V4
+        case isa::v4: return isa_v4::loop_table_double();
+#endif
+        default: return isa_baseline::loop_table_double();
+    }
+}
+
+}  // namespace train
 
 }  // namespace steepest

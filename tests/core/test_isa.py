@@ -18,7 +18,7 @@ from steepest import _core
 ISAS = ("baseline", "v3", "v4")
 BUILD_INFO_KEYS = {
     "version", "compiler", "target", "cxx_flags", "link_flags", "kernel_flags", "openmp",
-    "openmp_runtime", "built_isas", "available_isas", "selected_isa", "max_threads",
+    "openmp_runtime", "built_isas", "loop_isas", "available_isas", "selected_isa", "max_threads",
     "parallel_grain", "blas", "sanitize",
 }  # fmt: skip
 
@@ -213,3 +213,12 @@ def test_num_threads() -> None:
         assert _core.get_num_threads() >= 1
     finally:
         _core.set_num_threads(before)
+
+
+def test_loops_built_per_isa() -> None:
+    info = _core.build_info()
+    assert "baseline" in info["loop_isas"]
+    assert set(info["loop_isas"]) <= set(info["built_isas"])
+    if sys.platform.startswith("linux"):
+        # GCC/Clang with binutils: the loops get every level the kernels have
+        assert info["loop_isas"] == info["built_isas"]

@@ -357,3 +357,51 @@ def test_lamb_norm_blocks_in_the_loop_match_reference(
     # float64 sums of u^2 round, so a block order other than the reference's
     # shows in some of these seeds (measured: 2 of 6 with 8192-element blocks)
     loop_steps_agree(LAMB, np.float64, 130, 130, seed, n_threads)
+
+
+# Every ISA level's loops (cpp/src/train_kernels.cpp, one object per level;
+# the `isa` fixture switches the loops with the kernels).
+AMSGRAD = next(o for o in OPTIMIZERS if o[0] == "adamw-amsgrad")
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["serial", "split"])
+@pytest.mark.parametrize("optimizer", [SGD, ADAM, AMSGRAD, LAMB], ids=lambda o: o[0])
+def test_every_isa_loop_steps_are_the_rules_bits(
+    isa: str, optimizer: Any, dtype: type, split: bool, request: pytest.FixtureRequest
+) -> None:
+    if split:
+        request.getfixturevalue("split_everything")
+    loop_steps_agree(optimizer, dtype, 6, 5, n_threads=0 if split else 1)
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["serial", "split"])
+@pytest.mark.parametrize("batch", BATCHES, ids=lambda b: f"batch{b}")
+@pytest.mark.parametrize("model", [WIDE, MODELS[1], MODELS[3], MODELS[5], MODELS[8]],
+                         ids=lambda m: m[0])  # fmt: skip
+def test_every_isa_epochs_match_reference(
+    isa: str, model: tuple[Any, ...], batch: int | None, dtype: type, split: bool,
+    request: pytest.FixtureRequest,
+) -> None:  # fmt: skip
+    if split:
+        request.getfixturevalue("split_everything")
+    assert_backends_agree(model, ADAM, batch, dtype)
+
+
+@pytest.mark.parametrize("batch", [1, 13, None], ids=lambda b: f"batch{b}")
+@pytest.mark.parametrize("model", [WIDE, *MODELS], ids=lambda m: m[0])
+def test_every_isa_gives_the_baseline_bits(
+    isa: str, model: tuple[Any, ...], batch: int | None, dtype: type
+) -> None:
+    # no FMA contraction, and sums in fixed lanes rather than the vectors'
+    # (model/lanes.hpp: one-row dot products, the penalty): the AVX2 and
+    # AVX-512 loops give the baseline's bits, loss included
+    got = train("native", model, ADAM, batch, dtype)
+    before = _core.get_isa()
+    _core.set_isa("baseline")
+    try:
+        want = train("native", model, ADAM, batch, dtype)
+    finally:
+        _core.set_isa(before)
+    assert got[0] == want[0]
+    for a, b in zip(got[1], want[1], strict=True):
+        assert a.tobytes() == b.tobytes()

@@ -13,5 +13,8 @@ void select_isa(isa which);
 bool isa_built(isa which);
 bool isa_supported(isa which);
 const char* isa_name(isa which);
+// Whether the training loops (train/table.hpp) have their own objects for
+// this level; else the baseline's run there.
+bool isa_loops_built(isa which);
 
 }  // namespace steepest

@@ -23,6 +23,7 @@
 
 #include "steepest/core/blas.hpp"
 #include "steepest/model/activations.hpp"
+#include "steepest/model/lanes.hpp"
 #include "steepest/model/losses.hpp"
 #include "steepest/model/penalty.hpp"
 #include "steepest/model/sparse.hpp"
@@ -89,11 +90,8 @@ namespace detail {
 template <class T>
 void row_times_matrix(const T* STEEPEST_RESTRICT x, const T* STEEPEST_RESTRICT w,
                       T* STEEPEST_RESTRICT z, index_t d, index_t k) {
-    if (k == 1) {
-        T s = T(0);
-#pragma omp simd reduction(+ : s)
-        for (index_t f = 0; f < d; ++f) s += x[f] * w[f];
-        z[0] = s;
+    if (k == 1) {  // in fixed lanes: the same bits on every ISA level
+        z[0] = lane_sum<T>(d, [&](index_t f) { return x[f] * w[f]; });
         return;
     }
     for (index_t j = 0; j < k; ++j) z[j] = T(0);
@@ -211,8 +209,8 @@ T loss_and_grad(const network<T>& net, workspace<T>& ws, const T* a0, const std:
         double abs_sum = 0, square_sum = 0;
         for (std::size_t l = 0; l < net.layers(); ++l) {
             const index_t size = net.units[l] * net.units[l + 1];
-            net.pen.accumulate(net.weights[l], size, abs_sum, square_sum);
-            net.pen.add_grad(net.weights[l], ws.grads[2 * l].data(), size);
+            net.pen.accumulate_and_add_grad(net.weights[l], ws.grads[2 * l].data(), size, abs_sum,
+                                            square_sum);
         }
         J = J + net.pen.template value<T>(abs_sum, square_sum);
     }

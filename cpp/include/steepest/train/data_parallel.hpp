@@ -86,8 +86,8 @@ epoch_result run_epoch_data_parallel(model::network<T>& net, optimizer<T>& opt,
             double abs_sum = 0, square_sum = 0;
             for (std::size_t l = 0; l < net.layers(); ++l) {
                 const index_t size = sizes[2 * l];
-                net.pen.accumulate(net.weights[l], size, abs_sum, square_sum);
-                net.pen.add_grad(net.weights[l], ws.grads[2 * l].data(), size);
+                net.pen.accumulate_and_add_grad(net.weights[l], ws.grads[2 * l].data(), size,
+                                                abs_sum, square_sum);
             }
             J = J + net.pen.template value<T>(abs_sum, square_sum);
         }

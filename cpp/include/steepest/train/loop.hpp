@@ -386,12 +386,19 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
             const ema_pass<T> fused = fused_ema(net, ema);
             visit_pieces(start, e0, e1, [&](std::size_t i, index_t lo, index_t hi) {
                 T* g = tws[0].grads[i].data() + lo;
+                // the penalty's gradient joins the last thread's sum (one pass fewer)
+                const T* w = i % 2 == 0 ? net.weights[i / 2] + lo : nullptr;
                 for (int u = 1; u < threads; ++u) {
                     const T* other = tws[static_cast<std::size_t>(u)].grads[i].data() + lo;
+                    if (w != nullptr && u + 1 == threads) {
+                        net.pen.add_sum_and_grad(w, g, other, hi - lo);
+                        w = nullptr;
+                        continue;
+                    }
 #pragma omp simd
                     for (index_t j = 0; j < hi - lo; ++j) g[j] = g[j] + other[j];
                 }
-                if (i % 2 == 0) net.pen.add_grad(net.weights[i / 2] + lo, g, hi - lo);
+                if (w != nullptr) net.pen.add_grad(w, g, hi - lo);
                 if (plans[0].measure == nullptr) {
                     update_piece(net, opt, plans, i, g, lo, hi, fused);
                     if (i % 2 == 0) net.pen.shrink(net.weights[i / 2] + lo, hi - lo, lr);
