@@ -81,6 +81,13 @@ py::dict build_info() {
         if (isa_loops_built(w)) loops.emplace_back(isa_name(w));
     }
     d["loop_isas"] = loops;
+    // the levels whose loops have threads: every built one in a build with
+    // OpenMP (a level compiled without them trains serially, same bits)
+    std::vector<std::string> threaded;
+    for (isa w : {isa::baseline, isa::v3, isa::v4}) {
+        if (isa_loops_built(w) && isa_loops_threaded(w)) threaded.emplace_back(isa_name(w));
+    }
+    d["loop_threads"] = threaded;
     d["available_isas"] = available_isas();
     d["selected_isa"] = isa_name(selected_isa());
     d["max_threads"] = max_threads();

@@ -128,6 +128,18 @@ bool isa_loops_built(isa which) {
     }
 }
 
+bool isa_loops_threaded(isa which) {
+    switch (which) {
+#ifdef STEEPEST_LOOPS_ISA_V3
+        case isa::v3: return isa_v3::loop_table_float().threaded;
+#endif
+#ifdef STEEPEST_LOOPS_ISA_V4
+        case isa::v4: return isa_v4::loop_table_float().threaded;
+#endif
+        default: return isa_baseline::loop_table_float().threaded;
+    }
+}
+
 namespace train {
 
 template <>

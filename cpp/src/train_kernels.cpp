@@ -16,6 +16,12 @@
 namespace steepest::STEEPEST_ISA_NS {
 namespace {
 
+#ifdef STEEPEST_HAVE_OPENMP
+constexpr bool threaded = true;
+#else
+constexpr bool threaded = false;
+#endif
+
 template <class T>
 train::epoch_result serial(model::network<T>& net, train::optimizer<T>& opt,
                            const train::data<T>& in, index_t batch, train::stop_check check) {
@@ -33,12 +39,12 @@ train::epoch_result data_parallel(model::network<T>& net, train::optimizer<T>& o
 }  // namespace
 
 const train::loop_table<float>& loop_table_float() {
-    static const train::loop_table<float> t{&serial<float>, &data_parallel<float>};
+    static const train::loop_table<float> t{&serial<float>, &data_parallel<float>, threaded};
     return t;
 }
 
 const train::loop_table<double>& loop_table_double() {
-    static const train::loop_table<double> t{&serial<double>, &data_parallel<double>};
+    static const train::loop_table<double> t{&serial<double>, &data_parallel<double>, threaded};
     return t;
 }
 

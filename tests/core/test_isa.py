@@ -18,7 +18,8 @@ from steepest import _core
 ISAS = ("baseline", "v3", "v4")
 BUILD_INFO_KEYS = {
     "version", "compiler", "target", "cxx_flags", "link_flags", "kernel_flags", "openmp",
-    "openmp_runtime", "built_isas", "loop_isas", "available_isas", "selected_isa", "max_threads",
+    "openmp_runtime", "built_isas", "loop_isas", "loop_threads", "available_isas",
+    "selected_isa", "max_threads",
     "parallel_grain", "blas", "sanitize",
 }  # fmt: skip
 
@@ -222,3 +223,5 @@ def test_loops_built_per_isa() -> None:
     if sys.platform.startswith("linux"):
         # GCC/Clang with binutils: the loops get every level the kernels have
         assert info["loop_isas"] == info["built_isas"]
+    # each level's loops have threads exactly when the bindings do
+    assert info["loop_threads"] == (info["loop_isas"] if info["openmp"] else [])

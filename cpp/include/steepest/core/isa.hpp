@@ -16,5 +16,7 @@ const char* isa_name(isa which);
 // Whether the training loops (train/table.hpp) have their own objects for
 // this level; else the baseline's run there.
 bool isa_loops_built(isa which);
+// Whether that level's loops were compiled with their threads (OpenMP).
+bool isa_loops_threaded(isa which);
 
 }  // namespace steepest

@@ -23,6 +23,9 @@ struct loop_table {
                                             const data<T>& in, index_t batch,
                                             const std::int64_t* global, index_t steps,
                                             const all_reduce<T>& reduce, stop_check check);
+    // whether this level's loops were compiled with their threads (OpenMP),
+    // as the bindings were: build_info()["loop_threads"]
+    bool threaded;
 };
 
 // The table of the selected ISA (dispatch.cpp).
