@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -121,3 +122,24 @@ def test_a_forked_child_steps_with_threads() -> None:
     done = subprocess.run([sys.executable, "-c", FORK_CHILD], capture_output=True,
                           text=True, timeout=120, check=True)  # fmt: skip
     assert done.stdout.strip().splitlines()[-1] == "0"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux affinity")
+@pytest.mark.usefixtures("two_threads")
+def test_affinity_stays_within_the_start_set() -> None:
+    # a pool thread woken on its caller's CPU narrows its own mask to the
+    # other CPUs of its start set: never the caller's mask, never empty, never
+    # outside what the process allowed
+    start = os.sched_getaffinity(0)
+    p = np.zeros(300_000, np.float32)
+    opt = optim.SGD([p], lr=1e-3, nonfinite="ignore")
+    for _ in range(30):
+        opt.step([np.ones_like(p)])
+        time.sleep(0.003)  # past the spin window: the pool thread sleeps
+    assert os.sched_getaffinity(0) == start
+    masks = {
+        int(t): os.sched_getaffinity(int(t)) for t in os.listdir("/proc/self/task")
+    }
+    assert all(m and m <= start for m in masks.values()), masks
+    if len(start) > 1:
+        assert _core._step_threads()["threads_started"] >= 1
