@@ -44,7 +44,9 @@ def text(ratio: dict[str, Any] | None, path: str = "") -> str:
     s = Spread(**ratio)
     mark = " †" if s.unclear else ""
     named = f" ({path})" if path else ""
-    return f"{s.median:.2g}x{mark}{named}"
+    # two significant digits, whole numbers from 100 (not "1.2e+02x")
+    figure = f"{s.median:.0f}" if s.median >= 100 else f"{s.median:.2g}"
+    return f"{figure}x{mark}{named}"
 
 
 def fastest_torch(cell: dict[str, Any] | None) -> str:
