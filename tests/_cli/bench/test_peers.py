@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import steepest
-from steepest._cli.bench import measure, torch_worker
+from steepest._cli.bench import measure, torch_client, torch_worker
 from steepest._cli.bench.torch_worker import make_arrays, torch_stepper
 from steepest._rules import BY_NAME
 
@@ -114,7 +114,7 @@ def test_why_names_the_error_and_its_cause() -> None:
 
 def test_the_torch_process_round_trip_with_an_optional_peer(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    worker = torch_worker.TorchWorker(1)
+    worker = torch_client.TorchWorker(1)
     try:
         assert worker.ok
         # deepspeed is looked up without importing it: None where not installed

@@ -53,7 +53,7 @@ from .report import (
 )
 from .rounds import SPREAD
 from .table import cells_json, run_table
-from .torch_worker import TorchWorker
+from .torch_client import TorchWorker
 from .tuning import grain_lines, grain_scan, overhead_lines, overhead_rows
 
 DEFAULT_SECTIONS = ["table"]  # train adds ~1 min to a run of ~2: opt-in

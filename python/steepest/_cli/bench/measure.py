@@ -20,7 +20,8 @@ import numpy as np
 
 from ... import optim
 from ..._rules import OPTIMIZER_NAMES
-from .torch_worker import TorchWorker, make_arrays, torch_stepper
+from .torch_client import TorchWorker
+from .torch_worker import make_arrays, torch_stepper
 
 NATIVE, RAISE, REFERENCE = "native", "native raise", "reference"
 TORCH_FLAGS: dict[str, dict[str, bool]] = {

@@ -30,7 +30,8 @@ from .rounds import (
     ratio_text,
 )
 from .table import ORDER, PROBE, Cell
-from .torch_worker import TorchWorker, evict_bytes
+from .torch_client import TorchWorker
+from .torch_worker import evict_bytes
 from .train_torch import TORCH_GEMMS
 
 # Targets of the benchmark and catalogue issues, float32: every rule's share

@@ -58,7 +58,7 @@ from .rounds import (
     spread,
     step_seconds,
 )
-from .torch_worker import TorchWorker
+from .torch_client import TorchWorker
 
 PROBE = "roofline probe"
 PROBE_ARRAYS = 7  # traffic_pass reads p, g, m, v and writes p, m, v

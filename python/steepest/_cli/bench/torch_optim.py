@@ -117,7 +117,7 @@ def measure(
 ) -> dict[str, Any]:
     """Run the child and return its report (``{"error": ...}`` without torch)."""
     # Here, not at the top: the child runs this file by path, outside the package.
-    from .torch_worker import launch_wait_policy
+    from .torch_client import launch_wait_policy
 
     policy, how = launch_wait_policy()
     env = dict(os.environ)

@@ -268,7 +268,7 @@ class TorchTrainer:
     """
 
     def __init__(self, torch_module: str, threads: int) -> None:
-        from .torch_worker import launch_wait_policy
+        from .torch_client import launch_wait_policy
 
         policy, how = launch_wait_policy()
         env = dict(os.environ)

@@ -29,7 +29,8 @@ from .measure import (
     save_first_step,
     short,
 )
-from .torch_worker import TorchWorker, time_call
+from .torch_client import TorchWorker
+from .torch_worker import time_call
 
 GRAIN_SIZES = (8192, 16384, 32768, 65536, 131072, 262144)
 GRAINS = (8192, 16384, 32768, 65536, 131072, 262144, 524288)  # the last: all serial
