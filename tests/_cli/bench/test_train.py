@@ -10,10 +10,12 @@ torch path runs in ``python -m steepest bench --sections train --quick``).
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import pytest
 from steepest._cli import bench
 from steepest._cli.bench.report import reach_lines, train_lines
+from steepest._cli.bench.rounds import Turn
 from steepest._cli.bench.train import (
     ACTIVE,
     GEMMS,
@@ -26,9 +28,11 @@ from steepest._cli.bench.train import (
     SGD_CLASSIFIER,
     TORCH,
     TORCH_FUSED,
+    TRAIN_SETTLE_SECONDS,
     TrainReport,
     TrainRow,
     TrainSizes,
+    interleaved_rows,
     measure_mlp,
     measure_train,
 )
@@ -150,3 +154,24 @@ def test_train_is_a_section_of_the_command_line() -> None:
     assert parser.parse_args([]).train_batches == (MLP_BATCH,)
     got = parser.parse_args(["--train-batches", "32,256,1024"]).train_batches
     assert got == (32, 256, 1024)
+
+
+def test_every_turn_starts_after_the_blas_pools_sleep(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # an OpenBLAS pool spins ~105 ms after a call on the project's VMs: a
+    # turn right after a BLAS-threaded one ran on half the machine
+    from steepest._cli.bench import rounds, train
+
+    slept: list[float] = []
+    real = rounds.interleave
+
+    def spy(turns: list[Turn], n: int, **kw: Any) -> dict[str, list[float | None]]:
+        return real(turns, n, **{**kw, "sleep": slept.append})
+
+    monkeypatch.setattr(train, "interleave", spy)
+    turns = {NATIVE: Turn("", lambda k: 1.0), REFERENCE: Turn("", lambda k: 2.0)}
+    rows = interleaved_rows("mlp", 256, "float32", turns, 3)
+    assert TRAIN_SETTLE_SECONDS >= 0.2
+    assert slept == [TRAIN_SETTLE_SECONDS] * 6  # before each of 2 turns x 3 rounds
+    assert [r.contender for r in rows] == [NATIVE, REFERENCE]

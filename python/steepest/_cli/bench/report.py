@@ -295,9 +295,10 @@ def train_lines(report: bt.TrainReport) -> list[str]:
         + f"{', '.join(map(str, batches))}, Adam lr {bt.ADAM_LR}, "
         + f"L2 alpha {bt.ALPHA} (torch: none)",
         "interleaved: the contenders of a row group take turns, one epoch each, "
-        + f"for {rounds} rounds after a warm-up epoch each; each epoch draws its "
-        + "own shuffle; scikit-learn: one partial_fit per epoch after a first one "
-        + "told the classes",
+        + f"for {rounds} rounds after a warm-up epoch each, each turn after a "
+        + f"{bt.TRAIN_SETTLE_SECONDS * 1e3:.0f} ms pause (no BLAS pool of the "
+        + "turn before still spinning); each epoch draws its own shuffle; "
+        + "scikit-learn: one partial_fit per epoch after a first one told the classes",
     ]
     caption = (
         "s/epoch: median over the rounds. `x native`: median of the row's "

@@ -2,8 +2,10 @@
 
 Contenders of one model, dtype and batch size take turns, one epoch each per
 round (:mod:`steepest._cli.bench.rounds`: native, the others, native, ...),
-after one untimed warm-up epoch each; each contender draws its own shuffle
-inside the epoch. A row gives the median seconds per epoch over the rounds
+after one untimed warm-up epoch each and a pause of
+:data:`TRAIN_SETTLE_SECONDS` before every turn, so that no thread pool of
+another contender still spins; each contender draws its own shuffle inside
+the epoch. A row gives the median seconds per epoch over the rounds
 and, for every contender but native, the median of its per-round time over
 native's with the interquartile range:
 
@@ -76,6 +78,14 @@ MIXED_ACTIVE = "native mixed BLAS+OpenMP, active (child)"
 MIXED_GRAIN = 4096
 SGD_CLASSIFIER, MLP_CLASSIFIER = "SGDClassifier", "MLPClassifier"
 TORCH, TORCH_FUSED = "torch Adam", "torch Adam fused"
+# Pause before every turn. After a call, an OpenBLAS thread pool spins 2^28
+# cycles before it sleeps (THREAD_TIMEOUT): ~105 ms here, one whole vCPU.
+# This process holds three pools (NumPy's, SciPy's, steepest's), so a turn
+# that followed a BLAS-threaded one (the GEMMs-only epoch, the reference,
+# MLPClassifier) ran on a machine half taken: the native MLP epoch at batch
+# 256 took 119 ms right after a NumPy matmul and a 20 ms pause, 61 ms alone
+# and 65 ms after a 150 ms pause. A user running one library never sees it.
+TRAIN_SETTLE_SECONDS = 0.25
 
 # Targets of the benchmark issue 14: (model, dtype, other, least median of
 # other/native per round), at every batch measured. Batch 1 logistic asks
@@ -240,7 +250,7 @@ def interleaved_rows(
 ) -> list[TrainRow]:
     """Rows of one cell from ``rounds`` rounds of ``turns`` (native's first)."""
     named = [Turn(name, t.run, t.process) for name, t in turns.items()]
-    series = interleave(named, rounds)
+    series = interleave(named, rounds, settle=TRAIN_SETTLE_SECONDS, lead_in=True)
     rows = []
     for name, seconds in series.items():
         row = TrainRow(model, batch, name, dtype=dtype, per_round=seconds)
