@@ -19,14 +19,11 @@
 #include <vector>
 
 #include "steepest/core/common.hpp"
+#include "steepest/core/placement.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
 #define STEEPEST_POOL_ATFORK 1
-#endif
-#if defined(__linux__)
-#include <sched.h>
-#define STEEPEST_POOL_AFFINITY 1
 #endif
 
 namespace steepest {
@@ -94,39 +91,6 @@ inline spin_barrier*& pool_barrier() {
     static thread_local spin_barrier* b = nullptr;
     return b;
 }
-
-// The CPUs a pool thread was started with, and the move off its caller's CPU.
-// Woken from its sleep, a pool thread is often placed on the CPU of the thread
-// that woke it (25 of 32 wake-ups after a 20 ms pause on a 2-vCPU VM, the
-// other vCPU idle): there it runs only once the caller's step is over, having
-// done none of it, and then spins its window on the caller's CPU. Such a
-// thread narrows its own mask to the others of its start set, which moves
-// it at once; the next time it lands on its caller's CPU it narrows anew
-// (from the start set, so it never loses a CPU for good). Nothing else is
-// touched: not the caller's mask, nor a set of one CPU.
-class start_cpus {
-   public:
-#ifdef STEEPEST_POOL_AFFINITY
-    start_cpus() { known_ = sched_getaffinity(0, sizeof set_, &set_) == 0; }
-    static int current() { return sched_getcpu(); }
-    void avoid(int cpu) const {
-        if (!known_ || cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set_) ||
-            CPU_COUNT(&set_) < 2 || sched_getcpu() != cpu) {
-            return;
-        }
-        cpu_set_t others = set_;
-        CPU_CLR(cpu, &others);
-        (void)sched_setaffinity(0, sizeof others, &others);  // refused: stays
-    }
-
-   private:
-    cpu_set_t set_{};
-    bool known_ = false;
-#else
-    static int current() { return -1; }
-    void avoid(int) const {}
-#endif
-};
 
 class step_pool {
    public:
@@ -253,7 +217,7 @@ class step_pool {
     static constexpr std::uint64_t shared_bit = 1u << 15;
 
     void publish(int k, bool shared) {
-        caller_cpu_.store(start_cpus::current(), std::memory_order_relaxed);
+        caller_cpu_.store(current_cpu(), std::memory_order_relaxed);
         const std::uint64_t next = (word_.load(std::memory_order_relaxed) >> 16) + 1;
         word_.store(next << 16 | (shared ? shared_bit : 0) | static_cast<std::uint64_t>(k),
                     std::memory_order_seq_cst);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "steepest/core/parallel.hpp"
+#include "steepest/core/placement.hpp"
 #include "steepest/core/pool.hpp"
 #include "steepest/model/dense.hpp"
 #include "steepest/train/rows.hpp"
@@ -34,7 +35,9 @@ epoch_result split_epoch(model::network<T>& net, std::vector<model::workspace<T>
     long long last = first;
     double total = 0, bad = 0;
     bool diverged = false, stopped = false;  // written by thread 0 before a barrier
+    const int caller = current_cpu();
     team_of(nt, [&](int t, int threads) {
+        const region_cpus placed(t, caller);  // one thread per CPU for the epoch
         if (t == 0) barrier.reset(threads);
         team_barrier();
         const auto me = static_cast<std::size_t>(t);
