@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from steepest._cli import bench
-from steepest._cli.bench.report import reach_lines, train_lines
-from steepest._cli.bench.rounds import Turn
+from steepest._cli.bench.report import reach_lines, train_lines, train_target_lines
+from steepest._cli.bench.rounds import Spread, Turn
 from steepest._cli.bench.train import (
     ACTIVE,
     GEMMS,
+    IN_ORDER,
     MIXED_ACTIVE,
     MIXED_PASSIVE,
     MLP_BATCH,
@@ -56,6 +57,7 @@ EXPECTED_ROWS = [
     ("logistic", 32, "float64", REFERENCE),
     ("logistic", 256, "float64", NATIVE),
     ("logistic", 256, "float64", REFERENCE),
+    ("logistic", 256, "float64", IN_ORDER),
     *(("mlp", MLP_BATCH, "float32", c) for c in MLP_CONTENDERS),
     *(("mlp", MLP_BATCH, "float64", c) for c in MLP_CONTENDERS),
     ("mlp", MLP_BATCH, "float32", ACTIVE),
@@ -131,6 +133,45 @@ def test_reach_line_sets_the_fused_target_against_both_gemm_floors() -> None:
     assert reach_lines(report) == [line]
     report.rows.pop()  # without torch's GEMMs there is nothing to compare
     assert reach_lines(report) == []
+
+
+def test_reach_line_sets_the_logistic_target_against_rows_in_order() -> None:
+    report = TrainReport(TINY)
+    for contender, seconds in ((REFERENCE, 0.04), (IN_ORDER, 0.006)):
+        report.rows.append(
+            TrainRow("logistic", 256, contender, seconds, dtype="float64")
+        )
+    line = (
+        "- reach: logistic float64 batch 256: 8x the reference asks for an epoch of "
+        "0.005 s (its shuffle drawn); native on rows in order (no gather, no shuffle "
+        "drawn) takes 0.006 s"
+    )
+    assert reach_lines(report) == [line]
+
+
+def _mlp_cell(peer_seconds: float, ratio: float) -> TrainReport:
+    """A float32 batch-64 MLP cell: torch's fused epoch and both GEMM floors."""
+    report = TrainReport(TINY)
+    fused = TrainRow("mlp", 64, TORCH_FUSED, peer_seconds, dtype="float32")
+    fused.ratio = Spread(ratio, ratio, ratio, 5)
+    report.rows += [
+        fused,
+        TrainRow("mlp", 64, GEMMS, 0.5, dtype="float32"),
+        TrainRow("mlp", 64, TORCH_GEMMS, 0.3, dtype="float32"),
+    ]
+    return report
+
+
+def test_a_missed_target_below_the_gemm_floor_says_so() -> None:
+    # 2.5x a 0.5 s epoch asks for 0.2 s; torch's GEMMs alone take 0.3 s
+    (line,) = [t for t in train_target_lines(_mlp_cell(0.5, 1.2)) if "MISSED" in t]
+    assert line.endswith(
+        "; out of reach with either BLAS: it asks for an epoch of 0.2 s, "
+        "the GEMMs alone take 0.3 s (torch's)"
+    )
+    # 2.5x a 1 s epoch asks for 0.4 s, above both floors: missed, not out of reach
+    (line,) = [t for t in train_target_lines(_mlp_cell(1.0, 2.0)) if "MISSED" in t]
+    assert "out of reach" not in line
 
 
 def test_torch_gemm_epoch_runs_every_shape_of_a_ragged_epoch() -> None:

@@ -11,7 +11,8 @@ native's with the interquartile range:
 
 * logistic regression (float64, SGD, L2): the native loop at batch 1 against
   scikit-learn's ``SGDClassifier.partial_fit``, and at batch 32 and 256
-  against the NumPy reference;
+  against the NumPy reference; at 256 also native on the rows in order (no
+  gather, no shuffle drawn), the epoch the shuffled one would be with free reads;
 * an MLP (relu, softmax, Adam; float32 and float64, batch 256 and those of
   ``--train-batches``): native against torch (default and fused Adam, in a
   process of its own that takes its turns in the rounds,
@@ -62,6 +63,7 @@ class TrainSizes:
 
 DEFAULT, QUICK = TrainSizes(), TrainSizes(10_000, 100, 6_000, 1024)
 LOGISTIC_BATCHES = (1, 32, 256)
+LOGISTIC_TARGET_BATCH = 256  # the batch of the reference target (SPEED_TARGETS)
 MLP_FEATURES, MLP_HIDDEN, MLP_CLASSES, MLP_BATCH = 100, (256, 128), 10, 256
 SGD_LR, ADAM_LR, ALPHA = 0.01, 1e-3, 1e-4
 EPOCH_REPEATS = 3  # epochs per figure of the spin-wait children
@@ -77,6 +79,9 @@ MIXED_PASSIVE = "native mixed BLAS+OpenMP, passive (child)"
 MIXED_ACTIVE = "native mixed BLAS+OpenMP, active (child)"
 MIXED_GRAIN = 4096
 SGD_CLASSIFIER, MLP_CLASSIFIER = "SGDClassifier", "MLPClassifier"
+# native's logistic epoch on X's rows in order: no gather, no shuffle drawn
+# (what the shuffled epoch would take if reading rows cost nothing extra)
+IN_ORDER = "native, rows in order"
 TORCH, TORCH_FUSED = "torch Adam", "torch Adam fused"
 # Pause before every turn. After a call, an OpenBLAS thread pool spins 2^28
 # cycles before it sleeps (THREAD_TIMEOUT): ~105 ms here, one whole vCPU.
@@ -93,7 +98,7 @@ TRAIN_SETTLE_SECONDS = 0.25
 # epoch (an epoch at most 1.33x its GEMMs).
 SPEED_TARGETS = (
     ("logistic", 1, SGD_CLASSIFIER, 1.25),
-    ("logistic", 256, REFERENCE, 8.0),
+    ("logistic", LOGISTIC_TARGET_BATCH, REFERENCE, 8.0),
     ("mlp", None, TORCH, 3.0),
     ("mlp", None, TORCH_FUSED, 2.5),
     ("mlp", None, MLP_CLASSIFIER, 3.0),
@@ -171,6 +176,7 @@ def trainer(
     X: NDArray[Any],
     y: NDArray[np.intp],
     batch: int,
+    shuffle: bool = True,
 ) -> Trainer:
     """Epochs of ``run_epoch`` on ``backend`` with the shuffle drawn inside.
 
@@ -184,6 +190,8 @@ def trainer(
         Rows of the params' dtype and intp class indices.
     batch : int
         Rows per step.
+    shuffle : bool
+        False: every epoch takes the rows in order (no permutation drawn).
 
     Returns
     -------
@@ -192,9 +200,10 @@ def trainer(
     """
     rng = np.random.default_rng(SEED)
     threads = _core.get_num_threads()  # explicit: --threads must reach the loop
+    in_order = np.arange(X.shape[0])
 
     def epoch() -> float:
-        perm = rng.permutation(X.shape[0])
+        perm = rng.permutation(X.shape[0]) if shuffle else in_order
         loss = run_epoch(backend, net, params, opt, X, y, perm, batch,
                          n_threads=threads)[0]  # fmt: skip
         if not math.isfinite(loss):
@@ -206,14 +215,18 @@ def trainer(
 
 
 def logistic_trainer(
-    backend: str, X: NDArray[np.float64], y: NDArray[np.intp], batch: int
+    backend: str,
+    X: NDArray[np.float64],
+    y: NDArray[np.intp],
+    batch: int,
+    shuffle: bool = True,
 ) -> Trainer:
     """Binary logistic regression from zeros, SGD with an L2 penalty."""
     params = logistic.init_params("zeros", X.shape[1], 2,
                                   rng=np.random.default_rng(SEED))  # fmt: skip
     opt = optim.SGD(params, lr=SGD_LR, nonfinite="ignore", backend=backend)
     net = Network("logistic", "log_loss", alpha=ALPHA)
-    return trainer(backend, net, params, opt, X, y, batch)
+    return trainer(backend, net, params, opt, X, y, batch, shuffle)
 
 
 def mlp_trainer(
@@ -273,6 +286,9 @@ def measure_logistic(sizes: TrainSizes, rounds: int) -> list[TrainRow]:
             turns[SGD_CLASSIFIER] = _sgd_classifier(X, y)
         else:
             turns[REFERENCE] = warmed(logistic_trainer(REFERENCE, X, y, batch).epoch)
+        if batch == LOGISTIC_TARGET_BATCH:
+            in_order = logistic_trainer(NATIVE, X, y, batch, shuffle=False)
+            turns[IN_ORDER] = warmed(in_order.epoch)
         rows += interleaved_rows("logistic", batch, "float64", turns, rounds)
     return rows
 
