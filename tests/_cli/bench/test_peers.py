@@ -136,3 +136,22 @@ def test_the_torch_process_round_trip_with_an_optional_peer(tmp_path: Path) -> N
     finally:
         worker.close()
     assert torch_worker._version("no-such-distribution-here") is None
+
+
+def test_a_failed_check_says_where_and_with_which_inputs() -> None:
+    params = [np.array([1.0, 2.0]), np.array([3.0])]
+    grads = [np.array([0.5, -0.5]), np.array([0.25])]
+    expected = np.array([0.9, 1.9, 2.9])
+    # the second array's element is 1e-3 off (~500x the tolerance), the first's
+    # second 1e-5 off (~3.3x): both counted, the worst named with its inputs
+    got = [np.array([0.9, 1.9 + 1e-5]), np.array([2.9 + 1e-3])]
+    detail = torch_worker.mismatch_detail(got, expected, params, grads)
+    assert detail.startswith("2 of 3 elements out of tolerance; worst at 2: ")
+    assert detail.endswith(
+        f"got {float(got[1][0])!r}, expected 2.9 (param 3.0, grad 0.25)"
+    )
+    # a NaN is out of tolerance too
+    got[0][0] = np.nan
+    assert torch_worker.mismatch_detail(got, expected, params, grads).startswith(
+        "3 of 3 elements out of tolerance; worst at 0: got nan"
+    )

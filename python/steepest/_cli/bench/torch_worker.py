@@ -189,6 +189,37 @@ def max_mismatch(got: Sequence[np.ndarray], expected: np.ndarray) -> float:
     return worst
 
 
+def mismatch_detail(
+    got: Sequence[np.ndarray],
+    expected: np.ndarray,
+    params: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+) -> str:
+    """Where a failed check failed: how many elements are out of tolerance, and
+    at the worst one (flat index over the arrays concatenated) both results and
+    the step's inputs, so that a rare failure says enough to be understood."""
+    worst, at, count, offset = -1.0, 0, 0, 0
+    for a in got:
+        for lo in range(0, a.size, CHECK_CHUNK):
+            x = a[lo : lo + CHECK_CHUNK].astype(np.float64)
+            y = np.asarray(expected[offset + lo : offset + lo + x.size], np.float64)
+            err = np.abs(x - y) / (TORCH_ATOL + TORCH_RTOL * np.abs(y))
+            err[np.isnan(err)] = np.inf
+            count += int(np.count_nonzero(err > 1.0))
+            if err.size and float(err.max()) > worst:
+                worst, at = float(err.max()), offset + lo + int(err.argmax())
+        offset += a.size
+    got_at, param_at, grad_at = (
+        float(np.concatenate([np.ravel(a) for a in arrays])[at])
+        for arrays in (got, params, grads)
+    )
+    return (
+        f"{count} of {offset} elements out of tolerance; worst at {at}: "
+        f"got {got_at!r}, expected {float(expected[at])!r} (param {param_at!r}, "
+        f"grad {grad_at!r})"
+    )
+
+
 # -- the child ---------------------------------------------------------------
 
 
@@ -249,7 +280,8 @@ def _open(torch: Any, req: dict[str, Any]) -> tuple[dict[str, Any], Any]:
             msg = (
                 f"{name} {peer}({kwargs}) after one step differs from "
                 f"the reference by {worst:.3g} x (atol {TORCH_ATOL} + rtol "
-                f"{TORCH_RTOL} |reference|)"
+                f"{TORCH_RTOL} |reference|): "
+                + mismatch_detail(ps, expected, params, grads)
             )
             return {"error": msg}, {}
         steppers[name] = made
