@@ -101,7 +101,7 @@ class TorchWorker:
 
     def run(self, variant: str, steps: int, evict: bool = False) -> float:
         """Seconds the child took for ``steps`` consecutive steps of ``variant``
-        (with ``evict``, after its :func:`evict_caches`, not timed)."""
+        (with ``evict``, after its :func:`.torch_worker.evict_caches`, not timed)."""
         got = self.request(op="run", variant=variant, steps=steps, evict=evict)
         return float(got["seconds"])
 
@@ -113,7 +113,7 @@ class TorchWorker:
         """Seconds per step of each torch variant; raises if a result is wrong.
 
         ``request`` holds ``peer``, ``kwargs``, ``variants`` (name: flags),
-        ``count``, ``n``, ``dtype``, ``seed`` (inputs as :func:`make_arrays`),
+        ``count``, ``n``, ``dtype``, ``seed`` (inputs as :func:`.torch_worker.make_arrays`),
         ``expected`` (path of the reference's params after one step, all
         arrays concatenated), ``budget`` and ``repeats``.
         """
