@@ -359,7 +359,9 @@ def train_target_lines(report: bt.TrainReport) -> list[str]:
     """The issue's targets, each met or missed with the median ratio measured.
 
     A target is met when the median of the per-round ratios reaches it; the
-    spread is shown next to it.
+    spread is shown next to it. A missed MLP target that asks for an epoch
+    shorter than the faster of its two GEMMs-only epochs (:func:`gemm_floor`)
+    says it is out of reach with either BLAS.
     """
     checks: list[tuple[bool, str]] = []
     for model, batch, other, goal in bt.SPEED_TARGETS:
