@@ -155,3 +155,10 @@ def test_a_failed_check_says_where_and_with_which_inputs() -> None:
     assert torch_worker.mismatch_detail(got, expected, params, grads).startswith(
         "3 of 3 elements out of tolerance; worst at 0: got nan"
     )
+
+
+def test_a_nan_result_fails_the_check() -> None:
+    # Python's max() drops a NaN that comes second: the check must not
+    expected = np.array([1.0, 2.0])
+    assert torch_worker.max_mismatch([np.array([1.0, np.nan])], expected) == np.inf
+    assert torch_worker.max_mismatch([np.array([1.0, 2.0])], expected) == 0.0

@@ -39,7 +39,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -176,17 +176,27 @@ def torch_stepper(
     return step, close
 
 
-def max_mismatch(got: Sequence[np.ndarray], expected: np.ndarray) -> float:
-    """Largest ``|got - expected| / (atol + rtol |expected|)``: above 1 fails."""
-    worst, offset = 0.0, 0
+def _chunk_errors(
+    got: Sequence[np.ndarray], expected: np.ndarray
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, |got - expected| / (atol + rtol |expected|))`` chunk by chunk,
+    ``start`` indexing the arrays concatenated (no full-size temporaries); a
+    NaN counts as infinitely far."""
+    offset = 0
     for a in got:
         for lo in range(0, a.size, CHECK_CHUNK):
             x = a[lo : lo + CHECK_CHUNK].astype(np.float64)
             y = np.asarray(expected[offset + lo : offset + lo + x.size], np.float64)
             err = np.abs(x - y) / (TORCH_ATOL + TORCH_RTOL * np.abs(y))
-            worst = max(worst, float(np.max(err, initial=0.0)))
+            err[np.isnan(err)] = np.inf  # a NaN is out of any tolerance
+            yield offset + lo, err
         offset += a.size
-    return worst
+
+
+def max_mismatch(got: Sequence[np.ndarray], expected: np.ndarray) -> float:
+    """Largest ``|got - expected| / (atol + rtol |expected|)``: above 1 fails."""
+    return max((float(np.max(err, initial=0.0)) for _, err in _chunk_errors(got, expected)),
+               default=0.0)  # fmt: skip
 
 
 def mismatch_detail(
@@ -198,17 +208,12 @@ def mismatch_detail(
     """Where a failed check failed: how many elements are out of tolerance, and
     at the worst one (flat index over the arrays concatenated) both results and
     the step's inputs, so that a rare failure says enough to be understood."""
-    worst, at, count, offset = -1.0, 0, 0, 0
-    for a in got:
-        for lo in range(0, a.size, CHECK_CHUNK):
-            x = a[lo : lo + CHECK_CHUNK].astype(np.float64)
-            y = np.asarray(expected[offset + lo : offset + lo + x.size], np.float64)
-            err = np.abs(x - y) / (TORCH_ATOL + TORCH_RTOL * np.abs(y))
-            err[np.isnan(err)] = np.inf
-            count += int(np.count_nonzero(err > 1.0))
-            if err.size and float(err.max()) > worst:
-                worst, at = float(err.max()), offset + lo + int(err.argmax())
-        offset += a.size
+    worst, at, count = -1.0, 0, 0
+    for start, err in _chunk_errors(got, expected):
+        count += int(np.count_nonzero(err > 1.0))
+        if err.size and float(err.max()) > worst:
+            worst, at = float(err.max()), start + int(err.argmax())
+    offset = sum(a.size for a in got)
     got_at, param_at, grad_at = (
         float(np.concatenate([np.ravel(a) for a in arrays])[at])
         for arrays in (got, params, grads)
